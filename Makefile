@@ -1,0 +1,117 @@
+# vipd - floating-IP daemon speaking VRRPv3.
+#
+#   make            build vipd and vipctl into build/
+#   make check      install deps, build, run unit + network tests (as root)
+#   make check SANITIZE=1   the same under ASan + UBSan (build-san/)
+#   make demo       three hosts in network namespaces, watch the VIP move
+#   make bench      failover / CPU / memory table, vipd next to keepalived
+#   make deps       apt-get install what the build and the tests need
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX   ?= /usr/local
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+DOCDIR   ?= $(PREFIX)/share/doc/vipd
+PYTHON   ?= /usr/bin/python3
+CC       ?= cc
+PKGS     := inih libnl-3.0 libnl-route-3.0
+VERSION  := 0.1.0
+
+ifeq ($(SANITIZE),1)
+BUILD    ?= build-san
+OPT      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDSAN    := -fsanitize=address,undefined
+else
+BUILD    ?= build
+OPT      := -O2 -g
+LDSAN    :=
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS   += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	    -Wmissing-prototypes -D_GNU_SOURCE -DVIPD_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS)
+LDFLAGS  += $(LDSAN)
+
+# Everything but the two programs' main files goes into one archive; a
+# program or test pulls only the objects it needs from it.
+LIB_SRCS := $(filter-out vipd/main.c vipd/vipctl.c,$(wildcard vipd/*.c)) \
+	    $(wildcard netlink/*.c) $(wildcard checks/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libvipd.a
+
+# Unit tests: tests/unit/test_NAME.c, each linked with the pure objects it
+# names below (so a test builds even while unrelated code does not).
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+test_pkt_OBJS  := vipd/pkt.o vipd/addr.o
+test_fsm_OBJS  := vipd/fsm.o vipd/addr.o
+test_conf_OBJS := vipd/conf.o vipd/addr.o vipd/log.o vipd/pkt.o
+test_addr_OBJS := vipd/addr.o
+test_loop_OBJS := vipd/loop.o vipd/log.o
+test_buf_OBJS  := vipd/buf.o
+
+.PHONY: all deps check unit nettest demo bench install clean format valgrind
+all: $(BUILD)/vipd $(BUILD)/vipctl
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/vipd: $(BUILD)/vipd/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/vipctl: $(BUILD)/vipd/vipctl.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(addprefix $(BUILD)/,$$($$*_OBJS))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# Install what the build and the tests need (Debian). A no-op when present.
+deps:
+	@sh tests/deps.sh
+
+unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+nettest: all
+	@VIPD_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/net
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@VIPD_BUILD=$(CURDIR)/$(BUILD) PYTHON=$(PYTHON) sh tests/run-all.sh $(UNIT_BINS)
+
+valgrind: all $(UNIT_BINS)
+	@VIPD_BUILD=$(CURDIR)/$(BUILD) sh tests/valgrind.sh $(UNIT_BINS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@VIPD_BUILD=$(CURDIR)/$(BUILD) sh examples/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@VIPD_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(BUILD)/vipd $(BUILD)/vipctl $(DESTDIR)$(SBINDIR)/
+	install -m 0644 man/vipd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/vipd.8 man/vipctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
+
+format:
+	clang-format -i vipd/*.[ch] netlink/*.[ch] $(wildcard checks/*.[ch]) tests/unit/*.c
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,62 @@
+/*
+ * netlink.h - interfaces, addresses and their events, through libnl-route-3.
+ *
+ * One NETLINK_ROUTE socket for requests (each waits for the kernel's ACK,
+ * which is immediate), and a second one subscribed to link and address
+ * groups whose fd lives in the event loop. vipd learns about links going
+ * down and VIPs deleted behind its back from these events, never by polling.
+ */
+#ifndef VIPD_NETLINK_H
+#define VIPD_NETLINK_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../vipd/addr.h"
+
+struct loop;
+
+struct iface {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	bool present;  /* false in a "link deleted" event */
+	bool admin_up; /* IFF_UP */
+	bool running;  /* IFF_RUNNING: up with carrier */
+	uint8_t mac[6];
+};
+
+struct netlink_events {
+	/* Any change to a link (new, changed, deleted). */
+	void (*link)(void *arg, const struct iface *ifc);
+	/* An address was added (added = true) or deleted on ifindex. */
+	void (*addr)(void *arg, int ifindex, int family, const union inaddr *a, uint8_t prefixlen,
+		     bool added);
+	void *arg;
+};
+
+/* Open both sockets; the monitor socket is added to the loop. 0 or -1. */
+int netlink_open(struct loop *l, const struct netlink_events *ev);
+void netlink_close(struct loop *l);
+
+/* Look a link up by name / index. 0, or -1 (errno ENODEV if absent). */
+int iface_get(const char *name, struct iface *out);
+int iface_get_index(int ifindex, struct iface *out);
+
+/*
+ * The address vipd advertises from on ifindex. AF_INET: the first IPv4
+ * address in the kernel's order that is not in `exclude` (our own VIPs).
+ * AF_INET6: a link-local address (RFC 5798 §5.1.2.1), not tentative.
+ * 0, or -1 if there is none.
+ */
+int iface_primary_addr(int ifindex, int family, const struct vip *exclude, size_t nexclude,
+		       union inaddr *out);
+
+/* Add a VIP (IPv6 with IFA_F_NODAD so it is usable at once). Already present = 0. */
+int vaddr_add(int ifindex, const struct vip *v);
+/* Delete a VIP. Already absent = 0. */
+int vaddr_del(int ifindex, const struct vip *v);
+/* 1 if the address (any prefix length) is on ifindex, 0 if not, -1 on error. */
+int vaddr_present(int ifindex, const struct vip *v);
+
+#endif

@@ -1,0 +1,65 @@
+#!/bin/sh
+# Run the unit tests, and a short vipd life cycle in a network namespace,
+# under valgrind's leak checker. Any leak or error fails.
+set -u
+VG="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99"
+fail=0
+for t in "$@"; do
+	if ! $VG "$t" >/dev/null 2>"$t.vg.log"; then
+		echo "valgrind: $t FAILED"
+		cat "$t.vg.log"
+		fail=$((fail + 1))
+	else
+		echo "valgrind: $t clean"
+	fi
+done
+
+# vipd itself: start in a namespace with one instance, let it become
+# Master, query it, stop it with SIGTERM.
+if [ "$(id -u)" = 0 ]; then
+	ns="vg$$"
+	dir=$(mktemp -d)
+	cleanup() {
+		[ -f "$dir/vg.pid" ] && kill "$(cat "$dir/vg.pid")" 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+		rm -rf "$dir"
+	}
+	trap cleanup EXIT INT TERM
+	ip netns add "$ns"
+	ip -n "$ns" link add eth0 type dummy
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" addr add 192.0.2.11/24 dev eth0
+	cat >"$dir/vipd.conf" <<EOC
+[global]
+pidfile = $dir/vipd.pid
+control_socket = $dir/vipd.sock
+[instance VG]
+interface = eth0
+vrid = 7
+priority = 150
+advert_interval = 100ms
+virtual_ip = 192.0.2.100/24
+EOC
+	ip netns exec "$ns" $VG "$VIPD_BUILD/vipd" -n -f "$dir/vipd.conf" 2>"$dir/vipd.log" &
+	echo $! >"$dir/vg.pid"
+	i=0
+	while [ $i -lt 100 ] && ! ip -n "$ns" addr show dev eth0 | grep -q 192.0.2.100; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ip netns exec "$ns" "$VIPD_BUILD/vipctl" -S "$dir/vipd.sock" status >/dev/null 2>&1 || true
+	kill -TERM "$(cat "$dir/vg.pid")"
+	wait "$(cat "$dir/vg.pid")"
+	rc=$?
+	rm -f "$dir/vg.pid"
+	if [ $rc -ne 0 ] || ip -n "$ns" addr show dev eth0 | grep -q 192.0.2.100; then
+		echo "valgrind: vipd life cycle FAILED (exit $rc)"
+		cat "$dir/vipd.log"
+		fail=$((fail + 1))
+	else
+		echo "valgrind: vipd life cycle clean"
+	fi
+fi
+echo "valgrind: $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,37 @@
+/*
+ * control.h - the control socket (AF_UNIX stream, mode 0600).
+ *
+ * A client sends one request line, words separated by blanks
+ * ("status --json\n"); the daemon answers with text and closes, or keeps
+ * the connection open to stream events. Replies are queued and written as
+ * the socket allows, so a slow client never blocks the loop.
+ */
+#ifndef VIPD_CONTROL_H
+#define VIPD_CONTROL_H
+
+#include <stddef.h>
+
+struct loop;
+struct ctl_client;
+
+#define CTL_MAX_ARGS 16
+#define CTL_MAX_LINE 1024
+
+/* Called once per request; argv[0] is the command. */
+typedef void (*ctl_handler)(struct ctl_client *c, int argc, char **argv, void *arg);
+
+/*
+ * Listen on path (parent directory created 0755 if missing). Refuses
+ * (-1, errno EADDRINUSE) if a live daemon answers there; removes a stale
+ * socket file. 0 or -1.
+ */
+int control_open(struct loop *l, const char *path, ctl_handler fn, void *arg);
+/* Close the listener and every client, unlink the path. */
+void control_close(struct loop *l);
+
+void ctl_write(struct ctl_client *c, const char *data, size_t len);
+void ctl_printf(struct ctl_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Close once everything queued is written. */
+void ctl_end(struct ctl_client *c);
+
+#endif

@@ -1,0 +1,323 @@
+/*
+ * main.c - vipd: command line, start-up, signals, shutdown.
+ *
+ * Config first, engine second: the whole file is parsed and validated
+ * before anything touches the network, so a bad config never half-starts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "announce.h"
+#include "buf.h"
+#include "conf.h"
+#include "control.h"
+#include "log.h"
+#include "loop.h"
+#include "pkt.h"
+#include "vrrp.h"
+#include "../netlink/netlink.h"
+
+struct vipd {
+	struct conf *conf;
+	struct loop *loop;
+	struct vrrp **vrrps;
+	size_t nvrrps;
+	int sigfd;
+	bool pidfile_written;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: vipd [-ntV] [-f file] [-p pidfile] [-S socket]\n");
+	exit(1);
+}
+
+/* --- netlink events fan out to every instance ---------------------------- */
+
+static void
+on_link(void *arg, const struct iface *ifc)
+{
+	struct vipd *d = arg;
+
+	for (size_t i = 0; i < d->nvrrps; i++)
+		vrrp_link_event(d->vrrps[i], ifc);
+}
+
+static void
+on_addr(void *arg, int ifindex, int family, const union inaddr *a, uint8_t prefixlen, bool added)
+{
+	struct vipd *d = arg;
+
+	for (size_t i = 0; i < d->nvrrps; i++)
+		vrrp_addr_event(d->vrrps[i], ifindex, family, a, prefixlen, added);
+}
+
+/* --- control socket --------------------------------------------------------- */
+
+static void
+cmd_status(struct vipd *d, struct ctl_client *c, bool json)
+{
+	struct buf b;
+
+	buf_init(&b);
+	if (json) {
+		buf_puts(&b, "{\"instances\":[");
+		for (size_t i = 0; i < d->nvrrps; i++) {
+			if (i)
+				buf_puts(&b, ",");
+			vrrp_status_json(d->vrrps[i], &b);
+		}
+		buf_puts(&b, "]}\n");
+	} else {
+		for (size_t i = 0; i < d->nvrrps; i++)
+			vrrp_status_text(d->vrrps[i], &b);
+		if (d->nvrrps == 0)
+			buf_puts(&b, "no instances configured\n");
+	}
+	ctl_write(c, b.data, b.len);
+	buf_free(&b);
+}
+
+static void
+on_request(struct ctl_client *c, int argc, char **argv, void *arg)
+{
+	struct vipd *d = arg;
+
+	if (argc >= 1 && strcmp(argv[0], "status") == 0) {
+		bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
+
+		if (argc > 2 || (argc == 2 && !json))
+			ctl_printf(c, "error: usage: status [--json]\n");
+		else
+			cmd_status(d, c, json);
+	} else {
+		ctl_printf(c, "error: unknown command \"%s\"\n", argc ? argv[0] : "");
+	}
+	ctl_end(c);
+}
+
+/* --- signals -------------------------------------------------------------- */
+
+static void
+on_signal(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	(void)arg;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_info("received %s, stopping", strsignal((int)si.ssi_signo));
+			loop_stop(l);
+			break;
+		case SIGHUP:
+			log_warnx("SIGHUP: configuration reload is not supported yet; "
+				  "keeping the running configuration");
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static int
+signals_open(struct vipd *d)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sigfd < 0)
+		return -1;
+	return loop_add_fd(d->loop, d->sigfd, EPOLLIN, on_signal, d);
+}
+
+/* --- start-up and shutdown ------------------------------------------------- */
+
+static int
+pidfile_write(const char *path)
+{
+	char s[32];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	int n = snprintf(s, sizeof(s), "%ld\n", (long)getpid());
+	if (write(fd, s, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* A raw socket needs CAP_NET_RAW: find out before detaching, while stderr is visible. */
+static int
+check_privileges(void)
+{
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, VRRP_PROTO);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int
+instances_start(struct vipd *d)
+{
+	d->vrrps = calloc(d->conf->ninstances ? d->conf->ninstances : 1, sizeof(*d->vrrps));
+	if (!d->vrrps)
+		return -1;
+	for (size_t i = 0; i < d->conf->ninstances; i++) {
+		struct vrrp *v = vrrp_new(d->loop, &d->conf->instances[i]);
+
+		if (!v)
+			return -1;
+		d->vrrps[d->nvrrps++] = v;
+	}
+	for (size_t i = 0; i < d->nvrrps; i++)
+		if (vrrp_start(d->vrrps[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static void
+shutdown_all(struct vipd *d)
+{
+	for (size_t i = 0; i < d->nvrrps; i++)
+		vrrp_stop(d->vrrps[i]);
+	for (size_t i = 0; i < d->nvrrps; i++)
+		vrrp_free(d->vrrps[i]);
+	free(d->vrrps);
+	control_close(d->loop);
+	netlink_close(d->loop);
+	arp_close();
+	ndisc_close();
+	if (d->sigfd >= 0) {
+		loop_del_fd(d->loop, d->sigfd);
+		close(d->sigfd);
+	}
+	if (d->pidfile_written)
+		unlink(d->conf->pidfile);
+	loop_free(d->loop);
+	conf_free(d->conf);
+}
+
+static void
+copy_override(char *dst, size_t size, const char *src, const char *what)
+{
+	if (strlen(src) >= size) {
+		fprintf(stderr, "vipd: %s path too long: %s\n", what, src);
+		exit(1);
+	}
+	memcpy(dst, src, strlen(src) + 1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *path = CONF_DEFAULT_PATH, *pidfile = NULL, *sock = NULL;
+	bool foreground = false, test_only = false;
+	struct vipd d = {.sigfd = -1};
+	int ch;
+
+	while ((ch = getopt(argc, argv, "f:hnp:S:tV")) != -1) {
+		switch (ch) {
+		case 'f':
+			path = optarg;
+			break;
+		case 'n':
+			foreground = true;
+			break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		case 'S':
+			sock = optarg;
+			break;
+		case 't':
+			test_only = true;
+			break;
+		case 'V':
+			printf("vipd %s\n", VIPD_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	d.conf = conf_load(path, stderr);
+	if (!d.conf)
+		return 1;
+	if (test_only) {
+		printf("%s: configuration OK\n", path);
+		conf_free(d.conf);
+		return 0;
+	}
+	if (pidfile)
+		copy_override(d.conf->pidfile, sizeof(d.conf->pidfile), pidfile, "pidfile");
+	if (sock)
+		copy_override(d.conf->control_socket, sizeof(d.conf->control_socket), sock,
+			      "control socket");
+
+	log_init("vipd", true, d.conf->log_level);
+	if (check_privileges() < 0)
+		fatal("cannot open a raw socket (vipd needs root or CAP_NET_RAW)");
+	d.loop = loop_new();
+	if (!d.loop)
+		fatal("cannot create the event loop");
+	if (control_open(d.loop, d.conf->control_socket, on_request, &d) < 0) {
+		if (errno == EADDRINUSE)
+			fatalx("control socket %s is in use by a running vipd",
+			       d.conf->control_socket);
+		fatal("cannot listen on %s", d.conf->control_socket);
+	}
+	if (!foreground) {
+		if (daemon(0, 0) < 0)
+			fatal("daemon");
+		log_init("vipd", false, d.conf->log_level);
+	}
+	if (pidfile_write(d.conf->pidfile) < 0)
+		log_warn("cannot write pidfile %s", d.conf->pidfile);
+	else
+		d.pidfile_written = true;
+	if (signals_open(&d) < 0)
+		fatal("cannot set up signals");
+
+	struct netlink_events ev = {.link = on_link, .addr = on_addr, .arg = &d};
+	if (netlink_open(d.loop, &ev) < 0)
+		fatalx("cannot open netlink sockets");
+	if (arp_open() < 0)
+		log_warn("cannot open ARP socket; gratuitous ARP disabled");
+	if (ndisc_open() < 0)
+		log_warn("cannot open ICMPv6 socket; unsolicited NA disabled");
+
+	log_info("vipd %s starting with %zu instance(s) from %s", VIPD_VERSION,
+		 d.conf->ninstances, d.conf->path);
+	int rc = instances_start(&d) < 0 ? 1 : 0;
+	if (rc == 0 && loop_run(d.loop) < 0)
+		rc = 1;
+	shutdown_all(&d);
+	log_info("vipd stopped");
+	return rc;
+}

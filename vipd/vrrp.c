@@ -1,0 +1,727 @@
+/*
+ * vrrp.c - one VRRP instance at runtime.
+ *
+ * The decisions of RFC 5798 / RFC 9568 §6.4 are all in fsm.c; this file
+ * feeds it events (packets, timers, netlink) and carries out the actions
+ * it returns, always in the order documented in fsm.h.
+ */
+#include "vrrp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "announce.h"
+#include "log.h"
+#include "loop.h"
+#include "sock.h"
+
+/* Mismatched address lists are logged at most this often (per instance). */
+#define MISMATCH_LOG_NS (60 * NS_PER_SEC)
+/* Packets read per wakeup, so one busy socket cannot starve the loop. */
+#define RX_BUDGET 64
+
+/* Why the instance is in FAULT; reported in logs and status. */
+enum fault_why {
+	FW_NONE = 0,
+	FW_NO_INTERFACE,
+	FW_LINK_DOWN,
+	FW_NO_ADDRESS,
+	FW_SOCKET,
+};
+
+static const char *const fault_why_names[] = {
+	[FW_NONE] = "none",
+	[FW_NO_INTERFACE] = "interface missing",
+	[FW_LINK_DOWN] = "interface down",
+	[FW_NO_ADDRESS] = "no source address",
+	[FW_SOCKET] = "socket error",
+};
+
+struct vrrp {
+	struct conf_instance cfg;
+	char tag[CONF_NAME_MAX + IF_NAMESIZE + 32]; /* "[VI_1 eth0 vrid 51 v4]" */
+	struct loop *loop;
+	struct fsm fsm;
+
+	/* Interface, as last seen through netlink. */
+	struct iface ifc; /* ifc.ifindex 0 = absent */
+	bool have_src;
+	union inaddr src;   /* source of our adverts (unicast_src or primary) */
+	union inaddr group; /* 224.0.0.18 or ff02::12 */
+	int fd;             /* raw socket, -1 when closed */
+	enum fault_why fault;
+
+	struct timer *fsm_timer;
+	struct timer *garp_timer;
+	bool garp_second_pending; /* the garp_delay burst is still to come */
+
+	bool vip_ours[CONF_MAX_VIPS]; /* we added it, so we remove it */
+	bool have_master;
+	union inaddr master_ip;
+
+	uint64_t transitions;
+	uint64_t adverts_sent;
+	uint64_t adverts_received;
+	uint64_t dropped[DROP_MAX];
+	enum fsm_reason last_reason;
+	uint64_t mismatch_logged_ns;
+
+	struct vrrp *next; /* all instances, for the VRID check */
+};
+
+static struct vrrp *instances;
+
+static bool
+vrrp_unicast(const struct vrrp *v)
+{
+	return v->cfg.npeers > 0;
+}
+
+static bool
+vrrp_is_owner(const struct vrrp *v)
+{
+	return v->cfg.priority == 255;
+}
+
+/* Another instance on the same interface and family owns this VRID. */
+static bool
+vrid_elsewhere(const struct vrrp *v, uint8_t vrid)
+{
+	for (const struct vrrp *o = instances; o; o = o->next)
+		if (o != v && o->cfg.vrid == vrid && o->cfg.family == v->cfg.family &&
+		    strcmp(o->cfg.ifname, v->cfg.ifname) == 0)
+			return true;
+	return false;
+}
+
+/* --- sending ------------------------------------------------------------ */
+
+static void
+send_one(struct vrrp *v, uint8_t priority, const union inaddr *dst)
+{
+	uint8_t pkt[VRRP_PKT_MAX];
+	ssize_t n = pkt_encode(pkt, sizeof(pkt), v->cfg.family, v->cfg.vrid, priority,
+			       (uint16_t)(v->cfg.advert_interval_ms / 10), v->cfg.vips, v->cfg.nvips,
+			       &v->src, dst, v->cfg.checksum);
+
+	if (n < 0) {
+		log_warnx("%s cannot encode advert", v->tag);
+		return;
+	}
+	if (vsock_send(v->fd, v->cfg.family, v->ifc.ifindex, &v->src, dst, pkt, (size_t)n) < 0) {
+		log_debug("%s send advert: %s", v->tag, strerror(errno));
+		return;
+	}
+	v->adverts_sent++;
+}
+
+/* One advert to the group, or to every unicast peer. */
+static void
+send_advert(struct vrrp *v, uint8_t priority)
+{
+	if (v->fd < 0 || !v->have_src)
+		return;
+	if (!vrrp_unicast(v)) {
+		send_one(v, priority, &v->group);
+		return;
+	}
+	for (size_t i = 0; i < v->cfg.npeers; i++)
+		send_one(v, priority, &v->cfg.peers[i]);
+}
+
+/* --- VIPs and announcements ------------------------------------------- */
+
+static void
+vips_add(struct vrrp *v)
+{
+	char s[ADDR_STRLEN + 4];
+
+	for (size_t i = 0; i < v->cfg.nvips; i++) {
+		const struct vip *vip = &v->cfg.vips[i];
+
+		/* An owner's VIP may be the interface's own address: leave that alone. */
+		if (vrrp_is_owner(v) && vaddr_present(v->ifc.ifindex, vip) == 1)
+			continue;
+		if (vaddr_add(v->ifc.ifindex, vip) < 0) {
+			log_warnx("%s cannot add %s", v->tag, vip_ntop(vip, s));
+			continue;
+		}
+		v->vip_ours[i] = true;
+		log_info("%s added %s", v->tag, vip_ntop(vip, s));
+	}
+}
+
+static void
+vips_del(struct vrrp *v)
+{
+	char s[ADDR_STRLEN + 4];
+
+	for (size_t i = 0; i < v->cfg.nvips; i++) {
+		if (!v->vip_ours[i])
+			continue;
+		v->vip_ours[i] = false;
+		if (v->ifc.ifindex == 0)
+			continue; /* the interface went away, and its addresses with it */
+		if (vaddr_del(v->ifc.ifindex, &v->cfg.vips[i]) < 0)
+			log_warnx("%s cannot remove %s", v->tag, vip_ntop(&v->cfg.vips[i], s));
+		else
+			log_info("%s removed %s", v->tag, vip_ntop(&v->cfg.vips[i], s));
+	}
+}
+
+/* `count` gratuitous ARPs / unsolicited NAs for every VIP. */
+static void
+announce(struct vrrp *v, unsigned count)
+{
+	for (unsigned n = 0; n < count; n++) {
+		for (size_t i = 0; i < v->cfg.nvips; i++) {
+			const struct vip *vip = &v->cfg.vips[i];
+			int rc = vip->family == AF_INET
+					 ? arp_send(v->ifc.ifindex, v->ifc.mac, &vip->addr.v4)
+					 : ndisc_send(v->ifc.ifindex, v->ifc.mac, &vip->addr.v6);
+			if (rc < 0)
+				log_debug("%s announce: %s", v->tag, strerror(errno));
+		}
+	}
+}
+
+/*
+ * A burst now, a second one after garp_delay, then one announcement
+ * every garp_refresh while Master (keepalived's garp_master_* settings).
+ */
+static void
+announce_start(struct vrrp *v)
+{
+	announce(v, v->cfg.garp_repeat);
+	v->garp_second_pending = v->cfg.garp_delay_ms > 0;
+	if (v->garp_second_pending)
+		timer_arm_in(v->garp_timer, v->cfg.garp_delay_ms * NS_PER_MS);
+	else if (v->cfg.garp_refresh_ms > 0)
+		timer_arm_in(v->garp_timer, v->cfg.garp_refresh_ms * NS_PER_MS);
+	else
+		timer_disarm(v->garp_timer);
+}
+
+static void
+garp_timer_fired(struct loop *l, struct timer *t, void *arg)
+{
+	struct vrrp *v = arg;
+
+	(void)l;
+	if (v->fsm.state != ST_MASTER)
+		return;
+	if (v->garp_second_pending) {
+		v->garp_second_pending = false;
+		announce(v, v->cfg.garp_repeat);
+	} else {
+		announce(v, 1);
+	}
+	if (v->cfg.garp_refresh_ms > 0)
+		timer_arm_in(t, v->cfg.garp_refresh_ms * NS_PER_MS);
+}
+
+/* --- state machine glue ------------------------------------------------ */
+
+static void
+note_transition(struct vrrp *v, const struct fsm_out *out)
+{
+	v->transitions++;
+	v->last_reason = out->reason;
+	if (out->to == ST_FAULT)
+		log_info("%s %s -> %s (%s: %s)", v->tag, fsm_state_names[out->from],
+			 fsm_state_names[out->to], fsm_reason_names[out->reason],
+			 fault_why_names[v->fault]);
+	else
+		log_info("%s %s -> %s (%s)", v->tag, fsm_state_names[out->from],
+			 fsm_state_names[out->to], fsm_reason_names[out->reason]);
+	if (out->to == ST_MASTER) {
+		v->have_master = true;
+		v->master_ip = v->src;
+	} else if (out->to != ST_BACKUP) {
+		v->have_master = false;
+	}
+	if (out->from == ST_MASTER)
+		timer_disarm(v->garp_timer);
+}
+
+/* Carry out what the state machine asked for, in fsm.h's order. */
+static void
+apply(struct vrrp *v, const struct fsm_out *out)
+{
+	if (out->actions & FA_SEND_PRIO0)
+		send_advert(v, 0);
+	if (out->actions & FA_VIPS_DEL)
+		vips_del(v);
+	if (out->actions & FA_VIPS_ADD)
+		vips_add(v);
+	if (out->actions & FA_SEND_ADVERT)
+		send_advert(v, v->fsm.priority);
+	if (out->actions & FA_STATE)
+		note_transition(v, out);
+	if (out->actions & FA_ANNOUNCE)
+		announce_start(v);
+
+	uint64_t next = fsm_next_deadline(&v->fsm);
+	if (next)
+		timer_arm(v->fsm_timer, next);
+	else
+		timer_disarm(v->fsm_timer);
+}
+
+static void
+fsm_timer_fired(struct loop *l, struct timer *t, void *arg)
+{
+	struct vrrp *v = arg;
+	struct fsm_out out;
+
+	(void)l;
+	(void)t;
+	fsm_timer(&v->fsm, mono_now_ns(), &out);
+	apply(v, &out);
+}
+
+/* --- receiving ---------------------------------------------------------- */
+
+static bool
+is_peer(const struct vrrp *v, const union inaddr *a)
+{
+	for (size_t i = 0; i < v->cfg.npeers; i++)
+		if (addr_cmp(v->cfg.family, &v->cfg.peers[i], a) == 0)
+			return true;
+	return false;
+}
+
+static void
+log_mismatch(struct vrrp *v, const struct vrrp_adv *adv, const union inaddr *from)
+{
+	uint64_t now = mono_now_ns();
+	char s[ADDR_STRLEN];
+
+	if (v->mismatch_logged_ns && now - v->mismatch_logged_ns < MISMATCH_LOG_NS)
+		return;
+	v->mismatch_logged_ns = now;
+	log_warnx("%s advert from %s lists %u address(es) that differ from ours "
+		  "(check virtual_ip on both; logged once a minute)",
+		  v->tag, addr_ntop(v->cfg.family, from, s), adv->naddr);
+}
+
+/*
+ * RFC 5798 §7.1 receive checks that need more than the packet: TTL (the
+ * socket layer saw the IP header), VRID, owner, unicast peers. The codec
+ * did the rest.
+ */
+static void
+receive_one(struct vrrp *v, const struct vsock_rx *rx)
+{
+	struct vrrp_adv adv;
+	enum vrrp_drop drop;
+
+	if (rx->family != v->cfg.family) {
+		v->dropped[DROP_FAMILY]++;
+		return;
+	}
+	if (v->have_src && addr_cmp(v->cfg.family, &rx->src, &v->src) == 0)
+		return; /* our own packet looped back */
+	if (!vrrp_unicast(v) && rx->ttl != VRRP_TTL) {
+		v->dropped[DROP_TTL]++;
+		return;
+	}
+	if (pkt_decode(rx->payload, rx->len, v->cfg.family, &rx->src, &rx->dst, &adv, &drop) < 0) {
+		v->dropped[drop]++;
+		return;
+	}
+	if (adv.vrid != v->cfg.vrid) {
+		if (!vrid_elsewhere(v, adv.vrid))
+			v->dropped[DROP_VRID]++;
+		return;
+	}
+	if (vrrp_unicast(v) && !is_peer(v, &rx->src)) {
+		v->dropped[DROP_PEER]++;
+		return;
+	}
+	if (vrrp_is_owner(v)) {
+		v->dropped[DROP_OWNER]++;
+		return;
+	}
+	if (!pkt_addrs_match(&adv, v->cfg.vips, v->cfg.nvips))
+		log_mismatch(v, &adv, &rx->src);
+	v->adverts_received++;
+
+	struct fsm_adv in = {.priority = adv.priority, .max_adver_int_cs = adv.max_adver_int_cs};
+	struct fsm_out out;
+
+	in.src = rx->src;
+	fsm_advert(&v->fsm, mono_now_ns(), &in, &out);
+	apply(v, &out);
+	if (v->fsm.state == ST_BACKUP && adv.priority > 0) {
+		v->have_master = true;
+		v->master_ip = rx->src;
+	}
+}
+
+static void
+sock_readable(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct vrrp *v = arg;
+	uint8_t buf[VRRP_PKT_MAX + 128];
+	struct vsock_rx rx;
+
+	(void)l;
+	(void)events;
+	for (int i = 0; i < RX_BUDGET && v->fd == fd; i++) {
+		int rc = vsock_recv(fd, v->cfg.family, buf, sizeof(buf), &rx);
+
+		if (rc <= 0) {
+			if (rc < 0 && errno != EAGAIN && errno != EINTR)
+				log_debug("%s receive: %s", v->tag, strerror(errno));
+			return;
+		}
+		receive_one(v, &rx);
+	}
+}
+
+/* --- interface, address and fault tracking --------------------------- */
+
+static void
+sock_close(struct vrrp *v)
+{
+	if (v->fd < 0)
+		return;
+	loop_del_fd(v->loop, v->fd);
+	close(v->fd);
+	v->fd = -1;
+}
+
+static int
+sock_open(struct vrrp *v)
+{
+	if (v->fd >= 0)
+		return 0;
+	v->fd = vsock_open(v->cfg.family, v->ifc.ifindex, v->cfg.ifname, !vrrp_unicast(v));
+	if (v->fd < 0)
+		return -1;
+	if (loop_add_fd(v->loop, v->fd, EPOLLIN, sock_readable, v) < 0) {
+		close(v->fd);
+		v->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Our advert source: unicast_src if set, else the interface's primary address. */
+static void
+refresh_src(struct vrrp *v)
+{
+	union inaddr a;
+	bool have = v->ifc.ifindex > 0 && iface_primary_addr(v->ifc.ifindex, v->cfg.family,
+							     v->cfg.vips, v->cfg.nvips, &a) == 0;
+
+	if (have && v->cfg.has_unicast_src)
+		a = v->cfg.unicast_src;
+	if (have == v->have_src && (!have || addr_cmp(v->cfg.family, &a, &v->src) == 0))
+		return;
+	v->have_src = have;
+	if (have) {
+		char s[ADDR_STRLEN];
+
+		v->src = a;
+		fsm_set_primary(&v->fsm, &a);
+		log_debug("%s source address %s", v->tag, addr_ntop(v->cfg.family, &a, s));
+	}
+}
+
+static enum fault_why
+fault_reason(const struct vrrp *v)
+{
+	if (v->ifc.ifindex == 0)
+		return FW_NO_INTERFACE;
+	if (!v->ifc.running)
+		return FW_LINK_DOWN;
+	if (!v->have_src)
+		return FW_NO_ADDRESS;
+	if (v->fd < 0)
+		return FW_SOCKET;
+	return FW_NONE;
+}
+
+/* Re-evaluate the fault condition and tell the state machine if it changed. */
+static void
+update_fault(struct vrrp *v)
+{
+	enum fault_why why = fault_reason(v);
+	bool fault = why != FW_NONE;
+	struct fsm_out out;
+
+	if (why != FW_NONE)
+		v->fault = why;
+	if (fault == v->fsm.faulted)
+		return;
+	fsm_fault(&v->fsm, mono_now_ns(), fault, &out);
+	apply(v, &out);
+	if (!fault)
+		v->fault = FW_NONE;
+}
+
+void
+vrrp_link_event(struct vrrp *v, const struct iface *ifc)
+{
+	bool ours = strcmp(ifc->name, v->cfg.ifname) == 0 ||
+		    (v->ifc.ifindex > 0 && ifc->ifindex == v->ifc.ifindex);
+
+	if (!ours)
+		return;
+	if (!ifc->present || strcmp(ifc->name, v->cfg.ifname) != 0) {
+		/* Deleted, or renamed away: whatever comes back gets a new socket. */
+		sock_close(v);
+		memset(&v->ifc, 0, sizeof(v->ifc));
+	} else {
+		if (ifc->ifindex != v->ifc.ifindex)
+			sock_close(v);
+		v->ifc = *ifc;
+		if (v->ifc.running && sock_open(v) < 0)
+			log_warn("%s cannot open socket on %s", v->tag, v->cfg.ifname);
+	}
+	refresh_src(v);
+	update_fault(v);
+}
+
+/*
+ * Someone deleted one of our VIPs while we are Master (systemd-networkd and
+ * NetworkManager do this when they reconfigure a link): put it back and
+ * announce it. Our own deletions arrive here too, after vip_ours was
+ * cleared, and are ignored.
+ */
+static void
+guard_vip(struct vrrp *v, const union inaddr *a)
+{
+	char s[ADDR_STRLEN + 4];
+
+	for (size_t i = 0; i < v->cfg.nvips; i++) {
+		const struct vip *vip = &v->cfg.vips[i];
+
+		if (!v->vip_ours[i] || addr_cmp(v->cfg.family, &vip->addr, a) != 0)
+			continue;
+		if (vaddr_present(v->ifc.ifindex, vip) == 1)
+			continue;
+		log_info("%s %s was deleted by someone else, re-adding", v->tag, vip_ntop(vip, s));
+		if (vaddr_add(v->ifc.ifindex, vip) < 0) {
+			log_warnx("%s cannot re-add %s", v->tag, s);
+			continue;
+		}
+		announce(v, v->cfg.garp_repeat);
+	}
+}
+
+void
+vrrp_addr_event(struct vrrp *v, int ifindex, int family, const union inaddr *a,
+		uint8_t prefixlen, bool added)
+{
+	(void)prefixlen;
+	if (ifindex != v->ifc.ifindex || family != v->cfg.family)
+		return;
+	if (!added && v->fsm.state == ST_MASTER)
+		guard_vip(v, a);
+	refresh_src(v);
+	update_fault(v);
+}
+
+/* --- life cycle ----------------------------------------------------------- */
+
+struct vrrp *
+vrrp_new(struct loop *l, const struct conf_instance *ci)
+{
+	struct vrrp *v = calloc(1, sizeof(*v));
+	struct fsm_cfg fc;
+	int fam;
+
+	if (!v)
+		return NULL;
+	v->cfg = *ci;
+	v->loop = l;
+	v->fd = -1;
+	snprintf(v->tag, sizeof(v->tag), "[%s %s vrid %u %s]", ci->name, ci->ifname, ci->vrid,
+		 ci->family == AF_INET ? "v4" : "v6");
+	addr_pton(ci->family == AF_INET ? VRRP_MCAST4 : VRRP_MCAST6, &fam, &v->group);
+	v->fsm_timer = timer_new(l, fsm_timer_fired, v);
+	v->garp_timer = timer_new(l, garp_timer_fired, v);
+	if (!v->fsm_timer || !v->garp_timer) {
+		timer_free(v->fsm_timer);
+		timer_free(v->garp_timer);
+		free(v);
+		return NULL;
+	}
+	fc = (struct fsm_cfg){
+		.priority = ci->priority,
+		.adver_int_cs = (uint16_t)(ci->advert_interval_ms / 10),
+		.preempt = ci->preempt,
+		.preempt_fast = ci->preempt_fast,
+		.preempt_delay_ns = (uint64_t)ci->preempt_delay_ms * NS_PER_MS,
+	};
+	static const union inaddr none;
+	fsm_init(&v->fsm, &fc, ci->family, &none);
+	v->next = instances;
+	instances = v;
+	return v;
+}
+
+/*
+ * VIPs still on the interface belong to a vipd that died without cleaning
+ * up (kill -9, crash). Holding them as a Backup would answer ARP for an
+ * address the Master owns, so they go before the Startup event. An owner's
+ * VIPs are the interface's own addresses and stay.
+ */
+static void
+remove_leftovers(struct vrrp *v)
+{
+	char s[ADDR_STRLEN + 4];
+
+	if (vrrp_is_owner(v) || v->ifc.ifindex == 0)
+		return;
+	for (size_t i = 0; i < v->cfg.nvips; i++) {
+		const struct vip *vip = &v->cfg.vips[i];
+
+		if (vaddr_present(v->ifc.ifindex, vip) != 1)
+			continue;
+		if (vaddr_del(v->ifc.ifindex, vip) < 0)
+			log_warnx("%s cannot remove leftover %s", v->tag, vip_ntop(vip, s));
+		else
+			log_info("%s removed leftover %s at start", v->tag, vip_ntop(vip, s));
+	}
+}
+
+int
+vrrp_start(struct vrrp *v)
+{
+	struct fsm_out out;
+
+	if (iface_get(v->cfg.ifname, &v->ifc) < 0) {
+		memset(&v->ifc, 0, sizeof(v->ifc));
+		log_warnx("%s interface %s not found; waiting for it", v->tag, v->cfg.ifname);
+	}
+	remove_leftovers(v);
+	refresh_src(v);
+	if (v->ifc.ifindex > 0 && sock_open(v) < 0) {
+		if (errno == EPERM || errno == EACCES) {
+			log_warn("%s cannot open a raw socket (vipd needs CAP_NET_RAW)", v->tag);
+			return -1;
+		}
+		log_warn("%s cannot open socket on %s", v->tag, v->cfg.ifname);
+	}
+	v->fault = fault_reason(v);
+	v->fsm.faulted = v->fault != FW_NONE;
+	fsm_startup(&v->fsm, mono_now_ns(), &out);
+	apply(v, &out);
+	return 0;
+}
+
+void
+vrrp_stop(struct vrrp *v)
+{
+	struct fsm_out out;
+
+	fsm_shutdown(&v->fsm, mono_now_ns(), &out);
+	apply(v, &out);
+	timer_disarm(v->garp_timer);
+	sock_close(v);
+}
+
+void
+vrrp_free(struct vrrp *v)
+{
+	if (!v)
+		return;
+	for (struct vrrp **p = &instances; *p; p = &(*p)->next) {
+		if (*p == v) {
+			*p = v->next;
+			break;
+		}
+	}
+	sock_close(v);
+	timer_free(v->fsm_timer);
+	timer_free(v->garp_timer);
+	free(v);
+}
+
+enum vrrp_state
+vrrp_state(const struct vrrp *v)
+{
+	return v->fsm.state;
+}
+
+const char *
+vrrp_name(const struct vrrp *v)
+{
+	return v->cfg.name;
+}
+
+/* --- status --------------------------------------------------------------- */
+
+void
+vrrp_status_json(const struct vrrp *v, struct buf *b)
+{
+	char s[ADDR_STRLEN + 4];
+
+	buf_puts(b, "{\"name\":");
+	json_str(b, v->cfg.name);
+	buf_printf(b, ",\"state\":\"%s\",\"vrid\":%u,\"interface\":", fsm_state_names[v->fsm.state],
+		   v->cfg.vrid);
+	json_str(b, v->cfg.ifname);
+	buf_printf(b,
+		   ",\"family\":\"%s\",\"mode\":\"%s\",\"priority\":%u,\"effective_priority\":%u"
+		   ",\"advert_interval_ms\":%u,\"master_adver_interval_ms\":%u,\"master_ip\":",
+		   v->cfg.family == AF_INET ? "ipv4" : "ipv6",
+		   vrrp_unicast(v) ? "unicast" : "multicast", v->cfg.priority, v->fsm.priority,
+		   v->cfg.advert_interval_ms, v->fsm.master_adver_int_cs * 10u);
+	if (v->have_master)
+		buf_printf(b, "\"%s\"", addr_ntop(v->cfg.family, &v->master_ip, s));
+	else
+		buf_puts(b, "null");
+	buf_puts(b, ",\"vips\":[");
+	for (size_t i = 0; i < v->cfg.nvips; i++)
+		buf_printf(b, "%s\"%s\"", i ? "," : "", vip_ntop(&v->cfg.vips[i], s));
+	buf_printf(b,
+		   "],\"transitions\":%llu,\"last_reason\":\"%s\",\"adverts_sent\":%llu"
+		   ",\"adverts_received\":%llu,\"dropped\":{",
+		   (unsigned long long)v->transitions, fsm_reason_names[v->last_reason],
+		   (unsigned long long)v->adverts_sent, (unsigned long long)v->adverts_received);
+	for (int i = 0; i < DROP_MAX; i++)
+		buf_printf(b, "%s\"%s\":%llu", i ? "," : "", vrrp_drop_names[i],
+			   (unsigned long long)v->dropped[i]);
+	buf_puts(b, "}}");
+}
+
+void
+vrrp_status_text(const struct vrrp *v, struct buf *b)
+{
+	char s[ADDR_STRLEN + 4];
+	bool any = false;
+
+	buf_printf(b, "%s: %s  vrid %u on %s (%s, %s)\n", v->cfg.name,
+		   fsm_state_names[v->fsm.state], v->cfg.vrid, v->cfg.ifname,
+		   v->cfg.family == AF_INET ? "ipv4" : "ipv6",
+		   vrrp_unicast(v) ? "unicast" : "multicast");
+	buf_printf(b, "  priority %u, effective %u, advert %u ms, master %s\n", v->cfg.priority,
+		   v->fsm.priority, v->cfg.advert_interval_ms,
+		   v->have_master ? addr_ntop(v->cfg.family, &v->master_ip, s) : "unknown");
+	buf_puts(b, "  vips");
+	for (size_t i = 0; i < v->cfg.nvips; i++)
+		buf_printf(b, " %s", vip_ntop(&v->cfg.vips[i], s));
+	buf_printf(b, "\n  transitions %llu (last: %s), adverts sent %llu, received %llu\n",
+		   (unsigned long long)v->transitions, fsm_reason_names[v->last_reason],
+		   (unsigned long long)v->adverts_sent, (unsigned long long)v->adverts_received);
+	buf_puts(b, "  dropped:");
+	for (int i = 0; i < DROP_MAX; i++) {
+		if (!v->dropped[i])
+			continue;
+		buf_printf(b, "%s %s %llu", any ? "," : "", vrrp_drop_names[i],
+			   (unsigned long long)v->dropped[i]);
+		any = true;
+	}
+	buf_puts(b, any ? "\n" : " none\n");
+}

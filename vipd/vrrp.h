@@ -1,0 +1,50 @@
+/*
+ * vrrp.h - one VRRP instance at runtime: the pure state machine (fsm.c)
+ * wired to its socket, its timers, netlink and the announcements.
+ *
+ * A configured instance is keyed by (interface, vrid, family). It owns one
+ * raw socket bound to its interface, one timer for the state machine's
+ * deadlines and one for GARP / NA bursts. Faults (interface missing, down,
+ * without carrier, or without a source address) come from netlink events.
+ */
+#ifndef VIPD_VRRP_H
+#define VIPD_VRRP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "fsm.h"
+#include "pkt.h"
+#include "../netlink/netlink.h"
+
+struct loop;
+struct vrrp;
+
+/* Create an instance from its configuration (copied). */
+struct vrrp *vrrp_new(struct loop *l, const struct conf_instance *ci);
+/*
+ * Bring it up: find the interface, remove leftover VIPs, open the socket
+ * and run the Startup event. 0, or -1 when the instance cannot work at all
+ * (no permission for raw sockets); a missing interface is not an error, the
+ * instance waits in FAULT.
+ */
+int vrrp_start(struct vrrp *v);
+/* Shutdown event: a Master sends priority 0 and removes its VIPs. */
+void vrrp_stop(struct vrrp *v);
+void vrrp_free(struct vrrp *v);
+
+/* Netlink events, for every instance (each filters what concerns it). */
+void vrrp_link_event(struct vrrp *v, const struct iface *ifc);
+void vrrp_addr_event(struct vrrp *v, int ifindex, int family, const union inaddr *a,
+		     uint8_t prefixlen, bool added);
+
+enum vrrp_state vrrp_state(const struct vrrp *v);
+const char *vrrp_name(const struct vrrp *v);
+
+/* Append this instance's status: a JSON object, or the text block. */
+void vrrp_status_json(const struct vrrp *v, struct buf *b);
+void vrrp_status_text(const struct vrrp *v, struct buf *b);
+
+#endif
