@@ -75,9 +75,11 @@ vip_parse(const char *s, struct vip *v, const char **why)
 		char *end;
 		long p = strtol(slash + 1, &end, 10);
 
-		if (slash[1] == '\0' || *end != '\0' || p < 1 || p > (long)addr_len(v->family) * 8) {
+		/* Digits only: strtol() would take " 24", "+24" and "024". */
+		if (slash[1] < '1' || slash[1] > '9' || *end != '\0' || p < 1 ||
+		    p > (long)addr_len(v->family) * 8) {
 			*why = v->family == AF_INET ? "prefix length must be 1..32"
-						    : "prefix length must be 1..128";
+			                            : "prefix length must be 1..128";
 			return -1;
 		}
 		v->prefixlen = (uint8_t)p;

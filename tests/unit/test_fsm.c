@@ -1,0 +1,699 @@
+/*
+ * test_fsm.c - the VRRPv3 state machine against a simulated clock: a
+ * plain uint64_t in ns that the tests advance by hand.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "vipd/fsm.h"
+
+#define MS    1000000ULL
+#define SEC   1000000000ULL
+#define T0    (1000 * SEC) /* simulated boot time; any non-zero value */
+#define ENTER (FA_VIPS_ADD | FA_SEND_ADVERT | FA_ANNOUNCE | FA_STATE | FA_TIMERS)
+
+static union inaddr
+ip(const char *s)
+{
+	union inaddr a;
+	int fam;
+
+	assert_int_equal(addr_pton(s, &fam, &a), 0);
+	return a;
+}
+
+static struct fsm_cfg
+cfg(uint8_t prio, uint16_t int_cs, bool preempt, bool fast, uint64_t delay_ns)
+{
+	struct fsm_cfg c = {
+	    .priority = prio,
+	    .adver_int_cs = int_cs,
+	    .preempt = preempt,
+	    .preempt_fast = fast,
+	    .preempt_delay_ns = delay_ns,
+	};
+	return c;
+}
+
+static struct fsm_adv
+adv(uint8_t prio, uint16_t int_cs, const char *src)
+{
+	struct fsm_adv a = {.priority = prio, .max_adver_int_cs = int_cs, .src = ip(src)};
+	return a;
+}
+
+/* Init an IPv4 instance with primary 10.0.0.2. */
+static void
+mk(struct fsm *f, struct fsm_cfg c)
+{
+	union inaddr p = ip("10.0.0.2");
+
+	fsm_init(f, &c, AF_INET, &p);
+	assert_int_equal(f->state, ST_INIT);
+	assert_int_equal(fsm_next_deadline(f), 0);
+}
+
+static void
+expect(const struct fsm_out *o, unsigned actions, enum vrrp_state from, enum vrrp_state to,
+       enum fsm_reason reason)
+{
+	assert_int_equal(o->actions, actions);
+	assert_int_equal(o->from, from);
+	assert_int_equal(o->to, to);
+	assert_int_equal(o->reason, reason);
+}
+
+/* Nothing happened: empty actions, from == to == current state. */
+static void
+expect_none(const struct fsm *f, const struct fsm_out *o)
+{
+	expect(o, 0, f->state, f->state, R_NONE);
+}
+
+static void
+deliver(struct fsm *f, uint64_t now, struct fsm_adv a, struct fsm_out *o)
+{
+	fsm_advert(f, now, &a, o);
+}
+
+/* Startup into Backup at *now, then let the down timer make us Master. */
+static void
+to_master(struct fsm *f, uint64_t *now)
+{
+	struct fsm_out o;
+
+	fsm_startup(f, *now, &o);
+	expect(&o, FA_STATE | FA_TIMERS, ST_INIT, ST_BACKUP, R_STARTUP);
+	*now = fsm_next_deadline(f);
+	fsm_timer(f, *now, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_MASTER_DOWN);
+}
+
+static void
+test_skew_and_down_interval(void **state)
+{
+	(void)state;
+	/* RFC 5798 §6.1 in ns: ((256 - prio) * interval) / 256, 3 * interval + skew. */
+	assert_int_equal(fsm_skew_time_ns(100, 100), 609375000ULL);
+	assert_int_equal(fsm_master_down_ns(100, 100), 3609375000ULL);
+	assert_int_equal(fsm_skew_time_ns(100, 10), 60937500ULL);
+	assert_int_equal(fsm_master_down_ns(100, 10), 360937500ULL);
+	assert_int_equal(fsm_skew_time_ns(100, 1), 6093750ULL);
+	assert_int_equal(fsm_master_down_ns(100, 1), 36093750ULL);
+	/* Higher priority, shorter wait; the extremes. */
+	assert_int_equal(fsm_skew_time_ns(254, 100), 7812500ULL);
+	assert_int_equal(fsm_skew_time_ns(255, 100), 3906250ULL);
+	assert_int_equal(fsm_skew_time_ns(1, 100), 996093750ULL);
+	assert_int_equal(fsm_master_down_ns(1, 4095), 3 * 40950 * MS + 255ULL * 40950 * MS / 256);
+}
+
+static void
+test_startup_backup_down_timer(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0, dl;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	fsm_startup(&f, now, &o);
+	expect(&o, FA_STATE | FA_TIMERS, ST_INIT, ST_BACKUP, R_STARTUP);
+	assert_int_equal(f.master_adver_int_cs, 100);
+	assert_int_equal(f.skew_time_ns, 609375000ULL);
+	assert_int_equal(f.master_down_int_ns, 3609375000ULL);
+	dl = now + 3609375000ULL;
+	assert_int_equal(f.master_down_timer_ns, dl);
+	assert_int_equal(f.adver_timer_ns, 0);
+	assert_int_equal(fsm_next_deadline(&f), dl);
+
+	/* A second startup is not an event in Backup. */
+	fsm_startup(&f, now, &o);
+	expect_none(&f, &o);
+
+	/* Not a nanosecond early. */
+	fsm_timer(&f, dl - 1, &o);
+	expect_none(&f, &o);
+	assert_int_equal(f.state, ST_BACKUP);
+
+	fsm_timer(&f, dl, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_MASTER_DOWN);
+	assert_int_equal(f.adver_timer_ns, dl + SEC);
+	assert_int_equal(f.master_down_timer_ns, 0);
+	assert_int_equal(fsm_next_deadline(&f), dl + SEC);
+}
+
+static void
+test_backup_learns_master_interval(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	fsm_startup(&f, now, &o);
+
+	/* RFC 5798 §6.4.2: Master_Adver_Interval comes from the Master's advert. */
+	now += 200 * MS;
+	deliver(&f, now, adv(200, 10, "10.0.0.9"), &o);
+	expect(&o, FA_TIMERS, ST_BACKUP, ST_BACKUP, R_NONE);
+	assert_int_equal(f.master_adver_int_cs, 10);
+	assert_int_equal(f.skew_time_ns, 60937500ULL);
+	assert_int_equal(f.master_down_int_ns, 360937500ULL);
+	assert_int_equal(f.master_down_timer_ns, now + 360937500ULL);
+
+	/* Adverts every 100 ms keep us Backup. */
+	for (int i = 0; i < 50; i++) {
+		now += 100 * MS;
+		fsm_timer(&f, now, &o);
+		expect_none(&f, &o);
+		deliver(&f, now, adv(200, 10, "10.0.0.9"), &o);
+		assert_int_equal(f.master_down_timer_ns, now + 360937500ULL);
+	}
+	/* Master gone: we take over 360.9375 ms after its last advert, not 3.6 s. */
+	fsm_timer(&f, now + 360937499ULL, &o);
+	expect_none(&f, &o);
+	now += 360937500ULL;
+	fsm_timer(&f, now, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_MASTER_DOWN);
+	/* As Master we advertise at our own configured interval. */
+	assert_int_equal(f.adver_timer_ns, now + SEC);
+	assert_int_equal(f.master_adver_int_cs, 100);
+}
+
+static void
+test_priority_zero_takeover(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	fsm_startup(&f, now, &o);
+	now += SEC;
+	deliver(&f, now, adv(200, 100, "10.0.0.9"), &o);
+
+	/* RFC 5798 §6.4.2: priority 0 -> Master_Down_Timer = Skew_Time. */
+	now += SEC;
+	deliver(&f, now, adv(0, 100, "10.0.0.9"), &o);
+	expect(&o, FA_TIMERS, ST_BACKUP, ST_BACKUP, R_NONE);
+	assert_int_equal(f.master_down_timer_ns, now + 609375000ULL);
+
+	fsm_timer(&f, now + 609375000ULL - 1, &o);
+	expect_none(&f, &o);
+	now += 609375000ULL;
+	fsm_timer(&f, now, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_PRIORITY_ZERO);
+	assert_string_equal(fsm_reason_names[o.reason], "priority_zero");
+}
+
+static void
+test_priority_zero_then_new_master(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	fsm_startup(&f, now, &o);
+	deliver(&f, now, adv(0, 100, "10.0.0.9"), &o);
+	/* Another Master appears within Skew_Time: back to a normal wait. */
+	now += 100 * MS;
+	deliver(&f, now, adv(150, 100, "10.0.0.8"), &o);
+	assert_int_equal(f.master_down_timer_ns, now + 3609375000ULL);
+	now += 3609375000ULL;
+	fsm_timer(&f, now, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_MASTER_DOWN);
+}
+
+static void
+test_master_yields_to_higher_priority(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	to_master(&f, &now);
+
+	now += 10 * MS;
+	deliver(&f, now, adv(150, 200, "10.0.0.1"), &o);
+	expect(&o, FA_VIPS_DEL | FA_STATE | FA_TIMERS, ST_MASTER, ST_BACKUP, R_HIGHER_PRIORITY);
+	assert_string_equal(fsm_reason_names[o.reason], "higher_priority_seen");
+	assert_int_equal(f.adver_timer_ns, 0);
+	assert_int_equal(f.master_adver_int_cs, 200);
+	assert_int_equal(f.master_down_timer_ns, now + fsm_master_down_ns(100, 200));
+	assert_int_equal(fsm_next_deadline(&f), now + fsm_master_down_ns(100, 200));
+}
+
+static void
+test_tie_break_higher_address_wins(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	union inaddr hi = ip("200.0.0.1");
+	uint64_t now = T0;
+
+	(void)state;
+	/* RFC 5798 §6.4.3: equal priority, the greater primary address wins. */
+	mk(&f, cfg(100, 100, true, true, 0));
+	to_master(&f, &now);
+	now += 10 * MS;
+	deliver(&f, now, adv(100, 100, "10.0.0.1"), &o); /* lower: we stay */
+	expect(&o, FA_SEND_ADVERT | FA_ANNOUNCE | FA_TIMERS, ST_MASTER, ST_MASTER, R_NONE);
+	deliver(&f, now, adv(100, 100, "10.0.0.2"), &o); /* our own, looped back */
+	expect_none(&f, &o);
+	deliver(&f, now, adv(100, 100, "10.0.0.3"), &o); /* higher: we yield */
+	expect(&o, FA_VIPS_DEL | FA_STATE | FA_TIMERS, ST_MASTER, ST_BACKUP, R_HIGHER_PRIORITY);
+
+	/* The compare is unsigned: 192.x > 10.x, and 10.x < 200.x. */
+	mk(&f, cfg(100, 100, true, true, 0));
+	to_master(&f, &now);
+	deliver(&f, now, adv(100, 100, "192.168.0.1"), &o);
+	assert_int_equal(o.to, ST_BACKUP);
+
+	mk(&f, cfg(100, 100, true, true, 0));
+	fsm_set_primary(&f, &hi);
+	to_master(&f, &now);
+	deliver(&f, now, adv(100, 100, "10.0.0.1"), &o);
+	assert_int_equal(o.to, ST_MASTER);
+	deliver(&f, now, adv(100, 100, "200.0.0.2"), &o);
+	assert_int_equal(o.to, ST_BACKUP);
+}
+
+static void
+test_tie_break_v6(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	struct fsm_cfg c = cfg(100, 100, true, true, 0);
+	union inaddr p = ip("fe80::2");
+	uint64_t now = T0;
+
+	(void)state;
+	fsm_init(&f, &c, AF_INET6, &p);
+	to_master(&f, &now);
+	deliver(&f, now, adv(100, 100, "fe80::1"), &o);
+	assert_int_equal(o.to, ST_MASTER);
+	deliver(&f, now, adv(100, 100, "fe80::1:0"), &o);
+	assert_int_equal(o.to, ST_BACKUP);
+}
+
+static void
+test_owner(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0, next;
+
+	(void)state;
+	mk(&f, cfg(255, 100, false, false, 0));
+	fsm_startup(&f, now, &o);
+	expect(&o, ENTER, ST_INIT, ST_MASTER, R_OWNER);
+	assert_int_equal(f.adver_timer_ns, now + SEC);
+	assert_int_equal(f.master_down_timer_ns, 0);
+
+	/* Never yields, not even to 255 from a higher address. */
+	next = f.adver_timer_ns;
+	deliver(&f, now, adv(255, 100, "10.0.0.9"), &o);
+	expect_none(&f, &o);
+	deliver(&f, now, adv(254, 100, "10.0.0.9"), &o);
+	expect_none(&f, &o);
+	deliver(&f, now, adv(1, 100, "10.0.0.1"), &o);
+	expect_none(&f, &o);
+	assert_int_equal(f.adver_timer_ns, next);
+	/* Priority 0 from someone: advertise at once. */
+	now += 300 * MS;
+	deliver(&f, now, adv(0, 100, "10.0.0.9"), &o);
+	expect(&o, FA_SEND_ADVERT | FA_TIMERS, ST_MASTER, ST_MASTER, R_NONE);
+	assert_int_equal(f.adver_timer_ns, now + SEC);
+}
+
+static void
+test_preempt_fast(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(200, 100, true, true, 0));
+	fsm_startup(&f, now, &o);
+	now += 50 * MS;
+	deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_PREEMPT);
+	assert_int_equal(f.adver_timer_ns, now + SEC);
+	assert_int_equal(f.master_down_timer_ns, 0);
+}
+
+static void
+test_preempt_waits_down_timer(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0, dl;
+
+	(void)state;
+	/* RFC 5798 §6.4.2: preempt on, lower priority -> discard the advert. */
+	mk(&f, cfg(200, 100, true, false, 0));
+	fsm_startup(&f, now, &o);
+	dl = f.master_down_timer_ns;
+	assert_int_equal(dl, now + fsm_master_down_ns(200, 100));
+	for (int i = 0; i < 3; i++) {
+		now += SEC;
+		deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
+		expect_none(&f, &o);
+		assert_int_equal(f.master_down_timer_ns, dl);
+		fsm_timer(&f, now, &o);
+		expect_none(&f, &o);
+	}
+	fsm_timer(&f, dl, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_MASTER_DOWN);
+}
+
+static void
+test_no_preempt_stays_backup(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(200, 100, false, true, 0));
+	fsm_startup(&f, now, &o);
+	/* A lower-priority Master keeps resetting our timer for a minute. */
+	for (int i = 0; i < 60; i++) {
+		now += SEC;
+		fsm_timer(&f, now, &o);
+		expect_none(&f, &o);
+		deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
+		expect(&o, FA_TIMERS, ST_BACKUP, ST_BACKUP, R_NONE);
+		assert_int_equal(f.master_down_timer_ns, now + fsm_master_down_ns(200, 100));
+	}
+	assert_int_equal(f.state, ST_BACKUP);
+	/* Equal priority too (the >= of §6.4.2). */
+	mk(&f, cfg(200, 100, true, true, 0));
+	fsm_startup(&f, now, &o);
+	now += SEC;
+	deliver(&f, now, adv(200, 100, "10.0.0.1"), &o);
+	expect(&o, FA_TIMERS, ST_BACKUP, ST_BACKUP, R_NONE);
+}
+
+static void
+test_preempt_delay(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0, start = T0, dl;
+
+	(void)state;
+	/* Fast preemption is off whenever a delay is configured. */
+	mk(&f, cfg(200, 100, true, true, 5 * SEC));
+	fsm_startup(&f, now, &o);
+	assert_int_equal(f.preempt_after_ns, start + 5 * SEC);
+	/* During the delay lower-priority adverts reset the timer... */
+	for (int i = 0; i < 4; i++) {
+		now += SEC;
+		deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
+		expect(&o, FA_TIMERS, ST_BACKUP, ST_BACKUP, R_NONE);
+		assert_int_equal(f.master_down_timer_ns, now + fsm_master_down_ns(200, 100));
+	}
+	dl = f.master_down_timer_ns;
+	/* ...after it they are discarded and the timer runs out. */
+	now = start + 5 * SEC;
+	deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
+	expect_none(&f, &o);
+	assert_int_equal(f.master_down_timer_ns, dl);
+	now += SEC;
+	deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
+	expect_none(&f, &o);
+	fsm_timer(&f, dl - 1, &o);
+	expect_none(&f, &o);
+	fsm_timer(&f, dl, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_MASTER_DOWN);
+}
+
+static void
+test_split_brain(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(200, 100, true, true, 0));
+	to_master(&f, &now);
+	now += 400 * MS;
+	deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
+	expect(&o, FA_SEND_ADVERT | FA_ANNOUNCE | FA_TIMERS, ST_MASTER, ST_MASTER, R_NONE);
+	assert_int_equal(f.adver_timer_ns, now + SEC);
+}
+
+static void
+test_master_hears_priority_zero(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	to_master(&f, &now);
+	now += 700 * MS;
+	deliver(&f, now, adv(0, 100, "10.0.0.9"), &o);
+	expect(&o, FA_SEND_ADVERT | FA_TIMERS, ST_MASTER, ST_MASTER, R_NONE);
+	assert_int_equal(f.adver_timer_ns, now + SEC);
+}
+
+static void
+test_fault(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 2 * SEC));
+	to_master(&f, &now);
+	fsm_fault(&f, now, true, &o);
+	expect(&o, FA_SEND_PRIO0 | FA_VIPS_DEL | FA_STATE | FA_TIMERS, ST_MASTER, ST_FAULT,
+	       R_FAULT);
+	assert_int_equal(fsm_next_deadline(&f), 0);
+	assert_true(f.faulted);
+	/* Fault again, adverts, timers: nothing in Fault. */
+	fsm_fault(&f, now, true, &o);
+	expect_none(&f, &o);
+	deliver(&f, now, adv(0, 100, "10.0.0.9"), &o);
+	expect_none(&f, &o);
+	fsm_timer(&f, now + 100 * SEC, &o);
+	expect_none(&f, &o);
+
+	now += 10 * SEC;
+	fsm_fault(&f, now, false, &o);
+	expect(&o, FA_STATE | FA_TIMERS, ST_FAULT, ST_BACKUP, R_FAULT_CLEARED);
+	assert_false(f.faulted);
+	assert_int_equal(f.master_down_timer_ns, now + 3609375000ULL);
+	assert_int_equal(f.preempt_after_ns, now + 2 * SEC);
+	/* Clearing twice is nothing. */
+	fsm_fault(&f, now, false, &o);
+	expect_none(&f, &o);
+
+	/* Backup -> Fault says nothing on the wire. */
+	fsm_fault(&f, now, true, &o);
+	expect(&o, FA_STATE | FA_TIMERS, ST_BACKUP, ST_FAULT, R_FAULT);
+	assert_int_equal(fsm_next_deadline(&f), 0);
+}
+
+static void
+test_fault_in_init_and_owner(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	fsm_fault(&f, now, true, &o);
+	expect_none(&f, &o);
+	assert_int_equal(f.state, ST_INIT);
+	fsm_startup(&f, now, &o);
+	expect(&o, FA_STATE | FA_TIMERS, ST_INIT, ST_FAULT, R_FAULT);
+	assert_int_equal(fsm_next_deadline(&f), 0);
+
+	/* An owner leaves Fault straight for Master. */
+	mk(&f, cfg(255, 100, true, true, 0));
+	fsm_fault(&f, now, true, &o);
+	fsm_startup(&f, now, &o);
+	assert_int_equal(f.state, ST_FAULT);
+	now += SEC;
+	fsm_fault(&f, now, false, &o);
+	expect(&o, ENTER, ST_FAULT, ST_MASTER, R_FAULT_CLEARED);
+	assert_int_equal(f.adver_timer_ns, now + SEC);
+}
+
+static void
+test_shutdown(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	to_master(&f, &now);
+	fsm_shutdown(&f, now, &o);
+	expect(&o, FA_SEND_PRIO0 | FA_VIPS_DEL | FA_STATE | FA_TIMERS, ST_MASTER, ST_INIT, R_STOP);
+	assert_int_equal(fsm_next_deadline(&f), 0);
+	fsm_shutdown(&f, now, &o);
+	expect_none(&f, &o);
+
+	fsm_startup(&f, now, &o);
+	fsm_shutdown(&f, now, &o);
+	expect(&o, FA_STATE | FA_TIMERS, ST_BACKUP, ST_INIT, R_STOP);
+	assert_int_equal(fsm_next_deadline(&f), 0);
+
+	fsm_fault(&f, now, true, &o);
+	fsm_startup(&f, now, &o);
+	fsm_shutdown(&f, now, &o);
+	expect(&o, FA_STATE | FA_TIMERS, ST_FAULT, ST_INIT, R_STOP);
+}
+
+static void
+test_set_priority(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0, dl;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	to_master(&f, &now);
+	now += 250 * MS;
+	fsm_set_priority(&f, now, 90, &o);
+	expect(&o, FA_SEND_ADVERT | FA_TIMERS, ST_MASTER, ST_MASTER, R_NONE);
+	assert_int_equal(f.priority, 90);
+	assert_int_equal(f.adver_timer_ns, now + SEC);
+	fsm_set_priority(&f, now, 90, &o);
+	expect_none(&f, &o);
+	/* Now 95 from a Backup beats us. */
+	deliver(&f, now, adv(95, 100, "10.0.0.1"), &o);
+	assert_int_equal(o.to, ST_BACKUP);
+
+	/* Backup: Skew_Time follows, the running timer does not move. */
+	dl = f.master_down_timer_ns;
+	fsm_set_priority(&f, now, 200, &o);
+	expect_none(&f, &o);
+	assert_int_equal(f.master_down_timer_ns, dl);
+	assert_int_equal(f.skew_time_ns, fsm_skew_time_ns(200, 100));
+	assert_int_equal(f.master_down_int_ns, fsm_master_down_ns(200, 100));
+	now += SEC;
+	deliver(&f, now, adv(95, 100, "10.0.0.1"), &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_PREEMPT);
+}
+
+static void
+test_adver_timer_no_drift(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0, first;
+	uint32_t rnd = 12345;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	to_master(&f, &now);
+	first = f.adver_timer_ns;
+	/* The loop wakes up 0..~65 ms late every time; the schedule holds. */
+	for (int i = 0; i < 1000; i++) {
+		rnd = rnd * 1103515245u + 12345u;
+		now = f.adver_timer_ns + (rnd >> 16) * 1000;
+		fsm_timer(&f, now, &o);
+		expect(&o, FA_SEND_ADVERT | FA_TIMERS, ST_MASTER, ST_MASTER, R_NONE);
+	}
+	assert_int_equal(f.adver_timer_ns, first + 1000 * SEC);
+	/* Early calls do nothing. */
+	fsm_timer(&f, f.adver_timer_ns - 1, &o);
+	expect_none(&f, &o);
+
+	/* Stalled for 3.5 intervals: restart from now, no burst. */
+	now = f.adver_timer_ns + 3500 * MS;
+	fsm_timer(&f, now, &o);
+	expect(&o, FA_SEND_ADVERT | FA_TIMERS, ST_MASTER, ST_MASTER, R_NONE);
+	assert_int_equal(f.adver_timer_ns, now + SEC);
+}
+
+static void
+test_next_deadline(void **state)
+{
+	struct fsm f;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	f.adver_timer_ns = 5;
+	assert_int_equal(fsm_next_deadline(&f), 5);
+	f.master_down_timer_ns = 3;
+	assert_int_equal(fsm_next_deadline(&f), 3);
+	f.adver_timer_ns = 0;
+	assert_int_equal(fsm_next_deadline(&f), 3);
+	/* preempt_after_ns is a threshold, not a timer. */
+	f.master_down_timer_ns = 0;
+	f.preempt_after_ns = 7;
+	assert_int_equal(fsm_next_deadline(&f), 0);
+}
+
+static void
+test_names(void **state)
+{
+	static const char *const st[ST_MAX] = {"INIT", "BACKUP", "MASTER", "FAULT"};
+	static const char *const rs[R_MAX] = {"none",          "startup",
+	                                      "owner",         "master_down",
+	                                      "priority_zero", "higher_priority_seen",
+	                                      "preempt",       "fault",
+	                                      "fault_cleared", "stop"};
+
+	(void)state;
+	for (int i = 0; i < ST_MAX; i++)
+		assert_string_equal(fsm_state_names[i], st[i]);
+	for (int i = 0; i < R_MAX; i++)
+		assert_string_equal(fsm_reason_names[i], rs[i]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_skew_and_down_interval),
+	    cmocka_unit_test(test_startup_backup_down_timer),
+	    cmocka_unit_test(test_backup_learns_master_interval),
+	    cmocka_unit_test(test_priority_zero_takeover),
+	    cmocka_unit_test(test_priority_zero_then_new_master),
+	    cmocka_unit_test(test_master_yields_to_higher_priority),
+	    cmocka_unit_test(test_tie_break_higher_address_wins),
+	    cmocka_unit_test(test_tie_break_v6),
+	    cmocka_unit_test(test_owner),
+	    cmocka_unit_test(test_preempt_fast),
+	    cmocka_unit_test(test_preempt_waits_down_timer),
+	    cmocka_unit_test(test_no_preempt_stays_backup),
+	    cmocka_unit_test(test_preempt_delay),
+	    cmocka_unit_test(test_split_brain),
+	    cmocka_unit_test(test_master_hears_priority_zero),
+	    cmocka_unit_test(test_fault),
+	    cmocka_unit_test(test_fault_in_init_and_owner),
+	    cmocka_unit_test(test_shutdown),
+	    cmocka_unit_test(test_set_priority),
+	    cmocka_unit_test(test_adver_timer_no_drift),
+	    cmocka_unit_test(test_next_deadline),
+	    cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

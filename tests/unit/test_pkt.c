@@ -1,0 +1,452 @@
+/*
+ * test_pkt.c - the VRRPv3 codec: known wire bytes, both IPv4 checksum
+ * forms, IPv6, every drop reason the codec returns, address-list compare.
+ * Expected checksums were computed independently (Python), not by pkt.c.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "vipd/pkt.h"
+
+/* The brief's example: VRID 51, prio 150, 1 address, 100 cs, 192.0.2.100. */
+static const uint8_t example[] = {0x31, 0x33, 0x96, 0x01, 0x00, 0x64,
+                                  0xd3, 0x71, 0xc0, 0x00, 0x02, 0x64};
+
+/* IPv6: VRID 7, prio 200, fe80::100 + 2001:db8::100, 50 cs, fe80::1 -> ff02::12. */
+static const uint8_t example6[] = {0x31, 0x07, 0xc8, 0x02, 0x00, 0x32, 0xda, 0x5a, 0xfe, 0x80,
+                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                   0x00, 0x00, 0x01, 0x00, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
+                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00};
+
+static union inaddr
+ip(const char *s)
+{
+	union inaddr a;
+	int fam;
+
+	assert_int_equal(addr_pton(s, &fam, &a), 0);
+	return a;
+}
+
+static struct vip
+vip(const char *s)
+{
+	struct vip v;
+	const char *why = NULL;
+
+	assert_int_equal(vip_parse(s, &v, &why), 0);
+	return v;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Rewrite the checksum after a test mutates a field. */
+static void
+fix_cksum(uint8_t *buf, size_t len, int family, const union inaddr *src, const union inaddr *dst,
+          bool pseudo)
+{
+	put16(buf + 6, 0);
+	put16(buf + 6, pkt_checksum(buf, len, family, src, dst, pseudo));
+}
+
+static void
+test_example_is_pseudo_form(void **state)
+{
+	union inaddr src = ip("192.0.2.1"), dst = ip(VRRP_MCAST4);
+	struct vip v = vip("192.0.2.100/24");
+	uint8_t buf[64];
+	ssize_t n;
+
+	(void)state;
+	/*
+	 * d371 is the pseudo-header (RFC 5798 reading) form from 192.0.2.1 to
+	 * 224.0.0.18; the message-only sum of the same bytes would be 7602.
+	 */
+	n = pkt_encode(buf, sizeof(buf), AF_INET, 51, 150, 100, &v, 1, &src, &dst, CKSUM_RFC5798);
+	assert_int_equal(n, sizeof(example));
+	assert_memory_equal(buf, example, sizeof(example));
+
+	n = pkt_encode(buf, sizeof(buf), AF_INET, 51, 150, 100, &v, 1, &src, &dst, CKSUM_RFC9568);
+	assert_int_equal(n, sizeof(example));
+	assert_int_equal(buf[6], 0x76);
+	assert_int_equal(buf[7], 0x02);
+	assert_memory_equal(buf + 8, example + 8, 4);
+	/* The message-only form does not need the IP addresses at all. */
+	n = pkt_encode(buf, sizeof(buf), AF_INET, 51, 150, 100, &v, 1, NULL, NULL, CKSUM_RFC9568);
+	assert_int_equal(n, sizeof(example));
+	assert_int_equal(buf[6], 0x76);
+}
+
+static void
+test_example_decodes(void **state)
+{
+	union inaddr src = ip("192.0.2.1"), dst = ip(VRRP_MCAST4);
+	struct vrrp_adv adv;
+	enum vrrp_drop drop = DROP_MAX;
+
+	(void)state;
+	assert_int_equal(pkt_decode(example, sizeof(example), AF_INET, &src, &dst, &adv, &drop), 0);
+	assert_int_equal(adv.family, AF_INET);
+	assert_int_equal(adv.version, 3);
+	assert_int_equal(adv.type, 1);
+	assert_int_equal(adv.vrid, 51);
+	assert_int_equal(adv.priority, 150);
+	assert_int_equal(adv.naddr, 1);
+	assert_int_equal(adv.max_adver_int_cs, 100);
+	assert_int_equal(adv.checksum, 0xd371);
+	assert_true(adv.cksum_pseudo);
+	assert_ptr_equal(adv.addrs, example + 8);
+	assert_int_equal(pkt_checksum(example, sizeof(example), AF_INET, &src, &dst, true), 0);
+}
+
+static void
+test_v4_both_forms_accepted(void **state)
+{
+	union inaddr src = ip("192.0.2.1"), dst = ip(VRRP_MCAST4);
+	union inaddr other = ip("192.0.2.77");
+	uint8_t buf[sizeof(example)];
+	struct vrrp_adv adv;
+	enum vrrp_drop drop = DROP_MAX;
+
+	(void)state;
+	/* Message-only (RFC 9568 / Cisco / Arista) form. */
+	memcpy(buf, example, sizeof(buf));
+	put16(buf + 6, 0x7602);
+	assert_int_equal(pkt_decode(buf, sizeof(buf), AF_INET, &src, &dst, &adv, &drop), 0);
+	assert_false(adv.cksum_pseudo);
+	/* ...which does not depend on the addresses. */
+	assert_int_equal(pkt_decode(buf, sizeof(buf), AF_INET, &other, &dst, &adv, &drop), 0);
+	assert_false(adv.cksum_pseudo);
+
+	/* The pseudo form from another source no longer matches either form. */
+	assert_int_equal(pkt_decode(example, sizeof(example), AF_INET, &other, &dst, &adv, &drop),
+	                 -1);
+	assert_int_equal(drop, DROP_CHECKSUM);
+}
+
+static void
+test_v4_pseudo_roundtrip(void **state)
+{
+	union inaddr src = ip("10.0.0.250"), dst = ip("10.0.0.251"); /* unicast peer */
+	struct vip v[3] = {vip("10.0.0.1/24"), vip("10.0.0.2/24"), vip("10.0.0.3")};
+	uint8_t buf[VRRP_PKT_MAX];
+	struct vrrp_adv adv;
+	enum vrrp_drop drop;
+	ssize_t n;
+
+	(void)state;
+	n = pkt_encode(buf, sizeof(buf), AF_INET, 10, 100, 100, v, 3, &src, &dst, CKSUM_RFC5798);
+	assert_int_equal(n, 8 + 3 * 4);
+	assert_int_equal(buf[6] << 8 | buf[7], 0x360f); /* computed independently */
+	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET, &src, &dst, &adv, &drop), 0);
+	assert_true(adv.cksum_pseudo);
+	assert_int_equal(adv.vrid, 10);
+	assert_int_equal(adv.naddr, 3);
+	assert_memory_equal(adv.addrs + 8, v[2].addr.b, 4);
+	assert_true(pkt_addrs_match(&adv, v, 3));
+
+	n = pkt_encode(buf, sizeof(buf), AF_INET, 10, 100, 100, v, 3, &src, &dst, CKSUM_RFC9568);
+	assert_int_equal(buf[6] << 8 | buf[7], 0x4c88);
+	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET, &src, &dst, &adv, &drop), 0);
+	assert_false(adv.cksum_pseudo);
+}
+
+static void
+test_v6_roundtrip(void **state)
+{
+	union inaddr src = ip("fe80::1"), dst = ip(VRRP_MCAST6), other = ip("fe80::2");
+	struct vip v[2] = {vip("fe80::100/64"), vip("2001:db8::100/64")};
+	uint8_t buf[VRRP_PKT_MAX];
+	struct vrrp_adv adv;
+	enum vrrp_drop drop;
+	ssize_t n;
+
+	(void)state;
+	/* IPv6 always uses the pseudo-header, whatever the IPv4 mode says. */
+	for (int mode = CKSUM_RFC5798; mode <= CKSUM_RFC9568; mode++) {
+		n = pkt_encode(buf, sizeof(buf), AF_INET6, 7, 200, 50, v, 2, &src, &dst,
+		               (enum vrrp_cksum)mode);
+		assert_int_equal(n, sizeof(example6));
+		assert_memory_equal(buf, example6, sizeof(example6));
+	}
+	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET6, &src, &dst, &adv, &drop), 0);
+	assert_int_equal(adv.family, AF_INET6);
+	assert_int_equal(adv.vrid, 7);
+	assert_int_equal(adv.priority, 200);
+	assert_int_equal(adv.naddr, 2);
+	assert_int_equal(adv.max_adver_int_cs, 50);
+	assert_true(adv.cksum_pseudo);
+	assert_true(pkt_addrs_match(&adv, v, 2));
+
+	/* Wrong source: IPv6 has no message-only fallback. */
+	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET6, &other, &dst, &adv, &drop), -1);
+	assert_int_equal(drop, DROP_CHECKSUM);
+	fix_cksum(buf, (size_t)n, AF_INET, NULL, NULL, false);
+	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET6, &src, &dst, &adv, &drop), -1);
+	assert_int_equal(drop, DROP_CHECKSUM);
+	/* Without the IP addresses an IPv6 packet cannot be verified. */
+	assert_int_equal(pkt_decode(example6, sizeof(example6), AF_INET6, NULL, NULL, &adv, &drop),
+	                 -1);
+	assert_int_equal(drop, DROP_CHECKSUM);
+}
+
+static void
+test_v6_max_size(void **state)
+{
+	union inaddr src = ip("fe80::1"), dst = ip(VRRP_MCAST6);
+	struct vip v[VRRP_MAX_ADDRS];
+	uint8_t buf[VRRP_PKT_MAX];
+	struct vrrp_adv adv;
+	enum vrrp_drop drop;
+	ssize_t n;
+
+	(void)state;
+	for (size_t i = 0; i < VRRP_MAX_ADDRS; i++) {
+		v[i] = vip("2001:db8::1");
+		v[i].addr.b[15] = (uint8_t)i;
+		v[i].addr.b[14] = 1;
+	}
+	n = pkt_encode(buf, sizeof(buf), AF_INET6, 1, 1, 4095, v, VRRP_MAX_ADDRS, &src, &dst,
+	               CKSUM_RFC5798);
+	assert_int_equal(n, VRRP_PKT_MAX);
+	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET6, &src, &dst, &adv, &drop), 0);
+	assert_int_equal(adv.naddr, 255);
+	assert_int_equal(adv.max_adver_int_cs, 4095);
+	assert_true(pkt_addrs_match(&adv, v, VRRP_MAX_ADDRS));
+	/* One byte short of the buffer needed. */
+	assert_int_equal(pkt_encode(buf, VRRP_PKT_MAX - 1, AF_INET6, 1, 1, 100, v, VRRP_MAX_ADDRS,
+	                            &src, &dst, CKSUM_RFC5798),
+	                 -1);
+}
+
+/* Decode buf and expect a drop for `want`. */
+static void
+expect_drop(const uint8_t *buf, size_t len, enum vrrp_drop want)
+{
+	union inaddr src = ip("192.0.2.1"), dst = ip(VRRP_MCAST4);
+	struct vrrp_adv adv;
+	enum vrrp_drop drop = DROP_MAX;
+
+	assert_int_equal(pkt_decode(buf, len, AF_INET, &src, &dst, &adv, &drop), -1);
+	assert_int_equal(drop, want);
+}
+
+static void
+test_drop_reasons(void **state)
+{
+	union inaddr src = ip("192.0.2.1"), dst = ip(VRRP_MCAST4);
+	uint8_t b[sizeof(example) + 4];
+	struct vrrp_adv adv;
+	enum vrrp_drop drop;
+
+	(void)state;
+	/* Short: nothing, 7 bytes of header. */
+	expect_drop(example, 0, DROP_SHORT);
+	expect_drop(example, 7, DROP_SHORT);
+	/* Truncated address list: count says 1 but only 2 of 4 bytes came. */
+	expect_drop(example, 10, DROP_SHORT);
+	/* Count 2 with a single address present, checksum right for 12 bytes. */
+	memcpy(b, example, sizeof(example));
+	b[3] = 2;
+	fix_cksum(b, sizeof(example), AF_INET, &src, &dst, true);
+	expect_drop(b, sizeof(example), DROP_SHORT);
+
+	/* Version 2 = VRRPv2 / CARP (same protocol number 112). */
+	memcpy(b, example, sizeof(example));
+	b[0] = 0x21;
+	fix_cksum(b, sizeof(example), AF_INET, &src, &dst, true);
+	expect_drop(b, sizeof(example), DROP_VERSION);
+	b[0] = 0x41;
+	expect_drop(b, sizeof(example), DROP_VERSION);
+
+	/* Type 2 (unknown; only 1 = ADVERTISEMENT exists). */
+	memcpy(b, example, sizeof(example));
+	b[0] = 0x32;
+	fix_cksum(b, sizeof(example), AF_INET, &src, &dst, true);
+	expect_drop(b, sizeof(example), DROP_TYPE);
+
+	/* Count 0. */
+	memcpy(b, example, sizeof(example));
+	b[3] = 0;
+	fix_cksum(b, 8, AF_INET, &src, &dst, true);
+	expect_drop(b, 8, DROP_ADDR_COUNT);
+
+	/* Interval 0, also with the reserved bits set (they are not interval). */
+	memcpy(b, example, sizeof(example));
+	b[4] = 0xf0;
+	b[5] = 0x00;
+	fix_cksum(b, sizeof(example), AF_INET, &src, &dst, true);
+	expect_drop(b, sizeof(example), DROP_INTERVAL);
+
+	/* Reserved bits with a real interval: ignored, interval read as 100. */
+	memcpy(b, example, sizeof(example));
+	b[4] = 0xf0;
+	fix_cksum(b, sizeof(example), AF_INET, &src, &dst, true);
+	assert_int_equal(pkt_decode(b, sizeof(example), AF_INET, &src, &dst, &adv, &drop), 0);
+	assert_int_equal(adv.max_adver_int_cs, 100);
+
+	/* Bad checksum: one bit flipped in the address. */
+	memcpy(b, example, sizeof(example));
+	b[11] ^= 0x01;
+	expect_drop(b, sizeof(example), DROP_CHECKSUM);
+
+	/* Not a family the codec knows. */
+	assert_int_equal(pkt_decode(example, sizeof(example), AF_UNIX, &src, &dst, &adv, &drop),
+	                 -1);
+	assert_int_equal(drop, DROP_FAMILY);
+}
+
+static void
+test_trailing_bytes(void **state)
+{
+	union inaddr src = ip("192.0.2.1"), dst = ip(VRRP_MCAST4);
+	uint8_t b[sizeof(example) + 3];
+	struct vrrp_adv adv;
+	enum vrrp_drop drop;
+
+	(void)state;
+	/* The sender checksummed all 15 bytes (odd length: zero-padded word). */
+	memcpy(b, example, sizeof(example));
+	b[12] = 0xde;
+	b[13] = 0xad;
+	b[14] = 0xbe;
+	for (int pseudo = 0; pseudo <= 1; pseudo++) {
+		fix_cksum(b, sizeof(b), AF_INET, &src, &dst, pseudo);
+		assert_int_equal(pkt_decode(b, sizeof(b), AF_INET, &src, &dst, &adv, &drop), 0);
+		assert_int_equal(adv.cksum_pseudo, pseudo);
+		assert_int_equal(adv.naddr, 1);
+	}
+	/* Independent values for the 15 bytes (odd tail padded with zero). */
+	put16(b + 6, 0x36c0);
+	assert_int_equal(pkt_decode(b, sizeof(b), AF_INET, &src, &dst, &adv, &drop), 0);
+	assert_true(adv.cksum_pseudo);
+	put16(b + 6, 0xd953);
+	assert_int_equal(pkt_decode(b, sizeof(b), AF_INET, &src, &dst, &adv, &drop), 0);
+	assert_false(adv.cksum_pseudo);
+	/* The original 12-byte checksum no longer covers the extra bytes. */
+	memcpy(b, example, sizeof(example));
+	expect_drop(b, sizeof(b), DROP_CHECKSUM);
+}
+
+static void
+test_encode_rejects(void **state)
+{
+	union inaddr src = ip("192.0.2.1"), dst = ip(VRRP_MCAST4);
+	struct vip v[2] = {vip("192.0.2.100"), vip("2001:db8::1")};
+	struct vip many[VRRP_MAX_ADDRS + 1];
+	uint8_t buf[VRRP_PKT_MAX + 16];
+
+	(void)state;
+	for (size_t i = 0; i < VRRP_MAX_ADDRS + 1; i++)
+		many[i] = v[0];
+	assert_int_equal(
+	    pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 100, v, 0, &src, &dst, CKSUM_RFC5798),
+	    -1);
+	assert_int_equal(pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 100, many,
+	                            VRRP_MAX_ADDRS + 1, &src, &dst, CKSUM_RFC5798),
+	                 -1);
+	assert_int_equal(
+	    pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 0, v, 1, &src, &dst, CKSUM_RFC5798), -1);
+	assert_int_equal(
+	    pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 4096, v, 1, &src, &dst, CKSUM_RFC5798),
+	    -1);
+	assert_int_equal(pkt_encode(buf, 11, AF_INET, 1, 100, 100, v, 1, &src, &dst, CKSUM_RFC5798),
+	                 -1);
+	/* One family per packet (RFC 5798 §5.2.9). */
+	assert_int_equal(
+	    pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 100, v, 2, &src, &dst, CKSUM_RFC5798),
+	    -1);
+	assert_int_equal(
+	    pkt_encode(buf, sizeof(buf), AF_UNIX, 1, 100, 100, v, 1, &src, &dst, CKSUM_RFC5798),
+	    -1);
+	/* The pseudo-header form needs the IP addresses. */
+	assert_int_equal(
+	    pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 100, v, 1, NULL, NULL, CKSUM_RFC5798),
+	    -1);
+	/* Limits that are valid: 255 addresses, 4095 cs, exact capacity, prio 0. */
+	assert_int_equal(pkt_encode(buf, sizeof(buf), AF_INET, 1, 0, 4095, many, VRRP_MAX_ADDRS,
+	                            &src, &dst, CKSUM_RFC5798),
+	                 8 + 255 * 4);
+	assert_int_equal(pkt_encode(buf, 12, AF_INET, 1, 0, 1, v, 1, &src, &dst, CKSUM_RFC5798),
+	                 12);
+	assert_int_equal(buf[2], 0);
+}
+
+static void
+test_addrs_match(void **state)
+{
+	union inaddr src = ip("192.0.2.1"), dst = ip(VRRP_MCAST4);
+	struct vip abc[3] = {vip("192.0.2.1"), vip("192.0.2.2"), vip("192.0.2.3")};
+	struct vip cab[3] = {abc[2], abc[0], abc[1]};
+	struct vip abd[3] = {abc[0], abc[1], vip("192.0.2.4")};
+	struct vip aab[3] = {abc[0], abc[0], abc[1]};
+	struct vip v6[3] = {vip("::ffff:192.0.2.1"), vip("::ffff:192.0.2.2"),
+	                    vip("::ffff:192.0.2.3")};
+	uint8_t buf[64];
+	struct vrrp_adv adv;
+	enum vrrp_drop drop;
+	ssize_t n;
+
+	(void)state;
+	n = pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 100, abc, 3, &src, &dst, CKSUM_RFC5798);
+	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET, &src, &dst, &adv, &drop), 0);
+	assert_true(pkt_addrs_match(&adv, abc, 3));
+	assert_true(pkt_addrs_match(&adv, cab, 3));
+	assert_false(pkt_addrs_match(&adv, abd, 3));
+	assert_false(pkt_addrs_match(&adv, abc, 2));
+	assert_false(pkt_addrs_match(&adv, aab, 3));
+	assert_false(pkt_addrs_match(&adv, v6, 3));
+
+	/* Duplicates on the wire are not the same set as ours either. */
+	n = pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 100, aab, 3, &src, &dst, CKSUM_RFC5798);
+	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET, &src, &dst, &adv, &drop), 0);
+	assert_false(pkt_addrs_match(&adv, abc, 3));
+	assert_false(pkt_addrs_match(&adv, abc, 2));
+	assert_true(pkt_addrs_match(&adv, aab, 3));
+}
+
+static void
+test_drop_names(void **state)
+{
+	static const char *const want[DROP_MAX] = {
+	    "short", "version", "type",  "addr_count", "interval", "checksum",
+	    "ttl",   "vrid",    "owner", "peer",       "family",
+	};
+
+	(void)state;
+	for (int i = 0; i < DROP_MAX; i++) {
+		assert_non_null(vrrp_drop_names[i]);
+		assert_string_equal(vrrp_drop_names[i], want[i]);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_example_is_pseudo_form),
+	    cmocka_unit_test(test_example_decodes),
+	    cmocka_unit_test(test_v4_both_forms_accepted),
+	    cmocka_unit_test(test_v4_pseudo_roundtrip),
+	    cmocka_unit_test(test_v6_roundtrip),
+	    cmocka_unit_test(test_v6_max_size),
+	    cmocka_unit_test(test_drop_reasons),
+	    cmocka_unit_test(test_trailing_bytes),
+	    cmocka_unit_test(test_encode_rejects),
+	    cmocka_unit_test(test_addrs_match),
+	    cmocka_unit_test(test_drop_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
