@@ -47,9 +47,10 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 test_pkt_OBJS  := vipd/pkt.o vipd/addr.o
 test_fsm_OBJS  := vipd/fsm.o vipd/addr.o
-test_conf_OBJS := vipd/conf.o vipd/addr.o vipd/log.o vipd/pkt.o
+test_conf_OBJS := vipd/conf.o vipd/addr.o vipd/log.o
 test_addr_OBJS := vipd/addr.o
 test_loop_OBJS := vipd/loop.o vipd/log.o
+test_control_OBJS := vipd/control.o vipd/buf.o vipd/log.o vipd/loop.o
 test_buf_OBJS  := vipd/buf.o
 
 .PHONY: all deps check unit nettest demo bench install clean format valgrind

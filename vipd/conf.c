@@ -1,0 +1,881 @@
+/*
+ * conf.c - vipd.conf: inih splits lines into key = value; this file turns
+ * them into one fresh struct conf and collects every error.
+ *
+ * inih is driven through ini_parse_stream() with our own reader
+ * (conf_reader) rather than ini_parse(), because the reader sees every line:
+ *  - Debian's inih is built without INI_HANDLER_LINENO, so the reader's
+ *    line count is how a handler call learns its line number;
+ *  - inih returns only the first syntax error; the reader notices every
+ *    "key = value" line that produced no handler call;
+ *  - inih truncates section names to 49 bytes and does not announce a new
+ *    section, so the reader parses "[...]" headers itself and hands inih a
+ *    blank line instead;
+ *  - leading blanks are stripped so that an indented key is never taken as
+ *    a continuation of the previous value (inih's multi-line mode).
+ *
+ * Errors are kept sorted by line and printed at the end, so a "missing"
+ * error found when an instance ends still appears at its header's line.
+ */
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+enum section {
+	SEC_NONE,     /* before any header: keys are errors */
+	SEC_GLOBAL,   /* [global] */
+	SEC_INSTANCE, /* [instance NAME]: the last of conf->instances */
+	SEC_BAD,      /* a broken or unknown header: keys ignored (already reported) */
+};
+
+/* Keys of [global], indexes of global_keys[] and parser.gseen[]. */
+enum { GK_PIDFILE, GK_SOCKET, GK_LOG_LEVEL, GK_MAX };
+
+/* Keys of [instance NAME], indexes of instance_keys[] and parser.iseen[]. */
+enum {
+	IK_INTERFACE,
+	IK_VRID,
+	IK_PRIORITY,
+	IK_ADVERT,
+	IK_VIP,
+	IK_PREEMPT,
+	IK_PREEMPT_FAST,
+	IK_PREEMPT_DELAY,
+	IK_SRC,
+	IK_PEER,
+	IK_CHECKSUM,
+	IK_GARP_REPEAT,
+	IK_GARP_DELAY,
+	IK_GARP_REFRESH,
+	IK_MAX
+};
+
+struct conf_error {
+	int line; /* 0: about the whole file */
+	char *msg;
+};
+
+struct parser {
+	const char *file; /* name used in messages */
+	struct conf *conf;
+
+	/* The source: a FILE or a NUL-terminated string. */
+	FILE *fp;
+	const char *text;
+	char *line; /* the current raw line, heap */
+	size_t linecap;
+	int read_errno;
+
+	int lineno;     /* line inih is working on */
+	bool expect_kv; /* that line must produce one handler call */
+	bool got_kv;
+
+	enum section sec;
+	int gseen[GK_MAX]; /* line a [global] key was first given on; 0 = not given */
+	int iseen[IK_MAX]; /* the same for the current instance */
+	int vip_line[CONF_MAX_VIPS];
+	int peer_line[CONF_MAX_PEERS];
+	int peer_family[CONF_MAX_PEERS];
+	int src_family;
+
+	struct conf_error *errv; /* sorted by line, stable */
+	size_t nerrv;
+	unsigned nerr; /* may exceed nerrv if a message could not be stored */
+};
+
+struct conf_key {
+	const char *name;
+	bool repeatable;
+	void (*set)(struct parser *p, const char *key, const char *val);
+};
+
+struct dur_range {
+	uint32_t min_ms, max_ms, step_ms;
+	const char *text;
+};
+
+static void perr(struct parser *p, int line, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Record "FILE:LINE: key: message" (or "FILE: message" for line 0, or
+ * without "key: " when key is NULL), keeping the list sorted by line.
+ */
+static void
+perr(struct parser *p, int line, const char *key, const char *fmt, ...)
+{
+	char *msg, *full;
+	char where[32] = "";
+	va_list ap;
+	int n;
+
+	p->nerr++;
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (line > 0)
+		snprintf(where, sizeof(where), ":%d", line);
+	n = asprintf(&full, "%s%s: %s%s%s", p->file, where, key ? key : "", key ? ": " : "", msg);
+	free(msg);
+	if (n < 0)
+		return;
+	struct conf_error *v = realloc(p->errv, (p->nerrv + 1) * sizeof(*v));
+	if (!v) {
+		free(full);
+		return;
+	}
+	p->errv = v;
+	size_t i = p->nerrv++;
+	for (; i > 0 && v[i - 1].line > line; i--)
+		v[i] = v[i - 1];
+	v[i] = (struct conf_error){line, full};
+}
+
+static struct conf_instance *
+cur(struct parser *p)
+{
+	return &p->conf->instances[p->conf->ninstances - 1];
+}
+
+static const char *
+family_name(int family)
+{
+	return family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "?";
+}
+
+static char *
+trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+/* ---- values ---- */
+
+/* A decimal in min..max (max < 2^32 / 10); no sign, no blanks. */
+static int
+get_uint(struct parser *p, const char *key, const char *val, unsigned min, unsigned max,
+         unsigned *out)
+{
+	unsigned long n = 0;
+	const char *s = val;
+
+	for (; isdigit((unsigned char)*s) && n <= max; s++)
+		n = n * 10 + (unsigned long)(*s - '0');
+	if (s == val || *s != '\0' || n < min || n > max) {
+		perr(p, p->lineno, key, "must be %u..%u, got \"%s\"", min, max, val);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int
+get_duration(struct parser *p, const char *key, const char *val, const struct dur_range *r,
+             uint32_t *out)
+{
+	uint32_t ms;
+
+	if (conf_parse_duration_ms(val, &ms) < 0) {
+		perr(p, p->lineno, key,
+		     "must be a duration such as \"1s\" or \"100ms\", got \"%s\"", val);
+		return -1;
+	}
+	if (ms < r->min_ms || ms > r->max_ms || ms % r->step_ms != 0) {
+		perr(p, p->lineno, key, "must be %s, got \"%s\"", r->text, val);
+		return -1;
+	}
+	*out = ms;
+	return 0;
+}
+
+static int
+get_bool(struct parser *p, const char *key, const char *val, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(val, yes[i]) == 0 || strcasecmp(val, no[i]) == 0) {
+			*out = strcasecmp(val, yes[i]) == 0;
+			return 0;
+		}
+	}
+	perr(p, p->lineno, key, "must be yes or no (or true/false, on/off, 1/0), got \"%s\"", val);
+	return -1;
+}
+
+/* A unicast address: IPv4 or IPv6, not the unspecified address. */
+static int
+get_addr(struct parser *p, const char *key, const char *val, int *family, union inaddr *a)
+{
+	if (addr_pton(val, family, a) < 0) {
+		perr(p, p->lineno, key, "must be an IPv4 or IPv6 address, got \"%s\"", val);
+		return -1;
+	}
+	if (addr_is_zero(*family, a)) {
+		perr(p, p->lineno, key, "must not be the unspecified address, got \"%s\"", val);
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_parse_duration_ms(const char *s, uint32_t *ms)
+{
+	uint64_t whole = 0, frac = 0, v;
+	int places = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -1; /* empty, negative, ".5", garbage */
+	for (; isdigit((unsigned char)*s); s++)
+		if ((whole = whole * 10 + (uint64_t)(*s - '0')) > UINT32_MAX)
+			return -1;
+	if (*s == '.') {
+		if (!isdigit((unsigned char)*++s))
+			return -1;
+		for (; isdigit((unsigned char)*s); s++, places++)
+			if (places == 3)
+				return -1; /* below a millisecond */
+			else
+				frac = frac * 10 + (uint64_t)(*s - '0');
+		for (int i = places; i < 3; i++)
+			frac *= 10;
+	}
+	if (strcmp(s, "ms") == 0 && places == 0)
+		v = whole;
+	else if (strcmp(s, "s") == 0 || *s == '\0') /* bare: seconds, as keepalived's advert_int */
+		v = whole * 1000 + frac;
+	else
+		return -1;
+	if (v > UINT32_MAX)
+		return -1;
+	*ms = (uint32_t)v;
+	return 0;
+}
+
+/* ---- [global] ---- */
+
+static void
+set_pidfile(struct parser *p, const char *key, const char *val)
+{
+	if (val[0] != '/' || strlen(val) >= sizeof(p->conf->pidfile)) {
+		perr(p, p->lineno, key, "must be an absolute path, got \"%s\"", val);
+		return;
+	}
+	strcpy(p->conf->pidfile, val);
+}
+
+static void
+set_socket(struct parser *p, const char *key, const char *val)
+{
+	const size_t max = sizeof(p->conf->control_socket) - 1; /* sun_path, with its NUL */
+
+	if (val[0] != '/' || strlen(val) > max) {
+		perr(p, p->lineno, key, "must be an absolute path of at most %zu bytes, got \"%s\"",
+		     max, val);
+		return;
+	}
+	strcpy(p->conf->control_socket, val);
+}
+
+static void
+set_log_level(struct parser *p, const char *key, const char *val)
+{
+	int level = log_level_parse(val);
+
+	if (level < 0) {
+		perr(p, p->lineno, key, "must be error, warning, info or debug, got \"%s\"", val);
+		return;
+	}
+	p->conf->log_level = (enum log_level)level;
+}
+
+static const struct conf_key global_keys[GK_MAX] = {
+    [GK_PIDFILE] = {"pidfile", false, set_pidfile},
+    [GK_SOCKET] = {"control_socket", false, set_socket},
+    [GK_LOG_LEVEL] = {"log_level", false, set_log_level},
+};
+
+/* ---- [instance NAME] ---- */
+
+/* What the kernel accepts (dev_valid_name()), and short enough for IFNAMSIZ. */
+static bool
+ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= IF_NAMESIZE || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static void
+set_interface(struct parser *p, const char *key, const char *val)
+{
+	if (!ifname_ok(val)) {
+		perr(p, p->lineno, key, "must be an interface name of 1..%d characters, got \"%s\"",
+		     IF_NAMESIZE - 1, val);
+		return;
+	}
+	strcpy(cur(p)->ifname, val);
+}
+
+static void
+set_vrid(struct parser *p, const char *key, const char *val)
+{
+	unsigned u;
+
+	if (get_uint(p, key, val, 1, 255, &u) == 0)
+		cur(p)->vrid = (uint8_t)u;
+}
+
+static void
+set_priority(struct parser *p, const char *key, const char *val)
+{
+	unsigned u;
+
+	if (get_uint(p, key, val, 1, 255, &u) == 0)
+		cur(p)->priority = (uint8_t)u;
+}
+
+static void
+set_garp_repeat(struct parser *p, const char *key, const char *val)
+{
+	get_uint(p, key, val, 0, 100, &cur(p)->garp_repeat);
+}
+
+/* RFC 5798 §5.2.7: Max Adver Int is 12 bits of centiseconds. */
+static void
+set_advert(struct parser *p, const char *key, const char *val)
+{
+	static const struct dur_range r = {10, 40950, 10, "10ms..40950ms in steps of 10ms"};
+
+	get_duration(p, key, val, &r, &cur(p)->advert_interval_ms);
+}
+
+static void
+set_preempt_delay(struct parser *p, const char *key, const char *val)
+{
+	static const struct dur_range r = {0, 3600 * 1000, 1, "0s..3600s"};
+
+	get_duration(p, key, val, &r, &cur(p)->preempt_delay_ms);
+}
+
+static void
+set_garp_delay(struct parser *p, const char *key, const char *val)
+{
+	static const struct dur_range r = {0, 3600 * 1000, 1, "0s..3600s"};
+
+	get_duration(p, key, val, &r, &cur(p)->garp_delay_ms);
+}
+
+static void
+set_garp_refresh(struct parser *p, const char *key, const char *val)
+{
+	static const struct dur_range r = {0, 86400 * 1000, 1, "0s..86400s"};
+
+	get_duration(p, key, val, &r, &cur(p)->garp_refresh_ms);
+}
+
+static void
+set_preempt(struct parser *p, const char *key, const char *val)
+{
+	get_bool(p, key, val, &cur(p)->preempt);
+}
+
+static void
+set_preempt_fast(struct parser *p, const char *key, const char *val)
+{
+	get_bool(p, key, val, &cur(p)->preempt_fast);
+}
+
+static void
+set_checksum(struct parser *p, const char *key, const char *val)
+{
+	if (strcmp(val, "rfc5798") == 0)
+		cur(p)->checksum = CKSUM_RFC5798;
+	else if (strcmp(val, "rfc9568") == 0)
+		cur(p)->checksum = CKSUM_RFC9568;
+	else
+		perr(p, p->lineno, key, "must be rfc5798 or rfc9568, got \"%s\"", val);
+}
+
+/* The first VIP fixes the instance's family: one VRRP router per family. */
+static void
+set_vip(struct parser *p, const char *key, const char *val)
+{
+	struct conf_instance *ci = cur(p);
+	const char *why;
+	struct vip v;
+
+	if (vip_parse(val, &v, &why) < 0) {
+		perr(p, p->lineno, key, "%s, got \"%s\"", why, val);
+		return;
+	}
+	if (ci->nvips > 0 && v.family != ci->family) {
+		perr(p, p->lineno, key, "%s is %s but this instance's first VIP is %s (line %d)",
+		     val, family_name(v.family), family_name(ci->family), p->vip_line[0]);
+		return;
+	}
+	for (size_t i = 0; i < ci->nvips; i++) {
+		if (addr_cmp(v.family, &v.addr, &ci->vips[i].addr) == 0) {
+			perr(p, p->lineno, key, "%s given twice, first on line %d", val,
+			     p->vip_line[i]);
+			return;
+		}
+	}
+	if (ci->nvips == CONF_MAX_VIPS) {
+		perr(p, p->lineno, key, "too many, at most %d per instance", CONF_MAX_VIPS);
+		return;
+	}
+	p->vip_line[ci->nvips] = p->lineno;
+	ci->vips[ci->nvips++] = v;
+	ci->family = v.family;
+}
+
+static void
+set_src(struct parser *p, const char *key, const char *val)
+{
+	if (get_addr(p, key, val, &p->src_family, &cur(p)->unicast_src) == 0)
+		cur(p)->has_unicast_src = true;
+}
+
+static void
+set_peer(struct parser *p, const char *key, const char *val)
+{
+	struct conf_instance *ci = cur(p);
+	union inaddr a;
+	int family;
+
+	if (get_addr(p, key, val, &family, &a) < 0)
+		return;
+	for (size_t i = 0; i < ci->npeers; i++) {
+		if (p->peer_family[i] == family && addr_cmp(family, &a, &ci->peers[i]) == 0) {
+			perr(p, p->lineno, key, "%s given twice, first on line %d", val,
+			     p->peer_line[i]);
+			return;
+		}
+	}
+	if (ci->npeers == CONF_MAX_PEERS) {
+		perr(p, p->lineno, key, "too many, at most %d per instance", CONF_MAX_PEERS);
+		return;
+	}
+	p->peer_line[ci->npeers] = p->lineno;
+	p->peer_family[ci->npeers] = family;
+	ci->peers[ci->npeers++] = a;
+}
+
+static const struct conf_key instance_keys[IK_MAX] = {
+    [IK_INTERFACE] = {"interface", false, set_interface},
+    [IK_VRID] = {"vrid", false, set_vrid},
+    [IK_PRIORITY] = {"priority", false, set_priority},
+    [IK_ADVERT] = {"advert_interval", false, set_advert},
+    [IK_VIP] = {"virtual_ip", true, set_vip},
+    [IK_PREEMPT] = {"preempt", false, set_preempt},
+    [IK_PREEMPT_FAST] = {"preempt_fast", false, set_preempt_fast},
+    [IK_PREEMPT_DELAY] = {"preempt_delay", false, set_preempt_delay},
+    [IK_SRC] = {"unicast_src", false, set_src},
+    [IK_PEER] = {"unicast_peer", true, set_peer},
+    [IK_CHECKSUM] = {"checksum", false, set_checksum},
+    [IK_GARP_REPEAT] = {"garp_repeat", false, set_garp_repeat},
+    [IK_GARP_DELAY] = {"garp_delay", false, set_garp_delay},
+    [IK_GARP_REFRESH] = {"garp_refresh", false, set_garp_refresh},
+};
+
+/* ---- sections ---- */
+
+static bool
+instance_name_ok(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-");
+
+	return n > 0 && n < CONF_NAME_MAX && s[n] == '\0';
+}
+
+static void
+instance_defaults(struct conf_instance *ci, const char *name, int line)
+{
+	memset(ci, 0, sizeof(*ci));
+	snprintf(ci->name, sizeof(ci->name), "%s", name);
+	ci->line = line;
+	ci->priority = 100;
+	ci->advert_interval_ms = 1000;
+	ci->preempt = true;
+	ci->preempt_fast = true;
+	ci->checksum = CKSUM_RFC5798;
+	ci->garp_repeat = 5;
+	ci->garp_delay_ms = 5000;
+}
+
+static void
+instance_begin(struct parser *p, const char *name)
+{
+	struct conf *c = p->conf;
+	struct conf_instance *v = realloc(c->instances, (c->ninstances + 1) * sizeof(*v));
+
+	if (!v) {
+		perr(p, p->lineno, NULL, "out of memory");
+		return;
+	}
+	c->instances = v;
+	instance_defaults(&v[c->ninstances++], name, p->lineno);
+	memset(p->iseen, 0, sizeof(p->iseen));
+	p->src_family = 0;
+	p->sec = SEC_INSTANCE;
+	if (!*name) {
+		perr(p, p->lineno, NULL, "[instance]: missing instance name");
+		return;
+	}
+	if (!instance_name_ok(name)) {
+		perr(p, p->lineno, NULL,
+		     "[instance %s]: name must be 1..%d characters of A-Z a-z 0-9 _ . -", name,
+		     CONF_NAME_MAX - 1);
+		return;
+	}
+	for (size_t i = 0; i + 1 < c->ninstances; i++) {
+		if (strcmp(c->instances[i].name, name) == 0) {
+			perr(p, p->lineno, NULL, "[instance %s]: defined twice, first on line %d",
+			     name, c->instances[i].line);
+			return;
+		}
+	}
+}
+
+/* Unicast mode needs peers of the VIPs' family, none of them our own source. */
+static void
+instance_check_unicast(struct parser *p, const struct conf_instance *ci)
+{
+	const char *src = instance_keys[IK_SRC].name, *peer = instance_keys[IK_PEER].name;
+	char a[ADDR_STRLEN];
+
+	if (ci->has_unicast_src && !p->iseen[IK_PEER])
+		perr(p, p->iseen[IK_SRC], src, "needs at least one unicast_peer");
+	if (ci->family == 0)
+		return; /* no valid VIP, reported already */
+	if (ci->has_unicast_src && p->src_family != ci->family)
+		perr(p, p->iseen[IK_SRC], src, "%s is %s but this instance's VIPs are %s (line %d)",
+		     addr_ntop(p->src_family, &ci->unicast_src, a), family_name(p->src_family),
+		     family_name(ci->family), p->vip_line[0]);
+	for (size_t i = 0; i < ci->npeers; i++) {
+		int fam = p->peer_family[i];
+
+		addr_ntop(fam, &ci->peers[i], a);
+		if (fam != ci->family)
+			perr(p, p->peer_line[i], peer,
+			     "%s is %s but this instance's VIPs are %s (line %d)", a,
+			     family_name(fam), family_name(ci->family), p->vip_line[0]);
+		else if (ci->has_unicast_src && p->src_family == fam &&
+		         addr_cmp(fam, &ci->peers[i], &ci->unicast_src) == 0)
+			perr(p, p->peer_line[i], peer, "%s is also the unicast_src (line %d)", a,
+			     p->iseen[IK_SRC]);
+	}
+}
+
+/* RFC 5798 §7.1 (and reload's diff) key a router by (interface, VRID, family). */
+static void
+instance_check_unique(struct parser *p, const struct conf_instance *ci)
+{
+	const struct conf *c = p->conf;
+
+	if (!ci->ifname[0] || !ci->vrid || !ci->family)
+		return; /* incomplete, reported already */
+	for (size_t i = 0; i + 1 < c->ninstances; i++) {
+		const struct conf_instance *o = &c->instances[i];
+
+		if (o->vrid == ci->vrid && o->family == ci->family &&
+		    strcmp(o->ifname, ci->ifname) == 0) {
+			perr(p, p->iseen[IK_VRID], instance_keys[IK_VRID].name,
+			     "%u on %s (%s) is already used by instance %s (line %d)", ci->vrid,
+			     ci->ifname, family_name(ci->family), o->name, o->line);
+			return;
+		}
+	}
+}
+
+static void
+instance_end(struct parser *p)
+{
+	static const int required[] = {IK_INTERFACE, IK_VRID, IK_VIP};
+	const struct conf_instance *ci = cur(p);
+
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		if (!p->iseen[required[i]])
+			perr(p, ci->line, instance_keys[required[i]].name, "missing");
+	instance_check_unicast(p, ci);
+	instance_check_unique(p, ci);
+}
+
+/* hdr: a trimmed, comment-free line starting with '['. */
+static void
+section_begin(struct parser *p, char *hdr)
+{
+	char *end = strchr(hdr, ']'), *name;
+
+	if (p->sec == SEC_INSTANCE)
+		instance_end(p);
+	p->sec = SEC_BAD;
+	if (!end || end[1] != '\0') {
+		perr(p, p->lineno, NULL,
+		     "syntax error: a section header is [global] or [instance NAME]");
+		return;
+	}
+	*end = '\0';
+	name = trim(hdr + 1);
+	if (strcmp(name, "global") == 0)
+		p->sec = SEC_GLOBAL;
+	else if (strncmp(name, "instance", 8) == 0 && (!name[8] || isspace((unsigned char)name[8])))
+		instance_begin(p, trim(name + 8));
+	else
+		perr(p, p->lineno, NULL,
+		     "[%s]: unknown section, expected [global] or [instance NAME]", name);
+}
+
+/* ---- inih glue ---- */
+
+static void
+set_key(struct parser *p, const struct conf_key *keys, size_t nkeys, int *seen, const char *name,
+        const char *val)
+{
+	for (size_t i = 0; i < nkeys; i++) {
+		if (strcmp(name, keys[i].name) != 0)
+			continue;
+		if (seen[i] && !keys[i].repeatable) {
+			perr(p, p->lineno, name, "given twice, first on line %d", seen[i]);
+			return;
+		}
+		if (!seen[i])
+			seen[i] = p->lineno;
+		keys[i].set(p, name, val);
+		return;
+	}
+	if (p->sec == SEC_GLOBAL)
+		perr(p, p->lineno, name, "unknown key in [global]");
+	else
+		perr(p, p->lineno, name, "unknown key in [instance %s]", cur(p)->name);
+}
+
+/* inih's callback; `section` is unused, the reader tracks sections. */
+static int
+conf_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *p = user;
+
+	(void)section;
+	p->got_kv = true;
+	if (!*name)
+		perr(p, p->lineno, NULL, "syntax error: no key before \"=\"");
+	else if (name[strcspn(name, " \t")]) /* "virtual_ip 2001:db8::1": ':' taken as '=' */
+		perr(p, p->lineno, NULL, "syntax error: expected \"key = value\"");
+	else if (p->sec == SEC_NONE)
+		perr(p, p->lineno, name,
+		     "outside any section, put it under [global] or [instance NAME]");
+	else if (p->sec == SEC_GLOBAL)
+		set_key(p, global_keys, GK_MAX, p->gseen, name, value);
+	else if (p->sec == SEC_INSTANCE)
+		set_key(p, instance_keys, IK_MAX, p->iseen, name, value);
+	return 1; /* errors are collected here, not counted by inih */
+}
+
+/* The next raw line without its '\n' (in p->line), or NULL at the end. */
+static char *
+src_getline(struct parser *p)
+{
+	if (p->fp) {
+		errno = 0;
+		ssize_t n = getline(&p->line, &p->linecap, p->fp);
+
+		if (n < 0) {
+			if (ferror(p->fp))
+				p->read_errno = errno ? errno : EIO;
+			return NULL;
+		}
+		if (n > 0 && p->line[n - 1] == '\n')
+			p->line[n - 1] = '\0';
+		return p->line;
+	}
+	if (!*p->text)
+		return NULL;
+	size_t n = strcspn(p->text, "\n");
+	if (n + 1 > p->linecap) {
+		char *l = realloc(p->line, n + 1);
+		if (!l) {
+			p->read_errno = ENOMEM;
+			return NULL;
+		}
+		p->line = l;
+		p->linecap = n + 1;
+	}
+	memcpy(p->line, p->text, n);
+	p->line[n] = '\0';
+	p->text += p->text[n] ? n + 1 : n;
+	return p->line;
+}
+
+/*
+ * Strip a UTF-8 BOM (line 1), comments and surrounding blanks. A comment
+ * starts with ';' or '#' at the start of the line or after a blank, like
+ * inih's inline ';' comments; '#' is accepted inline too so that a
+ * keepalived habit does not end up inside a value.
+ */
+static char *
+clean_line(struct parser *p, char *s)
+{
+	if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	for (char *c = s; *c; c++) {
+		if ((*c == ';' || *c == '#') && (c == s || isspace((unsigned char)c[-1]))) {
+			*c = '\0';
+			break;
+		}
+	}
+	return trim(s);
+}
+
+/* inih's fgets-like reader: one line per call, so p->lineno is inih's line. */
+static char *
+conf_reader(char *str, int num, void *user)
+{
+	struct parser *p = user;
+	char *s;
+
+	if (p->expect_kv && !p->got_kv)
+		perr(p, p->lineno, NULL, "syntax error: expected \"key = value\"");
+	p->expect_kv = false;
+	if (!(s = src_getline(p)))
+		return NULL;
+	p->lineno++;
+	s = clean_line(p, s);
+	if (*s == '[') {
+		section_begin(p, s);
+		*s = '\0';
+	} else if (strlen(s) + 2 > (size_t)num) {
+		/* inih's line buffer is fixed; a longer line would be split in two. */
+		perr(p, p->lineno, NULL, "line too long, at most %d characters", num - 2);
+		*s = '\0';
+	} else if (*s) {
+		p->expect_kv = true;
+		p->got_kv = false;
+	}
+	size_t n = strlen(s);
+	memcpy(str, s, n);
+	memcpy(str + n, "\n", 2);
+	return str;
+}
+
+static struct conf *
+conf_new(const char *path)
+{
+	struct conf *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	snprintf(c->pidfile, sizeof(c->pidfile), "%s", CONF_DEFAULT_PIDFILE);
+	snprintf(c->control_socket, sizeof(c->control_socket), "%s", CONF_DEFAULT_SOCKET);
+	c->log_level = LOGL_INFO;
+	return c;
+}
+
+/* Print and free the collected errors; returns how many there were. */
+static unsigned
+flush_errors(struct parser *p, FILE *errs)
+{
+	for (size_t i = 0; i < p->nerrv; i++) {
+		if (errs)
+			fprintf(errs, "%s\n", p->errv[i].msg);
+		free(p->errv[i].msg);
+	}
+	free(p->errv);
+	if (errs && p->nerrv < p->nerr)
+		fprintf(errs, "%s: out of memory while reporting errors\n", p->file);
+	return p->nerr;
+}
+
+/* Parse p's source (fp or text) into a new struct conf, or NULL. */
+static struct conf *
+conf_parse(struct parser *p, FILE *errs)
+{
+	int rc;
+
+	if (!(p->conf = conf_new(p->file))) {
+		if (errs)
+			fprintf(errs, "%s: out of memory\n", p->file);
+		return NULL;
+	}
+	rc = ini_parse_stream(conf_reader, p, conf_handler, p);
+	if (p->sec == SEC_INSTANCE)
+		instance_end(p);
+	free(p->line);
+	if (rc == -2)
+		perr(p, 0, NULL, "out of memory");
+	else if (rc > 0 && p->nerr == 0)
+		perr(p, rc, NULL, "syntax error"); /* the reader should have said so */
+	if (p->read_errno)
+		perr(p, 0, NULL, "read error: %s", strerror(p->read_errno));
+	if (flush_errors(p, errs) > 0) {
+		conf_free(p->conf);
+		return NULL;
+	}
+	return p->conf;
+}
+
+struct conf *
+conf_load(const char *path, FILE *errs)
+{
+	struct parser p = {.file = path};
+	struct conf *c;
+
+	if (!(p.fp = fopen(path, "re"))) {
+		if (errs)
+			fprintf(errs, "%s: cannot open: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	c = conf_parse(&p, errs);
+	fclose(p.fp);
+	return c;
+}
+
+struct conf *
+conf_load_string(const char *name, const char *text, FILE *errs)
+{
+	struct parser p = {.file = name, .text = text};
+
+	return conf_parse(&p, errs);
+}
+
+void
+conf_free(struct conf *c)
+{
+	if (!c)
+		return;
+	free(c->instances);
+	free(c);
+}
+
+const struct conf_instance *
+conf_find(const struct conf *c, const char *ifname, uint8_t vrid, int family)
+{
+	for (size_t i = 0; i < c->ninstances; i++) {
+		const struct conf_instance *ci = &c->instances[i];
+
+		if (ci->vrid == vrid && ci->family == family && strcmp(ci->ifname, ifname) == 0)
+			return ci;
+	}
+	return NULL;
+}
