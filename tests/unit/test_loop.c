@@ -1,0 +1,511 @@
+/*
+ * test_loop.c - the event loop: timer order, re-arming, freeing and fd
+ * deletion inside callbacks, timerfd precision, EINTR, loop_stop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "vipd/loop.h"
+
+#define US (NS_PER_US)
+#define MS (NS_PER_MS)
+
+/* A record of which timers fired, in order. */
+struct trace {
+	int ids[2048];
+	int n;
+};
+
+struct tctx {
+	struct trace *tr;
+	int id;
+	int rearm;            /* times left to re-arm itself */
+	struct timer *victim; /* timer to free from the callback */
+	struct timer **self;  /* freed from its own callback if set */
+	bool stop;
+};
+
+static void
+trace_cb(struct loop *l, struct timer *t, void *arg)
+{
+	struct tctx *c = arg;
+
+	c->tr->ids[c->tr->n++] = c->id;
+	if (c->victim)
+		timer_free(c->victim);
+	if (c->self) {
+		timer_free(*c->self);
+		*c->self = NULL;
+	}
+	if (c->rearm > 0) {
+		c->rearm--;
+		timer_arm_in(t, 100 * US);
+	}
+	if (c->stop)
+		loop_stop(l);
+}
+
+static void
+stop_cb(struct loop *l, struct timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	loop_stop(l);
+}
+
+static void
+test_timer_order(void **state)
+{
+	static const int offs_us[] = {500, 100, 900, 300, 700, 200, 800, 400, 600};
+	struct trace tr = {0};
+	struct tctx ctx[9];
+	struct loop *l = loop_new();
+	uint64_t now = mono_now_ns();
+
+	(void)state;
+	for (int i = 0; i < 9; i++) {
+		ctx[i] = (struct tctx){.tr = &tr, .id = offs_us[i]};
+		timer_arm(timer_new(l, trace_cb, &ctx[i]), now + (uint64_t)offs_us[i] * US);
+	}
+	timer_arm(timer_new(l, stop_cb, NULL), now + 2 * MS);
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(tr.n, 9);
+	for (int i = 0; i < 9; i++)
+		assert_int_equal(tr.ids[i], (i + 1) * 100);
+	loop_free(l); /* frees the timers still allocated */
+}
+
+static void
+test_timer_api(void **state)
+{
+	struct loop *l = loop_new();
+	struct timer *t = timer_new(l, stop_cb, NULL);
+
+	(void)state;
+	assert_false(timer_armed(t));
+	assert_int_equal(timer_deadline(t), 0);
+	timer_arm(t, 12345);
+	assert_true(timer_armed(t));
+	assert_int_equal(timer_deadline(t), 12345);
+	timer_arm(t, 99999); /* re-arm moves it */
+	assert_int_equal(timer_deadline(t), 99999);
+	timer_disarm(t);
+	assert_false(timer_armed(t));
+	timer_disarm(t); /* twice is fine */
+	timer_free(t);
+	timer_free(NULL);
+	loop_free(l);
+}
+
+/* Equal deadlines fire in arming order. */
+static void
+test_timer_fifo(void **state)
+{
+	struct trace tr = {0};
+	struct tctx ctx[5];
+	struct loop *l = loop_new();
+	uint64_t when = mono_now_ns() + 200 * US;
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		ctx[i] = (struct tctx){.tr = &tr, .id = i, .stop = i == 4};
+		timer_arm(timer_new(l, trace_cb, &ctx[i]), when);
+	}
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(tr.n, 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(tr.ids[i], i);
+	loop_free(l);
+}
+
+/* Many timers, random deadlines, half disarmed: the heap stays ordered. */
+static void
+test_timer_heap(void **state)
+{
+	enum { N = 1000 };
+	struct trace tr = {0};
+	static struct tctx ctx[N];
+	struct timer *t[N];
+	uint64_t dl[N];
+	struct loop *l = loop_new();
+	uint64_t now = mono_now_ns();
+	int armed = 0;
+
+	(void)state;
+	srandom(42);
+	for (int i = 0; i < N; i++) {
+		ctx[i] = (struct tctx){.tr = &tr, .id = i};
+		t[i] = timer_new(l, trace_cb, &ctx[i]);
+		dl[i] = now + (uint64_t)(random() % 3000) * US;
+		timer_arm(t[i], dl[i] + 5 * MS); /* then moved earlier */
+		timer_arm(t[i], dl[i]);
+	}
+	for (int i = 0; i < N; i += 2)
+		timer_disarm(t[i]);
+	for (int i = 0; i < N; i += 4)
+		timer_free(t[i]);
+	for (int i = 1; i < N; i += 2)
+		armed++;
+	timer_arm(timer_new(l, stop_cb, NULL), now + 10 * MS);
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(tr.n, armed);
+	for (int i = 0; i < tr.n; i++) {
+		assert_int_equal(tr.ids[i] % 2, 1);
+		if (i > 0)
+			assert_true(dl[tr.ids[i - 1]] <= dl[tr.ids[i]]);
+	}
+	loop_free(l);
+}
+
+static void
+test_timer_rearm(void **state)
+{
+	struct trace tr = {0};
+	struct tctx c = {.tr = &tr, .id = 7, .rearm = 3};
+	struct loop *l = loop_new();
+	struct timer *t = timer_new(l, trace_cb, &c);
+
+	(void)state;
+	timer_arm_in(t, 100 * US);
+	timer_arm(timer_new(l, stop_cb, NULL), mono_now_ns() + 5 * MS);
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(tr.n, 4);
+	assert_false(timer_armed(t));
+	loop_free(l);
+}
+
+/* Re-arming into the past from a callback must not starve I/O. */
+static int past_count, past_seen_by_io;
+
+static void
+past_cb(struct loop *l, struct timer *t, void *arg)
+{
+	(void)arg;
+	if (++past_count < 1000)
+		timer_arm(t, 1);
+	else
+		loop_stop(l);
+}
+
+static void
+past_io_cb(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	past_seen_by_io = past_count;
+	loop_stop(l);
+}
+
+static void
+test_timer_rearm_past(void **state)
+{
+	struct loop *l = loop_new();
+	int p[2];
+
+	(void)state;
+	past_count = 0;
+	past_seen_by_io = -1;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(loop_add_fd(l, p[1], EPOLLOUT, past_io_cb, NULL), 0);
+	timer_arm(timer_new(l, past_cb, NULL), 1);
+	assert_int_equal(loop_run(l), 0);
+	assert_in_range(past_seen_by_io, 1, 2);
+	loop_del_fd(l, p[1]);
+	close(p[0]);
+	close(p[1]);
+	loop_free(l);
+}
+
+static void
+test_timer_free_self(void **state)
+{
+	struct trace tr = {0};
+	struct loop *l = loop_new();
+	struct timer *t;
+	struct tctx c = {.tr = &tr, .id = 1, .self = &t, .rearm = 5};
+
+	(void)state;
+	t = timer_new(l, trace_cb, &c);
+	timer_arm_in(t, 100 * US);
+	timer_arm_in(timer_new(l, stop_cb, NULL), 3 * MS);
+	assert_int_equal(loop_run(l), 0);
+	/* Re-arming a freed timer inside its callback is ignored. */
+	assert_int_equal(tr.n, 1);
+	assert_null(t);
+	loop_free(l);
+}
+
+/* A frees B while both are due in the same pass: B never fires. */
+static void
+test_timer_free_other(void **state)
+{
+	struct trace tr = {0};
+	struct loop *l = loop_new();
+	struct tctx a = {.tr = &tr, .id = 1};
+	struct tctx b = {.tr = &tr, .id = 2};
+	struct tctx c = {.tr = &tr, .id = 3, .stop = true};
+	struct timer *ta = timer_new(l, trace_cb, &a);
+	struct timer *tb = timer_new(l, trace_cb, &b);
+	struct timer *tc = timer_new(l, trace_cb, &c);
+	uint64_t now = mono_now_ns();
+
+	(void)state;
+	a.victim = tb;
+	timer_arm(tb, now - 1 * US); /* both due; a first */
+	timer_arm(ta, now - 2 * US);
+	timer_arm(tc, now + 1 * MS);
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(tr.n, 2);
+	assert_int_equal(tr.ids[0], 1);
+	assert_int_equal(tr.ids[1], 3);
+	(void)ta;
+	loop_free(l);
+}
+
+/* ---- file descriptors ---- */
+
+struct io_ctx {
+	struct loop *l;
+	int fd;
+	int calls;
+	struct io_ctx *other; /* deleted (and its fd number reused) by us */
+	int reuse_pipe[2];
+};
+
+static void
+late_cb(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	int *calls = arg;
+
+	(void)l;
+	(void)fd;
+	(void)events;
+	(*calls)++;
+}
+
+static int late_calls;
+
+static void
+io_cb(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct io_ctx *c = arg;
+
+	char ch;
+
+	assert_true(events & EPOLLIN);
+	assert_int_equal(read(fd, &ch, 1), 1);
+	c->calls++;
+	if (c->other) {
+		/*
+		 * Delete the other fd, whose event is pending in this pass,
+		 * and put a fresh registration on the same fd number: the
+		 * pending event must reach neither.
+		 */
+		struct io_ctx *o = c->other;
+
+		loop_del_fd(l, o->fd);
+		o->other = NULL;
+		assert_int_equal(pipe2(c->reuse_pipe, O_CLOEXEC), 0);
+		assert_int_equal(dup2(c->reuse_pipe[0], o->fd), o->fd);
+		assert_int_equal(loop_add_fd(l, o->fd, EPOLLIN, late_cb, &late_calls), 0);
+	}
+}
+
+static void
+test_del_fd_pending(void **state)
+{
+	int p1[2], p2[2];
+	struct loop *l = loop_new();
+	struct io_ctx a = {.l = l}, b = {.l = l};
+
+	(void)state;
+	late_calls = 0;
+	assert_int_equal(pipe2(p1, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(p2, O_CLOEXEC), 0);
+	assert_int_equal(write(p1[1], "x", 1), 1);
+	assert_int_equal(write(p2[1], "x", 1), 1);
+	a.fd = p1[0];
+	b.fd = p2[0];
+	a.other = &b;
+	b.other = &a;
+	assert_int_equal(loop_add_fd(l, a.fd, EPOLLIN, io_cb, &a), 0);
+	assert_int_equal(loop_add_fd(l, b.fd, EPOLLIN, io_cb, &b), 0);
+	timer_arm_in(timer_new(l, stop_cb, NULL), 5 * MS);
+	assert_int_equal(loop_run(l), 0);
+	/* Exactly one ran; the other was deleted before its turn. */
+	assert_int_equal(a.calls + b.calls, 1);
+	assert_int_equal(late_calls, 0);
+
+	struct io_ctx *first = a.calls ? &a : &b;
+	loop_del_fd(l, a.fd);
+	loop_del_fd(l, b.fd);
+	close(p1[0]);
+	close(p1[1]);
+	close(p2[0]);
+	close(p2[1]);
+	close(first->reuse_pipe[0]);
+	close(first->reuse_pipe[1]);
+	loop_free(l);
+}
+
+static void
+test_fd_api(void **state)
+{
+	int p[2];
+	struct loop *l = loop_new();
+
+	(void)state;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(loop_add_fd(l, p[0], EPOLLIN, late_cb, NULL), 0);
+	assert_int_equal(loop_add_fd(l, p[0], EPOLLIN, late_cb, NULL), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(loop_mod_fd(l, p[0], EPOLLIN | EPOLLOUT), 0);
+	assert_int_equal(loop_mod_fd(l, p[1], EPOLLIN), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(loop_add_fd(l, -1, EPOLLIN, late_cb, NULL), -1);
+	loop_del_fd(l, p[0]);
+	loop_del_fd(l, p[0]); /* twice is fine */
+	/* A high fd number grows the table. */
+	int hi = fcntl(p[1], F_DUPFD_CLOEXEC, 700);
+	assert_true(hi >= 700);
+	assert_int_equal(loop_add_fd(l, hi, EPOLLOUT, late_cb, NULL), 0);
+	loop_del_fd(l, hi);
+	close(hi);
+	close(p[0]);
+	close(p[1]);
+	loop_free(l);
+}
+
+static void
+stop_io_cb(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(*(int *)arg)++;
+	loop_stop(l);
+}
+
+static void
+test_stop_from_io(void **state)
+{
+	int p[2], calls = 0;
+	struct loop *l = loop_new();
+
+	(void)state;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(loop_add_fd(l, p[1], EPOLLOUT, stop_io_cb, &calls), 0);
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(calls, 1);
+	/* The loop can be run again after a stop. */
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(calls, 2);
+	loop_del_fd(l, p[1]);
+	close(p[0]);
+	close(p[1]);
+	loop_free(l);
+}
+
+/* ---- precision ---- */
+
+struct prec {
+	uint64_t deadline;
+	int n;
+	uint64_t worst_late;
+};
+
+static void
+prec_cb(struct loop *l, struct timer *t, void *arg)
+{
+	struct prec *p = arg;
+	uint64_t now = mono_now_ns();
+
+	assert_true(now >= p->deadline);
+	if (now - p->deadline > p->worst_late)
+		p->worst_late = now - p->deadline;
+	/* Loose bound: a correctness check, not a benchmark (ASan, valgrind). */
+	assert_true(now - p->deadline < 5 * MS);
+	if (++p->n == 20) {
+		loop_stop(l);
+		return;
+	}
+	p->deadline = now + 20 * MS;
+	timer_arm(t, p->deadline);
+}
+
+static void
+test_timer_precision(void **state)
+{
+	struct loop *l = loop_new();
+	struct prec p = {0};
+	struct timer *t = timer_new(l, prec_cb, &p);
+
+	(void)state;
+	p.deadline = mono_now_ns() + 20 * MS;
+	timer_arm(t, p.deadline);
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(p.n, 20);
+	print_message("timer precision: worst %llu us late\n",
+	              (unsigned long long)(p.worst_late / US));
+	loop_free(l);
+}
+
+/* A signal interrupting epoll_wait does not end the loop. */
+static volatile sig_atomic_t got_alarm;
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	got_alarm = 1;
+}
+
+static void
+test_eintr(void **state)
+{
+	struct sigaction sa = {.sa_handler = on_alarm}, old;
+	struct itimerval it = {.it_value = {.tv_usec = 10000}};
+	struct loop *l = loop_new();
+	struct trace tr = {0};
+	struct tctx c = {.tr = &tr, .id = 1, .stop = true};
+
+	(void)state;
+	got_alarm = 0;
+	sigemptyset(&sa.sa_mask); /* no SA_RESTART: epoll_wait gets EINTR */
+	assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+	timer_arm_in(timer_new(l, trace_cb, &c), 50 * MS);
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(got_alarm, 1);
+	assert_int_equal(tr.n, 1);
+	sigaction(SIGALRM, &old, NULL);
+	loop_free(l);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_timer_order),     cmocka_unit_test(test_timer_api),
+	    cmocka_unit_test(test_timer_fifo),      cmocka_unit_test(test_timer_heap),
+	    cmocka_unit_test(test_timer_rearm),     cmocka_unit_test(test_timer_rearm_past),
+	    cmocka_unit_test(test_timer_free_self), cmocka_unit_test(test_timer_free_other),
+	    cmocka_unit_test(test_del_fd_pending),  cmocka_unit_test(test_fd_api),
+	    cmocka_unit_test(test_stop_from_io),    cmocka_unit_test(test_timer_precision),
+	    cmocka_unit_test(test_eintr),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,505 @@
+/*
+ * loop.c - the event loop: one epoll fd, a handler table indexed by fd,
+ * and a binary min-heap of timers behind a single timerfd.
+ *
+ * Why a timerfd and not epoll_wait's timeout: the timeout is in whole
+ * milliseconds and rounded up by the kernel, so a 10 ms VRRP advertisement
+ * (RFC 9568 §6.4.3) would leave up to a millisecond or more late, every
+ * time. A CLOCK_MONOTONIC timerfd armed with TFD_TIMER_ABSTIME at the
+ * earliest deadline wakes us within the scheduler's latency and never
+ * drifts, since every deadline is absolute.
+ *
+ * One pass of loop_run(): fire due timers, reprogram the timerfd if the
+ * earliest deadline moved, epoll_wait, dispatch I/O, free timers that were
+ * freed during the pass.
+ */
+#include "loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LOOP_MAX_EVENTS 64
+#define HEAP_NONE       SIZE_MAX /* timer->heap_idx when not armed */
+
+struct io_handler {
+	loop_io_fn fn; /* NULL: slot free */
+	void *arg;
+	uint32_t events;
+	uint32_t gen; /* matches the gen in epoll_data, 0 when free */
+};
+
+struct timer {
+	struct loop *loop;
+	loop_timer_fn fn;
+	void *arg;
+	uint64_t deadline_ns;      /* absolute CLOCK_MONOTONIC, valid when armed */
+	uint64_t seq;              /* arming order: FIFO among equal deadlines */
+	size_t heap_idx;           /* position in loop->heap, HEAP_NONE if not armed */
+	bool dead;                 /* freed during a pass, released at its end */
+	struct timer *prev, *next; /* every live timer, for loop_free() */
+};
+
+struct loop {
+	int epfd;
+	int tfd;
+	bool stop;
+	int depth; /* > 0 while callbacks run: defer timer frees */
+
+	struct io_handler *io; /* indexed by fd */
+	size_t nio;
+	uint32_t gen; /* last generation handed out to an fd */
+
+	struct timer **heap;
+	size_t nheap, capheap;
+	uint64_t seq;
+	uint64_t tfd_deadline_ns; /* what the timerfd is set to, 0 = disarmed */
+	struct timer *timers;     /* all live timers */
+	struct timer *dead;       /* freed in this pass, linked by next */
+};
+
+uint64_t
+mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- timer heap, ordered by (deadline, seq) ---- */
+
+static bool
+timer_before(const struct timer *a, const struct timer *b)
+{
+	if (a->deadline_ns != b->deadline_ns)
+		return a->deadline_ns < b->deadline_ns;
+	return a->seq < b->seq;
+}
+
+static void
+heap_set(struct loop *l, size_t i, struct timer *t)
+{
+	l->heap[i] = t;
+	t->heap_idx = i;
+}
+
+static void
+heap_sift_up(struct loop *l, size_t i)
+{
+	struct timer *t = l->heap[i];
+
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+
+		if (!timer_before(t, l->heap[parent]))
+			break;
+		heap_set(l, i, l->heap[parent]);
+		i = parent;
+	}
+	heap_set(l, i, t);
+}
+
+static void
+heap_sift_down(struct loop *l, size_t i)
+{
+	struct timer *t = l->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= l->nheap)
+			break;
+		if (c + 1 < l->nheap && timer_before(l->heap[c + 1], l->heap[c]))
+			c++;
+		if (!timer_before(l->heap[c], t))
+			break;
+		heap_set(l, i, l->heap[c]);
+		i = c;
+	}
+	heap_set(l, i, t);
+}
+
+static void
+heap_push(struct loop *l, struct timer *t)
+{
+	if (l->nheap == l->capheap) {
+		size_t cap = l->capheap ? 2 * l->capheap : 16;
+		struct timer **h = realloc(l->heap, cap * sizeof(*h));
+
+		if (!h)
+			fatal("loop: timer heap");
+		l->heap = h;
+		l->capheap = cap;
+	}
+	heap_set(l, l->nheap++, t);
+	heap_sift_up(l, t->heap_idx);
+}
+
+static void
+heap_remove(struct loop *l, struct timer *t)
+{
+	size_t i = t->heap_idx;
+	struct timer *last = l->heap[--l->nheap];
+
+	t->heap_idx = HEAP_NONE;
+	if (last == t)
+		return;
+	/* The moved element may belong above or below its new slot. */
+	heap_set(l, i, last);
+	heap_sift_up(l, i);
+	heap_sift_down(l, last->heap_idx);
+}
+
+/* ---- timers ---- */
+
+struct timer *
+timer_new(struct loop *l, loop_timer_fn fn, void *arg)
+{
+	struct timer *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		fatal("timer_new");
+	t->loop = l;
+	t->fn = fn;
+	t->arg = arg;
+	t->heap_idx = HEAP_NONE;
+	t->next = l->timers;
+	if (l->timers)
+		l->timers->prev = t;
+	l->timers = t;
+	return t;
+}
+
+void
+timer_arm(struct timer *t, uint64_t deadline_ns)
+{
+	struct loop *l = t->loop;
+
+	if (t->dead)
+		return;
+	/* 0 means "not armed" (timer_deadline) and "disarm" (timerfd). */
+	if (deadline_ns == 0)
+		deadline_ns = 1;
+	t->deadline_ns = deadline_ns;
+	t->seq = ++l->seq;
+	if (t->heap_idx == HEAP_NONE) {
+		heap_push(l, t);
+	} else {
+		heap_sift_up(l, t->heap_idx);
+		heap_sift_down(l, t->heap_idx);
+	}
+	/* The timerfd is reprogrammed once, before the next epoll_wait. */
+}
+
+void
+timer_arm_in(struct timer *t, uint64_t delay_ns)
+{
+	timer_arm(t, mono_now_ns() + delay_ns);
+}
+
+void
+timer_disarm(struct timer *t)
+{
+	if (t->heap_idx != HEAP_NONE)
+		heap_remove(t->loop, t);
+}
+
+bool
+timer_armed(const struct timer *t)
+{
+	return t->heap_idx != HEAP_NONE;
+}
+
+uint64_t
+timer_deadline(const struct timer *t)
+{
+	return timer_armed(t) ? t->deadline_ns : 0;
+}
+
+void
+timer_free(struct timer *t)
+{
+	struct loop *l;
+
+	if (!t || t->dead)
+		return;
+	l = t->loop;
+	timer_disarm(t);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		l->timers = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	/*
+	 * Inside a callback the caller (or the loop) may still hold the
+	 * pointer for the rest of the pass; keep the memory until the pass
+	 * ends. A dead timer is out of the heap and ignores timer_arm().
+	 */
+	if (l->depth > 0) {
+		t->dead = true;
+		t->next = l->dead;
+		l->dead = t;
+		return;
+	}
+	free(t);
+}
+
+static void
+timers_reap(struct loop *l)
+{
+	while (l->dead) {
+		struct timer *t = l->dead;
+
+		l->dead = t->next;
+		free(t);
+	}
+}
+
+/*
+ * Fire every timer due now. Each is disarmed before its callback so the
+ * callback may re-arm it; a timer (re)armed during this run waits for the
+ * next one even if already due, so a callback re-arming into the past
+ * cannot starve I/O.
+ */
+static void
+timers_run(struct loop *l)
+{
+	uint64_t now = mono_now_ns();
+	uint64_t first_new = l->seq + 1;
+
+	l->depth++;
+	while (l->nheap > 0 && !l->stop) {
+		struct timer *t = l->heap[0];
+
+		if (t->deadline_ns > now || t->seq >= first_new)
+			break;
+		heap_remove(l, t);
+		t->fn(l, t, t->arg);
+	}
+	l->depth--;
+}
+
+/* Point the timerfd at the earliest deadline, if that changed. */
+static void
+timerfd_update(struct loop *l)
+{
+	uint64_t want = l->nheap ? l->heap[0]->deadline_ns : 0;
+	struct itimerspec its = {0};
+
+	if (want == l->tfd_deadline_ns)
+		return;
+	its.it_value.tv_sec = (time_t)(want / NS_PER_SEC);
+	its.it_value.tv_nsec = (long)(want % NS_PER_SEC);
+	if (timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1) {
+		/* Cannot happen with a valid fd; retry next pass. */
+		log_warn("loop: timerfd_settime");
+		return;
+	}
+	l->tfd_deadline_ns = want;
+}
+
+/* The timerfd expired: drain it; the timers fire at the top of the pass. */
+static void
+timerfd_readable(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	uint64_t ticks;
+
+	(void)events;
+	(void)arg;
+	if (read(fd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
+		l->tfd_deadline_ns = 0; /* an expired timerfd is disarmed */
+}
+
+/* ---- file descriptors ---- */
+
+static struct io_handler *
+io_get(struct loop *l, int fd)
+{
+	if (fd < 0 || (size_t)fd >= l->nio || !l->io[fd].fn)
+		return NULL;
+	return &l->io[fd];
+}
+
+static void
+io_grow(struct loop *l, int fd)
+{
+	size_t n = l->nio ? l->nio : 64;
+	struct io_handler *io;
+
+	while (n <= (size_t)fd)
+		n *= 2;
+	if (n == l->nio)
+		return;
+	io = realloc(l->io, n * sizeof(*io));
+	if (!io)
+		fatal("loop: fd table");
+	memset(io + l->nio, 0, (n - l->nio) * sizeof(*io));
+	l->io = io;
+	l->nio = n;
+}
+
+/*
+ * epoll_data carries the fd and the generation it was added with: if the
+ * fd is deleted (and perhaps its number reused by a new registration)
+ * while an event for it is pending in this pass, the generations differ
+ * and the stale event is dropped.
+ */
+static uint64_t
+io_data(int fd, uint32_t gen)
+{
+	return (uint64_t)gen << 32 | (uint32_t)fd;
+}
+
+int
+loop_add_fd(struct loop *l, int fd, uint32_t events, loop_io_fn fn, void *arg)
+{
+	struct epoll_event ev = {.events = events};
+	struct io_handler *h;
+
+	if (fd < 0 || !fn) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (io_get(l, fd)) {
+		errno = EEXIST;
+		return -1;
+	}
+	io_grow(l, fd);
+	if (++l->gen == 0) /* 0 marks a free slot */
+		l->gen = 1;
+	ev.data.u64 = io_data(fd, l->gen);
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		return -1;
+	h = &l->io[fd];
+	*h = (struct io_handler){.fn = fn, .arg = arg, .events = events, .gen = l->gen};
+	return 0;
+}
+
+int
+loop_mod_fd(struct loop *l, int fd, uint32_t events)
+{
+	struct io_handler *h = io_get(l, fd);
+	struct epoll_event ev = {.events = events};
+
+	if (!h) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (h->events == events)
+		return 0;
+	ev.data.u64 = io_data(fd, h->gen);
+	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) == -1)
+		return -1;
+	h->events = events;
+	return 0;
+}
+
+void
+loop_del_fd(struct loop *l, int fd)
+{
+	struct io_handler *h = io_get(l, fd);
+
+	if (!h)
+		return;
+	/* May fail harmlessly if the caller already closed fd. */
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	memset(h, 0, sizeof(*h));
+}
+
+static void
+io_dispatch(struct loop *l, const struct epoll_event *evs, int n)
+{
+	l->depth++;
+	for (int i = 0; i < n && !l->stop; i++) {
+		int fd = (int)(uint32_t)evs[i].data.u64;
+		uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
+		struct io_handler *h = io_get(l, fd);
+
+		if (!h || h->gen != gen)
+			continue; /* deleted earlier in this pass */
+		h->fn(l, fd, evs[i].events, h->arg);
+	}
+	l->depth--;
+}
+
+/* ---- the loop ---- */
+
+struct loop *
+loop_new(void)
+{
+	struct loop *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		fatal("loop_new");
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (l->epfd == -1 || l->tfd == -1 ||
+	    loop_add_fd(l, l->tfd, EPOLLIN, timerfd_readable, NULL) == -1) {
+		log_warn("loop_new");
+		loop_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void
+loop_free(struct loop *l)
+{
+	if (!l)
+		return;
+	timers_reap(l);
+	while (l->timers) {
+		struct timer *t = l->timers;
+
+		l->timers = t->next;
+		free(t);
+	}
+	if (l->tfd >= 0)
+		close(l->tfd);
+	if (l->epfd >= 0)
+		close(l->epfd);
+	free(l->heap);
+	free(l->io);
+	free(l);
+}
+
+int
+loop_run(struct loop *l)
+{
+	struct epoll_event evs[LOOP_MAX_EVENTS];
+	int rc = 0;
+
+	while (!l->stop) {
+		timers_run(l);
+		timers_reap(l);
+		if (l->stop)
+			break;
+		timerfd_update(l);
+		int n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, -1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue; /* signals arrive by signalfd or set flags */
+			log_warn("loop: epoll_wait");
+			rc = -1;
+			break;
+		}
+		io_dispatch(l, evs, n);
+		timers_reap(l);
+	}
+	l->stop = false; /* so the loop can be run again */
+	return rc;
+}
+
+void
+loop_stop(struct loop *l)
+{
+	l->stop = true;
+}
