@@ -34,11 +34,12 @@ CFLAGS   += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 LDLIBS   += $(PKG_LIBS)
 LDFLAGS  += $(LDSAN)
 
+# Objects live in $(BUILD)/obj/, programs in $(BUILD)/.
 # Everything but the two programs' main files goes into one archive; a
 # program or test pulls only the objects it needs from it.
 LIB_SRCS := $(filter-out vipd/main.c vipd/vipctl.c,$(wildcard vipd/*.c)) \
 	    $(wildcard netlink/*.c) $(wildcard checks/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libvipd.a
 
 # Unit tests: tests/unit/test_NAME.c, each linked with the pure objects it
@@ -56,7 +57,7 @@ test_buf_OBJS  := vipd/buf.o
 .PHONY: all deps check unit nettest demo bench install clean format valgrind
 all: $(BUILD)/vipd $(BUILD)/vipctl
 
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -64,14 +65,14 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/vipd: $(BUILD)/vipd/main.o $(LIB)
+$(BUILD)/vipd: $(BUILD)/obj/vipd/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/vipctl: $(BUILD)/vipd/vipctl.o $(LIB)
+$(BUILD)/vipctl: $(BUILD)/obj/vipd/vipctl.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 .SECONDEXPANSION:
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(addprefix $(BUILD)/,$$($$*_OBJS))
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $$(addprefix $(BUILD)/obj/,$$($$*_OBJS))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
