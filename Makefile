@@ -30,7 +30,7 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-	    -Wmissing-prototypes -D_GNU_SOURCE -DVIPD_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS)
+	    -Wmissing-prototypes -D_GNU_SOURCE -DVIPD_VERSION='"$(VERSION)"' -iquote . $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS)
 LDFLAGS  += $(LDSAN)
 

@@ -1,0 +1,289 @@
+/*
+ * sock.c - raw IP protocol-112 sockets for VRRP adverts.
+ *
+ * One socket per instance, bound to its interface with SO_BINDTODEVICE and
+ * with the "all multicast groups" default turned off, so it only sees
+ * adverts for the group it joined (or unicast ones) on that interface.
+ * Several instances on one interface each receive every advert there and
+ * filter by VRID themselves.
+ */
+#include "sock.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pkt.h"
+
+/* Receive attempts per vsock_recv() before yielding to the loop. */
+#define RECV_TRIES 64
+
+static int
+sopt(int fd, int level, int name, const void *val, socklen_t len, const char *what,
+     const char *ifname)
+{
+	if (setsockopt(fd, level, name, val, len) == 0)
+		return 0;
+	log_warn("vsock %s: setsockopt %s", ifname, what);
+	return -1;
+}
+
+static int
+sopt_int(int fd, int level, int name, int val, const char *what, const char *ifname)
+{
+	return sopt(fd, level, name, &val, sizeof(val), what, ifname);
+}
+
+#define SOPT_INT(fd, level, name, val, ifname) sopt_int(fd, level, name, val, #name, ifname)
+
+static int
+setup_v4(int fd, int ifindex, const char *ifname, bool multicast)
+{
+	struct ip_mreqn mr = {.imr_ifindex = ifindex};
+
+	if (SOPT_INT(fd, IPPROTO_IP, IP_TTL, VRRP_TTL, ifname) < 0 ||
+	    SOPT_INT(fd, IPPROTO_IP, IP_MULTICAST_TTL, VRRP_TTL, ifname) < 0 ||
+	    SOPT_INT(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, ifname) < 0 ||
+	    /* Only the groups this socket joined, not every group of the host. */
+	    SOPT_INT(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, ifname) < 0 ||
+	    SOPT_INT(fd, IPPROTO_IP, IP_PKTINFO, 1, ifname) < 0 ||
+	    sopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr), "IP_MULTICAST_IF", ifname) < 0)
+		return -1;
+	if (!multicast)
+		return 0;
+	inet_pton(AF_INET, VRRP_MCAST4, &mr.imr_multiaddr);
+	return sopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr),
+	            "IP_ADD_MEMBERSHIP " VRRP_MCAST4, ifname);
+}
+
+static int
+setup_v6(int fd, int ifindex, const char *ifname, bool multicast)
+{
+	struct ipv6_mreq mr = {.ipv6mr_interface = (unsigned int)ifindex};
+
+	/* IPV6_CHECKSUM stays off: the codec computes the VRRP checksum. */
+	if (SOPT_INT(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, VRRP_TTL, ifname) < 0 ||
+	    SOPT_INT(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, VRRP_TTL, ifname) < 0 ||
+	    SOPT_INT(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, ifname) < 0 ||
+	    SOPT_INT(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, ifname) < 0 ||
+	    SOPT_INT(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, ifname) < 0 ||
+	    SOPT_INT(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, ifname) < 0 ||
+	    SOPT_INT(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex, ifname) < 0)
+		return -1;
+	if (!multicast)
+		return 0;
+	inet_pton(AF_INET6, VRRP_MCAST6, &mr.ipv6mr_multiaddr);
+	return sopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr),
+	            "IPV6_JOIN_GROUP " VRRP_MCAST6, ifname);
+}
+
+int
+vsock_open(int family, int ifindex, const char *ifname, bool multicast)
+{
+	int fd, r;
+
+	if (family != AF_INET && family != AF_INET6) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	if ((fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, VRRP_PROTO)) < 0) {
+		log_warn("vsock %s: socket", ifname);
+		return -1;
+	}
+	if (sopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1,
+	         "SO_BINDTODEVICE", ifname) < 0)
+		goto fail;
+	r = family == AF_INET ? setup_v4(fd, ifindex, ifname, multicast)
+	                      : setup_v6(fd, ifindex, ifname, multicast);
+	if (r < 0)
+		goto fail;
+	return fd;
+fail:
+	r = errno;
+	close(fd);
+	errno = r;
+	return -1;
+}
+
+int
+vsock_send(int fd, int family, int ifindex, const union inaddr *src, const union inaddr *dst,
+           const uint8_t *buf, size_t len)
+{
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} to;
+	union {
+		char v4[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		char v6[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr msg = {.msg_name = &to, .msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(&to, 0, sizeof(to));
+	memset(&cbuf, 0, sizeof(cbuf));
+	msg.msg_control = &cbuf;
+	cm = (struct cmsghdr *)&cbuf;
+	if (family == AF_INET) {
+		/* ipi_spec_dst is the source address of a sent packet. */
+		struct in_pktinfo pi = {.ipi_ifindex = ifindex};
+
+		if (src)
+			pi.ipi_spec_dst = src->v4;
+		to.v4.sin_family = AF_INET;
+		to.v4.sin_addr = dst->v4;
+		msg.msg_namelen = sizeof(to.v4);
+		msg.msg_controllen = sizeof(cbuf.v4);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	} else if (family == AF_INET6) {
+		struct in6_pktinfo pi = {.ipi6_ifindex = (unsigned int)ifindex};
+
+		if (src)
+			pi.ipi6_addr = src->v6;
+		to.v6.sin6_family = AF_INET6;
+		to.v6.sin6_addr = dst->v6;
+		if (IN6_IS_ADDR_LINKLOCAL(&dst->v6) || IN6_IS_ADDR_MC_LINKLOCAL(&dst->v6))
+			to.v6.sin6_scope_id = (uint32_t)ifindex;
+		msg.msg_namelen = sizeof(to.v6);
+		msg.msg_controllen = sizeof(cbuf.v6);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	} else {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	/*
+	 * Not logged here: a failure (ENETDOWN, ENOBUFS...) repeats every
+	 * advert interval; the caller logs it once, with its instance prefix.
+	 */
+	n = sendmsg(fd, &msg, MSG_DONTWAIT);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+/* IPv4 raw sockets deliver the IP header: check it, take TTL, src, dst. */
+static int
+parse_v4(uint8_t *buf, size_t n, struct vsock_rx *rx)
+{
+	const struct iphdr *ip = (const struct iphdr *)buf;
+	size_t hlen, tot;
+
+	if (n < sizeof(*ip) || ip->version != 4)
+		return -1;
+	hlen = (size_t)ip->ihl * 4;
+	tot = ntohs(ip->tot_len);
+	if (hlen < sizeof(*ip) || hlen > n || ip->protocol != VRRP_PROTO)
+		return -1;
+	if (tot >= hlen && tot < n)
+		n = tot;
+	rx->ttl = ip->ttl;
+	memcpy(&rx->src.v4, &ip->saddr, 4);
+	memcpy(&rx->dst.v4, &ip->daddr, 4);
+	rx->payload = buf + hlen;
+	rx->len = n - hlen;
+	return 0;
+}
+
+static void
+parse_cmsgs(struct msghdr *msg, struct vsock_rx *rx)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			rx->ifindex = pi.ipi_ifindex;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			rx->ifindex = (int)pi.ipi6_ifindex;
+			rx->dst.v6 = pi.ipi6_addr;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_HOPLIMIT) {
+			int hops;
+
+			memcpy(&hops, CMSG_DATA(cm), sizeof(hops));
+			rx->ttl = hops;
+		}
+	}
+}
+
+int
+vsock_recv(int fd, int family, uint8_t *buf, size_t cap, struct vsock_rx *rx)
+{
+	int tries;
+
+	for (tries = 0; tries < RECV_TRIES; tries++) {
+		struct sockaddr_storage from;
+		union {
+			char b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) +
+			       CMSG_SPACE(sizeof(struct in_pktinfo))];
+			struct cmsghdr align;
+		} cbuf;
+		struct iovec iov = {.iov_base = buf, .iov_len = cap};
+		struct msghdr msg = {
+		    .msg_name = &from,
+		    .msg_namelen = sizeof(from),
+		    .msg_iov = &iov,
+		    .msg_iovlen = 1,
+		    .msg_control = &cbuf,
+		    .msg_controllen = sizeof(cbuf),
+		};
+		ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+		memset(rx, 0, sizeof(*rx));
+		rx->family = family;
+		rx->ttl = -1;
+		/* What a remote host sends is never logged above debug. */
+		if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+			log_debug("vsock: dropped a truncated packet (%zd bytes)", n);
+			continue;
+		}
+		parse_cmsgs(&msg, rx);
+		if (family == AF_INET) {
+			if (parse_v4(buf, (size_t)n, rx) < 0) {
+				log_debug("vsock: dropped a malformed IPv4 packet");
+				continue;
+			}
+		} else {
+			const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&from;
+
+			if (from.ss_family != AF_INET6)
+				continue;
+			rx->src.v6 = s6->sin6_addr;
+			rx->payload = buf;
+			rx->len = (size_t)n;
+		}
+		return 1;
+	}
+	/* Still more pending: the level-triggered loop will call again. */
+	return 0;
+}
