@@ -71,6 +71,9 @@ $(BUILD)/vipd: $(BUILD)/obj/vipd/main.o $(LIB)
 $(BUILD)/vipctl: $(BUILD)/obj/vipd/vipctl.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Keep test objects: they are intermediate files to make, but rebuilding
+# them on every run is wasted work.
+.SECONDARY:
 .SECONDEXPANSION:
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $$(addprefix $(BUILD)/obj/,$$($$*_OBJS))
 	@mkdir -p $(dir $@)

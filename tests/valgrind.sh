@@ -26,8 +26,10 @@ if [ "$(id -u)" = 0 ]; then
 	}
 	trap cleanup EXIT INT TERM
 	ip netns add "$ns"
-	ip -n "$ns" link add eth0 type dummy
+	# A veth pair inside the namespace (the dummy driver may be missing).
+	ip -n "$ns" link add eth0 type veth peer name eth1
 	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth1 up
 	ip -n "$ns" link set eth0 up
 	ip -n "$ns" addr add 192.0.2.11/24 dev eth0
 	cat >"$dir/vipd.conf" <<EOC
@@ -48,13 +50,16 @@ EOC
 		sleep 0.1
 		i=$((i + 1))
 	done
+	became_master=0
+	ip -n "$ns" addr show dev eth0 | grep -q 192.0.2.100 && became_master=1
 	ip netns exec "$ns" "$VIPD_BUILD/vipctl" -S "$dir/vipd.sock" status >/dev/null 2>&1 || true
 	kill -TERM "$(cat "$dir/vg.pid")"
 	wait "$(cat "$dir/vg.pid")"
 	rc=$?
 	rm -f "$dir/vg.pid"
-	if [ $rc -ne 0 ] || ip -n "$ns" addr show dev eth0 | grep -q 192.0.2.100; then
-		echo "valgrind: vipd life cycle FAILED (exit $rc)"
+	if [ $rc -ne 0 ] || [ $became_master -ne 1 ] ||
+		ip -n "$ns" addr show dev eth0 | grep -q 192.0.2.100; then
+		echo "valgrind: vipd life cycle FAILED (exit $rc, became master: $became_master)"
 		cat "$dir/vipd.log"
 		fail=$((fail + 1))
 	else
