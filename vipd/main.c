@@ -124,7 +124,7 @@ on_signal(struct loop *l, int fd, uint32_t events, void *arg)
 			break;
 		case SIGHUP:
 			log_warnx("SIGHUP: configuration reload is not supported yet; "
-				  "keeping the running configuration");
+			          "keeping the running configuration");
 			break;
 		default:
 			break;
@@ -278,7 +278,7 @@ main(int argc, char *argv[])
 		copy_override(d.conf->pidfile, sizeof(d.conf->pidfile), pidfile, "pidfile");
 	if (sock)
 		copy_override(d.conf->control_socket, sizeof(d.conf->control_socket), sock,
-			      "control socket");
+		              "control socket");
 
 	log_init("vipd", true, d.conf->log_level);
 	if (check_privileges() < 0)
@@ -312,8 +312,8 @@ main(int argc, char *argv[])
 	if (ndisc_open() < 0)
 		log_warn("cannot open ICMPv6 socket; unsolicited NA disabled");
 
-	log_info("vipd %s starting with %zu instance(s) from %s", VIPD_VERSION,
-		 d.conf->ninstances, d.conf->path);
+	log_info("vipd %s starting with %zu instance(s) from %s", VIPD_VERSION, d.conf->ninstances,
+	         d.conf->path);
 	int rc = instances_start(&d) < 0 ? 1 : 0;
 	if (rc == 0 && loop_run(d.loop) < 0)
 		rc = 1;

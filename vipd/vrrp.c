@@ -21,8 +21,12 @@
 #include "loop.h"
 #include "sock.h"
 
-/* Mismatched address lists are logged at most this often (per instance). */
-#define MISMATCH_LOG_NS (60 * NS_PER_SEC)
+/*
+ * What a peer can trigger (address-list mismatch, each drop reason) and
+ * send errors are logged at most this often per instance; counters tell
+ * the rest.
+ */
+#define RATELIMIT_NS (60 * NS_PER_SEC)
 /* Packets read per wakeup, so one busy socket cannot starve the loop. */
 #define RX_BUDGET 64
 
@@ -36,11 +40,11 @@ enum fault_why {
 };
 
 static const char *const fault_why_names[] = {
-	[FW_NONE] = "none",
-	[FW_NO_INTERFACE] = "interface missing",
-	[FW_LINK_DOWN] = "interface down",
-	[FW_NO_ADDRESS] = "no source address",
-	[FW_SOCKET] = "socket error",
+    [FW_NONE] = "none",
+    [FW_NO_INTERFACE] = "interface missing",
+    [FW_LINK_DOWN] = "interface down",
+    [FW_NO_ADDRESS] = "no source address",
+    [FW_SOCKET] = "socket error",
 };
 
 struct vrrp {
@@ -69,13 +73,27 @@ struct vrrp {
 	uint64_t adverts_sent;
 	uint64_t adverts_received;
 	uint64_t dropped[DROP_MAX];
+	uint64_t drop_logged_ns[DROP_MAX];
 	enum fsm_reason last_reason;
 	uint64_t mismatch_logged_ns;
+	uint64_t send_err_logged_ns;
 
 	struct vrrp *next; /* all instances, for the VRID check */
 };
 
 static struct vrrp *instances;
+
+/* True at most once per RATELIMIT_NS for the given stamp. */
+static bool
+ratelimit(uint64_t *stamp)
+{
+	uint64_t now = mono_now_ns();
+
+	if (*stamp && now - *stamp < RATELIMIT_NS)
+		return false;
+	*stamp = now;
+	return true;
+}
 
 static bool
 vrrp_unicast(const struct vrrp *v)
@@ -107,15 +125,16 @@ send_one(struct vrrp *v, uint8_t priority, const union inaddr *dst)
 {
 	uint8_t pkt[VRRP_PKT_MAX];
 	ssize_t n = pkt_encode(pkt, sizeof(pkt), v->cfg.family, v->cfg.vrid, priority,
-			       (uint16_t)(v->cfg.advert_interval_ms / 10), v->cfg.vips, v->cfg.nvips,
-			       &v->src, dst, v->cfg.checksum);
+	                       (uint16_t)(v->cfg.advert_interval_ms / 10), v->cfg.vips,
+	                       v->cfg.nvips, &v->src, dst, v->cfg.checksum);
 
 	if (n < 0) {
 		log_warnx("%s cannot encode advert", v->tag);
 		return;
 	}
 	if (vsock_send(v->fd, v->cfg.family, v->ifc.ifindex, &v->src, dst, pkt, (size_t)n) < 0) {
-		log_debug("%s send advert: %s", v->tag, strerror(errno));
+		if (ratelimit(&v->send_err_logged_ns))
+			log_warn("%s cannot send advert (logged once a minute)", v->tag);
 		return;
 	}
 	v->adverts_sent++;
@@ -183,8 +202,8 @@ announce(struct vrrp *v, unsigned count)
 		for (size_t i = 0; i < v->cfg.nvips; i++) {
 			const struct vip *vip = &v->cfg.vips[i];
 			int rc = vip->family == AF_INET
-					 ? arp_send(v->ifc.ifindex, v->ifc.mac, &vip->addr.v4)
-					 : ndisc_send(v->ifc.ifindex, v->ifc.mac, &vip->addr.v6);
+			             ? arp_send(v->ifc.ifindex, v->ifc.mac, &vip->addr.v4)
+			             : ndisc_send(v->ifc.ifindex, v->ifc.mac, &vip->addr.v6);
 			if (rc < 0)
 				log_debug("%s announce: %s", v->tag, strerror(errno));
 		}
@@ -235,11 +254,11 @@ note_transition(struct vrrp *v, const struct fsm_out *out)
 	v->last_reason = out->reason;
 	if (out->to == ST_FAULT)
 		log_info("%s %s -> %s (%s: %s)", v->tag, fsm_state_names[out->from],
-			 fsm_state_names[out->to], fsm_reason_names[out->reason],
-			 fault_why_names[v->fault]);
+		         fsm_state_names[out->to], fsm_reason_names[out->reason],
+		         fault_why_names[v->fault]);
 	else
 		log_info("%s %s -> %s (%s)", v->tag, fsm_state_names[out->from],
-			 fsm_state_names[out->to], fsm_reason_names[out->reason]);
+		         fsm_state_names[out->to], fsm_reason_names[out->reason]);
 	if (out->to == ST_MASTER) {
 		v->have_master = true;
 		v->master_ip = v->src;
@@ -300,15 +319,29 @@ is_peer(const struct vrrp *v, const union inaddr *a)
 static void
 log_mismatch(struct vrrp *v, const struct vrrp_adv *adv, const union inaddr *from)
 {
-	uint64_t now = mono_now_ns();
 	char s[ADDR_STRLEN];
 
-	if (v->mismatch_logged_ns && now - v->mismatch_logged_ns < MISMATCH_LOG_NS)
+	if (!ratelimit(&v->mismatch_logged_ns))
 		return;
-	v->mismatch_logged_ns = now;
 	log_warnx("%s advert from %s lists %u address(es) that differ from ours "
-		  "(check virtual_ip on both; logged once a minute)",
-		  v->tag, addr_ntop(v->cfg.family, from, s), adv->naddr);
+	          "(check virtual_ip on both; logged once a minute)",
+	          v->tag, addr_ntop(v->cfg.family, from, s), adv->naddr);
+}
+
+/*
+ * Count a dropped packet. A remote host triggers these (CARP and VRRPv2
+ * speakers share protocol 112 and the group), so they go to debug level,
+ * once a minute per reason, never to a log flood.
+ */
+static void
+drop(struct vrrp *v, enum vrrp_drop why, const union inaddr *from)
+{
+	char s[ADDR_STRLEN];
+
+	v->dropped[why]++;
+	if (log_get_level() >= LOGL_DEBUG && ratelimit(&v->drop_logged_ns[why]))
+		log_debug("%s dropped a packet from %s: %s (counted; logged once a minute)", v->tag,
+		          addr_ntop(v->cfg.family, from, s), vrrp_drop_names[why]);
 }
 
 /*
@@ -320,7 +353,7 @@ static void
 receive_one(struct vrrp *v, const struct vsock_rx *rx)
 {
 	struct vrrp_adv adv;
-	enum vrrp_drop drop;
+	enum vrrp_drop why;
 
 	if (rx->family != v->cfg.family) {
 		v->dropped[DROP_FAMILY]++;
@@ -329,24 +362,24 @@ receive_one(struct vrrp *v, const struct vsock_rx *rx)
 	if (v->have_src && addr_cmp(v->cfg.family, &rx->src, &v->src) == 0)
 		return; /* our own packet looped back */
 	if (!vrrp_unicast(v) && rx->ttl != VRRP_TTL) {
-		v->dropped[DROP_TTL]++;
+		drop(v, DROP_TTL, &rx->src);
 		return;
 	}
-	if (pkt_decode(rx->payload, rx->len, v->cfg.family, &rx->src, &rx->dst, &adv, &drop) < 0) {
-		v->dropped[drop]++;
+	if (pkt_decode(rx->payload, rx->len, v->cfg.family, &rx->src, &rx->dst, &adv, &why) < 0) {
+		drop(v, why, &rx->src);
 		return;
 	}
 	if (adv.vrid != v->cfg.vrid) {
 		if (!vrid_elsewhere(v, adv.vrid))
-			v->dropped[DROP_VRID]++;
+			drop(v, DROP_VRID, &rx->src);
 		return;
 	}
 	if (vrrp_unicast(v) && !is_peer(v, &rx->src)) {
-		v->dropped[DROP_PEER]++;
+		drop(v, DROP_PEER, &rx->src);
 		return;
 	}
 	if (vrrp_is_owner(v)) {
-		v->dropped[DROP_OWNER]++;
+		drop(v, DROP_OWNER, &rx->src);
 		return;
 	}
 	if (!pkt_addrs_match(&adv, v->cfg.vips, v->cfg.nvips))
@@ -420,7 +453,7 @@ refresh_src(struct vrrp *v)
 {
 	union inaddr a;
 	bool have = v->ifc.ifindex > 0 && iface_primary_addr(v->ifc.ifindex, v->cfg.family,
-							     v->cfg.vips, v->cfg.nvips, &a) == 0;
+	                                                     v->cfg.vips, v->cfg.nvips, &a) == 0;
 
 	if (have && v->cfg.has_unicast_src)
 		a = v->cfg.unicast_src;
@@ -472,7 +505,7 @@ void
 vrrp_link_event(struct vrrp *v, const struct iface *ifc)
 {
 	bool ours = strcmp(ifc->name, v->cfg.ifname) == 0 ||
-		    (v->ifc.ifindex > 0 && ifc->ifindex == v->ifc.ifindex);
+	            (v->ifc.ifindex > 0 && ifc->ifindex == v->ifc.ifindex);
 
 	if (!ours)
 		return;
@@ -519,8 +552,8 @@ guard_vip(struct vrrp *v, const union inaddr *a)
 }
 
 void
-vrrp_addr_event(struct vrrp *v, int ifindex, int family, const union inaddr *a,
-		uint8_t prefixlen, bool added)
+vrrp_addr_event(struct vrrp *v, int ifindex, int family, const union inaddr *a, uint8_t prefixlen,
+                bool added)
 {
 	(void)prefixlen;
 	if (ifindex != v->ifc.ifindex || family != v->cfg.family)
@@ -546,7 +579,7 @@ vrrp_new(struct loop *l, const struct conf_instance *ci)
 	v->loop = l;
 	v->fd = -1;
 	snprintf(v->tag, sizeof(v->tag), "[%s %s vrid %u %s]", ci->name, ci->ifname, ci->vrid,
-		 ci->family == AF_INET ? "v4" : "v6");
+	         ci->family == AF_INET ? "v4" : "v6");
 	addr_pton(ci->family == AF_INET ? VRRP_MCAST4 : VRRP_MCAST6, &fam, &v->group);
 	v->fsm_timer = timer_new(l, fsm_timer_fired, v);
 	v->garp_timer = timer_new(l, garp_timer_fired, v);
@@ -557,11 +590,11 @@ vrrp_new(struct loop *l, const struct conf_instance *ci)
 		return NULL;
 	}
 	fc = (struct fsm_cfg){
-		.priority = ci->priority,
-		.adver_int_cs = (uint16_t)(ci->advert_interval_ms / 10),
-		.preempt = ci->preempt,
-		.preempt_fast = ci->preempt_fast,
-		.preempt_delay_ns = (uint64_t)ci->preempt_delay_ms * NS_PER_MS,
+	    .priority = ci->priority,
+	    .adver_int_cs = (uint16_t)(ci->advert_interval_ms / 10),
+	    .preempt = ci->preempt,
+	    .preempt_fast = ci->preempt_fast,
+	    .preempt_delay_ns = (uint64_t)ci->preempt_delay_ms * NS_PER_MS,
 	};
 	static const union inaddr none;
 	fsm_init(&v->fsm, &fc, ci->family, &none);
@@ -670,14 +703,14 @@ vrrp_status_json(const struct vrrp *v, struct buf *b)
 	buf_puts(b, "{\"name\":");
 	json_str(b, v->cfg.name);
 	buf_printf(b, ",\"state\":\"%s\",\"vrid\":%u,\"interface\":", fsm_state_names[v->fsm.state],
-		   v->cfg.vrid);
+	           v->cfg.vrid);
 	json_str(b, v->cfg.ifname);
 	buf_printf(b,
-		   ",\"family\":\"%s\",\"mode\":\"%s\",\"priority\":%u,\"effective_priority\":%u"
-		   ",\"advert_interval_ms\":%u,\"master_adver_interval_ms\":%u,\"master_ip\":",
-		   v->cfg.family == AF_INET ? "ipv4" : "ipv6",
-		   vrrp_unicast(v) ? "unicast" : "multicast", v->cfg.priority, v->fsm.priority,
-		   v->cfg.advert_interval_ms, v->fsm.master_adver_int_cs * 10u);
+	           ",\"family\":\"%s\",\"mode\":\"%s\",\"priority\":%u,\"effective_priority\":%u"
+	           ",\"advert_interval_ms\":%u,\"master_adver_interval_ms\":%u,\"master_ip\":",
+	           v->cfg.family == AF_INET ? "ipv4" : "ipv6",
+	           vrrp_unicast(v) ? "unicast" : "multicast", v->cfg.priority, v->fsm.priority,
+	           v->cfg.advert_interval_ms, v->fsm.master_adver_int_cs * 10u);
 	if (v->have_master)
 		buf_printf(b, "\"%s\"", addr_ntop(v->cfg.family, &v->master_ip, s));
 	else
@@ -686,13 +719,13 @@ vrrp_status_json(const struct vrrp *v, struct buf *b)
 	for (size_t i = 0; i < v->cfg.nvips; i++)
 		buf_printf(b, "%s\"%s\"", i ? "," : "", vip_ntop(&v->cfg.vips[i], s));
 	buf_printf(b,
-		   "],\"transitions\":%llu,\"last_reason\":\"%s\",\"adverts_sent\":%llu"
-		   ",\"adverts_received\":%llu,\"dropped\":{",
-		   (unsigned long long)v->transitions, fsm_reason_names[v->last_reason],
-		   (unsigned long long)v->adverts_sent, (unsigned long long)v->adverts_received);
+	           "],\"transitions\":%llu,\"last_reason\":\"%s\",\"adverts_sent\":%llu"
+	           ",\"adverts_received\":%llu,\"dropped\":{",
+	           (unsigned long long)v->transitions, fsm_reason_names[v->last_reason],
+	           (unsigned long long)v->adverts_sent, (unsigned long long)v->adverts_received);
 	for (int i = 0; i < DROP_MAX; i++)
 		buf_printf(b, "%s\"%s\":%llu", i ? "," : "", vrrp_drop_names[i],
-			   (unsigned long long)v->dropped[i]);
+		           (unsigned long long)v->dropped[i]);
 	buf_puts(b, "}}");
 }
 
@@ -703,24 +736,24 @@ vrrp_status_text(const struct vrrp *v, struct buf *b)
 	bool any = false;
 
 	buf_printf(b, "%s: %s  vrid %u on %s (%s, %s)\n", v->cfg.name,
-		   fsm_state_names[v->fsm.state], v->cfg.vrid, v->cfg.ifname,
-		   v->cfg.family == AF_INET ? "ipv4" : "ipv6",
-		   vrrp_unicast(v) ? "unicast" : "multicast");
+	           fsm_state_names[v->fsm.state], v->cfg.vrid, v->cfg.ifname,
+	           v->cfg.family == AF_INET ? "ipv4" : "ipv6",
+	           vrrp_unicast(v) ? "unicast" : "multicast");
 	buf_printf(b, "  priority %u, effective %u, advert %u ms, master %s\n", v->cfg.priority,
-		   v->fsm.priority, v->cfg.advert_interval_ms,
-		   v->have_master ? addr_ntop(v->cfg.family, &v->master_ip, s) : "unknown");
+	           v->fsm.priority, v->cfg.advert_interval_ms,
+	           v->have_master ? addr_ntop(v->cfg.family, &v->master_ip, s) : "unknown");
 	buf_puts(b, "  vips");
 	for (size_t i = 0; i < v->cfg.nvips; i++)
 		buf_printf(b, " %s", vip_ntop(&v->cfg.vips[i], s));
 	buf_printf(b, "\n  transitions %llu (last: %s), adverts sent %llu, received %llu\n",
-		   (unsigned long long)v->transitions, fsm_reason_names[v->last_reason],
-		   (unsigned long long)v->adverts_sent, (unsigned long long)v->adverts_received);
+	           (unsigned long long)v->transitions, fsm_reason_names[v->last_reason],
+	           (unsigned long long)v->adverts_sent, (unsigned long long)v->adverts_received);
 	buf_puts(b, "  dropped:");
 	for (int i = 0; i < DROP_MAX; i++) {
 		if (!v->dropped[i])
 			continue;
 		buf_printf(b, "%s %s %llu", any ? "," : "", vrrp_drop_names[i],
-			   (unsigned long long)v->dropped[i]);
+		           (unsigned long long)v->dropped[i]);
 		any = true;
 	}
 	buf_puts(b, any ? "\n" : " none\n");
