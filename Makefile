@@ -111,7 +111,7 @@ install: all
 	install -m 0644 man/vipd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/vipd.8 man/vipctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
-	install -m 0644 examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 examples/*.conf examples/vipd.service $(DESTDIR)$(DOCDIR)/examples/
 
 format:
 	clang-format -i vipd/*.[ch] netlink/*.[ch] $(wildcard checks/*.[ch]) tests/unit/*.c

@@ -241,8 +241,16 @@ master_advert(struct fsm *f, uint64_t now, const struct fsm_adv *adv, struct fsm
 	/* The address owner always stays Master (§6.4.3 never lets 255 lose). */
 	if (is_owner(f))
 		return;
+	/*
+	 * Yield, with one last advert of our own (keepalived's
+	 * vrrp_higher_prio_send_advert). After a split brain the winner may
+	 * be the one that heard nothing of us: this advert shows it a
+	 * lower-priority Master, so it re-announces the VIPs and neighbours
+	 * drop our stale MAC at once rather than when their ARP entry ages.
+	 */
 	if (adv->priority > f->priority || (adv->priority == f->priority && cmp > 0)) {
-		enter_backup(f, now, out, R_HIGHER_PRIORITY, adv->max_adver_int_cs, FA_VIPS_DEL);
+		enter_backup(f, now, out, R_HIGHER_PRIORITY, adv->max_adver_int_cs,
+		             FA_VIPS_DEL | FA_SEND_ADVERT);
 		return;
 	}
 	/* Equal priority and address: our own advert looped back; ignore it. */

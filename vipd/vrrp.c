@@ -455,6 +455,9 @@ refresh_src(struct vrrp *v)
 	bool have = v->ifc.ifindex > 0 && iface_primary_addr(v->ifc.ifindex, v->cfg.family,
 	                                                     v->cfg.vips, v->cfg.nvips, &a) == 0;
 
+	/* An owner's VIP may be the interface's only address: advertise from it. */
+	if (!have && vrrp_is_owner(v) && v->ifc.ifindex > 0)
+		have = iface_primary_addr(v->ifc.ifindex, v->cfg.family, NULL, 0, &a) == 0;
 	if (have && v->cfg.has_unicast_src)
 		a = v->cfg.unicast_src;
 	if (have == v->have_src && (!have || addr_cmp(v->cfg.family, &a, &v->src) == 0))

@@ -247,7 +247,8 @@ test_master_yields_to_higher_priority(void **state)
 
 	now += 10 * MS;
 	deliver(&f, now, adv(150, 200, "10.0.0.1"), &o);
-	expect(&o, FA_VIPS_DEL | FA_STATE | FA_TIMERS, ST_MASTER, ST_BACKUP, R_HIGHER_PRIORITY);
+	expect(&o, FA_VIPS_DEL | FA_SEND_ADVERT | FA_STATE | FA_TIMERS, ST_MASTER, ST_BACKUP,
+	       R_HIGHER_PRIORITY);
 	assert_string_equal(fsm_reason_names[o.reason], "higher_priority_seen");
 	assert_int_equal(f.adver_timer_ns, 0);
 	assert_int_equal(f.master_adver_int_cs, 200);
@@ -273,7 +274,8 @@ test_tie_break_higher_address_wins(void **state)
 	deliver(&f, now, adv(100, 100, "10.0.0.2"), &o); /* our own, looped back */
 	expect_none(&f, &o);
 	deliver(&f, now, adv(100, 100, "10.0.0.3"), &o); /* higher: we yield */
-	expect(&o, FA_VIPS_DEL | FA_STATE | FA_TIMERS, ST_MASTER, ST_BACKUP, R_HIGHER_PRIORITY);
+	expect(&o, FA_VIPS_DEL | FA_SEND_ADVERT | FA_STATE | FA_TIMERS, ST_MASTER, ST_BACKUP,
+	       R_HIGHER_PRIORITY);
 
 	/* The compare is unsigned: 192.x > 10.x, and 10.x < 200.x. */
 	mk(&f, cfg(100, 100, true, true, 0));
