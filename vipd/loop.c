@@ -1,17 +1,18 @@
 /*
  * loop.c - the event loop: one epoll fd, a handler table indexed by fd,
- * and a binary min-heap of timers behind a single timerfd.
+ * and a binary min-heap of timers with absolute CLOCK_MONOTONIC deadlines.
  *
- * Why a timerfd and not epoll_wait's timeout: the timeout is in whole
- * milliseconds and rounded up by the kernel, so a 10 ms VRRP advertisement
- * (RFC 9568 §6.4.3) would leave up to a millisecond or more late, every
- * time. A CLOCK_MONOTONIC timerfd armed with TFD_TIMER_ABSTIME at the
- * earliest deadline wakes us within the scheduler's latency and never
- * drifts, since every deadline is absolute.
+ * Why epoll_pwait2() and not epoll_wait(): epoll_wait's timeout is in whole
+ * milliseconds and rounded up, so a 10 ms VRRP advertisement (RFC 9568
+ * §6.4.3) would leave up to a millisecond or more late, every time.
+ * epoll_pwait2 takes a timespec, so we sleep exactly until the earliest
+ * deadline; deadlines are absolute, so the schedule never drifts. (A
+ * timerfd would do the same at the cost of two more system calls per
+ * wakeup, to read and re-arm it: at 10 ms adverts that is half the CPU.)
  *
- * One pass of loop_run(): fire due timers, reprogram the timerfd if the
- * earliest deadline moved, epoll_wait, dispatch I/O, free timers that were
- * freed during the pass.
+ * One pass of loop_run(): fire due timers, sleep in epoll_pwait2 until the
+ * next deadline or an event, dispatch I/O, free timers that were freed
+ * during the pass.
  */
 #include "loop.h"
 
@@ -19,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,7 +48,6 @@ struct timer {
 
 struct loop {
 	int epfd;
-	int tfd;
 	bool stop;
 	int depth; /* > 0 while callbacks run: defer timer frees */
 
@@ -59,9 +58,8 @@ struct loop {
 	struct timer **heap;
 	size_t nheap, capheap;
 	uint64_t seq;
-	uint64_t tfd_deadline_ns; /* what the timerfd is set to, 0 = disarmed */
-	struct timer *timers;     /* all live timers */
-	struct timer *dead;       /* freed in this pass, linked by next */
+	struct timer *timers; /* all live timers */
+	struct timer *dead;   /* freed in this pass, linked by next */
 };
 
 uint64_t
@@ -184,7 +182,7 @@ timer_arm(struct timer *t, uint64_t deadline_ns)
 
 	if (t->dead)
 		return;
-	/* 0 means "not armed" (timer_deadline) and "disarm" (timerfd). */
+	/* 0 means "not armed" (timer_deadline). */
 	if (deadline_ns == 0)
 		deadline_ns = 1;
 	t->deadline_ns = deadline_ns;
@@ -195,7 +193,7 @@ timer_arm(struct timer *t, uint64_t deadline_ns)
 		heap_sift_up(l, t->heap_idx);
 		heap_sift_down(l, t->heap_idx);
 	}
-	/* The timerfd is reprogrammed once, before the next epoll_wait. */
+	/* loop_wait() reads the earliest deadline before it sleeps again. */
 }
 
 void
@@ -285,37 +283,6 @@ timers_run(struct loop *l)
 		t->fn(l, t, t->arg);
 	}
 	l->depth--;
-}
-
-/* Point the timerfd at the earliest deadline, if that changed. */
-static void
-timerfd_update(struct loop *l)
-{
-	uint64_t want = l->nheap ? l->heap[0]->deadline_ns : 0;
-	struct itimerspec its = {0};
-
-	if (want == l->tfd_deadline_ns)
-		return;
-	its.it_value.tv_sec = (time_t)(want / NS_PER_SEC);
-	its.it_value.tv_nsec = (long)(want % NS_PER_SEC);
-	if (timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1) {
-		/* Cannot happen with a valid fd; retry next pass. */
-		log_warn("loop: timerfd_settime");
-		return;
-	}
-	l->tfd_deadline_ns = want;
-}
-
-/* The timerfd expired: drain it; the timers fire at the top of the pass. */
-static void
-timerfd_readable(struct loop *l, int fd, uint32_t events, void *arg)
-{
-	uint64_t ticks;
-
-	(void)events;
-	(void)arg;
-	if (read(fd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
-		l->tfd_deadline_ns = 0; /* an expired timerfd is disarmed */
 }
 
 /* ---- file descriptors ---- */
@@ -440,9 +407,7 @@ loop_new(void)
 	if (!l)
 		fatal("loop_new");
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
-	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (l->epfd == -1 || l->tfd == -1 ||
-	    loop_add_fd(l, l->tfd, EPOLLIN, timerfd_readable, NULL) == -1) {
+	if (l->epfd == -1) {
 		log_warn("loop_new");
 		loop_free(l);
 		return NULL;
@@ -462,13 +427,27 @@ loop_free(struct loop *l)
 		l->timers = t->next;
 		free(t);
 	}
-	if (l->tfd >= 0)
-		close(l->tfd);
 	if (l->epfd >= 0)
 		close(l->epfd);
 	free(l->heap);
 	free(l->io);
 	free(l);
+}
+
+/* Sleep until an event or the earliest deadline, whichever comes first. */
+static int
+loop_wait(struct loop *l, struct epoll_event *evs)
+{
+	struct timespec ts;
+	uint64_t now, rel;
+
+	if (l->nheap == 0)
+		return epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, -1);
+	now = mono_now_ns();
+	rel = l->heap[0]->deadline_ns > now ? l->heap[0]->deadline_ns - now : 0;
+	ts.tv_sec = (time_t)(rel / NS_PER_SEC);
+	ts.tv_nsec = (long)(rel % NS_PER_SEC);
+	return epoll_pwait2(l->epfd, evs, LOOP_MAX_EVENTS, &ts, NULL);
 }
 
 int
@@ -482,8 +461,7 @@ loop_run(struct loop *l)
 		timers_reap(l);
 		if (l->stop)
 			break;
-		timerfd_update(l);
-		int n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, -1);
+		int n = loop_wait(l, evs);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue; /* signals arrive by signalfd or set flags */

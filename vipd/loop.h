@@ -1,7 +1,8 @@
 /*
  * loop.h - the one event loop: epoll for file descriptors, a min-heap of
- * timers with absolute CLOCK_MONOTONIC deadlines behind a single timerfd
- * (nanosecond precision, unlike epoll_wait's millisecond timeout).
+ * timers with absolute CLOCK_MONOTONIC deadlines, and epoll_pwait2()
+ * sleeping until the earliest one (nanosecond precision, unlike
+ * epoll_wait's millisecond timeout).
  *
  * Callbacks may add, delete, arm or free any fd or timer, including their
  * own, safely: deleted fds are skipped for the rest of the pass and freed
