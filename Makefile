@@ -14,7 +14,7 @@ MANDIR   ?= $(PREFIX)/share/man
 DOCDIR   ?= $(PREFIX)/share/doc/vipd
 PYTHON   ?= /usr/bin/python3
 CC       ?= cc
-PKGS     := inih libnl-3.0 libnl-route-3.0
+PKGS     := inih libnl-3.0 libnl-route-3.0 libcurl libpq
 VERSION  := 0.1.0
 
 ifeq ($(SANITIZE),1)
@@ -53,6 +53,10 @@ test_addr_OBJS := vipd/addr.o
 test_loop_OBJS := vipd/loop.o vipd/log.o
 test_control_OBJS := vipd/control.o vipd/buf.o vipd/log.o vipd/loop.o
 test_buf_OBJS  := vipd/buf.o
+test_track_OBJS := checks/track.o
+# These link the whole archive (the engine references every check type).
+test_check_LIB := 1
+test_child_OBJS := vipd/child.o vipd/loop.o vipd/log.o
 
 .PHONY: all deps check unit nettest demo bench install clean format valgrind
 all: $(BUILD)/vipd $(BUILD)/vipctl
@@ -75,7 +79,8 @@ $(BUILD)/vipctl: $(BUILD)/obj/vipd/vipctl.o $(LIB)
 # them on every run is wasted work.
 .SECONDARY:
 .SECONDEXPANSION:
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $$(addprefix $(BUILD)/obj/,$$($$*_OBJS))
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $$(addprefix $(BUILD)/obj/,$$($$*_OBJS)) \
+		  $$(if $$($$*_LIB),$(LIB))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

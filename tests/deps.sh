@@ -3,8 +3,9 @@
 # Only missing packages are installed; nothing happens when all are present.
 set -e
 PKGS="gcc make pkg-config libinih-dev libnl-3-dev libnl-route-3-dev libcmocka-dev
+      libcurl4-openssl-dev libpq-dev
       python3 python3-pytest python3-scapy tshark tcpdump keepalived iproute2
-      procps psmisc valgrind"
+      procps psmisc valgrind strace haproxy postgresql"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -26,4 +27,9 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q keepalived 2>/
 	systemctl disable keepalived || true
 fi
 pkill -x keepalived 2>/dev/null || true
+# Same for haproxy: the tests start their own, in namespaces.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q haproxy 2>/dev/null; then
+	systemctl stop haproxy || true
+fi
+pkill -x haproxy 2>/dev/null || true
 exit 0

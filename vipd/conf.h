@@ -24,6 +24,24 @@
 #define CONF_NAME_MAX        64
 #define CONF_MAX_VIPS        64
 #define CONF_MAX_PEERS       32
+#define CONF_MAX_ARGS        32
+#define CONF_MAX_STATUS      8
+#define CONF_MAX_TRACKS      32
+#define CONF_STR             1024
+
+/* "track = NAME [weight N]" in an instance. */
+struct conf_track {
+	char check[CONF_NAME_MAX];
+	int weight; /* the track's weight, or the check's default */
+	int line;
+};
+
+/* "track_interface = IFNAME [weight N]" (default weight 0 = FAULT while down). */
+struct conf_track_if {
+	char ifname[IF_NAMESIZE];
+	int weight;
+	int line;
+};
 
 struct conf_instance {
 	char name[CONF_NAME_MAX]; /* after "instance " */
@@ -46,10 +64,82 @@ struct conf_instance {
 	union inaddr peers[CONF_MAX_PEERS]; /* any peer => unicast mode */
 	size_t npeers;
 
+	struct conf_track tracks[CONF_MAX_TRACKS];
+	size_t ntracks;
+	struct conf_track_if track_ifs[CONF_MAX_TRACKS];
+	size_t ntrack_ifs;
+
 	enum vrrp_cksum checksum; /* default CKSUM_RFC5798 */
 	unsigned garp_repeat;     /* default 5 */
 	uint32_t garp_delay_ms;   /* default 5000; 0 = no second burst */
 	uint32_t garp_refresh_ms; /* default 0 = off */
+};
+
+/* Health checks ([check NAME] sections), see checks/check.h. */
+enum check_type {
+	CT_SCRIPT = 0,
+	CT_PROCESS,
+	CT_TCP,
+	CT_HTTP,
+	CT_PGSQL,
+	CT_HAPROXY,
+	CT_FILE,
+	CT_MAX
+};
+
+/* "script", "process", "tcp", "http", "pgsql", "haproxy", "file" */
+extern const char *const check_type_names[CT_MAX];
+
+
+enum pg_expect {
+	PG_EXPECT_PRIMARY = 0, /* pg_is_in_recovery() is false */
+	PG_EXPECT_STANDBY,     /* pg_is_in_recovery() is true */
+	PG_EXPECT_UP,          /* the query answers at all */
+};
+
+struct conf_check {
+	char name[CONF_NAME_MAX];
+	int line;
+	enum check_type type;
+	uint32_t interval_ms; /* default 1000 */
+	uint32_t timeout_ms;  /* default = interval */
+	unsigned rise;        /* default 1 */
+	unsigned fall;        /* default 1 */
+	bool init_fail;       /* start DOWN */
+	int weight;           /* default weight for track lines without one; -254..254 */
+
+	/* script: argv[0] is an absolute path; with shell, argv = sh -c "command". */
+	char command[CONF_STR]; /* as written */
+	char *argv[CONF_MAX_ARGS + 1]; /* NULL-terminated, strings owned by the conf */
+	bool shell;
+	char user[64]; /* default [global] script_user */
+
+	/* process */
+	char proc_name[64]; /* "name": matched against /proc/PID/comm */
+	char pidfile[4096];
+
+	/* tcp: "address" = 127.0.0.1:5000 or [::1]:5000 */
+	int tcp_family;
+	union inaddr tcp_addr;
+	uint16_t tcp_port;
+
+	/* http */
+	char url[CONF_STR];
+	int expect_status[CONF_MAX_STATUS]; /* default {200} */
+	size_t nexpect_status;
+	char expect_body[256]; /* substring; "" = any */
+	char method[8];        /* GET (default), HEAD, OPTIONS */
+
+	/* pgsql */
+	char conninfo[CONF_STR];
+	enum pg_expect pg_expect; /* default primary */
+
+	/* haproxy: stats socket path, optional backend that needs an UP server */
+	char socket[108];
+	char backend[64];
+
+	/* file: keepalived's track_file */
+	char path[4096];
 };
 
 struct conf {
@@ -57,8 +147,11 @@ struct conf {
 	char pidfile[4096];
 	char control_socket[108]; /* sun_path */
 	enum log_level log_level; /* default info */
+	char script_user[64];     /* default "root" */
 	struct conf_instance *instances;
 	size_t ninstances;
+	struct conf_check *checks;
+	size_t nchecks;
 };
 
 /*
@@ -74,6 +167,9 @@ void conf_free(struct conf *c);
 /* Find an instance by (ifname, vrid, family); NULL if none. */
 const struct conf_instance *conf_find(const struct conf *c, const char *ifname, uint8_t vrid,
 				      int family);
+
+/* Find a check by name; NULL if none. */
+const struct conf_check *conf_find_check(const struct conf *c, const char *name);
 
 /*
  * Parse a duration: "1s", "100ms", "0.01s", "2" (seconds, keepalived's

@@ -1,0 +1,98 @@
+/*
+ * check.h - health checks that weight an instance's priority.
+ *
+ * A check runs on its own schedule (interval, timeout, rise, fall), never
+ * overlapping its previous run and never blocking the loop: every type is
+ * asynchronous (child processes, non-blocking sockets, libcurl multi,
+ * libpq's async API, inotify, pidfd). Instances watch the checks they
+ * track and recompute their priority when a state changes (track.h).
+ */
+#ifndef VIPD_CHECK_H
+#define VIPD_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vipd/buf.h"
+#include "vipd/conf.h"
+
+struct loop;
+struct check;
+
+enum check_state {
+	CHK_INIT = 0, /* no result yet */
+	CHK_UP,
+	CHK_DOWN,
+};
+
+/* "init", "up", "down" */
+extern const char *const check_state_names[3];
+
+/* Called after every change of state (and, for file checks, of value). */
+typedef void (*check_notify_fn)(struct check *c, void *arg);
+
+/* Create a check from its configuration (kept by pointer: it must outlive the check). */
+struct check *check_new(struct loop *l, const struct conf_check *cc);
+/* Start: open the type's watches and run the first time at once. 0 or -1. */
+int check_start(struct check *c);
+/* Stop (aborting a run in progress, killing a script) and free. NULL is a no-op. */
+void check_free(struct check *c);
+
+int check_watch(struct check *c, check_notify_fn fn, void *arg);
+void check_unwatch(struct check *c, check_notify_fn fn, void *arg);
+
+enum check_state check_get_state(const struct check *c);
+/* file checks: the integer read from the file (0 when unreadable); 0 for others. */
+long check_value(const struct check *c);
+const char *check_name(const struct check *c);
+const struct conf_check *check_conf(const struct check *c);
+
+/* Status: one JSON object / one text block (type, state, counters, last result). */
+void check_status_json(const struct check *c, struct buf *b);
+void check_status_text(const struct check *c, struct buf *b);
+
+/* ---- for the check types (checks/<type>.c) ------------------------------ */
+
+struct check_ops {
+	/* Set up long-lived watches (inotify, pidfd...). NULL = none. 0 or -1. */
+	int (*open)(struct check *c);
+	/* Start one run; end it with check_done(), possibly before returning. */
+	void (*run)(struct check *c);
+	/* Abort the run in progress (timeout or stop); no check_done() after. */
+	void (*abort)(struct check *c);
+	/* Release what open() set up. NULL = nothing. */
+	void (*close)(struct check *c);
+};
+
+extern const struct check_ops check_script_ops;
+extern const struct check_ops check_process_ops;
+extern const struct check_ops check_tcp_ops;
+extern const struct check_ops check_http_ops;
+extern const struct check_ops check_pgsql_ops;
+extern const struct check_ops check_haproxy_ops;
+extern const struct check_ops check_file_ops;
+
+/* For tests: a check driven by ops of the caller's own. */
+struct check *check_new_with_ops(struct loop *l, const struct conf_check *cc,
+				 const struct check_ops *ops);
+
+struct loop *check_loop(const struct check *c);
+void *check_priv(const struct check *c);
+void check_set_priv(struct check *c, void *priv);
+/* True while a run is in progress (between run() and check_done()). */
+bool check_running(const struct check *c);
+
+/*
+ * End the run in progress with a result and a short reason ("HTTP 503",
+ * "exit 1", "connection refused"). Ignored when no run is in progress.
+ */
+void check_done(struct check *c, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * A result that arrives by itself, outside the schedule (the watched
+ * process died, the file changed). Counts like a run's result.
+ */
+void check_event(struct check *c, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* file checks: the value that goes with the next check_done()/check_event(). */
+void check_set_value(struct check *c, long value);
+
+#endif

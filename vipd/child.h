@@ -1,0 +1,53 @@
+/*
+ * child.h - run a program as a child process without ever blocking the loop.
+ *
+ * The child gets its own process group, /dev/null as stdin, a pipe for
+ * stdout and stderr (the last lines are kept), an unblocked signal mask
+ * and default dispositions, the given user's uid, gid and groups, and a
+ * small fixed environment plus the caller's. Its exit is noticed through
+ * a pidfd in the loop. At the timeout the whole group gets SIGTERM, and
+ * SIGKILL 2 s later if anything of it is left.
+ */
+#ifndef VIPD_CHILD_H
+#define VIPD_CHILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct loop;
+struct child;
+
+struct child_opts {
+	char *const *argv;       /* argv[0]: absolute path of the program */
+	char *const *env;        /* extra "NAME=value" entries, NULL-terminated; may be NULL */
+	const char *user;        /* run as this user (NULL = keep ours) */
+	uint64_t timeout_ns;     /* 0 = no timeout */
+	size_t keep_lines;       /* last lines of output to keep (0 = discard) */
+};
+
+struct child_result {
+	int status;           /* wait status: WIFEXITED / WEXITSTATUS / WIFSIGNALED... */
+	bool timed_out;       /* killed because of the timeout */
+	uint64_t duration_ns; /* spawn to exit */
+	const char *output;   /* last lines of stdout+stderr; valid during the callback */
+};
+
+typedef void (*child_done_fn)(const struct child_result *r, void *arg);
+
+/*
+ * Start argv. `done` runs once, from the loop, when the child has exited;
+ * the struct child is freed right after it returns. NULL on failure
+ * (errno set): fork or pipe failed, or the user does not exist.
+ */
+struct child *child_spawn(struct loop *l, const struct child_opts *o, child_done_fn done,
+			  void *arg);
+/* Kill the whole process group at once (SIGKILL), reap, free; no callback. */
+void child_kill(struct child *c);
+pid_t child_pid(const struct child *c);
+
+/* "exit 0", "exit 3", "killed by SIGTERM", "timed out after 1000 ms"... into buf. */
+const char *child_describe(const struct child_result *r, char *buf, size_t size);
+
+#endif
