@@ -434,10 +434,16 @@ loop_free(struct loop *l)
 	free(l);
 }
 
-/* Sleep until an event or the earliest deadline, whichever comes first. */
+/*
+ * Sleep until an event or the earliest deadline, whichever comes first.
+ * Without epoll_pwait2 (kernels before 5.11, valgrind 3.19) fall back to
+ * epoll_wait with the timeout rounded up to whole milliseconds: timers
+ * then fire up to a millisecond late, never early.
+ */
 static int
 loop_wait(struct loop *l, struct epoll_event *evs)
 {
+	static bool no_pwait2;
 	struct timespec ts;
 	uint64_t now, rel;
 
@@ -445,9 +451,17 @@ loop_wait(struct loop *l, struct epoll_event *evs)
 		return epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, -1);
 	now = mono_now_ns();
 	rel = l->heap[0]->deadline_ns > now ? l->heap[0]->deadline_ns - now : 0;
-	ts.tv_sec = (time_t)(rel / NS_PER_SEC);
-	ts.tv_nsec = (long)(rel % NS_PER_SEC);
-	return epoll_pwait2(l->epfd, evs, LOOP_MAX_EVENTS, &ts, NULL);
+	if (!no_pwait2) {
+		ts.tv_sec = (time_t)(rel / NS_PER_SEC);
+		ts.tv_nsec = (long)(rel % NS_PER_SEC);
+		int n = epoll_pwait2(l->epfd, evs, LOOP_MAX_EVENTS, &ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		no_pwait2 = true;
+		log_debug("loop: no epoll_pwait2, timers have millisecond precision");
+	}
+	uint64_t ms = (rel + NS_PER_MS - 1) / NS_PER_MS;
+	return epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, ms > INT32_MAX ? INT32_MAX : (int)ms);
 }
 
 int
