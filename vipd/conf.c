@@ -17,25 +17,22 @@
  * Errors are kept sorted by line and printed at the end, so a "missing"
  * error found when an instance ends still appears at its header's line.
  */
-#include "conf.h"
+#include "conf_priv.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-enum section {
-	SEC_NONE,     /* before any header: keys are errors */
-	SEC_GLOBAL,   /* [global] */
-	SEC_INSTANCE, /* [instance NAME]: the last of conf->instances */
-	SEC_BAD,      /* a broken or unknown header: keys ignored (already reported) */
-};
+/* What a section header may be, for messages. */
+#define SECTIONS "[global], [instance NAME] or [check NAME]"
 
 /* Keys of [global], indexes of global_keys[] and parser.gseen[]. */
-enum { GK_PIDFILE, GK_SOCKET, GK_LOG_LEVEL, GK_MAX };
+enum { GK_PIDFILE, GK_SOCKET, GK_LOG_LEVEL, GK_SCRIPT_USER, GK_MAX };
 
 /* Keys of [instance NAME], indexes of instance_keys[] and parser.iseen[]. */
 enum {
@@ -53,62 +50,16 @@ enum {
 	IK_GARP_REPEAT,
 	IK_GARP_DELAY,
 	IK_GARP_REFRESH,
+	IK_TRACK,
+	IK_TRACK_IF,
 	IK_MAX
 };
 
-struct conf_error {
-	int line; /* 0: about the whole file */
-	char *msg;
-};
+_Static_assert(GK_MAX <= CONF_GLOBAL_KEYS, "parser.gseen too small");
+_Static_assert(IK_MAX <= CONF_INSTANCE_KEYS, "parser.iseen too small");
 
-struct parser {
-	const char *file; /* name used in messages */
-	struct conf *conf;
-
-	/* The source: a FILE or a NUL-terminated string. */
-	FILE *fp;
-	const char *text;
-	char *line; /* the current raw line, heap */
-	size_t linecap;
-	int read_errno;
-
-	int lineno;     /* line inih is working on */
-	bool expect_kv; /* that line must produce one handler call */
-	bool got_kv;
-
-	enum section sec;
-	int gseen[GK_MAX]; /* line a [global] key was first given on; 0 = not given */
-	int iseen[IK_MAX]; /* the same for the current instance */
-	int vip_line[CONF_MAX_VIPS];
-	int peer_line[CONF_MAX_PEERS];
-	int peer_family[CONF_MAX_PEERS];
-	int src_family;
-
-	struct conf_error *errv; /* sorted by line, stable */
-	size_t nerrv;
-	unsigned nerr; /* may exceed nerrv if a message could not be stored */
-};
-
-struct conf_key {
-	const char *name;
-	bool repeatable;
-	void (*set)(struct parser *p, const char *key, const char *val);
-};
-
-struct dur_range {
-	uint32_t min_ms, max_ms, step_ms;
-	const char *text;
-};
-
-static void perr(struct parser *p, int line, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/*
- * Record "FILE:LINE: key: message" (or "FILE: message" for line 0, or
- * without "key: " when key is NULL), keeping the list sorted by line.
- */
-static void
-perr(struct parser *p, int line, const char *key, const char *fmt, ...)
+void
+conf_perr(struct parser *p, int line, const char *key, const char *fmt, ...)
 {
 	char *msg, *full;
 	char where[32] = "";
@@ -165,9 +116,9 @@ trim(char *s)
 /* ---- values ---- */
 
 /* A decimal in min..max (max < 2^32 / 10); no sign, no blanks. */
-static int
-get_uint(struct parser *p, const char *key, const char *val, unsigned min, unsigned max,
-         unsigned *out)
+int
+conf_get_uint(struct parser *p, const char *key, const char *val, unsigned min, unsigned max,
+              unsigned *out)
 {
 	unsigned long n = 0;
 	const char *s = val;
@@ -175,34 +126,34 @@ get_uint(struct parser *p, const char *key, const char *val, unsigned min, unsig
 	for (; isdigit((unsigned char)*s) && n <= max; s++)
 		n = n * 10 + (unsigned long)(*s - '0');
 	if (s == val || *s != '\0' || n < min || n > max) {
-		perr(p, p->lineno, key, "must be %u..%u, got \"%s\"", min, max, val);
+		conf_perr(p, p->lineno, key, "must be %u..%u, got \"%s\"", min, max, val);
 		return -1;
 	}
 	*out = (unsigned)n;
 	return 0;
 }
 
-static int
-get_duration(struct parser *p, const char *key, const char *val, const struct dur_range *r,
-             uint32_t *out)
+int
+conf_get_duration(struct parser *p, const char *key, const char *val, const struct dur_range *r,
+                  uint32_t *out)
 {
 	uint32_t ms;
 
 	if (conf_parse_duration_ms(val, &ms) < 0) {
-		perr(p, p->lineno, key,
-		     "must be a duration such as \"1s\" or \"100ms\", got \"%s\"", val);
+		conf_perr(p, p->lineno, key,
+		          "must be a duration such as \"1s\" or \"100ms\", got \"%s\"", val);
 		return -1;
 	}
 	if (ms < r->min_ms || ms > r->max_ms || ms % r->step_ms != 0) {
-		perr(p, p->lineno, key, "must be %s, got \"%s\"", r->text, val);
+		conf_perr(p, p->lineno, key, "must be %s, got \"%s\"", r->text, val);
 		return -1;
 	}
 	*out = ms;
 	return 0;
 }
 
-static int
-get_bool(struct parser *p, const char *key, const char *val, bool *out)
+int
+conf_get_bool(struct parser *p, const char *key, const char *val, bool *out)
 {
 	static const char *const yes[] = {"yes", "true", "on", "1"};
 	static const char *const no[] = {"no", "false", "off", "0"};
@@ -213,8 +164,54 @@ get_bool(struct parser *p, const char *key, const char *val, bool *out)
 			return 0;
 		}
 	}
-	perr(p, p->lineno, key, "must be yes or no (or true/false, on/off, 1/0), got \"%s\"", val);
+	conf_perr(p, p->lineno, key, "must be yes or no (or true/false, on/off, 1/0), got \"%s\"",
+	          val);
 	return -1;
+}
+
+int
+conf_parse_int(const char *s, int min, int max, int *out)
+{
+	long long n = 0;
+	bool neg = *s == '-';
+	const char *d = neg ? s + 1 : s;
+
+	for (s = d; isdigit((unsigned char)*s) && n <= INT_MAX; s++)
+		n = n * 10 + (*s - '0');
+	if (s == d || *s != '\0')
+		return -1;
+	n = neg ? -n : n;
+	if (n < min || n > max)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+int
+conf_get_int(struct parser *p, const char *key, const char *val, int min, int max, int *out)
+{
+	if (conf_parse_int(val, min, max, out) < 0) {
+		conf_perr(p, p->lineno, key, "must be %d..%d, got \"%s\"", min, max, val);
+		return -1;
+	}
+	return 0;
+}
+
+/* The user must exist now: a typo found at reload beats a check that never runs. */
+int
+conf_get_user(struct parser *p, const char *key, const char *val, char *out, size_t size)
+{
+	if (!*val || strlen(val) >= size) {
+		conf_perr(p, p->lineno, key, "must be a user name of 1..%zu characters, got \"%s\"",
+		          size - 1, val);
+		return -1;
+	}
+	if (!getpwnam(val)) {
+		conf_perr(p, p->lineno, key, "no such user \"%s\"", val);
+		return -1;
+	}
+	snprintf(out, size, "%s", val);
+	return 0;
 }
 
 /* A unicast address: IPv4 or IPv6, not the unspecified address. */
@@ -222,11 +219,12 @@ static int
 get_addr(struct parser *p, const char *key, const char *val, int *family, union inaddr *a)
 {
 	if (addr_pton(val, family, a) < 0) {
-		perr(p, p->lineno, key, "must be an IPv4 or IPv6 address, got \"%s\"", val);
+		conf_perr(p, p->lineno, key, "must be an IPv4 or IPv6 address, got \"%s\"", val);
 		return -1;
 	}
 	if (addr_is_zero(*family, a)) {
-		perr(p, p->lineno, key, "must not be the unspecified address, got \"%s\"", val);
+		conf_perr(p, p->lineno, key, "must not be the unspecified address, got \"%s\"",
+		          val);
 		return -1;
 	}
 	return 0;
@@ -272,7 +270,7 @@ static void
 set_pidfile(struct parser *p, const char *key, const char *val)
 {
 	if (val[0] != '/' || strlen(val) >= sizeof(p->conf->pidfile)) {
-		perr(p, p->lineno, key, "must be an absolute path, got \"%s\"", val);
+		conf_perr(p, p->lineno, key, "must be an absolute path, got \"%s\"", val);
 		return;
 	}
 	strcpy(p->conf->pidfile, val);
@@ -284,8 +282,8 @@ set_socket(struct parser *p, const char *key, const char *val)
 	const size_t max = sizeof(p->conf->control_socket) - 1; /* sun_path, with its NUL */
 
 	if (val[0] != '/' || strlen(val) > max) {
-		perr(p, p->lineno, key, "must be an absolute path of at most %zu bytes, got \"%s\"",
-		     max, val);
+		conf_perr(p, p->lineno, key,
+		          "must be an absolute path of at most %zu bytes, got \"%s\"", max, val);
 		return;
 	}
 	strcpy(p->conf->control_socket, val);
@@ -297,16 +295,24 @@ set_log_level(struct parser *p, const char *key, const char *val)
 	int level = log_level_parse(val);
 
 	if (level < 0) {
-		perr(p, p->lineno, key, "must be error, warning, info or debug, got \"%s\"", val);
+		conf_perr(p, p->lineno, key, "must be error, warning, info or debug, got \"%s\"",
+		          val);
 		return;
 	}
 	p->conf->log_level = (enum log_level)level;
+}
+
+static void
+set_script_user(struct parser *p, const char *key, const char *val)
+{
+	conf_get_user(p, key, val, p->conf->script_user, sizeof(p->conf->script_user));
 }
 
 static const struct conf_key global_keys[GK_MAX] = {
     [GK_PIDFILE] = {"pidfile", false, set_pidfile},
     [GK_SOCKET] = {"control_socket", false, set_socket},
     [GK_LOG_LEVEL] = {"log_level", false, set_log_level},
+    [GK_SCRIPT_USER] = {"script_user", false, set_script_user},
 };
 
 /* ---- [instance NAME] ---- */
@@ -329,8 +335,9 @@ static void
 set_interface(struct parser *p, const char *key, const char *val)
 {
 	if (!ifname_ok(val)) {
-		perr(p, p->lineno, key, "must be an interface name of 1..%d characters, got \"%s\"",
-		     IF_NAMESIZE - 1, val);
+		conf_perr(p, p->lineno, key,
+		          "must be an interface name of 1..%d characters, got \"%s\"",
+		          IF_NAMESIZE - 1, val);
 		return;
 	}
 	strcpy(cur(p)->ifname, val);
@@ -341,7 +348,7 @@ set_vrid(struct parser *p, const char *key, const char *val)
 {
 	unsigned u;
 
-	if (get_uint(p, key, val, 1, 255, &u) == 0)
+	if (conf_get_uint(p, key, val, 1, 255, &u) == 0)
 		cur(p)->vrid = (uint8_t)u;
 }
 
@@ -350,14 +357,14 @@ set_priority(struct parser *p, const char *key, const char *val)
 {
 	unsigned u;
 
-	if (get_uint(p, key, val, 1, 255, &u) == 0)
+	if (conf_get_uint(p, key, val, 1, 255, &u) == 0)
 		cur(p)->priority = (uint8_t)u;
 }
 
 static void
 set_garp_repeat(struct parser *p, const char *key, const char *val)
 {
-	get_uint(p, key, val, 0, 100, &cur(p)->garp_repeat);
+	conf_get_uint(p, key, val, 0, 100, &cur(p)->garp_repeat);
 }
 
 /* RFC 5798 §5.2.7: Max Adver Int is 12 bits of centiseconds. */
@@ -366,7 +373,7 @@ set_advert(struct parser *p, const char *key, const char *val)
 {
 	static const struct dur_range r = {10, 40950, 10, "10ms..40950ms in steps of 10ms"};
 
-	get_duration(p, key, val, &r, &cur(p)->advert_interval_ms);
+	conf_get_duration(p, key, val, &r, &cur(p)->advert_interval_ms);
 }
 
 static void
@@ -374,7 +381,7 @@ set_preempt_delay(struct parser *p, const char *key, const char *val)
 {
 	static const struct dur_range r = {0, 3600 * 1000, 1, "0s..3600s"};
 
-	get_duration(p, key, val, &r, &cur(p)->preempt_delay_ms);
+	conf_get_duration(p, key, val, &r, &cur(p)->preempt_delay_ms);
 }
 
 static void
@@ -382,7 +389,7 @@ set_garp_delay(struct parser *p, const char *key, const char *val)
 {
 	static const struct dur_range r = {0, 3600 * 1000, 1, "0s..3600s"};
 
-	get_duration(p, key, val, &r, &cur(p)->garp_delay_ms);
+	conf_get_duration(p, key, val, &r, &cur(p)->garp_delay_ms);
 }
 
 static void
@@ -390,19 +397,19 @@ set_garp_refresh(struct parser *p, const char *key, const char *val)
 {
 	static const struct dur_range r = {0, 86400 * 1000, 1, "0s..86400s"};
 
-	get_duration(p, key, val, &r, &cur(p)->garp_refresh_ms);
+	conf_get_duration(p, key, val, &r, &cur(p)->garp_refresh_ms);
 }
 
 static void
 set_preempt(struct parser *p, const char *key, const char *val)
 {
-	get_bool(p, key, val, &cur(p)->preempt);
+	conf_get_bool(p, key, val, &cur(p)->preempt);
 }
 
 static void
 set_preempt_fast(struct parser *p, const char *key, const char *val)
 {
-	get_bool(p, key, val, &cur(p)->preempt_fast);
+	conf_get_bool(p, key, val, &cur(p)->preempt_fast);
 }
 
 static void
@@ -413,7 +420,7 @@ set_checksum(struct parser *p, const char *key, const char *val)
 	else if (strcmp(val, "rfc9568") == 0)
 		cur(p)->checksum = CKSUM_RFC9568;
 	else
-		perr(p, p->lineno, key, "must be rfc5798 or rfc9568, got \"%s\"", val);
+		conf_perr(p, p->lineno, key, "must be rfc5798 or rfc9568, got \"%s\"", val);
 }
 
 /* The first VIP fixes the instance's family: one VRRP router per family. */
@@ -425,23 +432,24 @@ set_vip(struct parser *p, const char *key, const char *val)
 	struct vip v;
 
 	if (vip_parse(val, &v, &why) < 0) {
-		perr(p, p->lineno, key, "%s, got \"%s\"", why, val);
+		conf_perr(p, p->lineno, key, "%s, got \"%s\"", why, val);
 		return;
 	}
 	if (ci->nvips > 0 && v.family != ci->family) {
-		perr(p, p->lineno, key, "%s is %s but this instance's first VIP is %s (line %d)",
-		     val, family_name(v.family), family_name(ci->family), p->vip_line[0]);
+		conf_perr(p, p->lineno, key,
+		          "%s is %s but this instance's first VIP is %s (line %d)", val,
+		          family_name(v.family), family_name(ci->family), p->vip_line[0]);
 		return;
 	}
 	for (size_t i = 0; i < ci->nvips; i++) {
 		if (addr_cmp(v.family, &v.addr, &ci->vips[i].addr) == 0) {
-			perr(p, p->lineno, key, "%s given twice, first on line %d", val,
-			     p->vip_line[i]);
+			conf_perr(p, p->lineno, key, "%s given twice, first on line %d", val,
+			          p->vip_line[i]);
 			return;
 		}
 	}
 	if (ci->nvips == CONF_MAX_VIPS) {
-		perr(p, p->lineno, key, "too many, at most %d per instance", CONF_MAX_VIPS);
+		conf_perr(p, p->lineno, key, "too many, at most %d per instance", CONF_MAX_VIPS);
 		return;
 	}
 	p->vip_line[ci->nvips] = p->lineno;
@@ -467,18 +475,111 @@ set_peer(struct parser *p, const char *key, const char *val)
 		return;
 	for (size_t i = 0; i < ci->npeers; i++) {
 		if (p->peer_family[i] == family && addr_cmp(family, &a, &ci->peers[i]) == 0) {
-			perr(p, p->lineno, key, "%s given twice, first on line %d", val,
-			     p->peer_line[i]);
+			conf_perr(p, p->lineno, key, "%s given twice, first on line %d", val,
+			          p->peer_line[i]);
 			return;
 		}
 	}
 	if (ci->npeers == CONF_MAX_PEERS) {
-		perr(p, p->lineno, key, "too many, at most %d per instance", CONF_MAX_PEERS);
+		conf_perr(p, p->lineno, key, "too many, at most %d per instance", CONF_MAX_PEERS);
 		return;
 	}
 	p->peer_line[ci->npeers] = p->lineno;
 	p->peer_family[ci->npeers] = family;
 	ci->peers[ci->npeers++] = a;
+}
+
+/*
+ * "WHAT [weight N]" (track, track_interface): *name points into buf
+ * (CONF_STR bytes, the name is the caller's to check), *weight is N or
+ * CONF_WEIGHT_UNSET. 0 or -1.
+ */
+static int
+get_tracked(struct parser *p, const char *key, const char *what, const char *val, char *buf,
+            char **name, int *weight)
+{
+	char *w[4], *save = NULL;
+	size_t n = 0;
+
+	snprintf(buf, CONF_STR, "%s", val);
+	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
+		if (n < 4)
+			w[n++] = t;
+	if ((n != 1 && n != 3) || (n == 3 && strcmp(w[1], "weight") != 0)) {
+		conf_perr(p, p->lineno, key, "expected \"%s [weight N]\", got \"%s\"", what, val);
+		return -1;
+	}
+	*weight = CONF_WEIGHT_UNSET;
+	if (n == 3 && conf_parse_int(w[2], -254, 254, weight) < 0) {
+		conf_perr(p, p->lineno, key, "weight must be -254..254, got \"%s\"", w[2]);
+		return -1;
+	}
+	*name = w[0];
+	return 0;
+}
+
+/* The weight stays CONF_WEIGHT_UNSET until the check is known (conf_checks_resolve). */
+static void
+set_track(struct parser *p, const char *key, const char *val)
+{
+	struct conf_instance *ci = cur(p);
+	struct conf_track t = {.line = p->lineno};
+	char buf[CONF_STR], *name;
+
+	if (get_tracked(p, key, "CHECK", val, buf, &name, &t.weight) < 0)
+		return;
+	if (!conf_name_ok(name)) {
+		conf_perr(p, p->lineno, key,
+		          "check name must be 1..%d characters of A-Z a-z 0-9 _ . -, got \"%s\"",
+		          CONF_NAME_MAX - 1, name);
+		return;
+	}
+	strcpy(t.check, name);
+	for (size_t i = 0; i < ci->ntracks; i++) {
+		if (strcmp(ci->tracks[i].check, t.check) == 0) {
+			conf_perr(p, p->lineno, key, "%s given twice, first on line %d", t.check,
+			          ci->tracks[i].line);
+			return;
+		}
+	}
+	if (ci->ntracks == CONF_MAX_TRACKS) {
+		conf_perr(p, p->lineno, key, "too many, at most %d per instance", CONF_MAX_TRACKS);
+		return;
+	}
+	ci->tracks[ci->ntracks++] = t;
+}
+
+/* Weight 0 (the default): the instance goes to FAULT while the link is down. */
+static void
+set_track_if(struct parser *p, const char *key, const char *val)
+{
+	struct conf_instance *ci = cur(p);
+	struct conf_track_if t = {.line = p->lineno};
+	char buf[CONF_STR], *name;
+
+	if (get_tracked(p, key, "IFNAME", val, buf, &name, &t.weight) < 0)
+		return;
+	if (t.weight == CONF_WEIGHT_UNSET)
+		t.weight = 0;
+	if (!ifname_ok(name)) {
+		conf_perr(p, p->lineno, key,
+		          "must be an interface name of 1..%d characters, got \"%s\"",
+		          IF_NAMESIZE - 1, name);
+		return;
+	}
+	strcpy(t.ifname, name);
+	for (size_t i = 0; i < ci->ntrack_ifs; i++) {
+		if (strcmp(ci->track_ifs[i].ifname, t.ifname) == 0) {
+			conf_perr(p, p->lineno, key, "%s given twice, first on line %d", t.ifname,
+			          ci->track_ifs[i].line);
+			return;
+		}
+	}
+	if (ci->ntrack_ifs == CONF_MAX_TRACKS) {
+		conf_perr(p, p->lineno, key, "too many, at most %d per instance", CONF_MAX_TRACKS);
+		return;
+	}
+	ci->track_ifs[ci->ntrack_ifs++] = t;
 }
 
 static const struct conf_key instance_keys[IK_MAX] = {
@@ -496,16 +597,34 @@ static const struct conf_key instance_keys[IK_MAX] = {
     [IK_GARP_REPEAT] = {"garp_repeat", false, set_garp_repeat},
     [IK_GARP_DELAY] = {"garp_delay", false, set_garp_delay},
     [IK_GARP_REFRESH] = {"garp_refresh", false, set_garp_refresh},
+    [IK_TRACK] = {"track", true, set_track},
+    [IK_TRACK_IF] = {"track_interface", true, set_track_if},
 };
 
 /* ---- sections ---- */
 
-static bool
-instance_name_ok(const char *s)
+bool
+conf_name_ok(const char *s)
 {
 	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-");
 
 	return n > 0 && n < CONF_NAME_MAX && s[n] == '\0';
+}
+
+bool
+conf_section_name_ok(struct parser *p, const char *kind, const char *name)
+{
+	if (!*name) {
+		conf_perr(p, p->lineno, NULL, "[%s]: missing %s name", kind, kind);
+		return false;
+	}
+	if (!conf_name_ok(name)) {
+		conf_perr(p, p->lineno, NULL,
+		          "[%s %s]: name must be 1..%d characters of A-Z a-z 0-9 _ . -", kind, name,
+		          CONF_NAME_MAX - 1);
+		return false;
+	}
+	return true;
 }
 
 static void
@@ -530,7 +649,7 @@ instance_begin(struct parser *p, const char *name)
 	struct conf_instance *v = realloc(c->instances, (c->ninstances + 1) * sizeof(*v));
 
 	if (!v) {
-		perr(p, p->lineno, NULL, "out of memory");
+		conf_perr(p, p->lineno, NULL, "out of memory");
 		return;
 	}
 	c->instances = v;
@@ -538,20 +657,13 @@ instance_begin(struct parser *p, const char *name)
 	memset(p->iseen, 0, sizeof(p->iseen));
 	p->src_family = 0;
 	p->sec = SEC_INSTANCE;
-	if (!*name) {
-		perr(p, p->lineno, NULL, "[instance]: missing instance name");
+	if (!conf_section_name_ok(p, "instance", name))
 		return;
-	}
-	if (!instance_name_ok(name)) {
-		perr(p, p->lineno, NULL,
-		     "[instance %s]: name must be 1..%d characters of A-Z a-z 0-9 _ . -", name,
-		     CONF_NAME_MAX - 1);
-		return;
-	}
 	for (size_t i = 0; i + 1 < c->ninstances; i++) {
 		if (strcmp(c->instances[i].name, name) == 0) {
-			perr(p, p->lineno, NULL, "[instance %s]: defined twice, first on line %d",
-			     name, c->instances[i].line);
+			conf_perr(p, p->lineno, NULL,
+			          "[instance %s]: defined twice, first on line %d", name,
+			          c->instances[i].line);
 			return;
 		}
 	}
@@ -565,25 +677,26 @@ instance_check_unicast(struct parser *p, const struct conf_instance *ci)
 	char a[ADDR_STRLEN];
 
 	if (ci->has_unicast_src && !p->iseen[IK_PEER])
-		perr(p, p->iseen[IK_SRC], src, "needs at least one unicast_peer");
+		conf_perr(p, p->iseen[IK_SRC], src, "needs at least one unicast_peer");
 	if (ci->family == 0)
 		return; /* no valid VIP, reported already */
 	if (ci->has_unicast_src && p->src_family != ci->family)
-		perr(p, p->iseen[IK_SRC], src, "%s is %s but this instance's VIPs are %s (line %d)",
-		     addr_ntop(p->src_family, &ci->unicast_src, a), family_name(p->src_family),
-		     family_name(ci->family), p->vip_line[0]);
+		conf_perr(p, p->iseen[IK_SRC], src,
+		          "%s is %s but this instance's VIPs are %s (line %d)",
+		          addr_ntop(p->src_family, &ci->unicast_src, a), family_name(p->src_family),
+		          family_name(ci->family), p->vip_line[0]);
 	for (size_t i = 0; i < ci->npeers; i++) {
 		int fam = p->peer_family[i];
 
 		addr_ntop(fam, &ci->peers[i], a);
 		if (fam != ci->family)
-			perr(p, p->peer_line[i], peer,
-			     "%s is %s but this instance's VIPs are %s (line %d)", a,
-			     family_name(fam), family_name(ci->family), p->vip_line[0]);
+			conf_perr(p, p->peer_line[i], peer,
+			          "%s is %s but this instance's VIPs are %s (line %d)", a,
+			          family_name(fam), family_name(ci->family), p->vip_line[0]);
 		else if (ci->has_unicast_src && p->src_family == fam &&
 		         addr_cmp(fam, &ci->peers[i], &ci->unicast_src) == 0)
-			perr(p, p->peer_line[i], peer, "%s is also the unicast_src (line %d)", a,
-			     p->iseen[IK_SRC]);
+			conf_perr(p, p->peer_line[i], peer, "%s is also the unicast_src (line %d)",
+			          a, p->iseen[IK_SRC]);
 	}
 }
 
@@ -600,9 +713,9 @@ instance_check_unique(struct parser *p, const struct conf_instance *ci)
 
 		if (o->vrid == ci->vrid && o->family == ci->family &&
 		    strcmp(o->ifname, ci->ifname) == 0) {
-			perr(p, p->iseen[IK_VRID], instance_keys[IK_VRID].name,
-			     "%u on %s (%s) is already used by instance %s (line %d)", ci->vrid,
-			     ci->ifname, family_name(ci->family), o->name, o->line);
+			conf_perr(p, p->iseen[IK_VRID], instance_keys[IK_VRID].name,
+			          "%u on %s (%s) is already used by instance %s (line %d)",
+			          ci->vrid, ci->ifname, family_name(ci->family), o->name, o->line);
 			return;
 		}
 	}
@@ -616,34 +729,47 @@ instance_end(struct parser *p)
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (!p->iseen[required[i]])
-			perr(p, ci->line, instance_keys[required[i]].name, "missing");
+			conf_perr(p, ci->line, instance_keys[required[i]].name, "missing");
 	instance_check_unicast(p, ci);
 	instance_check_unique(p, ci);
+}
+
+/* "instance NAME" -> "NAME" (maybe ""), for word "instance"; NULL if another word. */
+static char *
+section_arg(char *name, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (strncmp(name, word, n) != 0 || (name[n] && !isspace((unsigned char)name[n])))
+		return NULL;
+	return trim(name + n);
 }
 
 /* hdr: a trimmed, comment-free line starting with '['. */
 static void
 section_begin(struct parser *p, char *hdr)
 {
-	char *end = strchr(hdr, ']'), *name;
+	char *end = strchr(hdr, ']'), *name, *arg;
 
 	if (p->sec == SEC_INSTANCE)
 		instance_end(p);
+	else if (p->sec == SEC_CHECK)
+		conf_check_end(p);
 	p->sec = SEC_BAD;
 	if (!end || end[1] != '\0') {
-		perr(p, p->lineno, NULL,
-		     "syntax error: a section header is [global] or [instance NAME]");
+		conf_perr(p, p->lineno, NULL, "syntax error: a section header is " SECTIONS);
 		return;
 	}
 	*end = '\0';
 	name = trim(hdr + 1);
 	if (strcmp(name, "global") == 0)
 		p->sec = SEC_GLOBAL;
-	else if (strncmp(name, "instance", 8) == 0 && (!name[8] || isspace((unsigned char)name[8])))
-		instance_begin(p, trim(name + 8));
+	else if ((arg = section_arg(name, "instance")))
+		instance_begin(p, arg);
+	else if ((arg = section_arg(name, "check")))
+		conf_check_begin(p, arg);
 	else
-		perr(p, p->lineno, NULL,
-		     "[%s]: unknown section, expected [global] or [instance NAME]", name);
+		conf_perr(p, p->lineno, NULL, "[%s]: unknown section, expected " SECTIONS, name);
 }
 
 /* ---- inih glue ---- */
@@ -656,7 +782,7 @@ set_key(struct parser *p, const struct conf_key *keys, size_t nkeys, int *seen, 
 		if (strcmp(name, keys[i].name) != 0)
 			continue;
 		if (seen[i] && !keys[i].repeatable) {
-			perr(p, p->lineno, name, "given twice, first on line %d", seen[i]);
+			conf_perr(p, p->lineno, name, "given twice, first on line %d", seen[i]);
 			return;
 		}
 		if (!seen[i])
@@ -665,9 +791,9 @@ set_key(struct parser *p, const struct conf_key *keys, size_t nkeys, int *seen, 
 		return;
 	}
 	if (p->sec == SEC_GLOBAL)
-		perr(p, p->lineno, name, "unknown key in [global]");
+		conf_perr(p, p->lineno, name, "unknown key in [global]");
 	else
-		perr(p, p->lineno, name, "unknown key in [instance %s]", cur(p)->name);
+		conf_perr(p, p->lineno, name, "unknown key in [instance %s]", cur(p)->name);
 }
 
 /* inih's callback; `section` is unused, the reader tracks sections. */
@@ -679,16 +805,17 @@ conf_handler(void *user, const char *section, const char *name, const char *valu
 	(void)section;
 	p->got_kv = true;
 	if (!*name)
-		perr(p, p->lineno, NULL, "syntax error: no key before \"=\"");
+		conf_perr(p, p->lineno, NULL, "syntax error: no key before \"=\"");
 	else if (name[strcspn(name, " \t")]) /* "virtual_ip 2001:db8::1": ':' taken as '=' */
-		perr(p, p->lineno, NULL, "syntax error: expected \"key = value\"");
+		conf_perr(p, p->lineno, NULL, "syntax error: expected \"key = value\"");
 	else if (p->sec == SEC_NONE)
-		perr(p, p->lineno, name,
-		     "outside any section, put it under [global] or [instance NAME]");
+		conf_perr(p, p->lineno, name, "outside any section, put it under " SECTIONS);
 	else if (p->sec == SEC_GLOBAL)
 		set_key(p, global_keys, GK_MAX, p->gseen, name, value);
 	else if (p->sec == SEC_INSTANCE)
 		set_key(p, instance_keys, IK_MAX, p->iseen, name, value);
+	else if (p->sec == SEC_CHECK)
+		conf_check_key(p, name, value);
 	return 1; /* errors are collected here, not counted by inih */
 }
 
@@ -755,7 +882,7 @@ conf_reader(char *str, int num, void *user)
 	char *s;
 
 	if (p->expect_kv && !p->got_kv)
-		perr(p, p->lineno, NULL, "syntax error: expected \"key = value\"");
+		conf_perr(p, p->lineno, NULL, "syntax error: expected \"key = value\"");
 	p->expect_kv = false;
 	if (!(s = src_getline(p)))
 		return NULL;
@@ -766,7 +893,7 @@ conf_reader(char *str, int num, void *user)
 		*s = '\0';
 	} else if (strlen(s) + 2 > (size_t)num) {
 		/* inih's line buffer is fixed; a longer line would be split in two. */
-		perr(p, p->lineno, NULL, "line too long, at most %d characters", num - 2);
+		conf_perr(p, p->lineno, NULL, "line too long, at most %d characters", num - 2);
 		*s = '\0';
 	} else if (*s) {
 		p->expect_kv = true;
@@ -789,6 +916,7 @@ conf_new(const char *path)
 	snprintf(c->pidfile, sizeof(c->pidfile), "%s", CONF_DEFAULT_PIDFILE);
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s", CONF_DEFAULT_SOCKET);
 	c->log_level = LOGL_INFO;
+	snprintf(c->script_user, sizeof(c->script_user), "root");
 	return c;
 }
 
@@ -821,13 +949,16 @@ conf_parse(struct parser *p, FILE *errs)
 	rc = ini_parse_stream(conf_reader, p, conf_handler, p);
 	if (p->sec == SEC_INSTANCE)
 		instance_end(p);
+	else if (p->sec == SEC_CHECK)
+		conf_check_end(p);
+	conf_checks_resolve(p);
 	free(p->line);
 	if (rc == -2)
-		perr(p, 0, NULL, "out of memory");
+		conf_perr(p, 0, NULL, "out of memory");
 	else if (rc > 0 && p->nerr == 0)
-		perr(p, rc, NULL, "syntax error"); /* the reader should have said so */
+		conf_perr(p, rc, NULL, "syntax error"); /* the reader should have said so */
 	if (p->read_errno)
-		perr(p, 0, NULL, "read error: %s", strerror(p->read_errno));
+		conf_perr(p, 0, NULL, "read error: %s", strerror(p->read_errno));
 	if (flush_errors(p, errs) > 0) {
 		conf_free(p->conf);
 		return NULL;
@@ -865,6 +996,7 @@ conf_free(struct conf *c)
 	if (!c)
 		return;
 	free(c->instances);
+	conf_checks_free(c);
 	free(c);
 }
 

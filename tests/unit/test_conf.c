@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vipd/conf.h"
@@ -294,10 +295,14 @@ test_unknown_section(void **state)
 	(void)state;
 	expect_errors(GOOD_INSTANCE "[vrrp]\n"
 	                            "foo = 1\n",
-	              "t.conf:5: [vrrp]: unknown section, expected [global] or [instance NAME]\n");
+	              "t.conf:5: [vrrp]: unknown section, expected [global], [instance NAME] or "
+	              "[check NAME]\n");
 	expect_errors("[instances x]\n",
-	              "t.conf:1: [instances x]: unknown section, expected [global] or [instance "
-	              "NAME]\n");
+	              "t.conf:1: [instances x]: unknown section, expected [global], [instance "
+	              "NAME] or [check NAME]\n");
+	expect_errors("[checks x]\n",
+	              "t.conf:1: [checks x]: unknown section, expected [global], [instance "
+	              "NAME] or [check NAME]\n");
 }
 
 static void
@@ -315,8 +320,8 @@ test_key_outside_section(void **state)
 {
 	(void)state;
 	expect_errors("log_level = info\n" GOOD_INSTANCE,
-	              "t.conf:1: log_level: outside any section, put it under [global] or "
-	              "[instance NAME]\n");
+	              "t.conf:1: log_level: outside any section, put it under [global], "
+	              "[instance NAME] or [check NAME]\n");
 }
 
 struct bad_value {
@@ -630,8 +635,10 @@ test_syntax_errors(void **state)
 	              "log_level = debug\n"
 	              "[instance x]\n"
 	              "virtual_ip 2001:db8::1\n",
-	              "t.conf:1: syntax error: a section header is [global] or [instance NAME]\n"
-	              "t.conf:2: syntax error: a section header is [global] or [instance NAME]\n"
+	              "t.conf:1: syntax error: a section header is [global], [instance NAME] or "
+	              "[check NAME]\n"
+	              "t.conf:2: syntax error: a section header is [global], [instance NAME] or "
+	              "[check NAME]\n"
 	              "t.conf:4: syntax error: expected \"key = value\"\n"
 	              "t.conf:5: syntax error: no key before \"=\"\n"
 	              "t.conf:7: interface: missing\n"
@@ -785,6 +792,625 @@ test_load_file(void **state)
 	conf_free(NULL);
 }
 
+/* ---- [check NAME] and track ---- */
+
+static const char checks_example[] =
+    "[global]\n"
+    "script_user = root\n"
+    "\n"
+    "[instance VI_1]\n"
+    "interface = eth0\n"
+    "vrid = 51\n"
+    "virtual_ip = 192.0.2.100/24\n"
+    "track = script                          ; the check's weight (-10)\n"
+    "track = patroni weight 50\n"
+    "track = pg weight -254\n"
+    "track = haproxy\n"
+    "track_interface = eth1 weight -20\n"
+    "track_interface = eth2                  ; weight 0: FAULT while down\n"
+    "\n"
+    "[check script]                          ; defined after its track line\n"
+    "type = script\n"
+    "interval = 2s\n"
+    "timeout = 500ms\n"
+    "rise = 2\n"
+    "fall = 3\n"
+    "init_fail = yes\n"
+    "weight = -10\n"
+    "command = /bin/true --flag 'a b'\n"
+    "user = nobody\n"
+    "[check proc]\n"
+    "type = process\n"
+    "name = haproxy\n"
+    "pidfile = /run/haproxy.pid\n"
+    "[check tcp]\n"
+    "address = [::1]:5432                    ; before its type\n"
+    "type = tcp\n"
+    "[check patroni]\n"
+    "type = http\n"
+    "url = https://127.0.0.1:8008/primary\n"
+    "expect_status = 200, 204 206\n"
+    "expect_body = \"role\": \"master\"\n"
+    "method = head\n"
+    "[check pg]\n"
+    "type = pgsql\n"
+    "conninfo = host=127.0.0.1 port=5432 dbname=postgres user=vipd connect_timeout=2\n"
+    "expect = standby\n"
+    "[check haproxy]\n"
+    "type = haproxy\n"
+    "socket = /run/haproxy/admin.sock\n"
+    "backend = pg-primary\n"
+    "weight = 20\n"
+    "[check weight-file]\n"
+    "type = file\n"
+    "path = /etc/vipd/weight\n"
+    "interval = 15ms\n";
+
+static void
+test_checks_example(void **state)
+{
+	(void)state;
+	struct conf *c = load_ok(checks_example);
+	const struct conf_check *cc;
+
+	assert_string_equal(c->script_user, "root");
+	assert_int_equal(c->nchecks, 7);
+
+	cc = &c->checks[0];
+	assert_string_equal(cc->name, "script");
+	assert_int_equal(cc->line, 15);
+	assert_int_equal(cc->type, CT_SCRIPT);
+	assert_int_equal(cc->interval_ms, 2000);
+	assert_int_equal(cc->timeout_ms, 500);
+	assert_int_equal(cc->rise, 2);
+	assert_int_equal(cc->fall, 3);
+	assert_true(cc->init_fail);
+	assert_int_equal(cc->weight, -10);
+	assert_string_equal(cc->command, "/bin/true --flag 'a b'");
+	assert_string_equal(cc->argv[0], "/bin/true");
+	assert_string_equal(cc->argv[1], "--flag");
+	assert_string_equal(cc->argv[2], "a b");
+	assert_null(cc->argv[3]);
+	assert_false(cc->shell);
+	assert_string_equal(cc->user, "nobody");
+
+	cc = conf_find_check(c, "proc");
+	assert_ptr_equal(cc, &c->checks[1]);
+	assert_int_equal(cc->type, CT_PROCESS);
+	assert_string_equal(cc->proc_name, "haproxy");
+	assert_string_equal(cc->pidfile, "/run/haproxy.pid");
+
+	cc = conf_find_check(c, "tcp");
+	assert_int_equal(cc->type, CT_TCP);
+	assert_int_equal(cc->tcp_family, AF_INET6);
+	assert_addr(AF_INET6, &cc->tcp_addr, "::1");
+	assert_int_equal(cc->tcp_port, 5432);
+
+	cc = conf_find_check(c, "patroni");
+	assert_int_equal(cc->type, CT_HTTP);
+	assert_string_equal(cc->url, "https://127.0.0.1:8008/primary");
+	assert_int_equal(cc->nexpect_status, 3);
+	assert_int_equal(cc->expect_status[0], 200);
+	assert_int_equal(cc->expect_status[1], 204);
+	assert_int_equal(cc->expect_status[2], 206);
+	assert_string_equal(cc->expect_body, "\"role\": \"master\"");
+	assert_string_equal(cc->method, "HEAD");
+
+	cc = conf_find_check(c, "pg");
+	assert_int_equal(cc->type, CT_PGSQL);
+	assert_string_equal(cc->conninfo,
+	                    "host=127.0.0.1 port=5432 dbname=postgres user=vipd connect_timeout=2");
+	assert_int_equal(cc->pg_expect, PG_EXPECT_STANDBY);
+
+	cc = conf_find_check(c, "haproxy");
+	assert_int_equal(cc->type, CT_HAPROXY);
+	assert_string_equal(cc->socket, "/run/haproxy/admin.sock");
+	assert_string_equal(cc->backend, "pg-primary");
+	assert_int_equal(cc->weight, 20);
+
+	cc = conf_find_check(c, "weight-file");
+	assert_int_equal(cc->type, CT_FILE);
+	assert_string_equal(cc->path, "/etc/vipd/weight");
+	assert_int_equal(cc->interval_ms, 15);
+	assert_int_equal(cc->timeout_ms, 15);
+	assert_null(conf_find_check(c, "nope"));
+
+	const struct conf_instance *ci = &c->instances[0];
+	assert_int_equal(ci->ntracks, 4);
+	assert_string_equal(ci->tracks[0].check, "script");
+	assert_int_equal(ci->tracks[0].weight, -10); /* from the check */
+	assert_int_equal(ci->tracks[0].line, 8);
+	assert_string_equal(ci->tracks[1].check, "patroni");
+	assert_int_equal(ci->tracks[1].weight, 50);
+	assert_int_equal(ci->tracks[2].weight, -254);
+	assert_int_equal(ci->tracks[3].weight, 20); /* from the check */
+	assert_int_equal(ci->ntrack_ifs, 2);
+	assert_string_equal(ci->track_ifs[0].ifname, "eth1");
+	assert_int_equal(ci->track_ifs[0].weight, -20);
+	assert_int_equal(ci->track_ifs[0].line, 12);
+	assert_string_equal(ci->track_ifs[1].ifname, "eth2");
+	assert_int_equal(ci->track_ifs[1].weight, 0);
+	conf_free(c);
+}
+
+static void
+test_check_defaults(void **state)
+{
+	(void)state;
+	struct conf *c = load_ok("[check h]\n"
+	                         "type = http\n"
+	                         "url = http://localhost/\n"
+	                         "[check p]\n"
+	                         "type = pgsql\n"
+	                         "conninfo = dbname=postgres\n"
+	                         "[check s]\n"
+	                         "type = script\n"
+	                         "command = /bin/true\n"
+	                         "[check n]\n"
+	                         "type = process\n"
+	                         "pidfile = /run/x.pid\n");
+	const struct conf_check *cc = &c->checks[0];
+
+	assert_string_equal(c->script_user, "root");
+	assert_int_equal(c->ninstances, 0);
+	assert_int_equal(cc->interval_ms, 1000);
+	assert_int_equal(cc->timeout_ms, 1000);
+	assert_int_equal(cc->rise, 1);
+	assert_int_equal(cc->fall, 1);
+	assert_false(cc->init_fail);
+	assert_int_equal(cc->weight, 0);
+	assert_int_equal(cc->nexpect_status, 1);
+	assert_int_equal(cc->expect_status[0], 200);
+	assert_string_equal(cc->expect_body, "");
+	assert_string_equal(cc->method, "GET");
+	assert_int_equal(c->checks[1].pg_expect, PG_EXPECT_PRIMARY);
+	assert_string_equal(c->checks[2].user, "root");
+	assert_false(c->checks[2].shell);
+	assert_string_equal(c->checks[3].proc_name, "");
+	conf_free(c);
+
+	/* A timeout without an interval; script_user given after the check. */
+	c = load_ok("[check s]\n"
+	            "type = script\n"
+	            "command = /bin/true\n"
+	            "timeout = 3s\n"
+	            "[check t]\n"
+	            "type = script\n"
+	            "command = /bin/true\n"
+	            "user = root\n"
+	            "[global]\n"
+	            "script_user = nobody\n");
+	assert_int_equal(c->checks[0].interval_ms, 1000);
+	assert_int_equal(c->checks[0].timeout_ms, 3000);
+	assert_string_equal(c->script_user, "nobody");
+	assert_string_equal(c->checks[0].user, "nobody");
+	assert_string_equal(c->checks[1].user, "root");
+	conf_free(c);
+}
+
+/* One key per type that the type requires. */
+static const char *const required_key[CT_MAX] = {
+    [CT_SCRIPT] = "command = /bin/true\n",      [CT_PROCESS] = "name = haproxy\n",
+    [CT_TCP] = "address = 127.0.0.1:5000\n",    [CT_HTTP] = "url = http://127.0.0.1/\n",
+    [CT_PGSQL] = "conninfo = host=127.0.0.1\n", [CT_HAPROXY] = "socket = /run/haproxy.sock\n",
+    [CT_FILE] = "path = /etc/vipd/weight\n",
+};
+
+struct bad_check_value {
+	enum check_type type;
+	const char *line;
+	const char *error; /* after "t.conf:4: " */
+};
+
+static const struct bad_check_value bad_check_values[] = {
+    {CT_TCP, "interval = 5ms", "interval: must be 10ms..3600s, got \"5ms\""},
+    {CT_TCP, "interval = 3601s", "interval: must be 10ms..3600s, got \"3601s\""},
+    {CT_TCP, "timeout = 0", "timeout: must be 10ms..3600s, got \"0\""},
+    {CT_TCP, "timeout = soon",
+     "timeout: must be a duration such as \"1s\" or \"100ms\", got \"soon\""},
+    {CT_TCP, "rise = 0", "rise: must be 1..100, got \"0\""},
+    {CT_TCP, "fall = 101", "fall: must be 1..100, got \"101\""},
+    {CT_TCP, "init_fail = perhaps",
+     "init_fail: must be yes or no (or true/false, on/off, 1/0), got \"perhaps\""},
+    {CT_TCP, "weight = 255", "weight: must be -254..254, got \"255\""},
+    {CT_TCP, "weight = -255", "weight: must be -254..254, got \"-255\""},
+    {CT_TCP, "weight = +5", "weight: must be -254..254, got \"+5\""},
+    {CT_TCP, "weight = --5", "weight: must be -254..254, got \"--5\""},
+    {CT_TCP, "address = 127.0.0.1",
+     "address: must be IPV4:PORT or [IPV6]:PORT with PORT 1..65535, got \"127.0.0.1\""},
+    {CT_TCP, "address = 127.0.0.1:0",
+     "address: must be IPV4:PORT or [IPV6]:PORT with PORT 1..65535, got \"127.0.0.1:0\""},
+    {CT_TCP, "address = 127.0.0.1:65536",
+     "address: must be IPV4:PORT or [IPV6]:PORT with PORT 1..65535, got "
+     "\"127.0.0.1:65536\""},
+    {CT_TCP, "address = ::1:5000",
+     "address: must be IPV4:PORT or [IPV6]:PORT with PORT 1..65535, got \"::1:5000\""},
+    {CT_TCP, "address = [127.0.0.1]:5000",
+     "address: must be IPV4:PORT or [IPV6]:PORT with PORT 1..65535, got "
+     "\"[127.0.0.1]:5000\""},
+    {CT_TCP, "address = localhost:5000",
+     "address: must be IPV4:PORT or [IPV6]:PORT with PORT 1..65535, got "
+     "\"localhost:5000\""},
+    {CT_TCP, "address = [::1]5000",
+     "address: must be IPV4:PORT or [IPV6]:PORT with PORT 1..65535, got \"[::1]5000\""},
+    {CT_HTTP, "url = ftp://127.0.0.1/",
+     "url: must be an http:// or https:// URL with a host, got \"ftp://127.0.0.1/\""},
+    {CT_HTTP, "url = http:///x",
+     "url: must be an http:// or https:// URL with a host, got \"http:///x\""},
+    {CT_HTTP, "url = 127.0.0.1:8008",
+     "url: must be an http:// or https:// URL with a host, got \"127.0.0.1:8008\""},
+    {CT_HTTP, "expect_status = 99",
+     "expect_status: must be HTTP status codes 100..599 such as \"200\" or \"200,204\", got "
+     "\"99\""},
+    {CT_HTTP, "expect_status = 200,600",
+     "expect_status: must be HTTP status codes 100..599 such as \"200\" or \"200,204\", got "
+     "\"200,600\""},
+    {CT_HTTP, "expect_status = 200;204",
+     "expect_status: must be HTTP status codes 100..599 such as \"200\" or \"200,204\", got "
+     "\"200;204\""},
+    {CT_HTTP, "expect_status = ,",
+     "expect_status: must be HTTP status codes 100..599 such as \"200\" or \"200,204\", got "
+     "\",\""},
+    {CT_HTTP, "expect_status = 200 201 202 203 204 205 206 207 208",
+     "expect_status: too many, at most 8 status codes"},
+    {CT_HTTP, "method = POST", "method: must be GET, HEAD or OPTIONS, got \"POST\""},
+    {CT_PGSQL, "expect = master", "expect: must be primary, standby or up, got \"master\""},
+    {CT_PROCESS, "name = a-very-long-process",
+     "name: must be a process name of 1..15 "
+     "characters as in /proc/PID/comm, got "
+     "\"a-very-long-process\""},
+    {CT_PROCESS, "pidfile = run/x.pid",
+     "pidfile: must be an absolute path of at most 4095 bytes, got \"run/x.pid\""},
+    {CT_HAPROXY, "socket = haproxy.sock",
+     "socket: must be an absolute path of at most 107 bytes, got \"haproxy.sock\""},
+    {CT_HAPROXY, "backend = pg primary",
+     "backend: must be 1..63 characters of A-Z a-z 0-9 _ . : -, got \"pg primary\""},
+    {CT_FILE, "path = weight",
+     "path: must be an absolute path of at most 4095 bytes, got "
+     "\"weight\""},
+    {CT_SCRIPT, "shell = sometimes",
+     "shell: must be yes or no (or true/false, on/off, 1/0), got \"sometimes\""},
+    {CT_SCRIPT, "command = true", "command: true: must be an absolute path"},
+    {CT_SCRIPT, "command = /nonexistent/prog -x", "command: /nonexistent/prog: no such file"},
+    {CT_SCRIPT, "command = /etc/passwd", "command: /etc/passwd: not executable"},
+    {CT_SCRIPT, "command = /usr/bin", "command: /usr/bin: not a regular file"},
+    {CT_SCRIPT, "command = /bin/echo 'a b", "command: unterminated single quote"},
+    {CT_SCRIPT, "command = /bin/echo \"a \\\"b\\\"", "command: unterminated double quote"},
+    {CT_SCRIPT, "command = /bin/echo \"a\\\\\"b\"", "command: unterminated double quote"},
+    {CT_SCRIPT, "user = no-such-user-xyz", "user: no such user \"no-such-user-xyz\""},
+};
+
+/*
+ * "[check c]", "type = T", the type's required key (or a blank line when
+ * the key under test is that one), then the line under test on line 4.
+ */
+static void
+test_check_bad_values(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_check_values) / sizeof(bad_check_values[0]); i++) {
+		const struct bad_check_value *t = &bad_check_values[i];
+		const char *req = required_key[t->type];
+		size_t klen = strcspn(req, " ");
+		bool same = strncmp(t->line, req, klen) == 0 && t->line[klen] == ' ';
+		char text[1024], expect[1024];
+
+		snprintf(text, sizeof(text), "[check c]\ntype = %s\n%s%s\n",
+		         check_type_names[t->type], same ? "\n" : req, t->line);
+		snprintf(expect, sizeof(expect), "t.conf:4: %s\n", t->error);
+		expect_errors(text, expect);
+	}
+}
+
+static void
+test_check_keys(void **state)
+{
+	(void)state;
+	/* Unknown key, key of another type, given twice, unknown type. */
+	expect_errors("[check a]\n"
+	              "type = tcp\n"
+	              "address = 127.0.0.1:1\n"
+	              "url = http://127.0.0.1/\n"
+	              "retries = 3\n"
+	              "address = 127.0.0.1:2\n"
+	              "interval = 1s\n"
+	              "interval = 2s\n"
+	              "[check b]\n"
+	              "type = ping\n"
+	              "url = http://127.0.0.1/\n",
+	              "t.conf:4: url: not a key of type tcp checks\n"
+	              "t.conf:5: retries: unknown key in [check a]\n"
+	              "t.conf:6: address: given twice, first on line 3\n"
+	              "t.conf:8: interval: given twice, first on line 7\n"
+	              "t.conf:10: type: must be script, process, tcp, http, pgsql, haproxy or "
+	              "file, got \"ping\"\n");
+	/* Missing type, missing required keys: at the header's line. */
+	expect_errors("[check a]\n"
+	              "interval = 1s\n"
+	              "address = 127.0.0.1:1\n"
+	              "[check b]\n"
+	              "type = pgsql\n"
+	              "expect = up\n"
+	              "[check c]\n"
+	              "type = process\n"
+	              "[check d]\n"
+	              "type = script\n"
+	              "shell = yes\n"
+	              "[check e]\n"
+	              "type = file\n"
+	              "[check f]\n"
+	              "type = haproxy\n"
+	              "[check g]\n"
+	              "type = http\n"
+	              "[check h]\n"
+	              "type = tcp\n",
+	              "t.conf:1: type: missing\n"
+	              "t.conf:4: conninfo: missing (required for type pgsql checks)\n"
+	              "t.conf:7: name: missing (required for type process checks without a "
+	              "pidfile)\n"
+	              "t.conf:9: command: missing (required for type script checks)\n"
+	              "t.conf:12: path: missing (required for type file checks)\n"
+	              "t.conf:14: socket: missing (required for type haproxy checks)\n"
+	              "t.conf:16: url: missing (required for type http checks)\n"
+	              "t.conf:18: address: missing (required for type tcp checks)\n");
+}
+
+static void
+test_check_names(void **state)
+{
+	(void)state;
+	expect_errors("[check a]\n"
+	              "type = file\n"
+	              "path = /x\n"
+	              "[check a]\n"
+	              "type = file\n"
+	              "path = /y\n"
+	              "[check]\n"
+	              "type = file\n"
+	              "path = /z\n"
+	              "[check a b]\n"
+	              "type = file\n"
+	              "path = /z\n",
+	              "t.conf:4: [check a]: defined twice, first on line 1\n"
+	              "t.conf:7: [check]: missing check name\n"
+	              "t.conf:10: [check a b]: name must be 1..63 characters of A-Z a-z 0-9 _ . "
+	              "-\n");
+	/* A check and an instance may share a name. */
+	struct conf *c = load_ok("[check ok]\n"
+	                         "type = file\n"
+	                         "path = /x\n" GOOD_INSTANCE "track = ok\n");
+	assert_int_equal(c->nchecks, 1);
+	assert_int_equal(c->instances[0].ntracks, 1);
+	conf_free(c);
+}
+
+static void
+test_conninfo(void **state)
+{
+	(void)state;
+	static const char *const good[] = {
+	    "host=127.0.0.1",
+	    "host=/var/run/postgresql port=5433 dbname=postgres",
+	    "host=::1 dbname=postgres",
+	    "host=/var/run/postgresql,127.0.0.1,::1",
+	    "hostaddr=127.0.0.1",
+	    "host=db1.example.com hostaddr=192.0.2.5 sslmode=verify-full",
+	    "dbname=postgres user=vipd",
+	    "postgresql://127.0.0.1:5432/postgres?connect_timeout=2",
+	    "postgresql://[::1]/postgres",
+	    "postgresql:///postgres?host=/var/run/postgresql",
+	};
+	static const struct {
+		const char *conninfo, *error;
+	} bad[] = {
+	    {"host=db1", "host \"db1\" must be an IP address or a socket directory (libpq "
+	                 "resolves names synchronously, which would block vipd)"},
+	    {"host=127.0.0.1,localhost",
+	     "host \"localhost\" must be an IP address or a socket directory (libpq resolves "
+	     "names synchronously, which would block vipd)"},
+	    {"postgresql://db1:5432/postgres",
+	     "host \"db1\" must be an IP address or a socket directory (libpq resolves names "
+	     "synchronously, which would block vipd)"},
+	    {"host=127.0.0.1 bogus", "missing \"=\" after \"bogus\" in connection info string"},
+	    {"host=127.0.0.1 timeout=2", "invalid connection option \"timeout\""},
+	    {"host='127.0.0.1", "unterminated quoted string in connection info string"},
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char text[512];
+
+		snprintf(text, sizeof(text), "[check pg]\ntype = pgsql\nconninfo = %s\n", good[i]);
+		struct conf *c = load_ok(text);
+		assert_string_equal(c->checks[0].conninfo, good[i]);
+		conf_free(c);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[512], expect[512];
+
+		snprintf(text, sizeof(text), "[check pg]\ntype = pgsql\nconninfo = %s\n",
+		         bad[i].conninfo);
+		snprintf(expect, sizeof(expect), "t.conf:3: conninfo: %s\n", bad[i].error);
+		expect_errors(text, expect);
+	}
+}
+
+static void
+test_command(void **state)
+{
+	(void)state;
+	struct conf *c =
+	    load_ok("[check a]\n"
+	            "type = script\n"
+	            "command = /bin/echo  'a \"b' \"c \\\"d\\\" \\\\ \\e\" f'g'h\"i\" ''\n"
+	            "[check b]\n"
+	            "type = script\n"
+	            "shell = yes\n"
+	            "command = pg_isready -q && test -f /run/x\n"
+	            "[check c]\n"
+	            "command = /bin/true 'x y' | cat\n"
+	            "shell = true\n"
+	            "type = script\n");
+	const struct conf_check *cc = &c->checks[0];
+
+	assert_string_equal(cc->argv[0], "/bin/echo");
+	assert_string_equal(cc->argv[1], "a \"b");
+	assert_string_equal(cc->argv[2], "c \"d\" \\ \\e");
+	assert_string_equal(cc->argv[3], "fghi");
+	assert_string_equal(cc->argv[4], "");
+	assert_null(cc->argv[5]);
+	cc = &c->checks[1];
+	assert_true(cc->shell);
+	assert_string_equal(cc->argv[0], "/bin/sh");
+	assert_string_equal(cc->argv[1], "-c");
+	assert_string_equal(cc->argv[2], "pg_isready -q && test -f /run/x");
+	assert_null(cc->argv[3]);
+	cc = &c->checks[2];
+	assert_string_equal(cc->argv[2], "/bin/true 'x y' | cat");
+	conf_free(c);
+
+	/* With the shell, an absolute first word is checked; quotes are the shell's. */
+	expect_errors("[check a]\n"
+	              "type = script\n"
+	              "shell = yes\n"
+	              "command = /nonexistent/x 'unterminated\n",
+	              "t.conf:4: command: /nonexistent/x: no such file\n");
+
+	/* At most CONF_MAX_ARGS words. */
+	char text[512];
+	size_t n =
+	    (size_t)snprintf(text, sizeof(text), "[check a]\ntype = script\ncommand = /bin/true");
+	for (int i = 1; i < CONF_MAX_ARGS; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, " %d", i);
+	snprintf(text + n, sizeof(text) - n, "\n");
+	c = load_ok(text);
+	assert_string_equal(c->checks[0].argv[CONF_MAX_ARGS - 1], "31");
+	assert_null(c->checks[0].argv[CONF_MAX_ARGS]);
+	conf_free(c);
+	snprintf(text + n, sizeof(text) - n, " x\n");
+	expect_errors(text, "t.conf:3: command: too many arguments, at most 32\n");
+}
+
+/* A script in a root-owned, mode 0755 directory under /tmp: /tmp (1777) is at fault. */
+static void
+test_script_security(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_conf.XXXXXX", script[64], link[64], text[512], expect[1024];
+	char why[256];
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	snprintf(script, sizeof(script), "%s/check.sh", dir);
+	FILE *f = fopen(script, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\nexit 0\n", f);
+	fclose(f);
+	assert_int_equal(chmod(script, 0755), 0);
+	snprintf(link, sizeof(link), "%s/true", dir);
+	assert_int_equal(symlink("/bin/true", link), 0);
+
+	snprintf(text, sizeof(text), "[check s]\ntype = script\ncommand = %s --now\n", script);
+	snprintf(expect, sizeof(expect),
+	         "t.conf:3: command: %s is writable by non-root users (/tmp has mode 1777, "
+	         "writable by group and others); vipd refuses to run it as root\n",
+	         script);
+	expect_errors(text, expect);
+	/* The same through the shell. */
+	snprintf(text, sizeof(text), "[check s]\ntype = script\nshell = yes\ncommand = %s\n",
+	         script);
+	snprintf(expect, sizeof(expect),
+	         "t.conf:4: command: %s is writable by non-root users (/tmp has mode 1777, "
+	         "writable by group and others); vipd refuses to run it as root\n",
+	         script);
+	expect_errors(text, expect);
+
+	/* A symlink to a secure program from an insecure directory is refused too. */
+	assert_int_equal(conf_check_secure(link, why, sizeof(why)), -1);
+	assert_string_equal(why, "/tmp has mode 1777, writable by group and others");
+	assert_int_equal(conf_check_secure("/bin/true", why, sizeof(why)), 0);
+	assert_int_equal(conf_check_secure("/usr/bin/true", why, sizeof(why)), 0);
+	assert_int_equal(conf_check_secure("bin/true", why, sizeof(why)), -1);
+	assert_string_equal(why, "bin/true: must be an absolute path");
+	assert_int_equal(conf_check_secure("/nonexistent/x", why, sizeof(why)), -1);
+	assert_string_equal(why, "/nonexistent: No such file or directory");
+
+	unlink(link);
+	unlink(script);
+	rmdir(dir);
+}
+
+static void
+test_script_users(void **state)
+{
+	(void)state;
+	expect_errors("[global]\n"
+	              "script_user = no-such-user-xyz\n"
+	              "[check s]\n"
+	              "type = script\n"
+	              "command = /bin/true\n"
+	              "user =\n",
+	              "t.conf:2: script_user: no such user \"no-such-user-xyz\"\n"
+	              "t.conf:6: user: must be a user name of 1..63 characters, got \"\"\n");
+	/* user is a key of script checks only. */
+	expect_errors("[check f]\n"
+	              "type = file\n"
+	              "path = /x\n"
+	              "user = root\n",
+	              "t.conf:4: user: not a key of type file checks\n");
+}
+
+static void
+test_track(void **state)
+{
+	(void)state;
+	expect_errors(GOOD_INSTANCE
+	              "track = nope\n"
+	              "track = ok weight 5\n"
+	              "track = ok\n"
+	              "track = ok2 weight\n"
+	              "track = ok2 wait 5\n"
+	              "track = ok2 weight 255\n"
+	              "track = ok2 weight 5 6\n"
+	              "track = a/b\n"
+	              "track_interface = eth1\n"
+	              "track_interface = eth1 weight 10\n"
+	              "track_interface = eth0:1\n"
+	              "track_interface = eth2 weight x\n"
+	              "track = a234567890123456789012345678901234567890123456789012345678901234\n"
+	              "track_interface = a-very-long-ifname weight 1\n"
+	              "[check ok]\n"
+	              "type = file\n"
+	              "path = /x\n",
+	              "t.conf:5: track: no [check nope] section\n"
+	              "t.conf:7: track: ok given twice, first on line 6\n"
+	              "t.conf:8: track: expected \"CHECK [weight N]\", got \"ok2 weight\"\n"
+	              "t.conf:9: track: expected \"CHECK [weight N]\", got \"ok2 wait 5\"\n"
+	              "t.conf:10: track: weight must be -254..254, got \"255\"\n"
+	              "t.conf:11: track: expected \"CHECK [weight N]\", got \"ok2 weight 5 6\"\n"
+	              "t.conf:12: track: check name must be 1..63 characters of A-Z a-z 0-9 _ . -, "
+	              "got \"a/b\"\n"
+	              "t.conf:14: track_interface: eth1 given twice, first on line 13\n"
+	              "t.conf:15: track_interface: must be an interface name of 1..15 characters, "
+	              "got \"eth0:1\"\n"
+	              "t.conf:16: track_interface: weight must be -254..254, got \"x\"\n"
+	              "t.conf:17: track: check name must be 1..63 characters of A-Z a-z 0-9 _ . -, "
+	              "got \"a234567890123456789012345678901234567890123456789012345678901234\"\n"
+	              "t.conf:18: track_interface: must be an interface name of 1..15 characters, "
+	              "got \"a-very-long-ifname\"\n");
+
+	/* At most CONF_MAX_TRACKS of each. */
+	char text[4096];
+	size_t n = (size_t)snprintf(text, sizeof(text), "%s", GOOD_INSTANCE);
+	for (int i = 0; i <= CONF_MAX_TRACKS; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		                      "track = c%d\ntrack_interface = eth%d\n", i, i);
+	for (int i = 0; i <= CONF_MAX_TRACKS; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		                      "[check c%d]\ntype = file\npath = /x\n", i);
+	expect_errors(text, "t.conf:69: track: too many, at most 32 per instance\n"
+	                    "t.conf:70: track_interface: too many, at most 32 per instance\n");
+}
+
 int
 main(void)
 {
@@ -815,6 +1441,16 @@ main(void)
 	    cmocka_unit_test(test_durations),
 	    cmocka_unit_test(test_find),
 	    cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_checks_example),
+	    cmocka_unit_test(test_check_defaults),
+	    cmocka_unit_test(test_check_bad_values),
+	    cmocka_unit_test(test_check_keys),
+	    cmocka_unit_test(test_check_names),
+	    cmocka_unit_test(test_conninfo),
+	    cmocka_unit_test(test_command),
+	    cmocka_unit_test(test_script_security),
+	    cmocka_unit_test(test_script_users),
+	    cmocka_unit_test(test_track),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
