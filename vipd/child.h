@@ -6,7 +6,15 @@
  * and default dispositions, the given user's uid, gid and groups, and a
  * small fixed environment plus the caller's. Its exit is noticed through
  * a pidfd in the loop. At the timeout the whole group gets SIGTERM, and
- * SIGKILL 2 s later if anything of it is left.
+ * SIGKILL 2 s later if the program is still running; once a timed-out
+ * program has exited, whatever is left of its group is SIGKILLed at once.
+ * Without a timeout, background processes the program leaves are its own
+ * business: `done` runs when the program itself exits.
+ *
+ * Built for two callers: check scripts (the check engine owns the timeout
+ * and calls child_kill() when it expires) and notify hooks (one at a time,
+ * the next one spawned from the previous one's done callback, with the
+ * timeout given here: SIGTERM, then SIGKILL 2 s later).
  */
 #ifndef VIPD_CHILD_H
 #define VIPD_CHILD_H
@@ -20,30 +28,39 @@ struct loop;
 struct child;
 
 struct child_opts {
-	char *const *argv;       /* argv[0]: absolute path of the program */
-	char *const *env;        /* extra "NAME=value" entries, NULL-terminated; may be NULL */
-	const char *user;        /* run as this user (NULL = keep ours) */
-	uint64_t timeout_ns;     /* 0 = no timeout */
-	size_t keep_lines;       /* last lines of output to keep (0 = discard) */
+	char *const *argv;   /* argv[0]: absolute path of the program */
+	char *const *env;    /* extra "NAME=value" entries, NULL-terminated; may be NULL */
+	const char *user;    /* run as this user (NULL = keep ours) */
+	uint64_t timeout_ns; /* 0 = no timeout */
+	size_t keep_lines;   /* last lines of output to keep (0 = discard) */
 };
 
 struct child_result {
 	int status;           /* wait status: WIFEXITED / WEXITSTATUS / WIFSIGNALED... */
 	bool timed_out;       /* killed because of the timeout */
 	uint64_t duration_ns; /* spawn to exit */
+	uint64_t timeout_ns;  /* as given in child_opts (for messages) */
 	const char *output;   /* last lines of stdout+stderr; valid during the callback */
 };
 
 typedef void (*child_done_fn)(const struct child_result *r, void *arg);
 
 /*
- * Start argv. `done` runs once, from the loop, when the child has exited;
- * the struct child is freed right after it returns. NULL on failure
- * (errno set): fork or pipe failed, or the user does not exist.
+ * Start argv. `done` runs once, from the loop (never from inside
+ * child_spawn()), when the child has exited and been reaped; the struct
+ * child is freed right after it returns, so forget it there. NULL on
+ * failure (errno set): EINVAL (no argv), ENOENT (no such user), or what
+ * pipe, fork or pidfd_open failed with. A program that cannot be executed
+ * is not a failure here: it exits 127 with the reason in its output.
  */
 struct child *child_spawn(struct loop *l, const struct child_opts *o, child_done_fn done,
-			  void *arg);
-/* Kill the whole process group at once (SIGKILL), reap, free; no callback. */
+                          void *arg);
+/*
+ * Kill the whole process group at once (SIGKILL), reap, free; no callback.
+ * Waits at most a couple of milliseconds for the exit; a process that
+ * cannot die yet (uninterruptible sleep) is reaped later from the loop.
+ * NULL is a no-op; so is a call from the child's own done callback.
+ */
 void child_kill(struct child *c);
 pid_t child_pid(const struct child *c);
 
