@@ -48,7 +48,7 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 test_pkt_OBJS  := vipd/pkt.o vipd/addr.o
 test_fsm_OBJS  := vipd/fsm.o vipd/addr.o
-test_conf_OBJS := vipd/conf.o vipd/addr.o vipd/log.o
+test_conf_OBJS := vipd/conf.o vipd/conf_check.o vipd/addr.o vipd/log.o
 test_addr_OBJS := vipd/addr.o
 test_loop_OBJS := vipd/loop.o vipd/log.o
 test_control_OBJS := vipd/control.o vipd/buf.o vipd/log.o vipd/loop.o
@@ -56,6 +56,8 @@ test_buf_OBJS  := vipd/buf.o
 test_track_OBJS := checks/track.o
 # These link the whole archive (the engine references every check type).
 test_check_LIB := 1
+test_script_LIB := 1
+test_http_pg_haproxy_LIB := 1
 test_child_OBJS := vipd/child.o vipd/loop.o vipd/log.o
 
 .PHONY: all deps check unit nettest demo bench install clean format valgrind

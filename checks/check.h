@@ -62,6 +62,12 @@ struct check_ops {
 	void (*abort)(struct check *c);
 	/* Release what open() set up. NULL = nothing. */
 	void (*close)(struct check *c);
+	/*
+	 * The type enforces the timeout itself and always ends the run with
+	 * check_done() (scripts: SIGTERM at the timeout, SIGKILL 2 s later,
+	 * then the result), so the engine arms no timeout of its own.
+	 */
+	bool own_timeout;
 };
 
 extern const struct check_ops check_script_ops;
@@ -74,7 +80,7 @@ extern const struct check_ops check_file_ops;
 
 /* For tests: a check driven by ops of the caller's own. */
 struct check *check_new_with_ops(struct loop *l, const struct conf_check *cc,
-				 const struct check_ops *ops);
+                                 const struct check_ops *ops);
 
 struct loop *check_loop(const struct check *c);
 void *check_priv(const struct check *c);
@@ -86,12 +92,14 @@ bool check_running(const struct check *c);
  * End the run in progress with a result and a short reason ("HTTP 503",
  * "exit 1", "connection refused"). Ignored when no run is in progress.
  */
-void check_done(struct check *c, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void check_done(struct check *c, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /*
  * A result that arrives by itself, outside the schedule (the watched
  * process died, the file changed). Counts like a run's result.
  */
-void check_event(struct check *c, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void check_event(struct check *c, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* file checks: the value that goes with the next check_done()/check_event(). */
 void check_set_value(struct check *c, long value);
 

@@ -5,7 +5,9 @@
  *   weight > 0   adds weight while up
  *   weight < 0   subtracts |weight| while down
  *   weight = 0   FAULT while down
- *   file checks  add value x weight; with weight 0, a non-zero value = FAULT
+ *   file checks  add value x weight while up, clamped to -254..253, where
+ *                -254 = FAULT; with weight 0, a non-zero value = FAULT
+ *                (a DOWN or INIT file check counts for nothing)
  *
  * The result is clamped to 1..254; an owner's 255 is never changed (but a
  * fault still applies). A check with no result yet (INIT) counts for nothing.
@@ -33,6 +35,8 @@ struct track_result {
 };
 
 void track_eval(uint8_t base, const struct track_input *in, size_t n, struct track_result *out);
+/* What one input adds to (or, negative, subtracts from) the priority now. */
+int track_applied(const struct track_input *in);
 
 /* Consecutive results of one check. */
 struct check_counts {
@@ -44,7 +48,8 @@ struct check_counts {
 /*
  * Account one result: the first result of an INIT check decides at once;
  * afterwards `rise` consecutive successes bring it UP and `fall`
- * consecutive failures bring it DOWN. Returns the new state.
+ * consecutive failures bring it DOWN. Returns the new state. A check that
+ * starts DOWN (init_fail: the caller sets k->state) needs `rise` successes.
  */
 enum check_state check_account(struct check_counts *k, bool ok, unsigned rise, unsigned fall);
 
