@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "pkt.h"
 #include "vrrp.h"
+#include "checks/check.h"
 #include "../netlink/netlink.h"
 
 struct vipd {
@@ -31,6 +32,8 @@ struct vipd {
 	struct loop *loop;
 	struct vrrp **vrrps;
 	size_t nvrrps;
+	struct check **checks;
+	size_t nchecks;
 	int sigfd;
 	bool pidfile_written;
 };
@@ -77,12 +80,20 @@ cmd_status(struct vipd *d, struct ctl_client *c, bool json)
 				buf_puts(&b, ",");
 			vrrp_status_json(d->vrrps[i], &b);
 		}
+		buf_puts(&b, "],\"checks\":[");
+		for (size_t i = 0; i < d->nchecks; i++) {
+			if (i)
+				buf_puts(&b, ",");
+			check_status_json(d->checks[i], &b);
+		}
 		buf_puts(&b, "]}\n");
 	} else {
 		for (size_t i = 0; i < d->nvrrps; i++)
 			vrrp_status_text(d->vrrps[i], &b);
 		if (d->nvrrps == 0)
 			buf_puts(&b, "no instances configured\n");
+		for (size_t i = 0; i < d->nchecks; i++)
+			check_status_text(d->checks[i], &b);
 	}
 	ctl_write(c, b.data, b.len);
 	buf_free(&b);
@@ -180,14 +191,44 @@ check_privileges(void)
 	return 0;
 }
 
+/* Checks are created first so instances can watch them, and started last. */
+static int
+checks_create(struct vipd *d)
+{
+	d->checks = calloc(d->conf->nchecks ? d->conf->nchecks : 1, sizeof(*d->checks));
+	if (!d->checks)
+		return -1;
+	for (size_t i = 0; i < d->conf->nchecks; i++) {
+		struct check *c = check_new(d->loop, &d->conf->checks[i]);
+
+		if (!c)
+			return -1;
+		d->checks[d->nchecks++] = c;
+	}
+	return 0;
+}
+
+static int
+checks_start(struct vipd *d)
+{
+	for (size_t i = 0; i < d->nchecks; i++)
+		if (check_start(d->checks[i]) < 0) {
+			log_warnx("check %s cannot start", check_name(d->checks[i]));
+			return -1;
+		}
+	return 0;
+}
+
 static int
 instances_start(struct vipd *d)
 {
+	if (checks_create(d) < 0)
+		return -1;
 	d->vrrps = calloc(d->conf->ninstances ? d->conf->ninstances : 1, sizeof(*d->vrrps));
 	if (!d->vrrps)
 		return -1;
 	for (size_t i = 0; i < d->conf->ninstances; i++) {
-		struct vrrp *v = vrrp_new(d->loop, &d->conf->instances[i]);
+		struct vrrp *v = vrrp_new(d->loop, &d->conf->instances[i], d->checks, d->nchecks);
 
 		if (!v)
 			return -1;
@@ -196,7 +237,7 @@ instances_start(struct vipd *d)
 	for (size_t i = 0; i < d->nvrrps; i++)
 		if (vrrp_start(d->vrrps[i]) < 0)
 			return -1;
-	return 0;
+	return checks_start(d);
 }
 
 static void
@@ -207,6 +248,9 @@ shutdown_all(struct vipd *d)
 	for (size_t i = 0; i < d->nvrrps; i++)
 		vrrp_free(d->vrrps[i]);
 	free(d->vrrps);
+	for (size_t i = 0; i < d->nchecks; i++)
+		check_free(d->checks[i]);
+	free(d->checks);
 	control_close(d->loop);
 	netlink_close(d->loop);
 	arp_close();

@@ -5,7 +5,7 @@
  * feeds it events (packets, timers, netlink) and carries out the actions
  * it returns, always in the order documented in fsm.h.
  */
-#include "vrrp.h"
+#include "vrrp_priv.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,57 +30,6 @@
 /* Packets read per wakeup, so one busy socket cannot starve the loop. */
 #define RX_BUDGET 64
 
-/* Why the instance is in FAULT; reported in logs and status. */
-enum fault_why {
-	FW_NONE = 0,
-	FW_NO_INTERFACE,
-	FW_LINK_DOWN,
-	FW_NO_ADDRESS,
-	FW_SOCKET,
-};
-
-static const char *const fault_why_names[] = {
-    [FW_NONE] = "none",
-    [FW_NO_INTERFACE] = "interface missing",
-    [FW_LINK_DOWN] = "interface down",
-    [FW_NO_ADDRESS] = "no source address",
-    [FW_SOCKET] = "socket error",
-};
-
-struct vrrp {
-	struct conf_instance cfg;
-	char tag[CONF_NAME_MAX + IF_NAMESIZE + 32]; /* "[VI_1 eth0 vrid 51 v4]" */
-	struct loop *loop;
-	struct fsm fsm;
-
-	/* Interface, as last seen through netlink. */
-	struct iface ifc; /* ifc.ifindex 0 = absent */
-	bool have_src;
-	union inaddr src;   /* source of our adverts (unicast_src or primary) */
-	union inaddr group; /* 224.0.0.18 or ff02::12 */
-	int fd;             /* raw socket, -1 when closed */
-	enum fault_why fault;
-
-	struct timer *fsm_timer;
-	struct timer *garp_timer;
-	bool garp_second_pending; /* the garp_delay burst is still to come */
-
-	bool vip_ours[CONF_MAX_VIPS]; /* we added it, so we remove it */
-	bool have_master;
-	union inaddr master_ip;
-
-	uint64_t transitions;
-	uint64_t adverts_sent;
-	uint64_t adverts_received;
-	uint64_t dropped[DROP_MAX];
-	uint64_t drop_logged_ns[DROP_MAX];
-	enum fsm_reason last_reason;
-	uint64_t mismatch_logged_ns;
-	uint64_t send_err_logged_ns;
-
-	struct vrrp *next; /* all instances, for the VRID check */
-};
-
 static struct vrrp *instances;
 
 /* True at most once per RATELIMIT_NS for the given stamp. */
@@ -95,7 +44,7 @@ ratelimit(uint64_t *stamp)
 	return true;
 }
 
-static bool
+bool
 vrrp_unicast(const struct vrrp *v)
 {
 	return v->cfg.npeers > 0;
@@ -254,8 +203,7 @@ note_transition(struct vrrp *v, const struct fsm_out *out)
 	v->last_reason = out->reason;
 	if (out->to == ST_FAULT)
 		log_info("%s %s -> %s (%s: %s)", v->tag, fsm_state_names[out->from],
-		         fsm_state_names[out->to], fsm_reason_names[out->reason],
-		         fault_why_names[v->fault]);
+		         fsm_state_names[out->to], fsm_reason_names[out->reason], v->fault_why);
 	else
 		log_info("%s %s -> %s (%s)", v->tag, fsm_state_names[out->from],
 		         fsm_state_names[out->to], fsm_reason_names[out->reason]);
@@ -270,8 +218,8 @@ note_transition(struct vrrp *v, const struct fsm_out *out)
 }
 
 /* Carry out what the state machine asked for, in fsm.h's order. */
-static void
-apply(struct vrrp *v, const struct fsm_out *out)
+void
+vrrp_apply(struct vrrp *v, const struct fsm_out *out)
 {
 	if (out->actions & FA_SEND_PRIO0)
 		send_advert(v, 0);
@@ -302,7 +250,7 @@ fsm_timer_fired(struct loop *l, struct timer *t, void *arg)
 	(void)l;
 	(void)t;
 	fsm_timer(&v->fsm, mono_now_ns(), &out);
-	apply(v, &out);
+	vrrp_apply(v, &out);
 }
 
 /* --- receiving ---------------------------------------------------------- */
@@ -391,7 +339,7 @@ receive_one(struct vrrp *v, const struct vsock_rx *rx)
 
 	in.src = rx->src;
 	fsm_advert(&v->fsm, mono_now_ns(), &in, &out);
-	apply(v, &out);
+	vrrp_apply(v, &out);
 	if (v->fsm.state == ST_BACKUP && adv.priority > 0) {
 		v->have_master = true;
 		v->master_ip = rx->src;
@@ -472,36 +420,39 @@ refresh_src(struct vrrp *v)
 	}
 }
 
-static enum fault_why
+/* Why the instance cannot run now, or NULL if it can. */
+static const char *
 fault_reason(const struct vrrp *v)
 {
 	if (v->ifc.ifindex == 0)
-		return FW_NO_INTERFACE;
+		return "interface missing";
 	if (!v->ifc.running)
-		return FW_LINK_DOWN;
+		return "interface down";
 	if (!v->have_src)
-		return FW_NO_ADDRESS;
+		return "no source address";
 	if (v->fd < 0)
-		return FW_SOCKET;
-	return FW_NONE;
+		return "socket error";
+	if (v->track_fault)
+		return v->track_fault_why;
+	return NULL;
 }
 
 /* Re-evaluate the fault condition and tell the state machine if it changed. */
-static void
-update_fault(struct vrrp *v)
+void
+vrrp_update_fault(struct vrrp *v)
 {
-	enum fault_why why = fault_reason(v);
-	bool fault = why != FW_NONE;
+	const char *why = fault_reason(v);
 	struct fsm_out out;
 
-	if (why != FW_NONE)
-		v->fault = why;
-	if (fault == v->fsm.faulted)
+	/* Keep the cause current (also while already in FAULT) for status. */
+	if (why)
+		snprintf(v->fault_why, sizeof(v->fault_why), "%s", why);
+	if ((why != NULL) == v->fsm.faulted)
 		return;
-	fsm_fault(&v->fsm, mono_now_ns(), fault, &out);
-	apply(v, &out);
-	if (!fault)
-		v->fault = FW_NONE;
+	fsm_fault(&v->fsm, mono_now_ns(), why != NULL, &out);
+	vrrp_apply(v, &out);
+	if (!why)
+		v->fault_why[0] = '\0';
 }
 
 void
@@ -510,6 +461,7 @@ vrrp_link_event(struct vrrp *v, const struct iface *ifc)
 	bool ours = strcmp(ifc->name, v->cfg.ifname) == 0 ||
 	            (v->ifc.ifindex > 0 && ifc->ifindex == v->ifc.ifindex);
 
+	vrrp_tracks_link_event(v, ifc);
 	if (!ours)
 		return;
 	if (!ifc->present || strcmp(ifc->name, v->cfg.ifname) != 0) {
@@ -524,7 +476,7 @@ vrrp_link_event(struct vrrp *v, const struct iface *ifc)
 			log_warn("%s cannot open socket on %s", v->tag, v->cfg.ifname);
 	}
 	refresh_src(v);
-	update_fault(v);
+	vrrp_update_fault(v);
 }
 
 /*
@@ -564,13 +516,14 @@ vrrp_addr_event(struct vrrp *v, int ifindex, int family, const union inaddr *a, 
 	if (!added && v->fsm.state == ST_MASTER)
 		guard_vip(v, a);
 	refresh_src(v);
-	update_fault(v);
+	vrrp_update_fault(v);
 }
 
 /* --- life cycle ----------------------------------------------------------- */
 
 struct vrrp *
-vrrp_new(struct loop *l, const struct conf_instance *ci)
+vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *checks,
+         size_t nchecks)
 {
 	struct vrrp *v = calloc(1, sizeof(*v));
 	struct fsm_cfg fc;
@@ -601,6 +554,13 @@ vrrp_new(struct loop *l, const struct conf_instance *ci)
 	};
 	static const union inaddr none;
 	fsm_init(&v->fsm, &fc, ci->family, &none);
+	if (vrrp_tracks_init(v, checks, nchecks) < 0) {
+		vrrp_tracks_free(v);
+		timer_free(v->fsm_timer);
+		timer_free(v->garp_timer);
+		free(v);
+		return NULL;
+	}
 	v->next = instances;
 	instances = v;
 	return v;
@@ -649,10 +609,13 @@ vrrp_start(struct vrrp *v)
 		}
 		log_warn("%s cannot open socket on %s", v->tag, v->cfg.ifname);
 	}
-	v->fault = fault_reason(v);
-	v->fsm.faulted = v->fault != FW_NONE;
+	/* Tracked items set the starting priority and may hold us in FAULT. */
+	vrrp_tracks_eval(v);
+	const char *why = fault_reason(v);
+	snprintf(v->fault_why, sizeof(v->fault_why), "%s", why ? why : "");
+	v->fsm.faulted = why != NULL;
 	fsm_startup(&v->fsm, mono_now_ns(), &out);
-	apply(v, &out);
+	vrrp_apply(v, &out);
 	return 0;
 }
 
@@ -662,7 +625,7 @@ vrrp_stop(struct vrrp *v)
 	struct fsm_out out;
 
 	fsm_shutdown(&v->fsm, mono_now_ns(), &out);
-	apply(v, &out);
+	vrrp_apply(v, &out);
 	timer_disarm(v->garp_timer);
 	sock_close(v);
 }
@@ -679,6 +642,7 @@ vrrp_free(struct vrrp *v)
 		}
 	}
 	sock_close(v);
+	vrrp_tracks_free(v);
 	timer_free(v->fsm_timer);
 	timer_free(v->garp_timer);
 	free(v);
@@ -694,70 +658,4 @@ const char *
 vrrp_name(const struct vrrp *v)
 {
 	return v->cfg.name;
-}
-
-/* --- status --------------------------------------------------------------- */
-
-void
-vrrp_status_json(const struct vrrp *v, struct buf *b)
-{
-	char s[ADDR_STRLEN + 4];
-
-	buf_puts(b, "{\"name\":");
-	json_str(b, v->cfg.name);
-	buf_printf(b, ",\"state\":\"%s\",\"vrid\":%u,\"interface\":", fsm_state_names[v->fsm.state],
-	           v->cfg.vrid);
-	json_str(b, v->cfg.ifname);
-	buf_printf(b,
-	           ",\"family\":\"%s\",\"mode\":\"%s\",\"priority\":%u,\"effective_priority\":%u"
-	           ",\"advert_interval_ms\":%u,\"master_adver_interval_ms\":%u,\"master_ip\":",
-	           v->cfg.family == AF_INET ? "ipv4" : "ipv6",
-	           vrrp_unicast(v) ? "unicast" : "multicast", v->cfg.priority, v->fsm.priority,
-	           v->cfg.advert_interval_ms, v->fsm.master_adver_int_cs * 10u);
-	if (v->have_master)
-		buf_printf(b, "\"%s\"", addr_ntop(v->cfg.family, &v->master_ip, s));
-	else
-		buf_puts(b, "null");
-	buf_puts(b, ",\"vips\":[");
-	for (size_t i = 0; i < v->cfg.nvips; i++)
-		buf_printf(b, "%s\"%s\"", i ? "," : "", vip_ntop(&v->cfg.vips[i], s));
-	buf_printf(b,
-	           "],\"transitions\":%llu,\"last_reason\":\"%s\",\"adverts_sent\":%llu"
-	           ",\"adverts_received\":%llu,\"dropped\":{",
-	           (unsigned long long)v->transitions, fsm_reason_names[v->last_reason],
-	           (unsigned long long)v->adverts_sent, (unsigned long long)v->adverts_received);
-	for (int i = 0; i < DROP_MAX; i++)
-		buf_printf(b, "%s\"%s\":%llu", i ? "," : "", vrrp_drop_names[i],
-		           (unsigned long long)v->dropped[i]);
-	buf_puts(b, "}}");
-}
-
-void
-vrrp_status_text(const struct vrrp *v, struct buf *b)
-{
-	char s[ADDR_STRLEN + 4];
-	bool any = false;
-
-	buf_printf(b, "%s: %s  vrid %u on %s (%s, %s)\n", v->cfg.name,
-	           fsm_state_names[v->fsm.state], v->cfg.vrid, v->cfg.ifname,
-	           v->cfg.family == AF_INET ? "ipv4" : "ipv6",
-	           vrrp_unicast(v) ? "unicast" : "multicast");
-	buf_printf(b, "  priority %u, effective %u, advert %u ms, master %s\n", v->cfg.priority,
-	           v->fsm.priority, v->cfg.advert_interval_ms,
-	           v->have_master ? addr_ntop(v->cfg.family, &v->master_ip, s) : "unknown");
-	buf_puts(b, "  vips");
-	for (size_t i = 0; i < v->cfg.nvips; i++)
-		buf_printf(b, " %s", vip_ntop(&v->cfg.vips[i], s));
-	buf_printf(b, "\n  transitions %llu (last: %s), adverts sent %llu, received %llu\n",
-	           (unsigned long long)v->transitions, fsm_reason_names[v->last_reason],
-	           (unsigned long long)v->adverts_sent, (unsigned long long)v->adverts_received);
-	buf_puts(b, "  dropped:");
-	for (int i = 0; i < DROP_MAX; i++) {
-		if (!v->dropped[i])
-			continue;
-		buf_printf(b, "%s %s %llu", any ? "," : "", vrrp_drop_names[i],
-		           (unsigned long long)v->dropped[i]);
-		any = true;
-	}
-	buf_puts(b, any ? "\n" : " none\n");
 }

@@ -21,9 +21,15 @@
 
 struct loop;
 struct vrrp;
+struct check;
 
-/* Create an instance from its configuration (copied). */
-struct vrrp *vrrp_new(struct loop *l, const struct conf_instance *ci);
+/*
+ * Create an instance from its configuration (copied). `checks` are all
+ * the daemon's checks, in any order; the instance watches those it tracks
+ * by name. NULL on failure (a tracked check missing).
+ */
+struct vrrp *vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *checks,
+                      size_t nchecks);
 /*
  * Bring it up: find the interface, remove leftover VIPs, open the socket
  * and run the Startup event. 0, or -1 when the instance cannot work at all
@@ -38,7 +44,7 @@ void vrrp_free(struct vrrp *v);
 /* Netlink events, for every instance (each filters what concerns it). */
 void vrrp_link_event(struct vrrp *v, const struct iface *ifc);
 void vrrp_addr_event(struct vrrp *v, int ifindex, int family, const union inaddr *a,
-		     uint8_t prefixlen, bool added);
+                     uint8_t prefixlen, bool added);
 
 enum vrrp_state vrrp_state(const struct vrrp *v);
 const char *vrrp_name(const struct vrrp *v);

@@ -1,0 +1,85 @@
+/*
+ * vrrp_priv.h - the instance struct, shared by vrrp.c (protocol and
+ * interface), vrrp_track.c (checks and tracked interfaces) and
+ * vrrp_status.c (vipctl status). Not for anything else.
+ */
+#ifndef VIPD_VRRP_PRIV_H
+#define VIPD_VRRP_PRIV_H
+
+#include "vrrp.h"
+
+struct check;
+
+/* A tracked check: "track = NAME [weight N]". */
+struct vrrp_track {
+	struct check *check;
+	int weight;
+	int applied; /* what it adds to the priority now */
+};
+
+/* A tracked interface: "track_interface = IFNAME [weight N]". */
+struct vrrp_track_if {
+	char ifname[IF_NAMESIZE];
+	int weight;
+	bool up; /* present, admin up and running */
+	int applied;
+};
+
+struct vrrp {
+	struct conf_instance cfg;
+	char tag[CONF_NAME_MAX + IF_NAMESIZE + 32]; /* "[VI_1 eth0 vrid 51 v4]" */
+	struct loop *loop;
+	struct fsm fsm;
+
+	/* Interface, as last seen through netlink. */
+	struct iface ifc; /* ifc.ifindex 0 = absent */
+	bool have_src;
+	union inaddr src;   /* source of our adverts (unicast_src or primary) */
+	union inaddr group; /* 224.0.0.18 or ff02::12 */
+	int fd;             /* raw socket, -1 when closed */
+	char fault_why[96]; /* why in FAULT ("interface down", "check:haproxy"...) */
+
+	/* Tracked checks and interfaces (vrrp_track.c). */
+	struct vrrp_track tracks[CONF_MAX_TRACKS];
+	size_t ntracks;
+	struct vrrp_track_if track_ifs[CONF_MAX_TRACKS];
+	size_t ntrack_ifs;
+	bool track_fault;         /* a weight-0 item is down */
+	char track_fault_why[80]; /* "check:NAME" or "interface eth1 down" */
+
+	struct timer *fsm_timer;
+	struct timer *garp_timer;
+	bool garp_second_pending; /* the garp_delay burst is still to come */
+
+	bool vip_ours[CONF_MAX_VIPS]; /* we added it, so we remove it */
+	bool have_master;
+	union inaddr master_ip;
+
+	uint64_t transitions;
+	uint64_t adverts_sent;
+	uint64_t adverts_received;
+	uint64_t dropped[DROP_MAX];
+	uint64_t drop_logged_ns[DROP_MAX];
+	enum fsm_reason last_reason;
+	uint64_t mismatch_logged_ns;
+	uint64_t send_err_logged_ns;
+
+	struct vrrp *next; /* all instances, for the VRID check */
+};
+
+bool vrrp_unicast(const struct vrrp *v);
+/* Carry out what the state machine asked for (vrrp.c). */
+void vrrp_apply(struct vrrp *v, const struct fsm_out *out);
+/* Re-evaluate the fault condition (interface, address, tracks). */
+void vrrp_update_fault(struct vrrp *v);
+
+/* vrrp_track.c */
+int vrrp_tracks_init(struct vrrp *v, struct check *const *checks, size_t nchecks);
+void vrrp_tracks_free(struct vrrp *v);
+/* Recompute effective priority and track fault; tell the fsm. */
+void vrrp_tracks_eval(struct vrrp *v);
+void vrrp_tracks_link_event(struct vrrp *v, const struct iface *ifc);
+void vrrp_tracks_json(const struct vrrp *v, struct buf *b);
+void vrrp_tracks_text(const struct vrrp *v, struct buf *b);
+
+#endif

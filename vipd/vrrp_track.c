@@ -1,0 +1,215 @@
+/*
+ * vrrp_track.c - an instance's tracked checks and interfaces.
+ *
+ * Every change of a tracked item re-evaluates the whole set (track.c:
+ * keepalived's weight semantics) and hands the state machine the new
+ * effective priority, then the fault condition. A Master advertises a
+ * new priority at once (fsm_set_priority), not at its next Adver_Timer.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "checks/check.h"
+#include "checks/track.h"
+#include "log.h"
+#include "loop.h"
+#include "vrrp_priv.h"
+
+static void
+check_changed(struct check *c, void *arg)
+{
+	(void)c;
+	vrrp_tracks_eval(arg);
+}
+
+int
+vrrp_tracks_init(struct vrrp *v, struct check *const *checks, size_t nchecks)
+{
+	for (size_t i = 0; i < v->cfg.ntracks; i++) {
+		const struct conf_track *ct = &v->cfg.tracks[i];
+		struct check *found = NULL;
+
+		for (size_t k = 0; k < nchecks && !found; k++)
+			if (strcmp(check_name(checks[k]), ct->check) == 0)
+				found = checks[k];
+		if (!found) {
+			log_warnx("%s tracks unknown check %s", v->tag, ct->check);
+			return -1;
+		}
+		if (check_watch(found, check_changed, v) < 0)
+			return -1;
+		v->tracks[v->ntracks++] = (struct vrrp_track){.check = found, .weight = ct->weight};
+	}
+	for (size_t i = 0; i < v->cfg.ntrack_ifs; i++) {
+		const struct conf_track_if *ct = &v->cfg.track_ifs[i];
+		struct vrrp_track_if *t = &v->track_ifs[v->ntrack_ifs++];
+		struct iface ifc;
+
+		snprintf(t->ifname, sizeof(t->ifname), "%s", ct->ifname);
+		t->weight = ct->weight;
+		t->up = iface_get(ct->ifname, &ifc) == 0 && ifc.admin_up && ifc.running;
+	}
+	return 0;
+}
+
+void
+vrrp_tracks_free(struct vrrp *v)
+{
+	for (size_t i = 0; i < v->ntracks; i++)
+		check_unwatch(v->tracks[i].check, check_changed, v);
+	v->ntracks = 0;
+}
+
+void
+vrrp_tracks_link_event(struct vrrp *v, const struct iface *ifc)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < v->ntrack_ifs; i++) {
+		struct vrrp_track_if *t = &v->track_ifs[i];
+		bool up = ifc->present && ifc->admin_up && ifc->running;
+
+		if (strcmp(t->ifname, ifc->name) != 0 || up == t->up)
+			continue;
+		t->up = up;
+		changed = true;
+		log_info("%s tracked interface %s is %s", v->tag, t->ifname, up ? "up" : "down");
+	}
+	if (changed)
+		vrrp_tracks_eval(v);
+}
+
+/* Inputs for track_eval(): checks first, then interfaces. */
+static size_t
+collect(const struct vrrp *v, struct track_input *in)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->ntracks; i++) {
+		const struct check *c = v->tracks[i].check;
+
+		in[n++] = (struct track_input){
+		    .state = check_get_state(c),
+		    .weight = v->tracks[i].weight,
+		    .is_file = check_conf(c)->type == CT_FILE,
+		    .value = check_value(c),
+		};
+	}
+	for (size_t i = 0; i < v->ntrack_ifs; i++)
+		in[n++] = (struct track_input){
+		    .state = v->track_ifs[i].up ? CHK_UP : CHK_DOWN,
+		    .weight = v->track_ifs[i].weight,
+		};
+	return n;
+}
+
+/* "check:NAME" or "interface NAME down" for input i. */
+static void
+describe(const struct vrrp *v, size_t i, char *buf, size_t size)
+{
+	if (i < v->ntracks)
+		snprintf(buf, size, "check:%s", check_name(v->tracks[i].check));
+	else
+		snprintf(buf, size, "interface %s down", v->track_ifs[i - v->ntracks].ifname);
+}
+
+/* "check:NAME up" or "interface NAME down" for input i, appended to buf. */
+static size_t
+describe_state(const struct vrrp *v, size_t i, char *buf, size_t size)
+{
+	int n;
+
+	if (i < v->ntracks)
+		n = snprintf(buf, size, "check:%s %s", check_name(v->tracks[i].check),
+		             check_state_names[check_get_state(v->tracks[i].check)]);
+	else
+		n = snprintf(buf, size, "interface %s %s", v->track_ifs[i - v->ntracks].ifname,
+		             v->track_ifs[i - v->ntracks].up ? "up" : "down");
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+/* Log a priority change naming the items whose weight changed (changed[i]). */
+static void
+log_priority(const struct vrrp *v, uint8_t from, uint8_t to, const bool *changed, size_t n)
+{
+	char items[512] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < n && len + 3 < sizeof(items); i++) {
+		if (!changed[i])
+			continue;
+		if (len)
+			len += (size_t)snprintf(items + len, sizeof(items) - len, ", ");
+		len += describe_state(v, i, items + len, sizeof(items) - len);
+	}
+	log_info("%s priority %u -> %u (%s)", v->tag, from, to, len ? items : "tracked items");
+}
+
+void
+vrrp_tracks_eval(struct vrrp *v)
+{
+	struct track_input in[2 * CONF_MAX_TRACKS] = {0};
+	struct track_result r;
+	size_t n = collect(v, in);
+
+	bool changed[2 * CONF_MAX_TRACKS];
+
+	track_eval(v->cfg.priority, in, n, &r);
+	for (size_t i = 0; i < n; i++) {
+		int *applied =
+		    i < v->ntracks ? &v->tracks[i].applied : &v->track_ifs[i - v->ntracks].applied;
+		int now = track_applied(&in[i]);
+
+		changed[i] = now != *applied;
+		*applied = now;
+	}
+	if (r.priority != v->fsm.priority) {
+		struct fsm_out out;
+
+		log_priority(v, v->fsm.priority, r.priority, changed, n);
+		fsm_set_priority(&v->fsm, mono_now_ns(), r.priority, &out);
+		vrrp_apply(v, &out);
+	}
+	v->track_fault = r.fault;
+	if (r.fault)
+		describe(v, r.fault_idx, v->track_fault_why, sizeof(v->track_fault_why));
+	vrrp_update_fault(v);
+}
+
+void
+vrrp_tracks_json(const struct vrrp *v, struct buf *b)
+{
+	buf_puts(b, ",\"tracks\":[");
+	for (size_t i = 0; i < v->ntracks; i++) {
+		const struct vrrp_track *t = &v->tracks[i];
+
+		buf_puts(b, i ? ",{\"check\":" : "{\"check\":");
+		json_str(b, check_name(t->check));
+		buf_printf(b, ",\"weight\":%d,\"state\":\"%s\",\"applied\":%d}", t->weight,
+		           check_state_names[check_get_state(t->check)], t->applied);
+	}
+	buf_puts(b, "],\"track_interfaces\":[");
+	for (size_t i = 0; i < v->ntrack_ifs; i++) {
+		const struct vrrp_track_if *t = &v->track_ifs[i];
+
+		buf_puts(b, i ? ",{\"interface\":" : "{\"interface\":");
+		json_str(b, t->ifname);
+		buf_printf(b, ",\"weight\":%d,\"state\":\"%s\",\"applied\":%d}", t->weight,
+		           t->up ? "up" : "down", t->applied);
+	}
+	buf_puts(b, "]");
+}
+
+void
+vrrp_tracks_text(const struct vrrp *v, struct buf *b)
+{
+	for (size_t i = 0; i < v->ntracks; i++)
+		buf_printf(b, "  track check %s, weight %d: %s (%+d)\n",
+		           check_name(v->tracks[i].check), v->tracks[i].weight,
+		           check_state_names[check_get_state(v->tracks[i].check)],
+		           v->tracks[i].applied);
+	for (size_t i = 0; i < v->ntrack_ifs; i++)
+		buf_printf(b, "  track interface %s, weight %d: %s (%+d)\n", v->track_ifs[i].ifname,
+		           v->track_ifs[i].weight, v->track_ifs[i].up ? "up" : "down",
+		           v->track_ifs[i].applied);
+}
