@@ -65,6 +65,8 @@ VRID = 51
 
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 SO_ATTACH_FILTER = getattr(socket, "SO_ATTACH_FILTER", 26)
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+SOL_PACKET, PACKET_STATISTICS = 263, 6
 PACKET_OUTGOING = 4
 RTMGRP_IPV4_IFADDR = 0x10
 RTM_NEWADDR, RTM_DELADDR = 20, 21
@@ -75,12 +77,12 @@ IFA_ADDRESS, IFA_LOCAL = 1, 2
 # Monitor: runs inside the backup's namespace, prints JSON lines.
 # ===================================================================
 
-def monitor_main(argv):
-    ifname, vip = argv[0], argv[1]
-    try:  # wake up promptly even when the 2 cores are busy
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
-    except (OSError, AttributeError):
-        pass
+def vrrp_packet_socket(ifname, rcvbuf=1 << 20):
+    """AF_PACKET socket on IFNAME that sees every IPv4 protocol-112 packet,
+    incoming and outgoing (addr[2] == PACKET_OUTGOING), each with its kernel
+    timestamp (SO_TIMESTAMPNS: on receive, when the packet reaches the stack;
+    on send, when dev_queue_xmit hands it to the packet taps, i.e. as it
+    leaves through IFNAME)."""
     eth_p_all = 0x0003     # ETH_P_ALL: also our own outgoing packets
     ps = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(eth_p_all))
     # classic BPF: skb->protocol == IPv4 && ip[9] == 112 (VRRP)
@@ -94,9 +96,30 @@ def monitor_main(argv):
     ps.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER,
                   struct.pack("HL", len(filt), ctypes.addressof(prog)))
     ps.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-    ps.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    try:    # root may exceed net.core.rmem_max
+        ps.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)
+    except OSError:
+        ps.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     ps.bind((ifname, eth_p_all))
     ps.setblocking(False)
+    return ps
+
+
+def packet_ts(anc):
+    for lvl, typ, cd in anc:
+        if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS:
+            sec, nsec = struct.unpack("qq", cd[:16])
+            return sec * 1_000_000_000 + nsec
+    return time.time_ns()
+
+
+def monitor_main(argv):
+    ifname, vip = argv[0], argv[1]
+    try:  # wake up promptly even when the 2 cores are busy
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+    except (OSError, AttributeError):
+        pass
+    ps = vrrp_packet_socket(ifname)
 
     nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
     nl.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
@@ -119,13 +142,7 @@ def monitor_main(argv):
                 return
             if addr[1] != 0x0800 or len(data) < 28:
                 continue
-            ts = None
-            for lvl, typ, cd in anc:
-                if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS:
-                    sec, nsec = struct.unpack("qq", cd[:16])
-                    ts = sec * 1_000_000_000 + nsec
-            if ts is None:
-                ts = time.time_ns()
+            ts = packet_ts(anc)
             ihl = (data[0] & 0x0F) * 4
             if data[9] != 112 or len(data) < ihl + 8:
                 continue
@@ -196,6 +213,58 @@ def monitor_main(argv):
                 return 0
             drain_packets()
             emit({"ev": "snap", "t": time.time_ns(), "peers": peers, "sent": sent})
+
+
+# ===================================================================
+# Sniffer: runs inside the master's namespace during the CPU window and
+# records the kernel egress timestamp of every advert the master sends.
+# ===================================================================
+
+def sniff_main(argv):
+    """bench.py --sniff IFACE SRC: collect the egress timestamps of SRC's
+    VRRP adverts (priority > 0) on IFACE.  It wakes twice a second, not per
+    packet (the socket buffer holds minutes of adverts), so it adds no
+    wake-ups to the CPU window.  A line on stdin dumps everything as one
+    JSON line and exits."""
+    ifname, src = argv[0], argv[1]
+    ps = vrrp_packet_socket(ifname, rcvbuf=32 << 20)
+    ts, other, drops = [], 0, 0
+
+    def drain():
+        nonlocal other
+        while True:
+            try:
+                data, anc, _fl, addr = ps.recvmsg(256, socket.CMSG_SPACE(16))
+            except BlockingIOError:
+                return
+            t = packet_ts(anc)
+            ihl = (data[0] & 0x0F) * 4
+            if (addr[2] != PACKET_OUTGOING or len(data) < ihl + 8 or data[9] != 112
+                    or socket.inet_ntoa(data[12:16]) != src or data[ihl + 2] == 0):
+                other += 1
+            else:
+                ts.append(t)
+
+    def stats():
+        nonlocal drops
+        st = ps.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)   # read and reset
+        drops += struct.unpack("II", st)[1]
+
+    sys.stdout.write(json.dumps({"ev": "ready", "t": time.time_ns()}) + "\n")
+    sys.stdout.flush()
+    while True:
+        r, _, _ = select.select([sys.stdin], [], [], 0.5)
+        drain()
+        stats()
+        if r:
+            sys.stdin.readline()
+            drain()
+            stats()
+            sys.stdout.write(json.dumps({"ev": "dump", "t": time.time_ns(), "ts": ts,
+                                         "other": other, "drops": drops},
+                                        separators=(",", ":")) + "\n")
+            sys.stdout.flush()
+            return 0
 
 
 # ===================================================================
@@ -443,6 +512,14 @@ class Daemon:
             self.p.kill()
             self.p.wait(2)
 
+    def sender_pid(self):
+        """The process that sends the adverts: vipd itself, keepalived's
+        VRRP child (from its -r pid file)."""
+        if self.kind == "vipd":
+            return self.p.pid
+        with open(os.path.join(self.dir, "vrrp.pid")) as f:
+            return int(f.read().split()[0])
+
     def tree(self):
         """The daemon's pid and all its descendants (keepalived forks)."""
         pids = [self.p.pid]
@@ -461,6 +538,118 @@ class Daemon:
             pids.extend(children.get(pids[i], []))
             i += 1
         return pids
+
+
+class Sniffer:
+    """bench.py --sniff in a namespace: egress timestamps of one host's adverts."""
+
+    def __init__(self, ns, src, workdir):
+        errf = open(os.path.join(workdir, "sniff.%s.err" % ns), "w")
+        self.p = subprocess.Popen(
+            ["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__),
+             "--sniff", "eth0", src],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf, text=True,
+            start_new_session=True)
+        REG.add_proc(self.p)
+        ev = self._read(10)
+        if ev.get("ev") != "ready":
+            raise RuntimeError("sniffer did not start: %r" % ev)
+
+    def _read(self, timeout):
+        r, _, _ = select.select([self.p.stdout], [], [], timeout)
+        line = self.p.stdout.readline() if r else ""
+        try:
+            return json.loads(line)
+        except ValueError:
+            raise RuntimeError("sniffer: no answer (%r)" % line[:80])
+
+    def dump(self):
+        """Every egress timestamp (ns, CLOCK_REALTIME) since the start; exits."""
+        self.p.stdin.write("d\n")
+        self.p.stdin.flush()
+        ev = self._read(10)
+        self.p.wait(5)
+        return ev
+
+
+def strace_count(pid, seconds, path):
+    """strace -c -f on PID for SECONDS.  Returns (t_attached, t_detach, calls by
+    syscall name incl. "total"), times in CLOCK_REALTIME ns."""
+    p = subprocess.Popen(["strace", "-c", "-f", "-o", path, "-p", str(pid)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    REG.add_proc(p)
+    # "strace: Process N attached" is printed once the tracee is seized:
+    # syscalls are counted from then on
+    r, _, _ = select.select([p.stderr], [], [], 5)
+    line = p.stderr.readline() if r else ""
+    t0 = time.time_ns()
+    if "attached" not in line:
+        p.kill()
+        p.wait(2)
+        raise RuntimeError("strace -p %d did not attach: %s" % (pid, line.strip()))
+    time.sleep(seconds)
+    t1 = time.time_ns()
+    p.send_signal(signal.SIGINT)       # detach and write the summary
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(2)
+        raise RuntimeError("strace -p %d did not exit" % pid)
+    calls = {}
+    with open(path) as f:
+        for ln in f:
+            tok = ln.split()
+            # % time  seconds  usecs/call  calls  [errors]  syscall
+            if len(tok) in (5, 6) and tok[3].isdigit():
+                try:
+                    float(tok[0])
+                except ValueError:
+                    continue
+                calls[tok[-1]] = int(tok[3])
+    if "total" not in calls:
+        raise RuntimeError("strace -c: no summary in %s" % path)
+    return t0, t1, calls
+
+
+DEV_BUCKETS_MS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+def advert_timing(ts, iv_ms):
+    """Send timing of a train of adverts (sorted kernel timestamps, ns) that
+    should leave every IV_MS: gaps, |gap - IV|, drift from the grid
+    t0 + n * IV anchored on the first advert."""
+    if len(ts) < 3:
+        return None
+    iv = iv_ms * 1e6
+    gaps = [(b - a) / 1e6 for a, b in zip(ts, ts[1:])]
+    dev = [abs(g - iv_ms) for g in gaps]
+    drift = [(t - ts[0] - n * iv) / 1e6 for n, t in enumerate(ts)]
+    hist, lo = {}, 0.0
+    for hi in DEV_BUCKETS_MS + (float("inf"),):
+        hist["%g-%g" % (lo, hi) if hi != float("inf") else ">%g" % lo] = \
+            sum(1 for d in dev if lo <= d < hi)
+        lo = hi
+    worst = sorted(range(len(gaps)), key=lambda i: -dev[i])[:10]
+    return {"adverts": len(ts), "gaps": len(gaps), "span_s": (ts[-1] - ts[0]) / 1e9,
+            "gap_median_ms": statistics.median(gaps),
+            "gap_mean_ms": statistics.fmean(gaps),
+            "gap_min_ms": min(gaps), "gap_max_ms": max(gaps),
+            "gap_stdev_ms": statistics.pstdev(gaps),
+            "dev_median_ms": statistics.median(dev), "dev_p99_ms": pct(dev, 0.99),
+            "dev_p999_ms": pct(dev, 0.999), "dev_max_ms": max(dev),
+            "within_1ms": sum(1 for d in dev if d <= 1.0),
+            "within_1ms_pct": 100.0 * sum(1 for d in dev if d <= 1.0) / len(dev),
+            # one per late advert for both schedulers (a grid scheduler's
+            # catch-up gap after it is short and not counted here)
+            "late_1ms": sum(1 for g in gaps if g > iv_ms + 1.0),
+            "late_1ms_pct": 100.0 * sum(1 for g in gaps if g > iv_ms + 1.0) / len(gaps),
+            "early_1ms": sum(1 for g in gaps if g < iv_ms - 1.0),
+            "drift_end_ms": drift[-1], "drift_min_ms": min(drift), "drift_max_ms": max(drift),
+            "drift_absmax_ms": max(abs(d) for d in drift),
+            "dev_hist_ms": hist,
+            "worst": [{"at_s": (ts[i + 1] - ts[0]) / 1e9, "gap_ms": gaps[i]} for i in worst]}
 
 
 def proc_cpu_ticks(pid):
@@ -689,7 +878,14 @@ def run_point(pair, interval_ms, trials, what, out):
     pair.stop()
 
 
-def measure_cpu(pair, seconds, out):
+STRACE_SECONDS = 3.0
+
+
+def measure_cpu(pair, seconds, out, workdir):
+    """CPU and PSS over the window at 10 ms adverts; in the same window the
+    egress timestamps of the master's adverts (a sniffer on its own eth0);
+    after it, strace -c on the master for STRACE_SECONDS (syscalls per advert;
+    strace slows the tracee, so never inside the CPU window)."""
     iv = 10
     pair.stop()
     pair.start(iv)
@@ -697,15 +893,22 @@ def measure_cpu(pair, seconds, out):
     if pair.mon:            # its wake-ups would only add noise now
         pair.mon.close()
         pair.mon = None
+    res = {}
+    try:
+        sniffer = Sniffer(pair.ns_a, IP_A, workdir)
+    except (RuntimeError, OSError) as e:
+        log("%s: no advert timing: %s" % (pair.kind, e))
+        sniffer = None
     time.sleep(1.0)
     hz = os.sysconf("SC_CLK_TCK")
-    res = {}
     trees = {r: d.tree() for r, d in (("master", pair.a), ("backup", pair.b))}
     t0 = time.monotonic()
+    w0 = time.time_ns()
     c0 = {r: sum(proc_cpu_ticks(p) for p in pids) for r, pids in trees.items()}
     n0 = {r: sum(proc_runtime_ns(p) for p in pids) for r, pids in trees.items()}
     time.sleep(seconds)
     t1 = time.monotonic()
+    w1 = time.time_ns()
     c1 = {r: sum(proc_cpu_ticks(p) for p in pids) for r, pids in trees.items()}
     n1 = {r: sum(proc_runtime_ns(p) for p in pids) for r, pids in trees.items()}
     wall = t1 - t0
@@ -727,6 +930,52 @@ def measure_cpu(pair, seconds, out):
         res["master"]["pss_kib"], res["backup"]["pss_kib"],
         res["master"]["uss_kib"], res["backup"]["uss_kib"], res["master"]["nproc"],
         res["backup"]["nproc"], "" if ok else "  [state changed during the window!]"))
+
+    st = None
+    if shutil.which("strace"):
+        try:
+            pid = pair.a.sender_pid()
+            st = strace_count(pid, STRACE_SECONDS,
+                              os.path.join(workdir, "strace.%s.txt" % pair.kind))
+            st = {"pid": pid, "t0": st[0], "t1": st[1], "calls": st[2]}
+        except (RuntimeError, OSError, ValueError) as e:
+            log("%s: strace: %s" % (pair.kind, e))
+            st = None
+    else:
+        log("strace not found: no syscalls-per-advert row")
+
+    if sniffer:
+        try:
+            d = sniffer.dump()
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+            log("%s: sniffer: %s" % (pair.kind, e))
+            d = None
+        if d:
+            ts = sorted(d["ts"])
+            tm = advert_timing([t for t in ts if w0 <= t <= w1], iv)
+            if tm:
+                tm.update(drops=d["drops"], other_packets=d["other"],
+                          where="master eth0 egress")
+                res["timing"] = tm
+                log("%-10s adverts @10ms: %d, gap median %.3f ms, |gap-10ms| p99 %.3f max %.3f ms, "
+                    "%.2f%% within 1 ms, %d gaps > 11 ms, drift from grid %+.2f..%+.2f ms, "
+                    "%d dropped" % (
+                        pair.kind, tm["adverts"], tm["gap_median_ms"], tm["dev_p99_ms"],
+                        tm["dev_max_ms"], tm["within_1ms_pct"], tm["late_1ms"],
+                        tm["drift_min_ms"], tm["drift_max_ms"], tm["drops"]))
+            if st:
+                st["adverts"] = sum(1 for t in ts if st["t0"] <= t <= st["t1"])
+    if st:
+        if not st.get("adverts"):   # no sniffer: the nominal count
+            st["adverts_nominal"] = True
+            st["adverts"] = round((st["t1"] - st["t0"]) / 1e6 / iv)
+        st["per_advert"] = st["calls"]["total"] / st["adverts"]
+        res["syscalls"] = st
+        log("%-10s strace %.1fs on pid %d: %d syscalls / %d adverts = %.2f per advert (%s)" % (
+            pair.kind, (st["t1"] - st["t0"]) / 1e9, st["pid"], st["calls"]["total"],
+            st["adverts"], st["per_advert"], ", ".join(
+                "%s %d" % kv for kv in sorted(st["calls"].items(), key=lambda kv: -kv[1])
+                if kv[0] != "total")))
     pair.stop()
 
 
@@ -766,6 +1015,22 @@ def summarize(trials, bound):
     return s, txt
 
 
+def syscall_cell(st):
+    """'2.00 = epoll_pwait2 + sendmsg': syscalls per advert, and which."""
+    parts, rest = [], 0.0
+    for n, v in sorted(st["calls"].items(), key=lambda kv: (-kv[1], kv[0])):
+        per = v / st["adverts"]
+        if n == "total":
+            continue
+        if per < 0.05:
+            rest += per
+        else:
+            parts.append(n if abs(per - 1) < 0.05 else "%.2f %s" % (per, n))
+    if rest:
+        parts.append("%.2f other" % rest)
+    return "%.2f = %s" % (st["per_advert"], " + ".join(parts))
+
+
 def iv_label(iv):
     return "%ds" % (iv // 1000) if iv % 1000 == 0 else "%dms" % iv
 
@@ -803,6 +1068,33 @@ def report(results, kinds, labels, intervals, args):
                                          "rss_kib", "nproc")} for r in ("master", "backup")}
         rows.append(("CPU @10ms (%ds) master/backup" % round(args.cpu_seconds), cpu_cells))
         rows.append(("PSS master/backup", pss_cells))
+        gap_cells, dev_cells, late_cells, drift_cells, sys_cells = [], [], [], [], []
+        for k in kinds:
+            c = results.get(k, {}).get("cpu") or {}
+            tm, st = c.get("timing"), c.get("syscalls")
+            if tm:
+                gap_cells.append("n %d, median %.3f ms" % (tm["adverts"], tm["gap_median_ms"]))
+                dev_cells.append("p99 %.2f max %.2f ms, %.2f%% <= 1 ms" % (
+                    tm["dev_p99_ms"], tm["dev_max_ms"], tm["within_1ms_pct"]))
+                late_cells.append("%d (%.2f%%)" % (tm["late_1ms"], tm["late_1ms_pct"]))
+                drift_cells.append("%+.2f .. %+.2f ms" % (tm["drift_min_ms"], tm["drift_max_ms"]))
+                summary.setdefault(k, {})["advert_timing@10"] = {
+                    x: v for x, v in tm.items() if x not in ("worst",)}
+            else:
+                for cells in (gap_cells, dev_cells, late_cells, drift_cells):
+                    cells.append("no data")
+            if st:
+                sys_cells.append(syscall_cell(st))
+                summary.setdefault(k, {})["syscalls_per_advert@10"] = {
+                    "per_advert": st["per_advert"], "adverts": st["adverts"],
+                    "calls": st["calls"]}
+            else:
+                sys_cells.append("no data")
+        rows.append(("advert gaps @10ms (egress\u2020)", gap_cells))
+        rows.append(("  |gap - 10ms|", dev_cells))
+        rows.append(("  gaps > 11 ms (late adverts)", late_cells))
+        rows.append(("  drift t_n - (t_0 + n*10ms)", drift_cells))
+        rows.append(("syscalls/advert (strace %gs)" % STRACE_SECONDS, sys_cells))
     w0 = max([len(r[0]) for r in rows] + [10]) + 2
     widths = [max([len(labels[i])] + [len(r[1][i]) for r in rows]) + 3 for i in range(len(kinds))]
     lines = [" " * w0 + "".join(labels[i].ljust(widths[i]) for i in range(len(kinds)))]
@@ -908,7 +1200,7 @@ def main():
                         guarded(pairs[k], run_point, iv, args.trials, what, results)
         if "cpu" in args.what:
             for k in kinds:
-                guarded(pairs[k], measure_cpu, args.cpu_seconds, results)
+                guarded(pairs[k], measure_cpu, args.cpu_seconds, results, workdir)
         ok = True
     except KeyboardInterrupt as e:
         log("interrupted (%s): cleaning up" % (e or "Ctrl-C"))
@@ -931,6 +1223,13 @@ def main():
     notes = []
     if "keepalived" in kinds and "cpu" in args.what:
         notes.append("* keepalived: sum over its process tree (parent + VRRP child).")
+    if "cpu" in args.what:
+        notes.append("\u2020 adverts: kernel egress timestamps (AF_PACKET PACKET_OUTGOING, "
+                     "SO_TIMESTAMPNS) on the master's own eth0 during the CPU window;\n"
+                     "  |gap - 10 ms| <= 1 ms counts both gaps around a late advert of a "
+                     "fixed-grid sender, > 11 ms counts each late advert once.\n"
+                     "  syscalls: strace -c -f for %gs after the CPU window on the master "
+                     "(keepalived: its VRRP child) / adverts sent meanwhile." % STRACE_SECONDS)
     notes.append("failover: VIP added on backup - master's last advert seen on backup; "
                  "graceful: VIP added - master's priority-0 advert. (+x) = p95 - bound.")
     notes.append("%d trials per point; runtime %.0f s; %s" % (
@@ -959,4 +1258,6 @@ def main():
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--monitor":
         sys.exit(monitor_main(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] == "--sniff":
+        sys.exit(sniff_main(sys.argv[2:]))
     sys.exit(main())
