@@ -32,7 +32,7 @@
 #define SECTIONS "[global], [instance NAME] or [check NAME]"
 
 /* Keys of [global], indexes of global_keys[] and parser.gseen[]. */
-enum { GK_PIDFILE, GK_SOCKET, GK_LOG_LEVEL, GK_SCRIPT_USER, GK_MAX };
+enum { GK_PIDFILE, GK_SOCKET, GK_LOG_LEVEL, GK_SCRIPT_USER, GK_REALTIME, GK_MAX };
 
 /* Keys of [instance NAME], indexes of instance_keys[] and parser.iseen[]. */
 enum {
@@ -308,11 +308,18 @@ set_script_user(struct parser *p, const char *key, const char *val)
 	conf_get_user(p, key, val, p->conf->script_user, sizeof(p->conf->script_user));
 }
 
+static void
+set_realtime(struct parser *p, const char *key, const char *val)
+{
+	conf_get_uint(p, key, val, 0, 99, &p->conf->realtime_priority);
+}
+
 static const struct conf_key global_keys[GK_MAX] = {
     [GK_PIDFILE] = {"pidfile", false, set_pidfile},
     [GK_SOCKET] = {"control_socket", false, set_socket},
     [GK_LOG_LEVEL] = {"log_level", false, set_log_level},
     [GK_SCRIPT_USER] = {"script_user", false, set_script_user},
+    [GK_REALTIME] = {"realtime_priority", false, set_realtime},
 };
 
 /* ---- [instance NAME] ---- */
@@ -917,6 +924,7 @@ conf_new(const char *path)
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s", CONF_DEFAULT_SOCKET);
 	c->log_level = LOGL_INFO;
 	snprintf(c->script_user, sizeof(c->script_user), "root");
+	c->realtime_priority = CONF_DEFAULT_RT_PRIORITY;
 	return c;
 }
 

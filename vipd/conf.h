@@ -18,16 +18,17 @@
 #include "log.h"
 #include "pkt.h"
 
-#define CONF_DEFAULT_PATH    "/etc/vipd/vipd.conf"
-#define CONF_DEFAULT_PIDFILE "/run/vipd.pid"
-#define CONF_DEFAULT_SOCKET  "/run/vipd/vipd.sock"
-#define CONF_NAME_MAX        64
-#define CONF_MAX_VIPS        64
-#define CONF_MAX_PEERS       32
-#define CONF_MAX_ARGS        32
-#define CONF_MAX_STATUS      8
-#define CONF_MAX_TRACKS      32
-#define CONF_STR             1024
+#define CONF_DEFAULT_PATH        "/etc/vipd/vipd.conf"
+#define CONF_DEFAULT_PIDFILE     "/run/vipd.pid"
+#define CONF_DEFAULT_SOCKET      "/run/vipd/vipd.sock"
+#define CONF_DEFAULT_RT_PRIORITY 10
+#define CONF_NAME_MAX            64
+#define CONF_MAX_VIPS            64
+#define CONF_MAX_PEERS           32
+#define CONF_MAX_ARGS            32
+#define CONF_MAX_STATUS          8
+#define CONF_MAX_TRACKS          32
+#define CONF_STR                 1024
 
 /* "track = NAME [weight N]" in an instance. */
 struct conf_track {
@@ -48,16 +49,16 @@ struct conf_instance {
 	int line;                 /* line of the [instance ...] header */
 
 	char ifname[IF_NAMESIZE];
-	uint8_t vrid;              /* 1..255 */
-	uint8_t priority;          /* 1..255, 255 = address owner */
+	uint8_t vrid;                /* 1..255 */
+	uint8_t priority;            /* 1..255, 255 = address owner */
 	uint32_t advert_interval_ms; /* 10..40950, multiple of 10 (default 1000) */
-	int family;                /* AF_INET / AF_INET6, from the VIPs */
+	int family;                  /* AF_INET / AF_INET6, from the VIPs */
 	struct vip vips[CONF_MAX_VIPS];
 	size_t nvips;
 
-	bool preempt;               /* default yes */
-	bool preempt_fast;          /* default yes */
-	uint32_t preempt_delay_ms;  /* default 0 */
+	bool preempt;              /* default yes */
+	bool preempt_fast;         /* default yes */
+	uint32_t preempt_delay_ms; /* default 0 */
 
 	bool has_unicast_src;
 	union inaddr unicast_src;
@@ -90,7 +91,6 @@ enum check_type {
 /* "script", "process", "tcp", "http", "pgsql", "haproxy", "file" */
 extern const char *const check_type_names[CT_MAX];
 
-
 enum pg_expect {
 	PG_EXPECT_PRIMARY = 0, /* pg_is_in_recovery() is false */
 	PG_EXPECT_STANDBY,     /* pg_is_in_recovery() is true */
@@ -109,7 +109,7 @@ struct conf_check {
 	int weight;           /* default weight for track lines without one; -254..254 */
 
 	/* script: argv[0] is an absolute path; with shell, argv = sh -c "command". */
-	char command[CONF_STR]; /* as written */
+	char command[CONF_STR];        /* as written */
 	char *argv[CONF_MAX_ARGS + 1]; /* NULL-terminated, strings owned by the conf */
 	bool shell;
 	char user[64]; /* default [global] script_user */
@@ -145,9 +145,10 @@ struct conf_check {
 struct conf {
 	char path[4096];
 	char pidfile[4096];
-	char control_socket[108]; /* sun_path */
-	enum log_level log_level; /* default info */
-	char script_user[64];     /* default "root" */
+	char control_socket[108];   /* sun_path */
+	enum log_level log_level;   /* default info */
+	char script_user[64];       /* default "root" */
+	unsigned realtime_priority; /* SCHED_RR priority 1..99, 0 = off (default 10) */
 	struct conf_instance *instances;
 	size_t ninstances;
 	struct conf_check *checks;
@@ -166,7 +167,7 @@ void conf_free(struct conf *c);
 
 /* Find an instance by (ifname, vrid, family); NULL if none. */
 const struct conf_instance *conf_find(const struct conf *c, const char *ifname, uint8_t vrid,
-				      int family);
+                                      int family);
 
 /* Find a check by name; NULL if none. */
 const struct conf_check *conf_find_check(const struct conf *c, const char *name);

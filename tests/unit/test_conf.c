@@ -148,6 +148,7 @@ test_defaults(void **state)
 	assert_string_equal(c->pidfile, CONF_DEFAULT_PIDFILE);
 	assert_string_equal(c->control_socket, CONF_DEFAULT_SOCKET);
 	assert_int_equal(c->log_level, LOGL_INFO);
+	assert_int_equal(c->realtime_priority, CONF_DEFAULT_RT_PRIORITY);
 	const struct conf_instance *ci = &c->instances[0];
 	assert_int_equal(ci->priority, 100);
 	assert_int_equal(ci->advert_interval_ms, 1000);
@@ -381,6 +382,7 @@ static const struct bad_value bad_global_values[] = {
      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
      "aaaaaaaaaa\""},
     {"log_level = verbose", "log_level: must be error, warning, info or debug, got \"verbose\""},
+    {"realtime_priority = 100", "realtime_priority: must be 0..99, got \"100\""},
 };
 
 /* Each bad line goes on line 5, after [global] or a valid instance. */
