@@ -100,27 +100,16 @@ build_request(int argc, char **argv, size_t *lenp)
 	return req;
 }
 
+/*
+ * Write all of p. To the daemon's socket with MSG_NOSIGNAL (a daemon that
+ * goes away is an error to report); to stdout with write(), so that
+ * "vipctl events | head" ends on SIGPIPE like any filter.
+ */
 static int
-send_all(int fd, const char *p, size_t len)
+write_all(int fd, const char *p, size_t len, bool to_socket)
 {
 	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = to_socket ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
 
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -164,7 +153,7 @@ relay(int fd)
 				continue; /* too short to tell yet */
 			out = maybe && have >= PREFIX_LEN ? STDERR_FILENO : STDOUT_FILENO;
 		}
-		if (write_all(out, buf, have) == -1) {
+		if (write_all(out, buf, have, false) == -1) {
 			perror("vipctl: write");
 			return -1;
 		}
@@ -215,7 +204,7 @@ main(int argc, char **argv)
 		free(req);
 		return 2;
 	}
-	if (send_all(fd, req, len) == -1) {
+	if (write_all(fd, req, len, true) == -1) {
 		int err = errno;
 
 		/* vipd may have refused us with a reason before closing: show it. */
