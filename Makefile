@@ -14,7 +14,11 @@ MANDIR   ?= $(PREFIX)/share/man
 DOCDIR   ?= $(PREFIX)/share/doc/vipd
 PYTHON   ?= /usr/bin/python3
 CC       ?= cc
-PKGS     := inih libnl-3.0 libnl-route-3.0 libcurl libpq
+# libcurl and libpq are not linked: checks/dl.c loads them with dlopen()
+# when an http or pgsql check is configured (glibc >= 2.34 has dlopen in
+# libc), so only their headers are needed here.
+PKGS     := inih libnl-3.0 libnl-route-3.0
+PKGS_DL  := libcurl libpq
 VERSION  := 0.1.0
 
 ifeq ($(SANITIZE),1)
@@ -27,7 +31,7 @@ OPT      := -O2 -g
 LDSAN    :=
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PKGS_DL) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	    -Wmissing-prototypes -D_GNU_SOURCE -DVIPD_VERSION='"$(VERSION)"' -iquote . $(PKG_CFLAGS)
@@ -48,7 +52,7 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 test_pkt_OBJS  := vipd/pkt.o vipd/addr.o
 test_fsm_OBJS  := vipd/fsm.o vipd/addr.o
-test_conf_OBJS := vipd/conf.o vipd/conf_check.o vipd/addr.o vipd/log.o
+test_conf_OBJS := vipd/conf.o vipd/conf_check.o vipd/addr.o vipd/log.o checks/dl.o
 test_addr_OBJS := vipd/addr.o
 test_loop_OBJS := vipd/loop.o vipd/log.o
 test_control_OBJS := vipd/control.o vipd/buf.o vipd/log.o vipd/loop.o

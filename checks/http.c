@@ -15,7 +15,9 @@
  *
  * There is one multi per process, hence the file-scope state. It is
  * created by the first run and torn down, with curl_global_cleanup(), when
- * the last http check closes.
+ * the last http check closes. libcurl itself is not linked but loaded on
+ * first use (checks/dl.h), normally already by the configuration; every
+ * call goes through its table, `curl`, set by the first run.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -24,6 +26,7 @@
 #include <sys/epoll.h>
 
 #include "checks/check.h"
+#include "checks/dl.h"
 #include "vipd/buf.h"
 #include "vipd/log.h"
 #include "vipd/loop.h"
@@ -45,6 +48,8 @@ static struct {
 	struct timer *timer; /* libcurl's one timeout */
 } hm;
 
+static const struct dl_curl *curl; /* NULL until the first run loads libcurl */
+
 static void http_drain(void);
 
 /* ---- the multi on the loop ---- */
@@ -63,7 +68,7 @@ http_io_cb(struct loop *l, int fd, uint32_t events, void *arg)
 		mask |= CURL_CSELECT_OUT;
 	if (events & EPOLLERR)
 		mask |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(hm.multi, fd, mask, &running);
+	curl->multi_socket_action(hm.multi, fd, mask, &running);
 	http_drain();
 }
 
@@ -75,7 +80,7 @@ http_timer_cb(struct loop *l, struct timer *t, void *arg)
 	(void)l;
 	(void)t;
 	(void)arg;
-	curl_multi_socket_action(hm.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	curl->multi_socket_action(hm.multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	http_drain();
 }
 
@@ -109,7 +114,7 @@ http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socket
 		log_warn("http: watching fd %d", fd);
 		return -1;
 	}
-	curl_multi_assign(hm.multi, fd, &hm);
+	curl->multi_assign(hm.multi, fd, &hm);
 	return 0;
 }
 
@@ -132,16 +137,16 @@ http_multi_get(void)
 {
 	if (hm.multi)
 		return 0;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (curl->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -1;
-	hm.multi = curl_multi_init();
+	hm.multi = curl->multi_init();
 	if (!hm.multi) {
-		curl_global_cleanup();
+		curl->global_cleanup();
 		return -1;
 	}
 	hm.timer = timer_new(hm.loop, http_timer_cb, NULL);
-	curl_multi_setopt(hm.multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
-	curl_multi_setopt(hm.multi, CURLMOPT_TIMERFUNCTION, http_curl_timer_cb);
+	curl->multi_setopt(hm.multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
+	curl->multi_setopt(hm.multi, CURLMOPT_TIMERFUNCTION, http_curl_timer_cb);
 	return 0;
 }
 
@@ -151,11 +156,11 @@ http_multi_put(void)
 	if (!hm.multi)
 		return;
 	/* May still call the socket callback for a cached connection. */
-	curl_multi_cleanup(hm.multi);
+	curl->multi_cleanup(hm.multi);
 	hm.multi = NULL;
 	timer_free(hm.timer);
 	hm.timer = NULL;
-	curl_global_cleanup();
+	curl->global_cleanup();
 }
 
 /* ---- one run ---- */
@@ -180,21 +185,21 @@ http_setup(struct check *c, struct http_run *r)
 	CURL *e = r->easy;
 	int bad = 0;
 
-	bad |= curl_easy_setopt(e, CURLOPT_URL, cc->url) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, c) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->err) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, r) != CURLE_OK;
+	bad |= curl->easy_setopt(e, CURLOPT_URL, cc->url) != CURLE_OK;
+	bad |= curl->easy_setopt(e, CURLOPT_PRIVATE, c) != CURLE_OK;
+	bad |= curl->easy_setopt(e, CURLOPT_ERRORBUFFER, r->err) != CURLE_OK;
+	bad |= curl->easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb) != CURLE_OK;
+	bad |= curl->easy_setopt(e, CURLOPT_WRITEDATA, r) != CURLE_OK;
 	/* The engine times the run out too; this only tidies libcurl's side. */
-	bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cc->timeout_ms) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= curl->easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cc->timeout_ms) != CURLE_OK;
+	bad |= curl->easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
 	/* Talk to the node itself: no http_proxy from the environment. */
-	bad |= curl_easy_setopt(e, CURLOPT_PROXY, "") != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+	bad |= curl->easy_setopt(e, CURLOPT_PROXY, "") != CURLE_OK;
+	bad |= curl->easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85 */
-	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+	bad |= curl->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
 #else
-	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) !=
+	bad |= curl->easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) !=
 	       CURLE_OK;
 #endif
 	/*
@@ -202,13 +207,13 @@ http_setup(struct check *c, struct http_run *r)
 	 * accepts connections now, and no idle socket stays in the loop
 	 * between runs (a cached one could also have died meanwhile).
 	 */
-	bad |= curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_USERAGENT, "vipd/" VIPD_VERSION) != CURLE_OK;
+	bad |= curl->easy_setopt(e, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK;
+	bad |= curl->easy_setopt(e, CURLOPT_USERAGENT, "vipd/" VIPD_VERSION) != CURLE_OK;
 	if (strcmp(cc->method, "HEAD") == 0) {
-		bad |= curl_easy_setopt(e, CURLOPT_NOBODY, 1L) != CURLE_OK;
+		bad |= curl->easy_setopt(e, CURLOPT_NOBODY, 1L) != CURLE_OK;
 	} else if (strcmp(cc->method, "OPTIONS") == 0) {
-		bad |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "OPTIONS") != CURLE_OK;
-		bad |= curl_easy_setopt(e, CURLOPT_NOBODY, 1L) != CURLE_OK;
+		bad |= curl->easy_setopt(e, CURLOPT_CUSTOMREQUEST, "OPTIONS") != CURLE_OK;
+		bad |= curl->easy_setopt(e, CURLOPT_NOBODY, 1L) != CURLE_OK;
 	}
 	return bad ? -1 : 0;
 }
@@ -217,7 +222,7 @@ static void
 http_run_free(struct http_run *r)
 {
 	if (r->easy)
-		curl_easy_cleanup(r->easy);
+		curl->easy_cleanup(r->easy);
 	buf_free(&r->body);
 	free(r);
 }
@@ -232,7 +237,7 @@ http_stop(struct check *c)
 		return;
 	check_set_priv(c, NULL);
 	/* Calls http_socket_cb with CURL_POLL_REMOVE: it only deletes the fd. */
-	curl_multi_remove_handle(hm.multi, r->easy);
+	curl->multi_remove_handle(hm.multi, r->easy);
 	http_run_free(r);
 }
 
@@ -254,10 +259,10 @@ http_verdict(const struct conf_check *cc, struct http_run *r, CURLcode res, char
 	long status = 0;
 
 	if (res != CURLE_OK) {
-		snprintf(reason, size, "%s", r->err[0] ? r->err : curl_easy_strerror(res));
+		snprintf(reason, size, "%s", r->err[0] ? r->err : curl->easy_strerror(res));
 		return false;
 	}
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl->easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	snprintf(reason, size, "HTTP %ld", status);
 	if (!http_status_expected(cc, status))
 		return false;
@@ -277,7 +282,7 @@ http_finish(CURL *easy, CURLcode res)
 	struct check *c;
 	bool ok;
 
-	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p);
+	curl->easy_getinfo(easy, CURLINFO_PRIVATE, &p);
 	c = (struct check *)p;
 	if (!c || check_priv(c) == NULL)
 		return;
@@ -297,7 +302,7 @@ http_drain(void)
 	CURLMsg *m;
 	int left;
 
-	while (hm.multi && (m = curl_multi_info_read(hm.multi, &left))) {
+	while (hm.multi && (m = curl->multi_info_read(hm.multi, &left))) {
 		CURL *easy = m->easy_handle;
 		CURLcode res = m->data.result;
 
@@ -325,8 +330,13 @@ http_run(struct check *c)
 {
 	const struct conf_check *cc = check_conf(c);
 	struct http_run *r;
+	char err[512];
 	CURLMcode mc;
 
+	if (!curl && !(curl = dl_curl(err, sizeof(err)))) {
+		check_done(c, false, "%s", err);
+		return;
+	}
 	if (http_multi_get() == -1) {
 		check_done(c, false, "libcurl initialisation failed");
 		return;
@@ -336,7 +346,7 @@ http_run(struct check *c)
 		fatal("http_run");
 	buf_init(&r->body);
 	r->keep_body = cc->expect_body[0] != '\0';
-	r->easy = curl_easy_init();
+	r->easy = curl->easy_init();
 	if (!r->easy || http_setup(c, r) == -1) {
 		http_run_free(r);
 		check_done(c, false, "libcurl: cannot set up the request");
@@ -344,11 +354,11 @@ http_run(struct check *c)
 	}
 	check_set_priv(c, r);
 	/* Arms our timer to "now" through http_curl_timer_cb: nothing is sent yet. */
-	mc = curl_multi_add_handle(hm.multi, r->easy);
+	mc = curl->multi_add_handle(hm.multi, r->easy);
 	if (mc != CURLM_OK) {
 		check_set_priv(c, NULL);
 		http_run_free(r);
-		check_done(c, false, "libcurl: %s", curl_multi_strerror(mc));
+		check_done(c, false, "libcurl: %s", curl->multi_strerror(mc));
 	}
 }
 

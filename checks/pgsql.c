@@ -15,6 +15,10 @@
  * broken connection, and a backend stuck in a dead session could hide a
  * server that no longer accepts connections. A connection a second is
  * cheap next to that.
+ *
+ * libpq is not linked but loaded on first use (checks/dl.h), normally
+ * already by the configuration; every call goes through its table, `pq`,
+ * set by the first run.
  */
 #include <errno.h>
 #include <libpq-fe.h>
@@ -25,6 +29,7 @@
 #include <sys/epoll.h>
 
 #include "checks/check.h"
+#include "checks/dl.h"
 #include "vipd/log.h"
 #include "vipd/loop.h"
 
@@ -44,6 +49,8 @@ struct pg_run {
 	char answer;     /* 't' or 'f' once the query answered, else 0 */
 	char error[256]; /* the first failed result's message */
 };
+
+static const struct dl_pq *pq; /* NULL until the first run loads libpq */
 
 static void pg_io_cb(struct loop *l, int fd, uint32_t events, void *arg);
 
@@ -83,7 +90,7 @@ pg_stop(struct check *c)
 	check_set_priv(c, NULL);
 	if (r->fd != -1)
 		loop_del_fd(check_loop(c), r->fd);
-	PQfinish(r->conn);
+	pq->finish(r->conn);
 	free(r);
 }
 
@@ -107,7 +114,7 @@ pg_fail(struct pg_run *r, const char *what)
 {
 	char line[256];
 
-	pg_first_line(line, sizeof(line), PQerrorMessage(r->conn));
+	pg_first_line(line, sizeof(line), pq->errorMessage(r->conn));
 	pg_finish(r, false, "%s: %s", what, line);
 }
 
@@ -121,7 +128,7 @@ static int
 pg_watch(struct pg_run *r, uint32_t events, bool rebind)
 {
 	struct loop *l = check_loop(r->c);
-	int fd = PQsocket(r->conn);
+	int fd = pq->socket(r->conn);
 
 	if (!rebind && fd == r->fd)
 		return loop_mod_fd(l, fd, events);
@@ -159,17 +166,17 @@ pg_conclude(struct pg_run *r)
 static void
 pg_take_result(struct pg_run *r, PGresult *res)
 {
-	ExecStatusType st = PQresultStatus(res);
+	ExecStatusType st = pq->resultStatus(res);
 
-	if (st == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 1 &&
-	    !PQgetisnull(res, 0, 0)) {
-		r->answer = PQgetvalue(res, 0, 0)[0];
+	if (st == PGRES_TUPLES_OK && pq->ntuples(res) == 1 && pq->nfields(res) == 1 &&
+	    !pq->getisnull(res, 0, 0)) {
+		r->answer = pq->getvalue(res, 0, 0)[0];
 		return;
 	}
 	if (r->error[0] == '\0') {
-		const char *msg = PQresultErrorMessage(res);
+		const char *msg = pq->resultErrorMessage(res);
 
-		pg_first_line(r->error, sizeof(r->error), msg && msg[0] ? msg : PQresStatus(st));
+		pg_first_line(r->error, sizeof(r->error), msg && msg[0] ? msg : pq->resStatus(st));
 	}
 }
 
@@ -177,19 +184,19 @@ pg_take_result(struct pg_run *r, PGresult *res)
 static void
 pg_read(struct pg_run *r)
 {
-	if (!PQconsumeInput(r->conn)) {
+	if (!pq->consumeInput(r->conn)) {
 		pg_fail(r, "query failed");
 		return;
 	}
-	while (!PQisBusy(r->conn)) {
-		PGresult *res = PQgetResult(r->conn);
+	while (!pq->isBusy(r->conn)) {
+		PGresult *res = pq->getResult(r->conn);
 
 		if (!res) {
 			pg_conclude(r);
 			return;
 		}
 		pg_take_result(r, res);
-		PQclear(res);
+		pq->clear(res);
 	}
 }
 
@@ -201,11 +208,11 @@ pg_read(struct pg_run *r)
 static void
 pg_flush(struct pg_run *r, uint32_t events)
 {
-	if ((events & EPOLLIN) && !PQconsumeInput(r->conn)) {
+	if ((events & EPOLLIN) && !pq->consumeInput(r->conn)) {
 		pg_fail(r, "query failed");
 		return;
 	}
-	switch (PQflush(r->conn)) {
+	switch (pq->flush(r->conn)) {
 	case 0:
 		r->phase = PG_READING;
 		if (pg_watch(r, EPOLLIN, false) == -1) {
@@ -227,7 +234,7 @@ pg_flush(struct pg_run *r, uint32_t events)
 static void
 pg_send_query(struct pg_run *r)
 {
-	if (PQsetnonblocking(r->conn, 1) != 0 || !PQsendQuery(r->conn, PG_QUERY)) {
+	if (pq->setnonblocking(r->conn, 1) != 0 || !pq->sendQuery(r->conn, PG_QUERY)) {
 		pg_fail(r, "query failed");
 		return;
 	}
@@ -241,7 +248,7 @@ pg_connect_step(struct pg_run *r)
 {
 	int rc = 0;
 
-	switch (PQconnectPoll(r->conn)) {
+	switch (pq->connectPoll(r->conn)) {
 	case PGRES_POLLING_READING:
 		rc = pg_watch(r, EPOLLIN, true);
 		break;
@@ -282,23 +289,29 @@ pg_io_cb(struct loop *l, int fd, uint32_t events, void *arg)
 static void
 pgsql_run(struct check *c)
 {
-	struct pg_run *r = calloc(1, sizeof(*r));
+	struct pg_run *r;
+	char err[512];
 
+	if (!pq && !(pq = dl_pq(err, sizeof(err)))) {
+		check_done(c, false, "%s", err);
+		return;
+	}
+	r = calloc(1, sizeof(*r));
 	if (!r)
 		fatal("pgsql_run");
 	r->c = c;
 	r->fd = -1;
 	r->phase = PG_CONNECTING;
-	r->conn = PQconnectStart(check_conf(c)->conninfo);
+	r->conn = pq->connectStart(check_conf(c)->conninfo);
 	if (!r->conn) {
 		free(r);
 		check_done(c, false, "connection failed: out of memory");
 		return;
 	}
 	check_set_priv(c, r);
-	PQsetNoticeProcessor(r->conn, pg_notice, r);
+	pq->setNoticeProcessor(r->conn, pg_notice, r);
 	/* libpq: before the first PQconnectPoll(), act as if it said WRITING. */
-	if (PQstatus(r->conn) == CONNECTION_BAD)
+	if (pq->status(r->conn) == CONNECTION_BAD)
 		pg_fail(r, "connection failed");
 	else if (pg_watch(r, EPOLLOUT, true) == -1)
 		pg_fail(r, "connection failed");

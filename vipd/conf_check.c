@@ -6,19 +6,22 @@
  * values are kept (parser.cval) and judged when the section ends, each
  * with its own line number. Everything that would block the daemon later
  * is refused here instead: a pgsql host name (libpq resolves it
- * synchronously), a script a non-root user could replace.
+ * synchronously), a script a non-root user could replace. So is a check
+ * whose library (libcurl, libpq: loaded on demand, checks/dl.h) is
+ * missing, at the check's `type` line.
  */
 #include "conf_priv.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <libpq-fe.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "checks/dl.h"
 
 const char *const check_type_names[CT_MAX] = {
     [CT_SCRIPT] = "script", [CT_PROCESS] = "process", [CT_TCP] = "tcp",   [CT_HTTP] = "http",
@@ -346,15 +349,18 @@ pg_hosts_ok(struct parser *p, const char *key, const char *hosts, const char *ho
 static void
 set_conninfo(struct parser *p, const char *key, const char *val)
 {
+	const struct dl_pq *pq = dl_pq(NULL, 0);
 	const char *host = NULL, *hostaddr = NULL;
 	char *err = NULL;
-	PQconninfoOption *opts = PQconninfoParse(val, &err);
+	PQconninfoOption *opts;
 
-	if (!opts) {
+	if (!pq)
+		return; /* reported at the type line (check_library) */
+	if (!(opts = pq->conninfoParse(val, &err))) {
 		if (err)
 			err[strcspn(err, "\n")] = '\0';
 		conf_perr(p, p->lineno, key, "%s", err ? err : "out of memory");
-		PQfreemem(err);
+		pq->freemem(err);
 		return;
 	}
 	for (const PQconninfoOption *o = opts; o->keyword; o++) {
@@ -365,7 +371,7 @@ set_conninfo(struct parser *p, const char *key, const char *val)
 	}
 	if (pg_hosts_ok(p, key, host, hostaddr) == 0)
 		get_str(p, key, val, curc(p)->conninfo, sizeof(curc(p)->conninfo));
-	PQconninfoFree(opts);
+	pq->conninfoFree(opts);
 }
 
 static void
@@ -762,6 +768,21 @@ conf_check_key(struct parser *p, const char *name, const char *val)
 	conf_perr(p, p->lineno, name, "unknown key in [check %s]", curc(p)->name);
 }
 
+/*
+ * http and pgsql checks need a library vipd loads on demand: load it now,
+ * so that a missing one is a configuration error (at the `type` line)
+ * rather than a check that fails every run.
+ */
+static void
+check_library(struct parser *p)
+{
+	char err[512];
+
+	if ((curc(p)->type == CT_HTTP && !dl_curl(err, sizeof(err))) ||
+	    (curc(p)->type == CT_PGSQL && !dl_pq(err, sizeof(err))))
+		conf_perr(p, p->cseen[CK_TYPE], check_keys[CK_TYPE].name, "%s", err);
+}
+
 /* The type-specific keys, each at its own line; then what is missing. */
 static void
 check_typed_keys(struct parser *p, struct conf_check *cc)
@@ -769,6 +790,7 @@ check_typed_keys(struct parser *p, struct conf_check *cc)
 	const char *type = check_type_names[cc->type];
 	int line = p->lineno;
 
+	check_library(p);
 	for (int i = CK_TYPED; i < CK_MAX; i++) {
 		const struct check_key *k = &check_keys[i];
 
