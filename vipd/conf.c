@@ -52,6 +52,13 @@ enum {
 	IK_GARP_REFRESH,
 	IK_TRACK,
 	IK_TRACK_IF,
+	IK_NOTIFY_MASTER, /* in conf_hook order */
+	IK_NOTIFY_BACKUP,
+	IK_NOTIFY_FAULT,
+	IK_NOTIFY_STOP,
+	IK_NOTIFY,
+	IK_NOTIFY_TIMEOUT,
+	IK_NOTIFY_SHELL,
 	IK_MAX
 };
 
@@ -407,6 +414,46 @@ set_garp_refresh(struct parser *p, const char *key, const char *val)
 	conf_get_duration(p, key, val, &r, &cur(p)->garp_refresh_ms);
 }
 
+const char *const conf_hook_names[CONF_HOOK_MAX] = {
+    [CONF_HOOK_MASTER] = "notify_master", [CONF_HOOK_BACKUP] = "notify_backup",
+    [CONF_HOOK_FAULT] = "notify_fault",   [CONF_HOOK_STOP] = "notify_stop",
+    [CONF_HOOK_NOTIFY] = "notify",
+};
+
+static void
+set_notify(struct parser *p, const char *key, const char *val)
+{
+	for (int h = 0; h < CONF_HOOK_MAX; h++) {
+		if (strcmp(key, conf_hook_names[h]) != 0)
+			continue;
+		if (!*val) {
+			conf_perr(p, p->lineno, key, "empty command");
+			return;
+		}
+		if (strlen(val) >= CONF_STR) {
+			conf_perr(p, p->lineno, key, "too long (at most %d bytes)", CONF_STR - 1);
+			return;
+		}
+		snprintf(cur(p)->notify[h], CONF_STR, "%s", val);
+		cur(p)->notify_line[h] = p->lineno;
+		return;
+	}
+}
+
+static void
+set_notify_timeout(struct parser *p, const char *key, const char *val)
+{
+	static const struct dur_range r = {10, 3600 * 1000, 1, "10ms..3600s"};
+
+	conf_get_duration(p, key, val, &r, &cur(p)->notify_timeout_ms);
+}
+
+static void
+set_notify_shell(struct parser *p, const char *key, const char *val)
+{
+	conf_get_bool(p, key, val, &cur(p)->notify_shell);
+}
+
 static void
 set_preempt(struct parser *p, const char *key, const char *val)
 {
@@ -606,6 +653,13 @@ static const struct conf_key instance_keys[IK_MAX] = {
     [IK_GARP_REFRESH] = {"garp_refresh", false, set_garp_refresh},
     [IK_TRACK] = {"track", true, set_track},
     [IK_TRACK_IF] = {"track_interface", true, set_track_if},
+    [IK_NOTIFY_MASTER] = {"notify_master", false, set_notify},
+    [IK_NOTIFY_BACKUP] = {"notify_backup", false, set_notify},
+    [IK_NOTIFY_FAULT] = {"notify_fault", false, set_notify},
+    [IK_NOTIFY_STOP] = {"notify_stop", false, set_notify},
+    [IK_NOTIFY] = {"notify", false, set_notify},
+    [IK_NOTIFY_TIMEOUT] = {"notify_timeout", false, set_notify_timeout},
+    [IK_NOTIFY_SHELL] = {"notify_shell", false, set_notify_shell},
 };
 
 /* ---- sections ---- */
@@ -647,6 +701,7 @@ instance_defaults(struct conf_instance *ci, const char *name, int line)
 	ci->checksum = CKSUM_RFC5798;
 	ci->garp_repeat = 5;
 	ci->garp_delay_ms = 5000;
+	ci->notify_timeout_ms = 30000;
 }
 
 static void
@@ -739,6 +794,16 @@ instance_end(struct parser *p)
 			conf_perr(p, ci->line, instance_keys[required[i]].name, "missing");
 	instance_check_unicast(p, ci);
 	instance_check_unique(p, ci);
+
+	/* Hooks: checked like script checks, at their own lines. */
+	int saved = p->lineno;
+	for (int h = 0; h < CONF_HOOK_MAX; h++) {
+		if (!ci->notify[h][0])
+			continue;
+		p->lineno = ci->notify_line[h];
+		conf_hook_validate(p, conf_hook_names[h], ci->notify[h], ci->notify_shell);
+	}
+	p->lineno = saved;
 }
 
 /* "instance NAME" -> "NAME" (maybe ""), for word "instance"; NULL if another word. */

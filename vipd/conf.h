@@ -30,6 +30,19 @@
 #define CONF_MAX_TRACKS          32
 #define CONF_STR                 1024
 
+/* Notify hooks of an instance, indexes of conf_instance.notify[]. */
+enum conf_hook {
+	CONF_HOOK_MASTER = 0, /* notify_master */
+	CONF_HOOK_BACKUP,     /* notify_backup */
+	CONF_HOOK_FAULT,      /* notify_fault */
+	CONF_HOOK_STOP,       /* notify_stop */
+	CONF_HOOK_NOTIFY,     /* notify: every change, keepalived's 4 arguments appended */
+	CONF_HOOK_MAX
+};
+
+/* "notify_master", ..., "notify" */
+extern const char *const conf_hook_names[CONF_HOOK_MAX];
+
 /* "track = NAME [weight N]" in an instance. */
 struct conf_track {
 	char check[CONF_NAME_MAX];
@@ -74,6 +87,13 @@ struct conf_instance {
 	unsigned garp_repeat;     /* default 5 */
 	uint32_t garp_delay_ms;   /* default 5000; 0 = no second burst */
 	uint32_t garp_refresh_ms; /* default 0 = off */
+
+	/* Notify hooks (hook.h): command lines as written, "" = none. */
+	char notify[CONF_HOOK_MAX][CONF_STR];
+	int notify_line[CONF_HOOK_MAX];
+	uint32_t notify_timeout_ms; /* default 30000 */
+	bool notify_shell;          /* default no: execve, no shell */
+	char hook_user[64];         /* [global] script_user */
 };
 
 /* Health checks ([check NAME] sections), see checks/check.h. */
@@ -180,6 +200,13 @@ const struct conf_check *conf_find_check(const struct conf *c, const char *name)
  * others"). For check scripts and notify hooks.
  */
 int conf_check_secure(const char *path, char *why, size_t whysize);
+
+/*
+ * Split a command line at blanks into argv (CONF_MAX_ARGS + 1 slots; the
+ * words strdup'ed, the rest untouched): 'single' quotes are literal,
+ * "double" quotes know \" and \\. 0, or -1 with *why (argv freed).
+ */
+int conf_split_command(const char *s, char **argv, const char **why);
 
 /*
  * Parse a duration: "1s", "100ms", "0.01s", "2" (seconds, keepalived's

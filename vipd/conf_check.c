@@ -645,6 +645,22 @@ split_command(const char *s, char **argv, const char **why)
 	return rc;
 }
 
+int
+conf_split_command(const char *s, char **argv, const char **why)
+{
+	size_t n;
+
+	for (n = 0; n <= CONF_MAX_ARGS; n++)
+		argv[n] = NULL;
+	if (split_command(s, argv, why) == 0)
+		return 0;
+	for (n = 0; n <= CONF_MAX_ARGS; n++) {
+		free(argv[n]);
+		argv[n] = NULL;
+	}
+	return -1;
+}
+
 /* An existing, executable regular file that only root can change. */
 static void
 check_program(struct parser *p, const char *key, const char *prog)
@@ -702,6 +718,28 @@ script_end(struct parser *p, struct conf_check *cc)
 	snprintf(first, sizeof(first), "%.*s", (int)strcspn(cc->command, " \t"), cc->command);
 	if (first[0] == '/')
 		check_program(p, key, first);
+}
+
+void
+conf_hook_validate(struct parser *p, const char *key, const char *cmd, bool shell)
+{
+	char *argv[CONF_MAX_ARGS + 1];
+	char first[CONF_STR];
+	const char *why;
+
+	if (shell) {
+		snprintf(first, sizeof(first), "%.*s", (int)strcspn(cmd, " \t"), cmd);
+		if (first[0] == '/')
+			check_program(p, key, first);
+		return;
+	}
+	if (conf_split_command(cmd, argv, &why) < 0) {
+		conf_perr(p, p->lineno, key, "%s", why);
+		return;
+	}
+	check_program(p, key, argv[0]);
+	for (size_t i = 0; argv[i]; i++)
+		free(argv[i]);
 }
 
 /* ---- the section ---- */
@@ -838,6 +876,9 @@ conf_checks_resolve(struct parser *p)
 	for (size_t i = 0; i < c->nchecks; i++)
 		if (c->checks[i].type == CT_SCRIPT && !c->checks[i].user[0])
 			strcpy(c->checks[i].user, c->script_user);
+	for (size_t i = 0; i < c->ninstances; i++)
+		snprintf(c->instances[i].hook_user, sizeof(c->instances[i].hook_user), "%s",
+		         c->script_user);
 	for (size_t i = 0; i < c->ninstances; i++) {
 		struct conf_instance *ci = &c->instances[i];
 

@@ -105,5 +105,7 @@ void conf_check_end(struct parser *p);
 /* After the whole file: `track` lines against the checks, users' defaults. */
 void conf_checks_resolve(struct parser *p);
 void conf_checks_free(struct conf *c);
+/* A hook's command line (split, program checked like a script's), errors at p->lineno. */
+void conf_hook_validate(struct parser *p, const char *key, const char *cmd, bool shell);
 
 #endif

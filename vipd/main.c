@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "control.h"
+#include "hook.h"
 #include "log.h"
 #include "loop.h"
 #include "pkt.h"
@@ -38,6 +39,7 @@ struct vipd {
 	size_t nchecks;
 	int sigfd;
 	bool pidfile_written;
+	bool stopped; /* instances stopped: only hooks still run */
 };
 
 static void
@@ -54,6 +56,8 @@ on_link(void *arg, const struct iface *ifc)
 {
 	struct vipd *d = arg;
 
+	if (d->stopped)
+		return;
 	for (size_t i = 0; i < d->nvrrps; i++)
 		vrrp_link_event(d->vrrps[i], ifc);
 }
@@ -63,6 +67,8 @@ on_addr(void *arg, int ifindex, int family, const union inaddr *a, uint8_t prefi
 {
 	struct vipd *d = arg;
 
+	if (d->stopped)
+		return;
 	for (size_t i = 0; i < d->nvrrps; i++)
 		vrrp_addr_event(d->vrrps[i], ifindex, family, a, prefixlen, added);
 }
@@ -102,11 +108,40 @@ cmd_status(struct vipd *d, struct ctl_client *c, bool json)
 }
 
 static void
+cmd_hooks(struct vipd *d, struct ctl_client *c, bool json)
+{
+	struct hookq **qs = calloc(d->nvrrps + 1, sizeof(*qs));
+	struct buf b;
+
+	if (!qs) {
+		ctl_printf(c, "error: out of memory\n");
+		return;
+	}
+	for (size_t i = 0; i < d->nvrrps; i++)
+		qs[i] = vrrp_hooks(d->vrrps[i]);
+	buf_init(&b);
+	if (json)
+		hook_runs_json(qs, d->nvrrps, &b);
+	else
+		hook_runs_text(qs, d->nvrrps, &b);
+	ctl_write(c, b.data, b.len);
+	buf_free(&b);
+	free(qs);
+}
+
+static void
 on_request(struct ctl_client *c, int argc, char **argv, void *arg)
 {
 	struct vipd *d = arg;
 
-	if (argc >= 1 && strcmp(argv[0], "status") == 0) {
+	if (argc >= 1 && strcmp(argv[0], "hooks") == 0) {
+		bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
+
+		if (argc > 2 || (argc == 2 && !json))
+			ctl_printf(c, "error: usage: hooks [--json]\n");
+		else
+			cmd_hooks(d, c, json);
+	} else if (argc >= 1 && strcmp(argv[0], "status") == 0) {
 		bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
 
 		if (argc > 2 || (argc == 2 && !json))
@@ -269,11 +304,75 @@ instances_start(struct vipd *d)
 	return checks_start(d);
 }
 
+/* --- graceful stop: let the notify hooks of the stop run ----------------- */
+
+struct drain {
+	struct vipd *d;
+	uint64_t deadline;
+};
+
+static bool
+hooks_idle(const struct vipd *d)
+{
+	for (size_t i = 0; i < d->nvrrps; i++)
+		if (!vrrp_hooks_idle(d->vrrps[i]))
+			return false;
+	return true;
+}
+
+static void
+drain_tick(struct loop *l, struct timer *t, void *arg)
+{
+	struct drain *dr = arg;
+
+	if (hooks_idle(dr->d) || mono_now_ns() >= dr->deadline) {
+		loop_stop(l);
+		return;
+	}
+	timer_arm_in(t, 5 * NS_PER_MS);
+}
+
+/*
+ * Stop every instance (Masters send priority 0 and drop their VIPs), then
+ * keep the loop running until the hook queues (notify_stop, notify STOP,
+ * and anything still queued) drain, for at most the longest notify_timeout
+ * + 2 s; whatever is left then is killed. Returns at once without hooks.
+ */
+static void
+stop_instances(struct vipd *d)
+{
+	uint32_t tmo = 0;
+
+	for (size_t i = 0; i < d->nvrrps; i++)
+		vrrp_stop(d->vrrps[i]);
+	d->stopped = true;
+	if (hooks_idle(d))
+		return;
+	for (size_t i = 0; i < d->nvrrps; i++) {
+		uint32_t t = hookq_timeout_ms(vrrp_hooks(d->vrrps[i]));
+
+		if (!vrrp_hooks_idle(d->vrrps[i]) && t > tmo)
+			tmo = t;
+	}
+	struct drain dr = {.d = d, .deadline = mono_now_ns() + (tmo + 2000ULL) * NS_PER_MS};
+	struct timer *t = timer_new(d->loop, drain_tick, &dr);
+
+	log_info("waiting up to %u ms for notify hooks to finish", tmo + 2000);
+	if (t) {
+		timer_arm_in(t, 0);
+		loop_run(d->loop);
+		timer_free(t);
+	}
+	for (size_t i = 0; i < d->nvrrps; i++)
+		hookq_abort(vrrp_hooks(d->vrrps[i]));
+}
+
 static void
 shutdown_all(struct vipd *d)
 {
-	for (size_t i = 0; i < d->nvrrps; i++)
-		vrrp_stop(d->vrrps[i]);
+	if (!d->stopped)
+		for (size_t i = 0; i < d->nvrrps; i++)
+			vrrp_stop(d->vrrps[i]);
 	for (size_t i = 0; i < d->nvrrps; i++)
 		vrrp_free(d->vrrps[i]);
 	free(d->vrrps);
@@ -391,6 +490,8 @@ main(int argc, char *argv[])
 	int rc = instances_start(&d) < 0 ? 1 : 0;
 	if (rc == 0 && loop_run(d.loop) < 0)
 		rc = 1;
+	if (rc == 0)
+		stop_instances(&d);
 	shutdown_all(&d);
 	log_info("vipd stopped");
 	return rc;

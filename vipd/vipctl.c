@@ -34,7 +34,8 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: vipctl [-S socket] command [args]\n"
 	           "commands:\n"
-	           "  status [--json]   show every instance's state\n");
+	           "  status [--json]   show every instance's state\n"
+	           "  hooks [--json]    show the last notify hook runs\n");
 }
 
 static int

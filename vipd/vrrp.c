@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "announce.h"
+#include "hook.h"
 #include "log.h"
 #include "loop.h"
 #include "sock.h"
@@ -196,6 +197,37 @@ garp_timer_fired(struct loop *l, struct timer *t, void *arg)
 
 /* --- state machine glue ------------------------------------------------ */
 
+/*
+ * Enqueue the notify hooks of a transition. VIPs were already added (to
+ * MASTER) or removed (from MASTER) by vrrp_apply when this runs.
+ */
+static void
+run_hooks(struct vrrp *v, const struct fsm_out *out)
+{
+	char vips[CONF_MAX_VIPS * (ADDR_STRLEN + 5)], s[ADDR_STRLEN + 4];
+	size_t len = 0;
+	const char *reason = fsm_reason_names[out->reason];
+
+	if (!v->hooks || !hookq_configured(v->hooks))
+		return;
+	vips[0] = '\0';
+	for (size_t i = 0; i < v->cfg.nvips; i++)
+		len += (size_t)snprintf(vips + len, sizeof(vips) - len, "%s%s", i ? " " : "",
+		                        vip_ntop(&v->cfg.vips[i], s));
+	if (out->to == ST_FAULT)
+		reason = hook_fault_reason(v->fault_why);
+	struct hook_event e = {
+	    .from = fsm_state_names[out->from],
+	    .to = out->to == ST_INIT ? "STOP" : fsm_state_names[out->to],
+	    .reason = reason,
+	    .priority = v->fsm.priority,
+	    .vrid = v->cfg.vrid,
+	    .ifname = v->cfg.ifname,
+	    .vips = vips,
+	};
+	hookq_push(v->hooks, &e);
+}
+
 static void
 note_transition(struct vrrp *v, const struct fsm_out *out)
 {
@@ -215,6 +247,7 @@ note_transition(struct vrrp *v, const struct fsm_out *out)
 	}
 	if (out->from == ST_MASTER)
 		timer_disarm(v->garp_timer);
+	run_hooks(v, out);
 }
 
 /* Carry out what the state machine asked for, in fsm.h's order. */
@@ -539,9 +572,20 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	addr_pton(ci->family == AF_INET ? VRRP_MCAST4 : VRRP_MCAST6, &fam, &v->group);
 	v->fsm_timer = timer_new(l, fsm_timer_fired, v);
 	v->garp_timer = timer_new(l, garp_timer_fired, v);
-	if (!v->fsm_timer || !v->garp_timer) {
+	struct hookq_cfg hc = {
+	    .instance = ci->name,
+	    .tag = v->tag,
+	    .shell = ci->notify_shell,
+	    .user = ci->hook_user[0] ? ci->hook_user : NULL,
+	    .timeout_ms = ci->notify_timeout_ms,
+	};
+	for (int h = 0; h < CONF_HOOK_MAX; h++)
+		hc.cmd[h] = ci->notify[h];
+	v->hooks = hookq_new(l, &hc);
+	if (!v->fsm_timer || !v->garp_timer || !v->hooks) {
 		timer_free(v->fsm_timer);
 		timer_free(v->garp_timer);
+		hookq_free(v->hooks);
 		free(v);
 		return NULL;
 	}
@@ -556,6 +600,7 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	fsm_init(&v->fsm, &fc, ci->family, &none);
 	if (vrrp_tracks_init(v, checks, nchecks) < 0) {
 		vrrp_tracks_free(v);
+		hookq_free(v->hooks);
 		timer_free(v->fsm_timer);
 		timer_free(v->garp_timer);
 		free(v);
@@ -643,9 +688,22 @@ vrrp_free(struct vrrp *v)
 	}
 	sock_close(v);
 	vrrp_tracks_free(v);
+	hookq_free(v->hooks);
 	timer_free(v->fsm_timer);
 	timer_free(v->garp_timer);
 	free(v);
+}
+
+struct hookq *
+vrrp_hooks(const struct vrrp *v)
+{
+	return v->hooks;
+}
+
+bool
+vrrp_hooks_idle(const struct vrrp *v)
+{
+	return hookq_idle(v->hooks);
 }
 
 enum vrrp_state

@@ -46,6 +46,10 @@ void vrrp_link_event(struct vrrp *v, const struct iface *ifc);
 void vrrp_addr_event(struct vrrp *v, int ifindex, int family, const union inaddr *a,
                      uint8_t prefixlen, bool added);
 
+/* Notify hooks: the queue (never NULL after vrrp_new), and whether it drained. */
+struct hookq *vrrp_hooks(const struct vrrp *v);
+bool vrrp_hooks_idle(const struct vrrp *v);
+
 enum vrrp_state vrrp_state(const struct vrrp *v);
 const char *vrrp_name(const struct vrrp *v);
 

@@ -9,6 +9,7 @@
 #include "vrrp.h"
 
 struct check;
+struct hookq;
 
 /* A tracked check: "track = NAME [weight N]". */
 struct vrrp_track {
@@ -63,6 +64,8 @@ struct vrrp {
 	enum fsm_reason last_reason;
 	uint64_t mismatch_logged_ns;
 	uint64_t send_err_logged_ns;
+
+	struct hookq *hooks; /* notify hooks (hook.h) */
 
 	struct vrrp *next; /* all instances, for the VRID check */
 };

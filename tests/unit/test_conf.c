@@ -1292,6 +1292,77 @@ test_command(void **state)
 	expect_errors(text, "t.conf:3: command: too many arguments, at most 32\n");
 }
 
+/* Notify hooks: parsed, defaults, user, and checked like script checks. */
+static void
+test_notify_hooks(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_conf_hook.XXXXXX", script[64], text[1024], expect[1024];
+
+	struct conf *c = load_ok("[global]\nscript_user = nobody\n" GOOD_INSTANCE
+	                         "notify_master = /bin/true --master 'a b'\n"
+	                         "notify = /bin/echo\n"
+	                         "notify_timeout = 5s\n");
+	const struct conf_instance *ci = &c->instances[0];
+	assert_string_equal(ci->notify[CONF_HOOK_MASTER], "/bin/true --master 'a b'");
+	assert_string_equal(ci->notify[CONF_HOOK_NOTIFY], "/bin/echo");
+	assert_string_equal(ci->notify[CONF_HOOK_BACKUP], "");
+	assert_int_equal(ci->notify_timeout_ms, 5000);
+	assert_false(ci->notify_shell);
+	assert_string_equal(ci->hook_user, "nobody");
+	conf_free(c);
+
+	c = load_ok(GOOD_INSTANCE "notify_stop = echo stopping\nnotify_shell = yes\n");
+	assert_int_equal(c->instances[0].notify_timeout_ms, 30000);
+	assert_true(c->instances[0].notify_shell);
+	assert_string_equal(c->instances[0].hook_user, "root");
+	conf_free(c);
+
+	char *argv[CONF_MAX_ARGS + 1];
+	const char *why;
+	assert_int_equal(conf_split_command("/bin/x 'a b' \"c\\\"d\"", argv, &why), 0);
+	assert_string_equal(argv[0], "/bin/x");
+	assert_string_equal(argv[1], "a b");
+	assert_string_equal(argv[2], "c\"d");
+	assert_null(argv[3]);
+	for (int i = 0; argv[i]; i++)
+		free(argv[i]);
+	assert_int_equal(conf_split_command("/bin/x 'a", argv, &why), -1);
+	assert_string_equal(why, "unterminated single quote");
+
+	/* relative, missing, insecure: refused at the hook's line */
+	expect_errors(GOOD_INSTANCE "notify_backup = true\n",
+	              "t.conf:5: notify_backup: true: must be an absolute path\n");
+	expect_errors(GOOD_INSTANCE "notify = /nonexistent/hook.sh\n",
+	              "t.conf:5: notify: /nonexistent/hook.sh: no such file\n");
+	expect_errors(GOOD_INSTANCE "notify_timeout = 0s\n",
+	              "t.conf:5: notify_timeout: must be 10ms..3600s, got \"0s\"\n");
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	snprintf(script, sizeof(script), "%s/hook.sh", dir);
+	FILE *f = fopen(script, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\nexit 0\n", f);
+	fclose(f);
+	assert_int_equal(chmod(script, 0755), 0);
+	snprintf(text, sizeof(text), GOOD_INSTANCE "notify_master = %s MASTER\n", script);
+	snprintf(expect, sizeof(expect),
+	         "t.conf:5: notify_master: %s is writable by non-root users (/tmp has mode 1777, "
+	         "writable by group and others); vipd refuses to run it as root\n",
+	         script);
+	expect_errors(text, expect);
+	snprintf(text, sizeof(text), GOOD_INSTANCE "notify_fault = %s\nnotify_shell = yes\n",
+	         script);
+	snprintf(expect, sizeof(expect),
+	         "t.conf:5: notify_fault: %s is writable by non-root users (/tmp has mode 1777, "
+	         "writable by group and others); vipd refuses to run it as root\n",
+	         script);
+	expect_errors(text, expect);
+	unlink(script);
+	rmdir(dir);
+}
+
 /* A script in a root-owned, mode 0755 directory under /tmp: /tmp (1777) is at fault. */
 static void
 test_script_security(void **state)
@@ -1451,6 +1522,7 @@ main(void)
 	    cmocka_unit_test(test_conninfo),
 	    cmocka_unit_test(test_command),
 	    cmocka_unit_test(test_script_security),
+	    cmocka_unit_test(test_notify_hooks),
 	    cmocka_unit_test(test_script_users),
 	    cmocka_unit_test(test_track),
 	};

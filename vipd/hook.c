@@ -1,0 +1,494 @@
+/*
+ * hook.c - notify hooks: one FIFO of runs per instance, see hook.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "child.h"
+#include "hook.h"
+#include "log.h"
+#include "loop.h"
+
+#define HOOK_ENV_MAX 9
+
+/* A run waiting in the queue (or running). */
+struct hook_job {
+	struct hook_job *next;
+	int hook; /* enum conf_hook */
+	char *argv[CONF_MAX_ARGS + 8];
+	char *env[HOOK_ENV_MAX];
+	char transition[24];
+	char reason[96];
+};
+
+struct hookq {
+	struct loop *loop;
+	char instance[CONF_NAME_MAX];
+	char tag[CONF_NAME_MAX + IF_NAMESIZE + 32];
+	char cmd[CONF_HOOK_MAX][CONF_STR];
+	bool shell;
+	char user[64];
+	uint32_t timeout_ms;
+
+	struct hook_job *head, *tail; /* head is running when `running` */
+	struct child *running;
+	uint64_t started_real_ns;
+	uint64_t seq;
+
+	struct hook_run ring[HOOK_RING];
+	size_t nring; /* runs ever recorded */
+};
+
+static uint64_t hook_seq;
+
+static uint64_t
+real_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+struct hookq *
+hookq_new(struct loop *l, const struct hookq_cfg *cfg)
+{
+	struct hookq *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return NULL;
+	q->loop = l;
+	snprintf(q->instance, sizeof(q->instance), "%s", cfg->instance ? cfg->instance : "");
+	snprintf(q->tag, sizeof(q->tag), "%s", cfg->tag ? cfg->tag : "");
+	for (int h = 0; h < CONF_HOOK_MAX; h++)
+		snprintf(q->cmd[h], sizeof(q->cmd[h]), "%s", cfg->cmd[h] ? cfg->cmd[h] : "");
+	q->shell = cfg->shell;
+	snprintf(q->user, sizeof(q->user), "%s", cfg->user ? cfg->user : "");
+	q->timeout_ms = cfg->timeout_ms;
+	return q;
+}
+
+static void
+job_free(struct hook_job *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; j->argv[i]; i++)
+		free(j->argv[i]);
+	for (size_t i = 0; j->env[i]; i++)
+		free(j->env[i]);
+	free(j);
+}
+
+static struct hook_job *
+pop(struct hookq *q)
+{
+	struct hook_job *j = q->head;
+
+	if (j) {
+		q->head = j->next;
+		if (!q->head)
+			q->tail = NULL;
+	}
+	return j;
+}
+
+void
+hookq_free(struct hookq *q)
+{
+	if (!q)
+		return;
+	child_kill(q->running);
+	q->running = NULL;
+	for (struct hook_job *j; (j = pop(q));)
+		job_free(j);
+	free(q);
+}
+
+bool
+hookq_configured(const struct hookq *q)
+{
+	for (int h = 0; h < CONF_HOOK_MAX; h++)
+		if (q->cmd[h][0])
+			return true;
+	return false;
+}
+
+bool
+hookq_idle(const struct hookq *q)
+{
+	return !q || (!q->running && !q->head);
+}
+
+uint32_t
+hookq_timeout_ms(const struct hookq *q)
+{
+	return q->timeout_ms;
+}
+
+size_t
+hookq_runs(const struct hookq *q, const struct hook_run **out)
+{
+	size_t n = q->nring < HOOK_RING ? q->nring : HOOK_RING;
+	size_t first = q->nring - n;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = &q->ring[(first + i) % HOOK_RING];
+	return n;
+}
+
+const char *
+hook_fault_reason(const char *why)
+{
+	if (!why || !*why)
+		return "fault";
+	if (strcmp(why, "interface down") == 0)
+		return "interface_down";
+	if (strcmp(why, "interface missing") == 0)
+		return "interface_missing";
+	if (strcmp(why, "no source address") == 0)
+		return "no_address";
+	return why;
+}
+
+/* ---- recording ---- */
+
+static struct hook_run *
+record_begin(struct hookq *q, const struct hook_job *j)
+{
+	struct hook_run *r = &q->ring[q->nring++ % HOOK_RING];
+
+	memset(r, 0, sizeof(*r));
+	r->seq = q->seq;
+	r->started_real_ns = q->started_real_ns;
+	memcpy(r->instance, q->instance, sizeof(r->instance));
+	snprintf(r->hook, sizeof(r->hook), "%s", conf_hook_names[j->hook]);
+	memcpy(r->command, q->cmd[j->hook], sizeof(r->command));
+	snprintf(r->transition, sizeof(r->transition), "%s", j->transition);
+	snprintf(r->reason, sizeof(r->reason), "%s", j->reason);
+	return r;
+}
+
+static void
+record_output(struct hookq *q, struct hook_run *r, const char *out)
+{
+	while (out && *out && r->noutput < HOOK_OUT_LINES) {
+		size_t n = strcspn(out, "\n");
+
+		snprintf(r->output[r->noutput], HOOK_LINE_MAX, "%.*s", (int)n, out);
+		log_info("%s hook %s: %s", q->tag, r->hook, r->output[r->noutput]);
+		r->noutput++;
+		out += n;
+		if (*out == '\n')
+			out++;
+	}
+}
+
+/* ---- running ---- */
+
+static void start_next(struct hookq *q);
+
+static void
+on_done(const struct child_result *res, void *arg)
+{
+	struct hookq *q = arg;
+	struct hook_job *j = pop(q);
+	struct hook_run *r;
+	char what[96];
+
+	q->running = NULL;
+	r = record_begin(q, j);
+	r->duration_ns = res->duration_ns;
+	child_describe(res, r->status, sizeof(r->status));
+	if (!res->timed_out && WIFEXITED(res->status))
+		snprintf(what, sizeof(what), "exited %d after", WEXITSTATUS(res->status));
+	else if (!res->timed_out)
+		snprintf(what, sizeof(what), "%s after", r->status);
+	else
+		snprintf(what, sizeof(what), "%s, ran", r->status);
+	log_info("%s hook %s (%s) %s %llu ms", q->tag, r->hook, r->transition, what,
+	         (unsigned long long)(res->duration_ns / NS_PER_MS));
+	record_output(q, r, res->output);
+	job_free(j);
+	start_next(q);
+}
+
+static void
+start_next(struct hookq *q)
+{
+	while (!q->running && q->head) {
+		struct hook_job *j = q->head;
+		struct child_opts o = {
+		    .argv = j->argv,
+		    .env = j->env,
+		    .user = q->user[0] ? q->user : NULL,
+		    .timeout_ns = (uint64_t)q->timeout_ms * NS_PER_MS,
+		    .keep_lines = HOOK_OUT_LINES,
+		};
+
+		q->seq = ++hook_seq;
+		q->started_real_ns = real_now_ns();
+		log_debug("%s hook %s (%s) starting: %s", q->tag, conf_hook_names[j->hook],
+		          j->transition, q->cmd[j->hook]);
+		q->running = child_spawn(q->loop, &o, on_done, q);
+		if (q->running)
+			return;
+
+		/* Could not start: record it, go on with the next. */
+		int err = errno;
+		struct hook_run *r = record_begin(q, j);
+
+		snprintf(r->status, sizeof(r->status), "spawn failed: %s", strerror(err));
+		log_warnx("%s hook %s (%s) could not be started: %s", q->tag, r->hook,
+		          r->transition, strerror(err));
+		job_free(pop(q));
+	}
+}
+
+static char *
+envf(const char *name, const char *val)
+{
+	char *s;
+
+	if (asprintf(&s, "%s=%s", name, val ? val : "") < 0)
+		return NULL;
+	return s;
+}
+
+/* A job for hook h, or NULL (logged). */
+static struct hook_job *
+job_new(struct hookq *q, int h, const struct hook_event *e)
+{
+	struct hook_job *j = calloc(1, sizeof(*j));
+	char prio[16], vrid[16];
+	const char *why;
+	size_t n = 0;
+
+	if (!j)
+		goto oom;
+	j->hook = h;
+	snprintf(j->transition, sizeof(j->transition), "%s->%s", e->from, e->to);
+	snprintf(j->reason, sizeof(j->reason), "%s", e->reason ? e->reason : "");
+	snprintf(prio, sizeof(prio), "%u", e->priority);
+	snprintf(vrid, sizeof(vrid), "%u", e->vrid);
+
+	if (q->shell) {
+		const char *tail = h == CONF_HOOK_NOTIFY ? " \"$@\"" : "";
+
+		if (!(j->argv[n++] = strdup("/bin/sh")) || !(j->argv[n++] = strdup("-c")))
+			goto oom_j;
+		if (asprintf(&j->argv[n++], "%s%s", q->cmd[h], tail) < 0) {
+			j->argv[n - 1] = NULL; /* undefined after a failure */
+			goto oom_j;
+		}
+		if (h == CONF_HOOK_NOTIFY && !(j->argv[n++] = strdup("vipd-notify")))
+			goto oom_j;
+	} else {
+		char *words[CONF_MAX_ARGS + 1];
+
+		if (conf_split_command(q->cmd[h], words, &why) < 0) {
+			log_warnx("%s hook %s: %s", q->tag, conf_hook_names[h], why);
+			job_free(j);
+			return NULL;
+		}
+		for (size_t i = 0; words[i]; i++)
+			j->argv[n++] = words[i];
+	}
+	if (h == CONF_HOOK_NOTIFY) {
+		const char *extra[] = {"INSTANCE", q->instance, e->to, prio};
+
+		for (size_t i = 0; i < 4; i++)
+			if (!(j->argv[n++] = strdup(extra[i])))
+				goto oom_j;
+	}
+	j->argv[n] = NULL;
+
+	const char *envs[][2] = {
+	    {"VIPD_INSTANCE", q->instance},
+	    {"VIPD_STATE", e->to},
+	    {"VIPD_PREV_STATE", e->from},
+	    {"VIPD_PRIORITY", prio},
+	    {"VIPD_VRID", vrid},
+	    {"VIPD_INTERFACE", e->ifname},
+	    {"VIPD_VIPS", e->vips},
+	    {"VIPD_REASON", e->reason},
+	};
+	_Static_assert(sizeof(envs) / sizeof(envs[0]) < HOOK_ENV_MAX, "env room");
+	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++)
+		if (!(j->env[i] = envf(envs[i][0], envs[i][1])))
+			goto oom_j;
+	return j;
+
+oom_j:
+	job_free(j);
+oom:
+	log_warnx("%s hook %s: out of memory, not run", q->tag, conf_hook_names[h]);
+	return NULL;
+}
+
+size_t
+hookq_push(struct hookq *q, const struct hook_event *e)
+{
+	int order[2] = {-1, CONF_HOOK_NOTIFY};
+	size_t added = 0;
+
+	if (strcmp(e->to, "MASTER") == 0)
+		order[0] = CONF_HOOK_MASTER;
+	else if (strcmp(e->to, "BACKUP") == 0)
+		order[0] = CONF_HOOK_BACKUP;
+	else if (strcmp(e->to, "FAULT") == 0)
+		order[0] = CONF_HOOK_FAULT;
+	else if (strcmp(e->to, "STOP") == 0)
+		order[0] = CONF_HOOK_STOP;
+	for (int i = 0; i < 2; i++) {
+		struct hook_job *j;
+
+		if (order[i] < 0 || !q->cmd[order[i]][0])
+			continue;
+		if (!(j = job_new(q, order[i], e)))
+			continue;
+		if (q->tail)
+			q->tail->next = j;
+		else
+			q->head = j;
+		q->tail = j;
+		added++;
+	}
+	start_next(q);
+	return added;
+}
+
+void
+hookq_abort(struct hookq *q)
+{
+	if (!q)
+		return;
+	if (q->running) {
+		struct hook_job *j = pop(q);
+		struct hook_run *r = record_begin(q, j);
+
+		child_kill(q->running);
+		q->running = NULL;
+		r->duration_ns = 0;
+		snprintf(r->status, sizeof(r->status), "killed by SIGKILL (shutdown)");
+		log_warnx("%s hook %s (%s) still running at shutdown; killed", q->tag, r->hook,
+		          r->transition);
+		job_free(j);
+	}
+	for (struct hook_job *j; (j = pop(q));) {
+		log_warnx("%s hook %s (%s) not run: shutting down", q->tag,
+		          conf_hook_names[j->hook], j->transition);
+		job_free(j);
+	}
+}
+
+/* ---- output ---- */
+
+static int
+cmp_run(const void *a, const void *b)
+{
+	const struct hook_run *x = *(const struct hook_run *const *)a;
+	const struct hook_run *y = *(const struct hook_run *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* All runs sorted by start; caller frees. */
+static const struct hook_run **
+all_runs(struct hookq *const *qs, size_t n, size_t *count)
+{
+	const struct hook_run **v = calloc(n * HOOK_RING + 1, sizeof(*v));
+	size_t k = 0;
+
+	if (!v) {
+		*count = 0;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (qs[i])
+			k += hookq_runs(qs[i], v + k);
+	qsort(v, k, sizeof(*v), cmp_run);
+	*count = k;
+	return v;
+}
+
+static void
+iso_time(uint64_t ns, char *s, size_t size)
+{
+	time_t t = (time_t)(ns / NS_PER_SEC);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(s, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	         (unsigned)((ns % NS_PER_SEC) / NS_PER_MS));
+}
+
+void
+hook_runs_json(struct hookq *const *qs, size_t n, struct buf *b)
+{
+	size_t k;
+	const struct hook_run **v = all_runs(qs, n, &k);
+	char ts[80];
+
+	buf_puts(b, "{\"hooks\":[");
+	for (size_t i = 0; i < k; i++) {
+		const struct hook_run *r = v[i];
+
+		iso_time(r->started_real_ns, ts, sizeof(ts));
+		buf_puts(b, i ? ",{\"instance\":" : "{\"instance\":");
+		json_str(b, r->instance);
+		buf_puts(b, ",\"hook\":");
+		json_str(b, r->hook);
+		buf_puts(b, ",\"command\":");
+		json_str(b, r->command);
+		buf_puts(b, ",\"transition\":");
+		json_str(b, r->transition);
+		buf_puts(b, ",\"reason\":");
+		json_str(b, r->reason);
+		buf_printf(b, ",\"started\":\"%s\",\"duration_ms\":%llu,\"status\":", ts,
+		           (unsigned long long)(r->duration_ns / NS_PER_MS));
+		json_str(b, r->status);
+		buf_puts(b, ",\"output\":[");
+		for (size_t l = 0; l < r->noutput; l++) {
+			if (l)
+				buf_puts(b, ",");
+			json_str(b, r->output[l]);
+		}
+		buf_puts(b, "]}");
+	}
+	buf_puts(b, "]}\n");
+	free(v);
+}
+
+void
+hook_runs_text(struct hookq *const *qs, size_t n, struct buf *b)
+{
+	size_t k;
+	const struct hook_run **v = all_runs(qs, n, &k);
+	char ts[80];
+
+	if (k == 0) {
+		buf_puts(b, "no hook runs\n");
+		free(v);
+		return;
+	}
+	buf_printf(b, "%-24s %-12s %-14s %-17s %8s  %s\n", "STARTED", "INSTANCE", "HOOK",
+	           "TRANSITION", "MS", "STATUS");
+	for (size_t i = 0; i < k; i++) {
+		const struct hook_run *r = v[i];
+
+		iso_time(r->started_real_ns, ts, sizeof(ts));
+		buf_printf(b, "%-24s %-12s %-14s %-17s %8llu  %s  (%s)\n", ts, r->instance, r->hook,
+		           r->transition, (unsigned long long)(r->duration_ns / NS_PER_MS),
+		           r->status, r->reason);
+		buf_printf(b, "    %s\n", r->command);
+		for (size_t l = 0; l < r->noutput; l++)
+			buf_printf(b, "    | %s\n", r->output[l]);
+	}
+	free(v);
+}

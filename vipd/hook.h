@@ -1,0 +1,89 @@
+/*
+ * hook.h - notify hooks: a FIFO of hook runs per instance.
+ *
+ * Each state change of an instance enqueues notify_<state> (if set), then
+ * the generic notify (if set), which gets keepalived's four trailing
+ * arguments "INSTANCE <name> <MASTER|BACKUP|FAULT|STOP> <priority>". The
+ * runs of one queue are strictly sequential, in transition order: the next
+ * is spawned from the previous one's done callback, after it exited or was
+ * killed at the timeout (SIGTERM to its process group, SIGKILL 2 s later).
+ * Queues of different instances are independent. Nothing here blocks the
+ * loop (child.c). The last HOOK_RING runs of each queue are kept.
+ */
+#ifndef VIPD_HOOK_H
+#define VIPD_HOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "conf.h"
+
+#define HOOK_RING      32 /* runs kept per instance */
+#define HOOK_OUT_LINES 3  /* output lines kept per run */
+#define HOOK_LINE_MAX  256
+
+struct loop;
+struct hookq;
+
+struct hookq_cfg {
+	const char *instance;           /* name, for the arguments and the env */
+	const char *tag;                /* log prefix: "[VI_1 eth0 vrid 51 v4]" */
+	const char *cmd[CONF_HOOK_MAX]; /* command lines; NULL or "" = none */
+	bool shell;                     /* run each via /bin/sh -c */
+	const char *user;               /* NULL = keep ours */
+	uint32_t timeout_ms;            /* 0 = none */
+};
+
+/* One state change. Strings are copied. */
+struct hook_event {
+	const char *from;   /* "INIT", "BACKUP", "MASTER", "FAULT" */
+	const char *to;     /* "BACKUP", "MASTER", "FAULT", "STOP" */
+	const char *reason; /* "master_down", "check:pg", ... */
+	unsigned priority;  /* effective */
+	unsigned vrid;
+	const char *ifname;
+	const char *vips; /* "192.0.2.100/24 192.0.2.101/24" */
+};
+
+/* A finished run. */
+struct hook_run {
+	uint64_t seq;             /* global start order */
+	uint64_t started_real_ns; /* CLOCK_REALTIME */
+	char instance[CONF_NAME_MAX];
+	char hook[16]; /* "notify_master", "notify" */
+	char command[CONF_STR];
+	char transition[24]; /* "BACKUP->MASTER" */
+	char reason[96];
+	uint64_t duration_ns;
+	char status[64]; /* "exit 0", "killed by SIGKILL", "timed out after 30000 ms" */
+	char output[HOOK_OUT_LINES][HOOK_LINE_MAX];
+	size_t noutput;
+};
+
+/* A queue for one instance; the cfg strings are copied. NULL on ENOMEM. */
+struct hookq *hookq_new(struct loop *l, const struct hookq_cfg *cfg);
+/* Kill a running hook (SIGKILL to its group), drop the queue, free. NULL ok. */
+void hookq_free(struct hookq *q);
+/* Whether any hook is configured at all. */
+bool hookq_configured(const struct hookq *q);
+/* Enqueue the hooks of one transition; starts the first if idle. How many were enqueued. */
+size_t hookq_push(struct hookq *q, const struct hook_event *e);
+/* Nothing running and nothing queued. */
+bool hookq_idle(const struct hookq *q);
+/* Kill the running hook and drop what is queued (recorded as such). */
+void hookq_abort(struct hookq *q);
+uint32_t hookq_timeout_ms(const struct hookq *q);
+
+/* The kept runs, oldest first: up to HOOK_RING pointers into q. */
+size_t hookq_runs(const struct hookq *q, const struct hook_run **out);
+
+/* All runs of these queues in start order: {"hooks":[...]} or a table. */
+void hook_runs_json(struct hookq *const *qs, size_t n, struct buf *b);
+void hook_runs_text(struct hookq *const *qs, size_t n, struct buf *b);
+
+/* "interface down" -> "interface_down", ...; "check:NAME" as is. */
+const char *hook_fault_reason(const char *fault_why);
+
+#endif
