@@ -2,8 +2,8 @@
 """vipd benchmark: failover time, graceful handover, CPU and memory, next to
 keepalived, measured in network namespaces on this machine.
 
-    make bench                      # 10 trials per point, ~5 minutes
-    make bench BENCH_ARGS=--quick   # 3 trials, 10 s CPU window, <2 minutes
+    make bench                      # 10 trials per point, ~8 minutes
+    make bench BENCH_ARGS=--quick   # 3 trials, 10 s CPU windows, ~3 minutes
     python3 tests/bench/bench.py --help
 
 Topology, built fresh for each daemon under test and removed at the end:
@@ -31,6 +31,12 @@ What is measured (all on the backup, all CLOCK_REALTIME):
   CPU      = delta of utime+stime (/proc/PID/stat, whole thread group, summed
              over the daemon's process tree) over the window, 10 ms adverts;
   PSS      = sum of Pss from /proc/PID/smaps_rollup over the process tree.
+  haproxy  = t(VIP added on B) - t(kill -9 of A's HAProxy), A and B each
+             running HAProxy and a daemon with a HAProxy check (weight 2,
+             priorities 101/100); each node has its own PID namespace.
+  checks-cpu = CPU (incl. reaped children) and PSS of one daemon running 10
+             checks at 1 s (keepalived: vrrp_scripts; vipd: built-in).
+See tests/bench/README.md.
 
 The monitor is this same file run as `bench.py --monitor IFACE VIP` inside
 the backup namespace (ip netns exec).
@@ -156,7 +162,10 @@ def monitor_main(argv):
                 sent.append((ts, prio))
                 del sent[:-16]
                 continue
-            p = peers.setdefault(src, {"t": 0, "prio": -1, "n": 0, "tnz": 0, "p0": 0, "adv": 0})
+            p = peers.setdefault(src, {"t": 0, "prio": -1, "n": 0, "tnz": 0, "p0": 0, "adv": 0,
+                                       "tchg": 0, "pprev": -1})
+            if prio != p["prio"]:   # first advert at a new priority
+                p["tchg"], p["pprev"] = ts, p["prio"]
             p["t"], p["prio"], p["adv"] = ts, prio, adv
             p["n"] += 1
             if prio:
@@ -268,6 +277,31 @@ def sniff_main(argv):
 
 
 # ===================================================================
+# Init: PID 1 of a "host" (its own PID and mount namespace, /proc of its
+# own), so that each host's `killall -0 haproxy` or process check sees that
+# host's HAProxy only.  It reaps every orphan at once: a killed daemonized
+# HAProxy must not linger as a zombie that killall would still find.
+# ===================================================================
+
+def init_main(_argv):
+    sigs = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+    signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    sys.stdout.write("ready %d\n" % os.getpid())
+    sys.stdout.flush()
+    while True:
+        while True:
+            try:
+                pid, _st = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+        si = signal.sigwaitinfo(sigs)
+        if si.si_signo != signal.SIGCHLD:
+            return 0    # PID 1 exits: the kernel kills the rest of the namespace
+
+
+# ===================================================================
 # Orchestration
 # ===================================================================
 
@@ -303,6 +337,12 @@ class Registry:
     def add_proc(self, p):
         with self.lock:
             self.procs.append(p)
+            late = self.done
+        if late:        # started by a worker thread after the clean-up
+            try:
+                p.kill()
+            except OSError:
+                pass
 
     def add_ns(self, ns):
         with self.lock:
@@ -520,9 +560,12 @@ class Daemon:
         with open(os.path.join(self.dir, "vrrp.pid")) as f:
             return int(f.read().split()[0])
 
+    def main_pid(self):
+        return self.p.pid
+
     def tree(self):
         """The daemon's pid and all its descendants (keepalived forks)."""
-        pids = [self.p.pid]
+        pids = [self.main_pid()]
         children = {}
         for d in os.listdir("/proc"):
             if d.isdigit():
@@ -729,9 +772,12 @@ class Pair:
         self.a.stop()
         self.b.stop()
 
-    def wait_stable(self, timeout=None):
-        """A holds the VIP, B does not, B keeps hearing A at prio 150, and
-        at least 2 of A's adverts went by in that state."""
+    prio_a = PRIO_A     # what B must hear from A in a stable state
+
+    def wait_stable(self, timeout=None, adverts=2):
+        """A holds the VIP, B does not, B keeps hearing A at prio 150 (the
+        pair's prio_a), and at least ADVERTS of A's adverts went by in that
+        state."""
         iv = self.interval
         if timeout is None:
             timeout = 4 * bound_ms(iv) / 1000.0 + 10
@@ -744,7 +790,7 @@ class Pair:
                     self.kind, self.a.dir if not self.a.alive() else self.b.dir))
             snap = self.mon.snap()
             pa = snap["peers"].get(IP_A)
-            ok = (pa is not None and pa["prio"] == PRIO_A
+            ok = (pa is not None and pa["prio"] == self.prio_a
                   and snap["t"] - pa["t"] < (1.5 * iv + 50) * 1e6
                   and self.has_vip(self.ns_a) and not self.has_vip(self.ns_b))
             if self.mon.drain():
@@ -753,7 +799,7 @@ class Pair:
                 base = None
             elif base is None:
                 base = pa["n"]
-            elif pa["n"] - base >= 2:
+            elif pa["n"] - base >= adverts:
                 return True
             time.sleep(step)
         raise RuntimeError("%s: no stable master/backup state within %.0fs "
@@ -841,7 +887,8 @@ def guarded(pair, fn, *args):
     try:
         fn(pair, *args)
     except (RuntimeError, OSError, queue.Empty) as e:
-        msg = "%s: %s: %s" % (pair.kind, fn.__name__, e or type(e).__name__)
+        name = args[0].__name__ if fn.__name__ == "hc_section" else fn.__name__
+        msg = "%s: %s: %s" % (pair.kind, name, e or type(e).__name__)
         ERRORS.append(msg)
         log("ERROR " + msg)
         try:
@@ -979,6 +1026,542 @@ def measure_cpu(pair, seconds, out, workdir):
     pair.stop()
 
 
+# ===================================================================
+# Health checks: HAProxy killed -> VIP on the other node, and the CPU cost
+# of 10 checks.  Each node is a "host": a network namespace and, inside it,
+# a PID + mount namespace with its own /proc (PID 1: bench.py --init), so a
+# host's checks see that host's HAProxy only, as on separate machines.
+# ===================================================================
+
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+HC_PRIO_A, HC_PRIO_B, HC_WEIGHT = 101, 100, 2     # seed 001
+HC_INTERVAL = 1000                                # advert interval, ms
+HC_MON_PORT = 8404                                # HAProxy monitor-uri frontend
+HC_TCP_PORTS = (5000, 5001, 5002)                 # HAProxy TCP frontends (checks-cpu)
+HC_HTTP_PORTS = (8404, 8405, 8406)                # HAProxy monitor-uri frontends (checks-cpu)
+
+
+def hc_target_ms():
+    """Skew_Time of the backup at its effective priority, + 5 ms."""
+    return skew_ms(HC_INTERVAL, HC_PRIO_B + HC_WEIGHT) + 5.0
+
+
+def proc_stat_fields(pid):
+    """Fields of /proc/PID/stat after the comm: [0] state, [1] ppid, ..."""
+    with open("/proc/%d/stat" % pid) as f:
+        st = f.read()
+    return st[st.rindex(")") + 2:].split()
+
+
+def proc_children(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                if int(proc_stat_fields(int(d))[1]) == pid:
+                    out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def proc_comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+class Host:
+    """One machine: network namespace NS, and in it a PID + mount namespace
+    whose PID 1 is `bench.py --init` (reaps orphans at once).  Programs are
+    started in it with nsenter; their host pids are found through /proc."""
+
+    def __init__(self, ns, workdir, name):
+        self.ns, self.name = ns, name
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.p = None
+        self.init_pid = None
+        self.pidns = None
+        self.cfg = os.path.join(self.dir, "haproxy.cfg")
+        self.sock = os.path.join(self.dir, "haproxy.sock")
+        self.haproxy_starts = 0
+
+    def start(self):
+        errf = open(os.path.join(self.dir, "init.err"), "w")
+        self.p = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns, "unshare", "--pid", "--fork", "--mount-proc",
+             "--kill-child", sys.executable, os.path.abspath(__file__), "--init"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errf, text=True,
+            start_new_session=True)
+        REG.add_proc(self.p)
+        r, _, _ = select.select([self.p.stdout], [], [], 10)
+        line = self.p.stdout.readline() if r else ""
+        if not line.startswith("ready"):
+            raise RuntimeError("host %s: init did not start (%r)" % (self.name, line))
+        kids = proc_children(self.p.pid)     # ip netns exec execs unshare, which forks init
+        if len(kids) != 1:
+            raise RuntimeError("host %s: cannot find init (children of %d: %r)" % (
+                self.name, self.p.pid, kids))
+        self.init_pid = kids[0]
+        self.pidns = os.stat("/proc/%d/ns/pid" % self.init_pid).st_ino
+
+    def popen(self, argv, **kw):
+        p = subprocess.Popen(["nsenter", "-t", str(self.init_pid), "-p", "-m", "-n", "--"] + argv,
+                             start_new_session=True, **kw)
+        REG.add_proc(p)
+        return p
+
+    def exec_pid(self, p, comm, timeout=5.0):
+        """Host pid of the program nsenter P forked, once it has exec'd COMM."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for c in proc_children(p.pid):
+                if proc_comm(c) == comm[:15]:
+                    return c
+            if p.poll() is not None:
+                raise RuntimeError("%s exited with %s at start (host %s)" % (comm, p.returncode, self.name))
+            time.sleep(0.005)
+        raise RuntimeError("%s did not start in %.0fs (host %s)" % (comm, timeout, self.name))
+
+    def pids(self, comm):
+        """Host pids of this host's live (not zombie) processes named COMM."""
+        out = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                if (os.stat("/proc/%s/ns/pid" % d).st_ino == self.pidns
+                        and proc_comm(int(d)) == comm
+                        and proc_stat_fields(int(d))[0] not in "ZX"):
+                    out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+        return out
+
+    # ---- HAProxy (Debian's, master-worker, daemon, one thread)
+    def write_haproxy_cfg(self, tcp_ports=(), http_ports=(HC_MON_PORT,)):
+        fe = []
+        for i, port in enumerate(http_ports):
+            fe.append("frontend monitor%d\n    bind 127.0.0.1:%d\n    monitor-uri /up\n" % (i, port))
+        for i, port in enumerate(tcp_ports):
+            # accepted by the kernel and closed by HAProxy at once: a TCP
+            # check needs nothing more
+            fe.append("frontend tcp%d\n    mode tcp\n    bind 127.0.0.1:%d\n"
+                      "    tcp-request connection reject\n" % (i, port))
+        with open(self.cfg, "w") as f:
+            f.write("global\n    stats socket %s mode 600 level admin\n    nbthread 1\n\n"
+                    "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n"
+                    "    timeout server 5s\n\n%s" % (self.sock, "\n".join(fe)))
+
+    def start_haproxy(self, timeout=5.0):
+        self.haproxy_starts += 1
+        with open(os.path.join(self.dir, "haproxy.log"), "a") as logf:
+            logf.write("==== start %d\n" % self.haproxy_starts)
+            logf.flush()
+            p = self.popen([HAPROXY, "-W", "-D", "-f", self.cfg, "-p",
+                            os.path.join(self.dir, "haproxy.pid")],
+                           stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)
+            try:
+                rc = p.wait(10)      # -D: returns once the master has daemonized
+            except subprocess.TimeoutExpired:
+                p.kill()
+                raise RuntimeError("haproxy did not daemonize (host %s)" % self.name)
+        if rc != 0:
+            raise RuntimeError("haproxy exited %d (see %s/haproxy.log)" % (rc, self.dir))
+        deadline = time.monotonic() + timeout
+        while len(self.pids("haproxy")) < 2:      # master + worker
+            if time.monotonic() > deadline:
+                raise RuntimeError("haproxy: no master + worker after %.0fs (host %s)" % (
+                    timeout, self.name))
+            time.sleep(0.01)
+
+    def kill_haproxy(self):
+        """SIGKILL every haproxy process of this host; returns the
+        CLOCK_REALTIME time just before the first kill, and the pids."""
+        pids = self.pids("haproxy")
+        if not pids:
+            raise RuntimeError("no haproxy running on host %s" % self.name)
+        t = time.time_ns()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        return t, pids
+
+
+def hc_vipd_check(c, host):
+    lines = ["[check %s]" % c["name"], "type = %s" % c["type"]]
+    if c["type"] == "process":
+        lines.append("name = haproxy")
+    elif c["type"] == "haproxy":
+        lines.append("socket = %s" % host.sock)
+    elif c["type"] == "tcp":
+        lines.append("address = 127.0.0.1:%d" % c["port"])
+    elif c["type"] == "http":
+        lines.append("url = http://127.0.0.1:%d/up" % c["port"])
+    lines.append("interval = %dms" % c["interval_ms"])
+    if c.get("timeout_ms"):
+        lines.append("timeout = %dms" % c["timeout_ms"])
+    lines += ["rise = 1", "fall = 1", "weight = %d" % c["weight"]]
+    return "\n".join(lines) + "\n"
+
+
+def hc_keepalived_script(c):
+    if c["type"] == "process":
+        cmd = "/usr/bin/killall -0 haproxy"
+    elif c["type"] == "tcp":
+        cmd = "/bin/bash -c '</dev/tcp/127.0.0.1/%d'" % c["port"]
+    elif c["type"] == "http":
+        cmd = "/usr/bin/curl -sf -o /dev/null http://127.0.0.1:%d/up" % c["port"]
+    else:
+        raise RuntimeError("keepalived has no %s check" % c["type"])
+    body = ["    script \"%s\"" % cmd, "    interval %g" % (c["interval_ms"] / 1000.0)]
+    if c.get("timeout_ms"):
+        body.append("    timeout %g" % (c["timeout_ms"] / 1000.0))
+    body += ["    weight %d" % c["weight"], "    fall 1", "    rise 1"]
+    return "vrrp_script %s {\n%s\n}\n" % (c["name"], "\n".join(body))
+
+
+class HcDaemon(Daemon):
+    """A vipd or keepalived on a Host, with health checks."""
+
+    def __init__(self, kind, binpath, host, role, prio, checks):
+        self.kind, self.bin, self.ns, self.role = kind, binpath, host.ns, role
+        self.host = host
+        self.dir = os.path.join(host.dir, kind)
+        os.makedirs(self.dir, exist_ok=True)
+        self.prio = prio
+        self.checks = checks
+        self.p = None
+        self.pid = None
+        self.logf = None
+        self.starts = 0
+
+    def write_conf(self, interval_ms):
+        d = self.dir
+        if self.kind == "vipd":
+            conf = ("[global]\npidfile = {d}/vipd.pid\ncontrol_socket = {d}/vipd.sock\n"
+                    "log_level = info\n\n").format(d=d)
+            conf += "\n".join(hc_vipd_check(c, self.host) for c in self.checks)
+            conf += ("\n[instance VI_1]\ninterface = eth0\nvrid = {vrid}\npriority = {prio}\n"
+                     "advert_interval = {iv}ms\nvirtual_ip = {vip}\npreempt = yes\n").format(
+                         vrid=VRID, prio=self.prio, iv=interval_ms, vip=VIP_CIDR)
+            conf += "".join("track = %s\n" % c["name"] for c in self.checks)
+            path = os.path.join(d, "vipd.conf")
+        else:
+            conf = ("global_defs {{\n    router_id bench_{role}\n    vrrp_version 3\n"
+                    "    enable_script_security\n    script_user root\n}}\n\n").format(role=self.role)
+            conf += "\n".join(hc_keepalived_script(c) for c in self.checks)
+            conf += ("\nvrrp_instance VI_1 {{\n    state {state}\n    interface eth0\n"
+                     "    virtual_router_id {vrid}\n    priority {prio}\n"
+                     "    advert_int {adv}\n    virtual_ipaddress {{\n        {vip}\n    }}\n"
+                     "    track_script {{\n{tracks}    }}\n}}\n").format(
+                         state="MASTER" if self.role == "a" else "BACKUP", vrid=VRID,
+                         prio=self.prio, adv="%g" % (interval_ms / 1000.0), vip=VIP_CIDR,
+                         tracks="".join("        %s\n" % c["name"] for c in self.checks))
+            path = os.path.join(d, "keepalived.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        return path
+
+    def start(self, interval_ms):
+        assert self.p is None or self.p.poll() is not None
+        conf = self.write_conf(interval_ms)
+        if self.kind == "vipd":
+            r = subprocess.run([self.bin, "-t", "-f", conf], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            if r.returncode != 0:
+                raise RuntimeError("vipd -t -f %s: %s" % (conf, r.stdout.strip()))
+            argv = [self.bin, "-n", "-f", conf]
+        else:
+            argv = [self.bin, "-n", "-l", "-D", "--vrrp", "-f", conf,
+                    "-p", os.path.join(self.dir, "keepalived.pid"),
+                    "-r", os.path.join(self.dir, "vrrp.pid")]
+        self.starts += 1
+        if self.logf:
+            self.logf.close()
+        self.logf = open(os.path.join(self.dir, "log"), "a")
+        self.logf.write("==== start %d, interval %d ms: %s\n" % (self.starts, interval_ms, " ".join(argv)))
+        self.logf.flush()
+        self.p = self.host.popen(argv, stdin=subprocess.DEVNULL, stdout=self.logf,
+                                 stderr=subprocess.STDOUT)
+        self.pid = self.host.exec_pid(self.p, os.path.basename(self.bin))
+
+    def main_pid(self):
+        return self.pid
+
+    def signal(self, sig):
+        os.kill(self.pid, sig)
+
+    def stop(self, timeout=5):
+        if not self.alive():
+            return
+        os.kill(self.pid, signal.SIGTERM)
+        try:
+            self.p.wait(timeout)       # nsenter exits when the daemon does
+        except subprocess.TimeoutExpired:
+            log("%s %s did not stop in %ss: SIGKILL" % (self.kind, self.role, timeout))
+            os.kill(self.pid, signal.SIGKILL)
+            self.p.wait(2)
+
+
+def hc_checks_haproxy(variant):
+    """The check of the 'HAProxy killed' trials: seed 001's `killall -0
+    haproxy`, interval 2, weight 2, fall 1, rise 1 (vipd: a process check);
+    the 'socket' variant is vipd's stats-socket check."""
+    if variant == "socket":
+        return [{"name": "chk_haproxy", "type": "haproxy", "interval_ms": 2000,
+                 "timeout_ms": 1000, "weight": HC_WEIGHT}]
+    return [{"name": "chk_haproxy", "type": "process", "interval_ms": 2000, "weight": HC_WEIGHT}]
+
+
+def hc_checks_cpu():
+    """10 checks at 1 s: 4 process, 3 TCP, 3 HTTP (monitor-uri), weight 1 each."""
+    cs = [{"name": "chk_proc%d" % i, "type": "process"} for i in range(1, 5)]
+    cs += [{"name": "chk_tcp%d" % i, "type": "tcp", "port": p} for i, p in enumerate(HC_TCP_PORTS, 1)]
+    cs += [{"name": "chk_http%d" % i, "type": "http", "port": p} for i, p in enumerate(HC_HTTP_PORTS, 1)]
+    for c in cs:
+        c.update(interval_ms=1000, timeout_ms=1000, weight=1)
+    return cs
+
+
+class HcPair(Pair):
+    """Pair topology (switch, A = prio 101, B = prio 100), each node a Host
+    running its own HAProxy and daemon with checks; monitor on B."""
+
+    prio_a = HC_PRIO_A + HC_WEIGHT
+
+    def __init__(self, kind, binpath, tag, workdir, checks):
+        self.kind = kind
+        base = "%s%d%s" % (PREFIX, os.getpid(), tag)
+        self.ns_sw, self.ns_a, self.ns_b = base + "s", base + "a", base + "b"
+        self.workdir = workdir
+        self.hosts = {"a": Host(self.ns_a, workdir, "%s-%s-a" % (tag, kind)),
+                      "b": Host(self.ns_b, workdir, "%s-%s-b" % (tag, kind))}
+        self.a = HcDaemon(kind, binpath, self.hosts["a"], "a", HC_PRIO_A, checks)
+        self.b = HcDaemon(kind, binpath, self.hosts["b"], "b", HC_PRIO_B, checks)
+        self.mon = None
+        self.interval = None
+
+    def setup(self):
+        Pair.setup(self)
+        for h in self.hosts.values():
+            h.start()
+            h.write_haproxy_cfg()
+            h.start_haproxy()
+
+    def set_checks(self, checks):
+        self.a.checks = self.b.checks = checks
+
+    def trial_haproxy(self):
+        # random phase in the advert cycle and in the check's cycle (2 s)
+        span = max([self.interval] + [c["interval_ms"] for c in self.a.checks])
+        time.sleep(random.uniform(0, span / 1000.0))
+        self.mon.drain()
+        t_kill, pids = self.hosts["a"].kill_haproxy()
+        ev = self.mon.wait_event("add", 20)
+        if ev is None:
+            self.hosts["a"].start_haproxy()
+            raise RuntimeError("VIP never added on the backup after HAProxy was killed")
+        pa = ev["peers"].get(IP_A, {})
+        res = {"ok": True, "t_kill": t_kill, "killed": len(pids), "t_add": ev["t"],
+               "ms": (ev["t"] - t_kill) / 1e6, "a_prio_at_add": pa.get("prio"),
+               "t_lowered": None, "lowered_ms": None, "lowered_to_add_ms": None}
+        if pa.get("prio") == HC_PRIO_A and pa.get("tchg", 0) > t_kill:
+            res.update(t_lowered=pa["tchg"], lowered_ms=(pa["tchg"] - t_kill) / 1e6,
+                       lowered_to_add_ms=(ev["t"] - pa["tchg"]) / 1e6)
+        else:
+            res.update(ok=False, why="A's last advert before the takeover had prio %r, not %d" % (
+                pa.get("prio"), HC_PRIO_A))
+        # HAProxy back on A: A's priority rises again and it preempts
+        t_restart = time.time_ns()
+        self.hosts["a"].start_haproxy()
+        ev = self.mon.wait_event("del", 30)
+        if ev is None:
+            raise RuntimeError("VIP not back on A within 30 s of the HAProxy restart")
+        res["restore_ms"] = (ev["t"] - t_restart) / 1e6
+        self.wait_stable(timeout=30, adverts=1)
+        return res
+
+    def teardown(self):
+        Pair.teardown(self)
+
+
+def hc_section(pair, fn, *args):
+    """Set PAIR up (hosts, HAProxies, monitor), then run FN on it."""
+    pair.setup()
+    fn(pair, *args)
+
+
+def run_haproxy(pair, trials, variants, out):
+    """HAProxy killed on the master -> VIP on the backup, TRIALS times per
+    check variant."""
+    r = out.setdefault(pair.kind, {}).setdefault("haproxy", {})
+    for variant in variants:
+        pair.stop()
+        pair.set_checks(hc_checks_haproxy(variant))
+        pair.start(HC_INTERVAL)
+        pair.wait_stable(timeout=30)
+        lst = r.setdefault(variant, [])
+        for i in range(trials):
+            try:
+                res = pair.trial_haproxy()
+            except RuntimeError as e:
+                res = {"ok": False, "why": str(e)}
+                log("%s haproxy/%s trial %d: %s; restarting" % (pair.kind, variant, i + 1, e))
+                pair.stop()
+                for h in pair.hosts.values():
+                    if not h.pids("haproxy"):
+                        h.start_haproxy()
+                pair.start(HC_INTERVAL)
+                pair.wait_stable(timeout=30)
+            lst.append(res)
+            log("%-10s haproxy/%-7s trial %2d/%d: %s" % (
+                pair.kind, variant, i + 1, trials,
+                "VIP on B %.1f ms after the kill (A's prio-%d advert at %s ms), back on A %.0f ms "
+                "after the restart" % (res["ms"], HC_PRIO_A,
+                                       "%.1f" % res["lowered_ms"] if res["lowered_ms"] is not None else "?",
+                                       res["restore_ms"])
+                if res.get("ms") is not None and res.get("restore_ms") is not None
+                else "FAILED (%s)" % res.get("why")))
+    pair.stop()
+
+
+class ChecksCpuLab(HcPair):
+    """One host (A) on a switch, its HAProxy with the check targets, and one
+    daemon with hc_checks_cpu(); no peer, so it is Master on its own."""
+
+    def setup(self):
+        for ns in (self.ns_sw, self.ns_a):
+            sh("ip", "netns", "add", ns)
+            REG.add_ns(ns)
+            sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w",
+               "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        s = self.ns_sw
+        sh("ip", "-n", s, "link", "add", "br0", "type", "bridge", "stp_state", "0",
+           "forward_delay", "0", "mcast_snooping", "0")
+        sh("ip", "-n", s, "link", "set", "br0", "up")
+        sh("ip", "-n", s, "link", "add", "pa", "type", "veth", "peer", "name", "eth0", "netns", self.ns_a)
+        sh("ip", "-n", s, "link", "set", "pa", "master", "br0", "up")
+        sh("ip", "-n", self.ns_a, "addr", "add", IP_A + "/24", "dev", "eth0")
+        sh("ip", "-n", self.ns_a, "link", "set", "eth0", "up")
+        h = self.hosts["a"]
+        h.start()
+        h.write_haproxy_cfg(tcp_ports=HC_TCP_PORTS, http_ports=HC_HTTP_PORTS)
+        h.start_haproxy()
+
+    def start(self, interval_ms):
+        self.interval = interval_ms
+        self.a.start(interval_ms)
+
+    def stop(self):
+        self.a.stop()
+
+    def vipd_status(self):
+        vipctl = os.path.join(os.path.dirname(self.a.bin), "vipctl")
+        r = subprocess.run([vipctl, "-S", os.path.join(self.a.dir, "vipd.sock"), "status", "--json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=5)
+        if r.returncode != 0:
+            raise RuntimeError("vipctl status: %s" % r.stderr.strip())
+        return json.loads(r.stdout)
+
+    def all_up(self):
+        """(every check up and the VIP held, detail) at this moment."""
+        want = self.a.prio + sum(c["weight"] for c in self.a.checks)
+        if not self.has_vip(self.ns_a):
+            return False, "no VIP"
+        if self.kind == "vipd":
+            st = self.vipd_status()
+            down = [c["name"] for c in st.get("checks", []) if c.get("state") != "up"]
+            inst = st["instances"][0]
+            return (not down and inst["effective_priority"] == want,
+                    {"runs": sum(c.get("runs", 0) for c in st.get("checks", [])), "down": down,
+                     "effective_priority": inst["effective_priority"]})
+        # keepalived: its last "Changing effective priority from X to Y"
+        prio = self.a.prio
+        with open(os.path.join(self.a.dir, "log")) as f:
+            for ln in f:
+                if ln.startswith("===="):
+                    prio = self.a.prio
+                elif "effective priority from" in ln:
+                    prio = int(ln.split()[-1])
+        return prio == want, {"effective_priority": prio}
+
+
+def tree_cpu(d):
+    """CPU counters of a daemon's process tree: per pid (comm, utime+stime,
+    cutime+cstime in ticks, schedstat run time of its live threads in ns)."""
+    out = {}
+    for pid in d.tree():
+        try:
+            f = proc_stat_fields(pid)
+            out[pid] = (proc_comm(pid), int(f[11]) + int(f[12]), int(f[13]) + int(f[14]),
+                        proc_runtime_ns(pid))
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def measure_checks_cpu(lab, seconds, out):
+    """CPU of the daemon and its children, and its PSS, over SECONDS with
+    hc_checks_cpu() running at 1 s, Master alone at 1 s adverts."""
+    lab.stop()
+    lab.start(HC_INTERVAL)
+    deadline = time.monotonic() + 20
+    while True:
+        ok, det = lab.all_up()
+        if ok:
+            break
+        if not lab.a.alive():
+            raise RuntimeError("%s exited (see %s)" % (lab.kind, lab.a.dir))
+        if time.monotonic() > deadline:
+            raise RuntimeError("%s: checks not all up / no VIP within 20 s: %r" % (lab.kind, det))
+        time.sleep(0.25)
+    time.sleep(2.0)
+    _ok, det0 = lab.all_up()     # (vipctl is outside the window)
+    hz = os.sysconf("SC_CLK_TCK")
+    t0 = time.monotonic()
+    c0 = tree_cpu(lab.a)
+    time.sleep(seconds)
+    c1 = tree_cpu(lab.a)
+    wall = time.monotonic() - t0
+    ok, det1 = lab.all_up()
+    ticks = sum(v[1] + v[2] for v in c1.values()) - sum(v[1] + v[2] for v in c0.values())
+    # sub-tick resolution: schedstat of the live threads, plus the children
+    # reaped in the window (cutime + cstime, ticks)
+    # (threads that exited in the window are missing from schedstat but in
+    # utime+stime: take the larger of the two for the daemon's own time)
+    fine_ns = (max(sum(v[3] for v in c1.values()) - sum(v[3] for v in c0.values()),
+                   (sum(v[1] for v in c1.values()) - sum(v[1] for v in c0.values())) * 1e9 / hz)
+               + (sum(v[2] for v in c1.values()) - sum(v[2] for v in c0.values())) * 1e9 / hz)
+    name = os.path.basename(lab.a.bin)[:15]
+    long_lived = [p for p in c1 if c1[p][0] == name and p in c0]
+    mem = [proc_mem_kib(p) for p in long_lived]
+    res = {"wall_s": wall, "cpu_pct": 100.0 * ticks / hz / wall,
+           "cpu_pct_fine": 100.0 * fine_ns / 1e9 / wall,
+           "children_ticks": sum(v[2] for v in c1.values()) - sum(v[2] for v in c0.values()),
+           "self_ticks": sum(v[1] for v in c1.values()) - sum(v[1] for v in c0.values()),
+           "procs": len(long_lived), "pss_kib": sum(m["pss"] for m in mem),
+           "uss_kib": sum(m["uss"] for m in mem), "rss_kib": sum(m["rss"] for m in mem),
+           "checks": [c["name"] for c in lab.a.checks], "all_up_at_end": ok,
+           "status_start": det0, "status_end": det1}
+    if lab.kind == "vipd" and isinstance(det0, dict) and "runs" in det0:
+        res["check_runs_per_s"] = (det1["runs"] - det0["runs"]) / wall
+    out.setdefault(lab.kind, {})["checks_cpu"] = res
+    log("%-10s 10 checks @1s over %.0fs: CPU %.3f%% (in ticks %.3f%%: own %d, children %d), "
+        "PSS %d KiB USS %d KiB (%d procs)%s%s" % (
+            lab.kind, wall, res["cpu_pct_fine"], res["cpu_pct"], res["self_ticks"],
+            res["children_ticks"], res["pss_kib"], res["uss_kib"], res["procs"],
+            ", %.1f check runs/s" % res["check_runs_per_s"] if "check_runs_per_s" in res else "",
+            "" if ok else "  [not all checks up at the end: %r]" % (det1,)))
+    lab.stop()
+
+
 # ---------------------------------------------------------------- report
 
 def pct(vals, q):
@@ -1013,6 +1596,21 @@ def summarize(trials, bound):
     if nfail:
         txt += " %d FAILED" % nfail
     return s, txt
+
+
+def stats_of(trials, key):
+    vals = [t[key] for t in trials if t.get("ok") and t.get(key) is not None]
+    if not vals:
+        return None
+    return {"n": len(vals), "failed": len(trials) - len(vals), "median": statistics.median(vals),
+            "p95": pct(vals, 0.95), "max": max(vals), "min": min(vals)}
+
+
+def stats_txt(s):
+    if not s:
+        return "no data"
+    txt = "med %s p95 %s max %s" % (fmt_ms(s["median"]), fmt_ms(s["p95"]), fmt_ms(s["max"]))
+    return txt + (" %d FAILED" % s["failed"] if s["failed"] else "")
 
 
 def syscall_cell(st):
@@ -1095,6 +1693,58 @@ def report(results, kinds, labels, intervals, args):
         rows.append(("  gaps > 11 ms (late adverts)", late_cells))
         rows.append(("  drift t_n - (t_0 + n*10ms)", drift_cells))
         rows.append(("syscalls/advert (strace %gs)" % STRACE_SECONDS, sys_cells))
+    if "haproxy" in args.what:
+        tgt = hc_target_ms()
+        for variant in ("process", "socket"):
+            tr = {k: results.get(k, {}).get("haproxy", {}).get(variant) for k in kinds}
+            if variant == "socket" and not any(tr.values()):
+                continue
+            ind = "  " if variant == "process" else "    "
+            sub = [("ms", "HAProxy killed -> VIP on B @1s" if variant == "process" else
+                    "  vipd stats-socket check: kill -> VIP on B", tgt),
+                   ("lowered_ms", ind + "kill -> A's prio-%d advert" % HC_PRIO_A, None),
+                   ("lowered_to_add_ms", "  prio-%d advert -> VIP on B" % HC_PRIO_A, None),
+                   ("restore_ms", "  HAProxy restart -> VIP back on A", None)]
+            if variant == "socket":
+                sub = sub[:2]
+            for key, head, bound in sub:
+                cells = []
+                for k in kinds:
+                    trials = tr[k]
+                    if trials is None:
+                        cells.append("n/a" if variant == "socket" else "no data")
+                        continue
+                    if key == "ms":
+                        sm, txt = summarize(trials, bound)
+                        summary.setdefault(k, {})["haproxy_%s" % variant] = sm and dict(
+                            sm, target_ms=bound, **{x: stats_of(trials, x)
+                                                     for x in ("lowered_ms", "lowered_to_add_ms",
+                                                               "restore_ms")})
+                    else:
+                        txt = stats_txt(stats_of(trials, key))
+                    cells.append(txt)
+                if bound is not None:
+                    head = "%s (target %s)" % (head, fmt_ms(bound))
+                rows.append((head, cells))
+    if "checks-cpu" in args.what:
+        cpu_cells, pss_cells = [], []
+        for k in kinds:
+            c = results.get(k, {}).get("checks_cpu")
+            if not c:
+                cpu_cells.append("no data")
+                pss_cells.append("no data")
+                continue
+            star = "*" if c["children_ticks"] else ""
+            cpu_cells.append("%.3f%%%s%s" % (c["cpu_pct_fine"], star,
+                                              "" if c["all_up_at_end"] else " NOT ALL UP"))
+            pss_cells.append("%d KiB (USS %d, %d proc%s)" % (
+                c["pss_kib"], c["uss_kib"], c["procs"], "s" if c["procs"] > 1 else ""))
+            summary.setdefault(k, {})["checks_cpu"] = {
+                x: c[x] for x in ("cpu_pct", "cpu_pct_fine", "self_ticks", "children_ticks",
+                                  "pss_kib", "uss_kib", "rss_kib", "procs", "all_up_at_end",
+                                  "check_runs_per_s") if x in c}
+        rows.append(("10 checks @1s: CPU (%ds)" % round(args.cpu_seconds), cpu_cells))
+        rows.append(("10 checks @1s: PSS", pss_cells))
     w0 = max([len(r[0]) for r in rows] + [10]) + 2
     widths = [max([len(labels[i])] + [len(r[1][i]) for r in rows]) + 3 for i in range(len(kinds))]
     lines = [" " * w0 + "".join(labels[i].ljust(widths[i]) for i in range(len(kinds)))]
@@ -1111,6 +1761,9 @@ def keepalived_version(path):
     return first.split()[1].lstrip("v") if len(first.split()) > 1 else "?"
 
 
+WHAT = ("failover", "graceful", "cpu", "haproxy", "checks-cpu")
+
+
 def parse_args():
     ap = argparse.ArgumentParser(description="vipd benchmark: failover, graceful handover, "
                                  "CPU and PSS, next to keepalived (needs root)")
@@ -1118,7 +1771,8 @@ def parse_args():
     ap.add_argument("--quick", action="store_true", help="3 trials, 10 s CPU window")
     ap.add_argument("--cpu-seconds", type=float, default=None, help="CPU window (default 30, 10 with --quick)")
     ap.add_argument("--intervals", default="1000,100,10", help="advert intervals in ms (default 1000,100,10)")
-    ap.add_argument("--what", default="failover,graceful,cpu", help="subset of failover,graceful,cpu")
+    ap.add_argument("--what", default=",".join(WHAT),
+                    help="subset of %s (default: all)" % ",".join(WHAT))
     ap.add_argument("--daemons", default="vipd,keepalived", help="subset of vipd,keepalived")
     ap.add_argument("--vipd", default=None, help="vipd binary (default $VIPD_BUILD/vipd)")
     ap.add_argument("--keepalived", default=shutil.which("keepalived") or "/usr/sbin/keepalived")
@@ -1130,7 +1784,10 @@ def parse_args():
     a.trials = a.trials or (3 if a.quick else 10)
     a.cpu_seconds = a.cpu_seconds or (10.0 if a.quick else 30.0)
     a.intervals = [int(x) for x in a.intervals.split(",") if x]
-    a.what = set(a.what.split(","))
+    a.what = set(x for x in a.what.split(",") if x)
+    if a.what - set(WHAT):
+        ap.error("--what: unknown %s (choose from %s)" % (
+            ",".join(sorted(a.what - set(WHAT))), ",".join(WHAT)))
     a.daemons = [d for d in a.daemons.split(",") if d]
     if a.vipd is None:
         top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -1175,9 +1832,11 @@ def main():
     results = {}
     pairs = {}
     ok = False
+    labs = []
+    binpath = {"vipd": args.vipd, "keepalived": args.keepalived}
     try:
-        for k in kinds:
-            pairs[k] = Pair(k, args.vipd if k == "vipd" else args.keepalived, k[0], workdir)
+        for k in kinds if args.what & {"failover", "graceful", "cpu"} else ():
+            pairs[k] = Pair(k, binpath[k], k[0], workdir)
             pairs[k].setup()
         log("work dir %s; %d trials per point; intervals %s ms" % (
             workdir, args.trials, ",".join(map(str, args.intervals))))
@@ -1201,11 +1860,45 @@ def main():
         if "cpu" in args.what:
             for k in kinds:
                 guarded(pairs[k], measure_cpu, args.cpu_seconds, results, workdir)
+        for p in pairs.values():     # free the namespaces before the next sections
+            p.teardown()
+        hc = args.what & {"haproxy", "checks-cpu"}
+        if hc and not os.access(HAPROXY, os.X_OK):
+            log("haproxy not found at %s: no %s" % (HAPROXY, ", ".join(sorted(hc))))
+            hc = set()
+        if "haproxy" in hc:
+            hp = {k: HcPair(k, binpath[k], "h" + k[0], workdir, hc_checks_haproxy("process"))
+                  for k in kinds}
+            labs.extend(hp.values())
+            variants = {"vipd": ["process", "socket"], "keepalived": ["process"]}
+            log("HAProxy killed -> VIP on B: %d trials per check, 1 s adverts" % args.trials)
+            if not args.serial and len(kinds) > 1:
+                # both sleep almost all the time, as at 1 s above
+                ths = [threading.Thread(target=guarded, daemon=True,
+                                        args=(hp[k], hc_section, run_haproxy, args.trials,
+                                              variants[k], results))
+                       for k in kinds]
+                for t in ths:
+                    t.start()
+                for t in ths:
+                    while t.is_alive():
+                        t.join(0.5)
+            else:
+                for k in kinds:
+                    guarded(hp[k], hc_section, run_haproxy, args.trials, variants[k], results)
+            for p in hp.values():
+                p.teardown()
+        if "checks-cpu" in hc:
+            for k in kinds:
+                lab = ChecksCpuLab(k, binpath[k], "c" + k[0], workdir, hc_checks_cpu())
+                labs.append(lab)
+                guarded(lab, hc_section, measure_checks_cpu, args.cpu_seconds, results)
+                lab.teardown()
         ok = True
     except KeyboardInterrupt as e:
         log("interrupted (%s): cleaning up" % (e or "Ctrl-C"))
     finally:
-        for p in pairs.values():
+        for p in list(pairs.values()) + labs:
             try:
                 p.teardown()
             except Exception as e:  # keep cleaning up
@@ -1230,12 +1923,34 @@ def main():
                      "fixed-grid sender, > 11 ms counts each late advert once.\n"
                      "  syscalls: strace -c -f for %gs after the CPU window on the master "
                      "(keepalived: its VRRP child) / adverts sent meanwhile." % STRACE_SECONDS)
-    notes.append("failover: VIP added on backup - master's last advert seen on backup; "
-                 "graceful: VIP added - master's priority-0 advert. (+x) = p95 - bound.")
-    notes.append("%d trials per point; runtime %.0f s; %s" % (
-        args.trials, runtime,
-        "1 s trials of both daemons ran concurrently (separate namespaces)"
-        if len(kinds) > 1 and not args.serial and 1000 in args.intervals else "serial"))
+    if args.what & {"failover", "graceful"}:
+        notes.append("failover: VIP added on backup - master's last advert seen on backup; "
+                     "graceful: VIP added - master's priority-0 advert. (+x) = p95 - bound.")
+    if "haproxy" in args.what:
+        notes.append(
+            "haproxy: t(VIP added on B) - t(kill -9 of A's HAProxy master + worker), priorities "
+            "%d/%d, check weight %d (%d/%d while up),\n  1 s adverts; check: vipd [check] type = "
+            "process, name = haproxy, interval 2s; keepalived vrrp_script \"/usr/bin/killall -0 "
+            "haproxy\"\n  interval 2 fall 1 rise 1; vipd stats-socket: type = haproxy, interval "
+            "2s, timeout 1s. Target Skew_Time(prio %d) + 5 ms; (+x) = p95 - target.\n  Each node "
+            "has its own PID namespace (its checks see its own HAProxy only)." % (
+                HC_PRIO_A, HC_PRIO_B, HC_WEIGHT, HC_PRIO_A + HC_WEIGHT, HC_PRIO_B + HC_WEIGHT,
+                HC_PRIO_B + HC_WEIGHT))
+    if "checks-cpu" in args.what:
+        notes.append(
+            "10 checks: 4 process (haproxy), 3 TCP (HAProxy frontends), 3 HTTP (HAProxy "
+            "monitor-uri), every 1 s, one Master alone at 1 s adverts;\n  keepalived: killall -0, "
+            "bash </dev/tcp, curl -sf as vrrp_scripts. CPU = delta of own time + cutime+cstime "
+            "over the daemon's process tree / wall\n  (* = mostly its script children, counted once "
+            "reaped); PSS of the daemon's own processes.")
+    if args.what & {"failover", "graceful", "haproxy"}:
+        notes.append("%d trials per point; runtime %.0f s; %s" % (
+            args.trials, runtime,
+            "1 s trials of both daemons ran concurrently (separate namespaces)"
+            if len(kinds) > 1 and not args.serial and (1000 in args.intervals or "haproxy" in args.what)
+            else "serial"))
+    else:
+        notes.append("runtime %.0f s" % runtime)
     for n in notes:
         print(n)
     for e in ERRORS:
@@ -1260,4 +1975,6 @@ if __name__ == "__main__":
         sys.exit(monitor_main(sys.argv[2:]))
     if len(sys.argv) > 1 and sys.argv[1] == "--sniff":
         sys.exit(sniff_main(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] == "--init":
+        sys.exit(init_main(sys.argv[2:]))
     sys.exit(main())
