@@ -29,6 +29,8 @@ def _sigterm(signum, frame):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "root: needs root (network namespaces)")
+    config.addinivalue_line("markers", "slow: long-running (30 s) timing tests; run by default, "
+                            "deselect with -m 'not slow'")
     signal.signal(signal.SIGTERM, _sigterm)
 
 
@@ -71,6 +73,30 @@ def lab(request, binaries):
     if not IS_ROOT:
         pytest.skip("network tests need root (network namespaces)")
     lb = labmod.Lab(request.node.name)
+    request.node._vipd_lab = lb
+    yield lb
+    problems = lb.cleanup()
+    rep = getattr(request.node, "rep_call", None)
+    failed = rep is None or rep.failed or problems
+    if not failed:
+        lb.remove_files()
+    if problems:
+        pytest.fail("teardown: " + "\n".join(problems) + "\n\n" + lb.describe(), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def _sweep_stale_vardirs(_sweep_stale_runs):
+    """Files (and stray postgres) of killed earlier runs under lab.VARROOT."""
+    if IS_ROOT:
+        labmod.sweep_stale_vardirs()
+
+
+@pytest.fixture
+def clab(request, binaries, _sweep_stale_vardirs):
+    """Like `lab`, but a CheckLab: hosts can run HAProxy, PostgreSQL, helper servers."""
+    if not IS_ROOT:
+        pytest.skip("network tests need root (network namespaces)")
+    lb = labmod.CheckLab(request.node.name)
     request.node._vipd_lab = lb
     yield lb
     problems = lb.cleanup()

@@ -811,3 +811,818 @@ def wait_converged(master, backups, vip, timeout=5.0, hold=0.0):
 
 def first(seq, pred, default=None):
     return next((x for x in seq if pred(x)), default)
+
+
+# ==========================================================================
+# Health-check lab (test_checks*.py): services inside the hosts (HAProxy,
+# PostgreSQL, an HTTP stand-in for Patroni, servers that never answer), a
+# second interface per host, and an advert sniffer with kernel timestamps.
+#
+# Files the services need go under VARROOT, not /tmp: vipd refuses scripts in
+# writable directories, the `postgres` user cannot enter the lab's 0700 tmp
+# dir, and unix socket paths must stay short. Every directory there is root
+# owned, mode 0755; a lab's dir is removed with its files (kept on failure
+# like the tmp files, swept at the next run once its owner is gone).
+
+VARROOT = "/var/lib/vipd-test"
+PGBIN = "/usr/lib/postgresql/15/bin"
+HAPROXY = "/usr/sbin/haproxy"
+
+
+def sweep_stale_vardirs():
+    """Remove VARROOT dirs of runs whose owner is gone (after sweep_stale)."""
+    if not os.path.isdir(VARROOT):
+        return []
+    gone = []
+    for d in os.listdir(VARROOT):
+        m = NS_RE.match(d)
+        if not m:
+            continue
+        owner = _registry_owner(m.group(1))
+        if owner is None or not pid_alive(owner):
+            _kill_procs_under(os.path.join(VARROOT, d))
+            shutil.rmtree(os.path.join(VARROOT, d), ignore_errors=True)
+            gone.append(d)
+    return gone
+
+
+def _kill_procs_under(path):
+    """SIGKILL processes whose cwd or command line lies under path (leftover postgres)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read().decode(errors="replace")
+            cwd = os.readlink("/proc/%s/cwd" % pid)
+        except OSError:
+            continue
+        if path in cmd or cwd.startswith(path):
+            with contextlib.suppress(OSError):
+                os.kill(int(pid), signal.SIGCONT)
+                os.kill(int(pid), signal.SIGKILL)
+
+
+def _mkdir_root(path, mode=0o755):
+    os.makedirs(path, exist_ok=True)
+    os.chown(path, 0, 0)
+    os.chmod(path, mode)
+    return path
+
+
+def ns_exec(ns, argv, user=None):
+    """argv run inside namespace ns, optionally as user (runuser)."""
+    argv = list(argv)
+    if user:
+        argv = ["runuser", "-u", user, "--"] + argv
+    return ["ip", "netns", "exec", ns] + argv
+
+
+def write_file(path, text, mode=None):
+    """Write text to path atomically (a temporary file renamed over it)."""
+    tmp = "%s.tmp%d" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        f.write(text)
+    if mode is not None:
+        os.chmod(tmp, mode)
+    os.rename(tmp, path)
+
+
+def check_section(name, type, /, **opts):
+    """One [check NAME] section; options as keyword args (lists repeat)."""
+    lines = ["[check %s]" % name, "type = %s" % type]
+    for k, v in opts.items():
+        if isinstance(v, bool):
+            v = "yes" if v else "no"
+        for x in (v if isinstance(v, (list, tuple)) else [v]):
+            lines.append("%s = %s" % (k, x))
+    return "\n".join(lines) + "\n"
+
+
+def checks_conf(*sections, script_user="root"):
+    """A config: [global] script_user, then the given sections."""
+    return "[global]\nscript_user = %s\n\n" % script_user + "\n".join(sections)
+
+
+def check_of(host, name):
+    """The `checks[]` object named name from host's status."""
+    for c in host.status().get("checks", []):
+        if c["name"] == name:
+            return c
+    raise KeyError("no check %r in %s's status" % (name, host.name))
+
+
+def track_of(inst, check):
+    for t in inst.get("tracks", []):
+        if t["check"] == check:
+            return t
+    raise KeyError("no track of %r in %r" % (check, inst))
+
+
+def track_if_of(inst, ifname):
+    for t in inst.get("track_interfaces", []):
+        if t["interface"] == ifname:
+            return t
+    raise KeyError("no track_interface %r in %r" % (ifname, inst))
+
+
+class Service:
+    """A background process in a host's namespace (own session, own log)."""
+
+    def __init__(self, host, name, argv, user=None, cwd=None):
+        self.host, self.name, self.argv, self.user = host, name, list(argv), user
+        self.cwd = cwd or "/"
+        self.log = os.path.join(host.dir, "%s.log" % name)
+        self.proc = None
+
+    def start(self):
+        with open(self.log, "a") as log:
+            log.write("=== test: start %s at %s\n" % (shlex.join(self.argv), time.strftime("%T")))
+            self.log_offset = log.tell()
+            log.flush()
+            self.proc = subprocess.Popen(ns_exec(self.host.ns, self.argv, self.user),
+                                         stdout=log, stderr=log, stdin=subprocess.PIPE,
+                                         cwd=self.cwd, start_new_session=True)
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+
+    def stop(self, timeout=5):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.signal(signal.SIGCONT)
+            self.signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.signal(signal.SIGKILL)
+                self.proc.wait(5)
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+
+    def log_text(self):
+        return tail(self.log, 10 ** 6)
+
+
+class Helper(Service):
+    """This file run as a helper program (see _helper_main) in a namespace."""
+
+    def __init__(self, host, name, *args):
+        super().__init__(host, name, [PYTHON, os.path.abspath(__file__), "helper"]
+                         + [str(a) for a in args])
+
+    def start(self, ready_timeout=10):
+        super().start()
+        wait_until(self._ready, ready_timeout, what="helper %s on %s" % (self.name,
+                                                                          self.host.name))
+        return self
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("helper %s exited: %s" % (self.name, tail(self.log, 20)))
+        with open(self.log, errors="replace") as f:
+            f.seek(self.log_offset)
+            return "READY" in f.read()
+
+
+class HttpStandIn(Helper):
+    """Patroni REST API stand-in on 127.0.0.1:port in a host's namespace.
+
+    set(path, status, body): status is an int, or "hang" (accept, read the
+    request, never answer). The server reads the control file on every
+    request, so a change applies to the next check run. requests() lists
+    (method, path) of every request served."""
+
+    def __init__(self, lab, host, port=8008, addr="127.0.0.1"):
+        d = lab.hostdir(host)
+        self.control = os.path.join(d, "http-%d.json" % port)
+        self.reqlog = os.path.join(d, "http-%d.requests" % port)
+        self.routes = {}
+        write_file(self.control, "{}")
+        super().__init__(host, "http-%d" % port, "http", addr, port, self.control, self.reqlog)
+        self.addr, self.port = addr, port
+
+    def set(self, path, status, body=None):
+        self.routes[path] = {"status": status, "body": body}
+        write_file(self.control, json.dumps(self.routes))
+
+    def requests(self):
+        try:
+            with open(self.reqlog) as f:
+                return [tuple(line.split()[:2]) for line in f if line.strip()]
+        except OSError:
+            return []
+
+
+class HAProxy:
+    """Debian's haproxy in a host's namespace: stats socket, a monitor-uri
+    HTTP frontend on 127.0.0.1:8404 (/health: 200, or 503 while backend `pg`
+    has no UP server), and a TCP frontend :5000 whose backend `pg` points at
+    127.0.0.1:backend_port (checked every 100 ms).
+
+    It runs in the foreground as our child (so a killed haproxy is reaped at
+    once, not seconds later by this container's init) and the test writes
+    its pidfile, as systemd would."""
+
+    def __init__(self, lab, host, backend_port=5433):
+        self.host = host
+        d = lab.hostdir(host)
+        self.cfg = os.path.join(d, "haproxy.cfg")
+        self.pidfile = os.path.join(d, "haproxy.pid")
+        self.sock = os.path.join(d, "admin.sock")
+        self.log = os.path.join(host.dir, "haproxy.log")
+        self.backend_port = backend_port
+        self.svc = None
+
+    def config(self):
+        return """global
+    nbthread 1
+    stats socket %s mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+frontend health
+    bind 127.0.0.1:8404
+    mode http
+    monitor-uri /health
+    monitor fail if { nbsrv(pg) lt 1 }
+frontend pg_rw
+    bind 127.0.0.1:5000
+    default_backend pg
+backend pg
+    server local 127.0.0.1:%d check inter 100ms fall 1 rise 1
+""" % (self.sock, self.backend_port)
+
+    def start(self):
+        assert not self.alive(), "haproxy already running on %s" % self.host.name
+        with open(self.cfg, "w") as f:
+            f.write(self.config())
+        self.svc = Service(self.host, "haproxy", [HAPROXY, "-db", "-f", self.cfg]).start()
+        write_file(self.pidfile, "%d\n" % self.svc.pid)
+        wait_until(self.answers, 10, what="haproxy on %s to answer" % self.host.name)
+        return self
+
+    def pid(self):
+        return self.svc.pid if self.svc else None
+
+    def alive(self):
+        return self.svc is not None and self.svc.alive()
+
+    def answers(self):
+        """True when /health on the monitor-uri frontend answers 200."""
+        if not self.alive():
+            raise RuntimeError("haproxy on %s exited:\n%s" % (self.host.name, tail(self.log, 20)))
+        p = self.host.run([PYTHON, "-c", "import urllib.request,sys;"
+                           "sys.exit(urllib.request.urlopen('http://127.0.0.1:8404/health',"
+                           "timeout=1).status!=200)"], check=False)
+        return p.returncode == 0
+
+    def stats(self, cmd="show info"):
+        p = self.host.run([PYTHON, "-c", "import socket,sys;s=socket.socket(socket.AF_UNIX);"
+                           "s.connect(sys.argv[1]);s.sendall(sys.argv[2].encode()+b'\\n');"
+                           "print(b''.join(iter(lambda:s.recv(4096),b'')).decode())",
+                           self.sock, cmd])
+        return p.stdout
+
+    def kill(self, sig=signal.SIGKILL):
+        """Signal haproxy; SIGKILL / SIGTERM also reap it (the pidfile stays, stale)."""
+        if self.alive():
+            self.svc.proc.send_signal(sig)
+            if sig in (signal.SIGKILL, signal.SIGTERM):
+                self.svc.proc.wait(5)
+
+    def stop(self):
+        if self.svc:
+            self.svc.stop()
+
+
+def _zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+class Postgres:
+    """A PostgreSQL 15 server in a host's namespace, run as user postgres.
+
+    Listens on the host's eth0 address (and 127.0.0.1) port 5432 and on a
+    unix socket in `sockdir`. Small and unsafe on purpose (fsync off) so it
+    starts in well under a second."""
+
+    CONF = """
+shared_buffers = 16MB
+max_connections = 30
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+wal_level = replica
+max_wal_senders = 5
+wal_keep_size = 64MB
+hot_standby = on
+dynamic_shared_memory_type = mmap
+logging_collector = off
+log_min_messages = warning
+log_connections = off
+"""
+
+    def __init__(self, lab, host, name="pg", port=5432):
+        self.lab, self.host, self.name, self.port = lab, host, name, port
+        self.base = os.path.join(lab.hostdir(host), name)
+        os.makedirs(self.base, exist_ok=True)
+        pw = _pw("postgres")
+        os.chown(self.base, pw.pw_uid, pw.pw_gid)
+        os.chmod(self.base, 0o755)
+        self.data = os.path.join(self.base, "data")
+        self.sockdir = self.base
+        self.log = os.path.join(self.base, "postgres.log")
+        self.started = False
+
+    def _pg(self, argv, timeout=60, check=True):
+        p = subprocess.run(ns_exec(self.host.ns, argv, "postgres"), capture_output=True,
+                           text=True, timeout=timeout, cwd=self.base,
+                           stdin=subprocess.DEVNULL)
+        if check and p.returncode != 0:
+            raise RuntimeError("%s failed (%d) on %s:\n%s%s\n%s" % (
+                shlex.join(argv), p.returncode, self.host.name, p.stdout, p.stderr,
+                tail(self.log, 30)))
+        return p
+
+    def initdb(self):
+        self._pg([PGBIN + "/initdb", "-N", "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                  "--locale=C", "-D", self.data])
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write(self.CONF)
+        with open(os.path.join(self.data, "pg_hba.conf"), "a") as f:
+            f.write("host all all 192.0.2.0/24 trust\n"
+                    "host replication all 192.0.2.0/24 trust\n")
+        return self
+
+    def basebackup(self, primary):
+        """A streaming standby of primary, cloned over the lab network."""
+        self._pg([PGBIN + "/pg_basebackup", "-h", primary.host.ip4, "-p", str(primary.port),
+                  "-U", "postgres", "-D", self.data, "-R", "-X", "stream",
+                  "--checkpoint=fast", "--no-sync"])
+        return self
+
+    def start(self):
+        opts = "-c listen_addresses='%s,127.0.0.1' -p %d -k %s" % (
+            self.host.ip4, self.port, self.sockdir)
+        self._pg([PGBIN + "/pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60",
+                  "-o", opts, "start"], timeout=90)
+        self.started = True
+        return self
+
+    def stop(self, mode="fast"):
+        self.resume()
+        self._pg([PGBIN + "/pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", "30", "stop"],
+                 timeout=60, check=False)
+        self.started = False
+
+    def sql(self, query, timeout=20):
+        """Run one query through the unix socket; its output (-At)."""
+        p = self._pg([PGBIN + "/psql", "-X", "-h", self.sockdir, "-p", str(self.port), "-U",
+                      "postgres", "-d", "postgres", "-Atc", query], timeout=timeout)
+        return p.stdout.strip()
+
+    def in_recovery(self):
+        return self.sql("SELECT pg_is_in_recovery()") == "t"
+
+    def promote(self):
+        assert self.sql("SELECT pg_promote(true, 30)") == "t"
+
+    def postmaster_pid(self):
+        try:
+            with open(os.path.join(self.data, "postmaster.pid")) as f:
+                return int(f.readline())
+        except (OSError, ValueError):
+            return None
+
+    def pids(self):
+        """The postmaster and its children."""
+        pm = self.postmaster_pid()
+        if pm is None:
+            return []
+        out = [pm]
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    with open("/proc/%s/stat" % pid) as f:
+                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                if ppid == pm:
+                    out.append(int(pid))
+        return out
+
+    def suspend(self):
+        """SIGSTOP the whole server: connections are accepted by the kernel, never answered."""
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGSTOP)
+
+    def resume(self):
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGCONT)
+
+    def kill(self):
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGCONT)
+                os.kill(pid, signal.SIGKILL)
+        self.started = False
+
+
+def _pw(user):
+    import pwd
+    return pwd.getpwnam(user)
+
+
+class AdvertSniffer(Helper):
+    """Kernel egress timestamps (AF_PACKET, PACKET_OUTGOING, SO_TIMESTAMPNS)
+    of the VRRP adverts src sends out of iface, taken in src's own namespace.
+    It drains its socket twice a second only, so it adds no load per packet.
+    stop() returns [(t_seconds, priority), ...] and the kernel drop count."""
+
+    def __init__(self, host, iface="eth0", src=None):
+        self.out = os.path.join(host.dir, "sniff-%s.json" % iface)
+        super().__init__(host, "sniff-%s" % iface, "sniff", iface, src or host.ip4, self.out)
+        self.result = None
+
+    def stop(self, timeout=20):
+        if self.result is None and self.alive():
+            self.proc.stdin.write(b"dump\n")
+            self.proc.stdin.flush()
+            self.proc.wait(timeout)
+            with open(self.out) as f:
+                self.result = json.load(f)
+        super().stop()
+        return self.result
+
+
+class CheckLab(Lab):
+    """A Lab whose hosts can run HAProxy, PostgreSQL and helper servers."""
+
+    def __init__(self, testname="lab"):
+        self.services = []  # stopped in reverse order before the namespaces go
+        self._vardir = None
+        super().__init__(testname)
+
+    @property
+    def vardir(self):
+        if self._vardir is None:
+            _mkdir_root(VARROOT)
+            self._vardir = tempfile.mkdtemp(prefix=self.prefix + "-", dir=VARROOT)
+            _mkdir_root(self._vardir)
+        return self._vardir
+
+    def hostdir(self, host):
+        return _mkdir_root(os.path.join(self.vardir, host.name))
+
+    def add_host(self, name=None, ip4=None, ip6=None):
+        h = super().add_host(name, ip4, ip6)
+        # a short control socket path whatever the test's name (sun_path: 108 bytes)
+        h.sock = os.path.join(self.hostdir(h), "vipd.sock")
+        return h
+
+    def add(self, svc):
+        self.services.append(svc)
+        return svc
+
+    def spawn(self, host, name, argv, user=None):
+        return self.add(Service(host, name, argv, user=user).start())
+
+    def helper(self, host, name, *args):
+        return self.add(Helper(host, name, *args).start())
+
+    def http_standin(self, host, port=8008):
+        return self.add(HttpStandIn(self, host, port).start())
+
+    def haproxy(self, host, **kw):
+        return self.add(HAProxy(self, host, **kw)).start()
+
+    def postgres(self, host, name="pg"):
+        return self.add(Postgres(self, host, name))
+
+    def sniffer(self, host, iface="eth0", src=None):
+        return self.add(AdvertSniffer(host, iface, src).start())
+
+    def stall_watch(self, host):
+        return StallWatch(self, host).start()
+
+    def add_iface(self, host, ifname="eth1"):
+        """A second veth in host; its peer sits (up, unbridged) in the switch namespace."""
+        peer = "%s-%s" % (host.name, ifname)
+        self.switch.ip("link", "add", peer, "type", "veth", "peer", "name", ifname,
+                       "netns", host.ns)
+        self.switch.ip("link", "set", peer, "up")
+        host.ip("link", "set", ifname, "up")
+        wait_until(lambda: self.oper_up(host, ifname), 5, what="%s %s up" % (host.name, ifname))
+        return peer
+
+    @staticmethod
+    def oper_up(host, ifname):
+        return json.loads(host.ip("-j", "link", "show", ifname).stdout)[0]["operstate"] == "UP"
+
+    def cleanup(self):
+        if self.cleaned:
+            return []
+        for svc in reversed(self.services):
+            with contextlib.suppress(Exception):
+                if isinstance(svc, Postgres):
+                    svc.kill()
+                else:
+                    svc.stop()
+        problems = super().cleanup()
+        if self._vardir:
+            _kill_procs_under(self._vardir)
+        return problems
+
+    def describe(self):
+        out = [super().describe()]
+        for svc in self.services:
+            log = getattr(svc, "log", None)
+            if log and os.path.exists(log):
+                out.append("----- %s on %s: %s tail:\n%s" % (
+                    type(svc).__name__, svc.host.name, log, tail(log, 15)))
+        return "\n".join(out)
+
+    def remove_files(self):
+        super().remove_files()
+        if self._vardir:
+            shutil.rmtree(self._vardir, ignore_errors=True)
+
+
+def make_script(lab, host, name, body, mode=0o755):
+    """A root-owned script (0755) in the host's root-owned 0755 var dir."""
+    path = os.path.join(lab.hostdir(host), name)
+    write_file(path, "#!/bin/sh\n" + body, mode)
+    os.chown(path, 0, 0)
+    return path
+
+
+def advert_gaps(ts):
+    """Gaps (seconds) between consecutive timestamps."""
+    return [b - a for a, b in zip(ts, ts[1:])]
+
+
+# --------------------------------------------------------------------------
+# helper programs, run as `python3 lab.py helper KIND ARGS...` in a namespace.
+# Each prints READY once it serves.
+
+def _helper_http(addr, port, control, reqlog):
+    import http.server
+    import socketserver
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def log_message(self, *a):
+            pass
+
+        def _serve(self, with_body):
+            with open(reqlog, "a") as f:
+                f.write("%s %s\n" % (self.command, self.path))
+            try:
+                with open(control) as f:
+                    routes = json.load(f)
+            except (OSError, ValueError):
+                routes = {}
+            r = routes.get(self.path.split("?")[0])
+            if r is None:
+                status, body = 404, "not found\n"
+            else:
+                status, body = r["status"], r.get("body")
+            if status == "hang":
+                while True:
+                    time.sleep(3600)
+            if body is None:
+                body = json.dumps({"state": "running", "code": status}) + "\n"
+            if not with_body:
+                # like Patroni's HEAD / OPTIONS: the status line alone
+                self.wfile.write(("%s %d %s\r\n\r\n" % (
+                    self.protocol_version, int(status),
+                    self.responses.get(int(status), ("",))[0])).encode())
+                return
+            data = body.encode()
+            self.send_response(int(status))
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            self._serve(True)
+
+        def do_HEAD(self):
+            self._serve(False)
+
+        def do_OPTIONS(self):
+            self._serve(False)
+
+    class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+        request_queue_size = 128
+
+    srv = Server((addr, int(port)), Handler)
+    print("READY", flush=True)
+    srv.serve_forever()
+
+
+def _helper_hang(kind, where):
+    """Accept connections (unix path, or tcp HOST:PORT) and never answer."""
+    import socket as s
+    if kind == "unix":
+        with contextlib.suppress(OSError):
+            os.unlink(where)
+        srv = s.socket(s.AF_UNIX, s.SOCK_STREAM)
+        srv.bind(where)
+    else:
+        host, port = where.rsplit(":", 1)
+        srv = s.socket(s.AF_INET, s.SOCK_STREAM)
+        srv.setsockopt(s.SOL_SOCKET, s.SO_REUSEADDR, 1)
+        srv.bind((host, int(port)))
+    srv.listen(128)
+    print("READY", flush=True)
+    held = []
+    while True:
+        c, _ = srv.accept()
+        held.append(c)  # never read, never answer, never close
+
+
+def _helper_listen(where):
+    """Accept TCP connections and close them (a backend that is up)."""
+    import socket as s
+    host, port = where.rsplit(":", 1)
+    srv = s.socket(s.AF_INET, s.SOCK_STREAM)
+    srv.setsockopt(s.SOL_SOCKET, s.SO_REUSEADDR, 1)
+    srv.bind((host, int(port)))
+    srv.listen(128)
+    print("READY", flush=True)
+    while True:
+        c, _ = srv.accept()
+        c.close()
+
+
+def _helper_sniff(iface, src, out_path):
+    import ctypes
+    import select
+    import socket as s
+    import struct
+    import sys
+    eth_p_all = 0x0003
+    ps = s.socket(s.AF_PACKET, s.SOCK_DGRAM, s.htons(eth_p_all))
+    filt = [(0x28, 0, 0, 0xFFFFF000), (0x15, 0, 3, 0x0800), (0x30, 0, 0, 9),
+            (0x15, 0, 1, 112), (0x06, 0, 0, 0xFFFF), (0x06, 0, 0, 0)]
+    prog = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *f) for f in filt))
+    ps.setsockopt(s.SOL_SOCKET, 26, struct.pack("HL", len(filt), ctypes.addressof(prog)))
+    ps.setsockopt(s.SOL_SOCKET, 35, 1)  # SO_TIMESTAMPNS
+    ps.setsockopt(s.SOL_SOCKET, 33, 32 << 20)  # SO_RCVBUFFORCE
+    ps.bind((iface, eth_p_all))
+    ps.setblocking(False)
+    out, other, drops = [], 0, 0
+
+    def drain():
+        nonlocal other
+        while True:
+            try:
+                data, anc, _fl, addr = ps.recvmsg(256, s.CMSG_SPACE(16))
+            except BlockingIOError:
+                return
+            t = None
+            for lvl, typ, cd in anc:
+                if lvl == s.SOL_SOCKET and typ == 35:
+                    sec, nsec = struct.unpack("qq", cd[:16])
+                    t = sec + nsec / 1e9
+            ihl = (data[0] & 0x0F) * 4
+            if (addr[2] != 4 or len(data) < ihl + 8 or data[9] != 112 or t is None
+                    or s.inet_ntoa(data[12:16]) != src):
+                other += 1
+            else:
+                out.append((t, data[ihl + 2]))
+
+    def stats():
+        nonlocal drops
+        st = ps.getsockopt(263, 6, 8)  # SOL_PACKET, PACKET_STATISTICS: read and reset
+        drops += struct.unpack("II", st)[1]
+
+    stats()
+    print("READY", flush=True)
+    while True:
+        r, _, _ = select.select([sys.stdin], [], [], 0.5)
+        drain()
+        stats()
+        if r:
+            sys.stdin.readline()
+            drain()
+            stats()
+            with open(out_path, "w") as f:
+                json.dump({"adverts": out, "other": other, "drops": drops}, f)
+            print("DONE %d adverts, %d other, %d drops" % (len(out), other, drops), flush=True)
+            return
+
+
+def _helper_stalls(cpu, out_path, period_ms="2", min_ms="1"):
+    """A reference sleeper pinned to one CPU (SCHED_RR 5, below vipd's 10):
+    wakes every period_ms on an absolute schedule and records each wake-up
+    later than min_ms as (realtime of the deadline, lateness in s). Machine
+    stalls (vCPU preemption by a hypervisor) show up here too, so a late
+    advert can be told apart from a slow daemon."""
+    import sys
+    os.sched_setaffinity(0, {int(cpu)})
+    with contextlib.suppress(OSError):
+        os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(5))
+    period, limit = float(period_ms) / 1000.0, float(min_ms) / 1000.0
+    stalls = []
+    import select
+    print("READY", flush=True)
+    nxt = time.monotonic() + period
+    off = time.time() - time.monotonic()
+    while True:
+        r, _, _ = select.select([sys.stdin], [], [], max(0.0, nxt - time.monotonic()))
+        now = time.monotonic()
+        if r:
+            break
+        if now - nxt > limit:
+            stalls.append((nxt + off, now - nxt))
+        nxt += period
+        if nxt < now:
+            nxt = now + period
+    with open(out_path, "w") as f:
+        json.dump({"cpu": int(cpu), "stalls": stalls}, f)
+    print("DONE", flush=True)
+
+
+class StallWatch:
+    """One reference sleeper per CPU in a host's namespace (see _helper_stalls)."""
+
+    def __init__(self, lab, host):
+        self.outs, self.helpers = [], []
+        for cpu in sorted(os.sched_getaffinity(0)):
+            out = os.path.join(host.dir, "stalls-cpu%d.json" % cpu)
+            self.outs.append(out)
+            self.helpers.append(lab.add(Helper(host, "stalls-cpu%d" % cpu, "stalls", cpu,
+                                               out)))
+
+    def start(self):
+        for h in self.helpers:
+            h.start()
+        return self
+
+    def stop(self):
+        """[(cpu, realtime, lateness_s), ...] of every stall seen."""
+        out = []
+        for h, path in zip(self.helpers, self.outs):
+            if h.alive():
+                h.proc.stdin.write(b"x\n")
+                h.proc.stdin.flush()
+                h.proc.wait(10)
+            h.stop()
+            with contextlib.suppress(OSError, ValueError):
+                with open(path) as f:
+                    d = json.load(f)
+                out += [(d["cpu"], t, late) for t, late in d["stalls"]]
+        return sorted(out, key=lambda x: x[1])
+
+
+def _helper_main(argv):
+    kind, args = argv[0], argv[1:]
+    if kind == "http":
+        _helper_http(*args)
+    elif kind == "hang-unix":
+        _helper_hang("unix", *args)
+    elif kind == "hang-tcp":
+        _helper_hang("tcp", *args)
+    elif kind == "listen":
+        _helper_listen(*args)
+    elif kind == "sniff":
+        _helper_sniff(*args)
+    elif kind == "stalls":
+        _helper_stalls(*args)
+    else:
+        raise SystemExit("unknown helper %r" % kind)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys as _sys
+    if len(_sys.argv) > 2 and _sys.argv[1] == "helper":
+        _sys.exit(_helper_main(_sys.argv[2:]))
+    raise SystemExit("usage: lab.py helper KIND ARGS...")
