@@ -706,14 +706,3 @@ vrrp_hooks_idle(const struct vrrp *v)
 	return hookq_idle(v->hooks);
 }
 
-enum vrrp_state
-vrrp_state(const struct vrrp *v)
-{
-	return v->fsm.state;
-}
-
-const char *
-vrrp_name(const struct vrrp *v)
-{
-	return v->cfg.name;
-}

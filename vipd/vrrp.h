@@ -50,8 +50,6 @@ void vrrp_addr_event(struct vrrp *v, int ifindex, int family, const union inaddr
 struct hookq *vrrp_hooks(const struct vrrp *v);
 bool vrrp_hooks_idle(const struct vrrp *v);
 
-enum vrrp_state vrrp_state(const struct vrrp *v);
-const char *vrrp_name(const struct vrrp *v);
 
 /* Append this instance's status: a JSON object, or the text block. */
 void vrrp_status_json(const struct vrrp *v, struct buf *b);
