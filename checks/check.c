@@ -17,6 +17,7 @@
 
 #include "checks/check.h"
 #include "checks/track.h"
+#include "vipd/event.h"
 #include "vipd/log.h"
 #include "vipd/loop.h"
 
@@ -58,6 +59,7 @@ struct check {
 	bool started;  /* open() succeeded, close() is owed */
 	bool running;  /* between run() and check_done() / abort() */
 	bool dead;     /* check_free() called during a notification */
+	bool seeded;   /* state inherited at reload: the first result decides */
 	int notifying; /* depth of watcher calls on the stack */
 
 	struct check_counts counts;
@@ -125,6 +127,20 @@ check_start(struct check *c)
 	c->started = true;
 	timer_arm(c->run_timer, mono_now_ns());
 	return 0;
+}
+
+void
+check_set_conf(struct check *c, const struct conf_check *cc)
+{
+	c->cc = cc;
+}
+
+void
+check_seed(struct check *c, enum check_state state, long value)
+{
+	c->counts.state = state;
+	c->value = value;
+	c->seeded = state != CHK_INIT;
 }
 
 /* ---- watchers ---- */
@@ -200,6 +216,25 @@ check_log_change(const struct check *c, enum check_state old, long old_value)
 		log_debug("check %s: %s (%s)", name, c->last.ok ? "ok" : "failed", c->last.reason);
 }
 
+/* A change on the event stream, before the priority changes it causes. */
+static void
+check_publish(const struct check *c, enum check_state old, long old_value)
+{
+	struct buf *b = ev_begin("check");
+
+	if (!b)
+		return;
+	ev_str(b, "check", c->cc->name);
+	ev_str(b, "from", check_state_names[old]);
+	ev_str(b, "to", check_state_names[c->counts.state]);
+	ev_str(b, "reason", c->last.reason);
+	if (c->cc->type == CT_FILE) {
+		ev_int(b, "prev_value", old_value);
+		ev_int(b, "value", c->value);
+	}
+	ev_end(b);
+}
+
 /* Record and account one result, then tell the watchers if it changed anything. */
 static void
 check_apply(struct check *c, bool ok, const char *fmt, va_list ap, uint64_t duration_ns)
@@ -215,10 +250,16 @@ check_apply(struct check *c, bool ok, const char *fmt, va_list ap, uint64_t dura
 	c->runs++;
 	if (c->cc->type == CT_FILE)
 		c->value = c->next_value;
+	if (c->seeded) {
+		c->seeded = false;
+		c->counts.state = CHK_INIT;
+	}
 	check_account(&c->counts, ok, c->cc->rise, c->cc->fall);
 	check_log_change(c, old, old_value);
-	if (c->counts.state != old || c->value != old_value)
+	if (c->counts.state != old || c->value != old_value) {
+		check_publish(c, old, old_value);
 		check_notify(c);
+	}
 }
 
 /* Next run at last start + interval; at once when that is past. */

@@ -33,6 +33,16 @@ typedef void (*check_notify_fn)(struct check *c, void *arg);
 
 /* Create a check from its configuration (kept by pointer: it must outlive the check). */
 struct check *check_new(struct loop *l, const struct conf_check *cc);
+/*
+ * Reload. check_set_conf: a definition identical to the running one
+ * (reload_check_same) replaces it, so the old one can be freed; state,
+ * counters and schedule go on. check_seed: a new check replacing a
+ * changed one starts from its predecessor's state and value, so tracking
+ * instances see no change until the first result, which then decides at
+ * once as for a fresh check; call it before check_start().
+ */
+void check_set_conf(struct check *c, const struct conf_check *cc);
+void check_seed(struct check *c, enum check_state state, long value);
 /* Start: open the type's watches and run the first time at once. 0 or -1. */
 int check_start(struct check *c);
 /* Stop (aborting a run in progress, killing a script) and free. NULL is a no-op. */

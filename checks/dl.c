@@ -54,7 +54,7 @@ load_pq(struct dl_pq *t, char *err, size_t errsize)
 	DL_PQ_FUNCS(DL_LOAD_SYM_)
 	return true;
 fail:
-	dl_fail(h, "pgsql checks need libpq", DL_LIBPQ_SONAME, err, errsize);
+	dl_fail(h, "pgsql checks and promote_pgsql need libpq", DL_LIBPQ_SONAME, err, errsize);
 	return false;
 }
 

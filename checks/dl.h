@@ -4,8 +4,9 @@
  * Linking them would map their whole dependency graph (OpenSSL, GnuTLS,
  * p11-kit, Kerberos, LDAP...) into every vipd, about 3.5 MiB of PSS, even
  * when no http or pgsql check is configured. Instead the configuration
- * loads a library when it meets a check of its type (so that `vipd -t`
- * reports a missing one), and the checks call it through these tables.
+ * loads a library when it meets a check of its type or a promote_pgsql
+ * key (so that `vipd -t` reports a missing one), and the checks and
+ * promote_pgsql call it through these tables.
  *
  * The headers <curl/curl.h> and <libpq-fe.h> are used for their types and
  * prototypes only: each member has the type of the function it stands for
@@ -47,7 +48,7 @@
 	X(curl_easy_cleanup, easy_cleanup)                                                         \
 	X(curl_easy_strerror, easy_strerror)
 
-/* X(symbol, member): the libpq functions checks/pgsql.c and vipd/conf_check.c use. */
+/* X(symbol, member): the libpq functions checks/pgq.c and vipd/conf_check.c use. */
 #define DL_PQ_FUNCS(X)                                                                             \
 	X(PQconnectStart, connectStart)                                                            \
 	X(PQconnectPoll, connectPoll)                                                              \

@@ -15,7 +15,7 @@ for t in "$@"; do
 done
 
 # vipd itself: start in a namespace with one instance, let it become
-# Master, query it, stop it with SIGTERM.
+# Master, query it, reload it three times, stop it with SIGTERM.
 if [ "$(id -u)" = 0 ]; then
 	ns="vg$$"
 	dir=$(mktemp -d)
@@ -53,13 +53,55 @@ EOC
 	became_master=0
 	ip -n "$ns" addr show dev eth0 | grep -q 192.0.2.100 && became_master=1
 	ip netns exec "$ns" "$VIPD_BUILD/vipctl" -S "$dir/vipd.sock" status >/dev/null 2>&1 || true
+
+	# Reloads: an instance and a check added, a VIP added, a priority
+	# changed; then the check changed and the instance removed (its
+	# notify_stop runs from the retiring list); then a bad file refused.
+	reload_failed=0
+	vgctl() { ip netns exec "$ns" "$VIPD_BUILD/vipctl" -S "$dir/vipd.sock" "$@"; }
+	cat >"$dir/vipd.conf" <<EOC
+[global]
+pidfile = $dir/vipd.pid
+control_socket = $dir/vipd.sock
+[check ok]
+type = script
+command = /bin/true
+interval = 100ms
+[instance VG]
+interface = eth0
+vrid = 7
+priority = 200
+advert_interval = 100ms
+virtual_ip = 192.0.2.100/24
+virtual_ip = 192.0.2.101/24
+track = ok weight 10
+[instance VG2]
+interface = eth0
+vrid = 8
+priority = 100
+advert_interval = 100ms
+virtual_ip = 192.0.2.102/24
+track = ok weight 10
+notify_stop = /bin/true
+EOC
+	vgctl reload >/dev/null || reload_failed=1
+	sleep 1
+	sed -i -e 's/^interval = 100ms/interval = 200ms/' -e '/^\[instance VG2\]/,$d' \
+	    -e 's/^priority = 200/priority = 150/' "$dir/vipd.conf"
+	vgctl reload >/dev/null || reload_failed=1
+	sleep 1
+	echo "priority = 300" >>"$dir/vipd.conf"
+	vgctl reload >/dev/null 2>&1 && reload_failed=1
+	kill -HUP "$(cat "$dir/vg.pid")"
+	sleep 0.5
 	kill -TERM "$(cat "$dir/vg.pid")"
 	wait "$(cat "$dir/vg.pid")"
 	rc=$?
 	rm -f "$dir/vg.pid"
-	if [ $rc -ne 0 ] || [ $became_master -ne 1 ] ||
-		ip -n "$ns" addr show dev eth0 | grep -q 192.0.2.100; then
-		echo "valgrind: vipd life cycle FAILED (exit $rc, became master: $became_master)"
+	if [ $rc -ne 0 ] || [ $became_master -ne 1 ] || [ $reload_failed -ne 0 ] ||
+		ip -n "$ns" addr show dev eth0 | grep -q "192.0.2.10[012]"; then
+		echo "valgrind: vipd life cycle FAILED (exit $rc, became master: $became_master," \
+		    "reloads failed: $reload_failed)"
 		cat "$dir/vipd.log"
 		fail=$((fail + 1))
 	else

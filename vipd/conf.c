@@ -59,6 +59,7 @@ enum {
 	IK_NOTIFY,
 	IK_NOTIFY_TIMEOUT,
 	IK_NOTIFY_SHELL,
+	IK_PROMOTE_PGSQL,
 	IK_MAX
 };
 
@@ -455,6 +456,19 @@ set_notify_shell(struct parser *p, const char *key, const char *val)
 }
 
 static void
+set_promote_pgsql(struct parser *p, const char *key, const char *val)
+{
+	struct conf_instance *ci = cur(p);
+
+	if (!*val) {
+		conf_perr(p, p->lineno, key, "empty conninfo");
+		return;
+	}
+	if (conf_pg_conninfo(p, key, val, ci->promote_pgsql, sizeof(ci->promote_pgsql)) == 0)
+		ci->promote_pgsql_line = p->lineno;
+}
+
+static void
 set_preempt(struct parser *p, const char *key, const char *val)
 {
 	conf_get_bool(p, key, val, &cur(p)->preempt);
@@ -660,6 +674,7 @@ static const struct conf_key instance_keys[IK_MAX] = {
     [IK_NOTIFY] = {"notify", false, set_notify},
     [IK_NOTIFY_TIMEOUT] = {"notify_timeout", false, set_notify_timeout},
     [IK_NOTIFY_SHELL] = {"notify_shell", false, set_notify_shell},
+    [IK_PROMOTE_PGSQL] = {"promote_pgsql", false, set_promote_pgsql},
 };
 
 /* ---- sections ---- */

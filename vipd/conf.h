@@ -94,6 +94,11 @@ struct conf_instance {
 	uint32_t notify_timeout_ms; /* default 30000 */
 	bool notify_shell;          /* default no: execve, no shell */
 	char hook_user[64];         /* [global] script_user */
+
+	/* promote_pgsql: libpq conninfo of the local server to promote on
+	 * becoming Master (promote.h), "" = none. */
+	char promote_pgsql[CONF_STR];
+	int promote_pgsql_line;
 };
 
 /* Health checks ([check NAME] sections), see checks/check.h. */

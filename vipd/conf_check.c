@@ -346,22 +346,25 @@ pg_hosts_ok(struct parser *p, const char *key, const char *hosts, const char *ho
 	return 0;
 }
 
-static void
-set_conninfo(struct parser *p, const char *key, const char *val)
+int
+conf_pg_conninfo(struct parser *p, const char *key, const char *val, char *out, size_t size)
 {
-	const struct dl_pq *pq = dl_pq(NULL, 0);
 	const char *host = NULL, *hostaddr = NULL;
-	char *err = NULL;
+	char *err = NULL, why[512];
+	const struct dl_pq *pq;
 	PQconninfoOption *opts;
+	int rc = -1;
 
-	if (!pq)
-		return; /* reported at the type line (check_library) */
+	if (!(pq = dl_pq(why, sizeof(why)))) {
+		conf_perr(p, p->lineno, key, "%s", why);
+		return -1;
+	}
 	if (!(opts = pq->conninfoParse(val, &err))) {
 		if (err)
 			err[strcspn(err, "\n")] = '\0';
 		conf_perr(p, p->lineno, key, "%s", err ? err : "out of memory");
 		pq->freemem(err);
-		return;
+		return -1;
 	}
 	for (const PQconninfoOption *o = opts; o->keyword; o++) {
 		if (strcmp(o->keyword, "host") == 0)
@@ -370,8 +373,17 @@ set_conninfo(struct parser *p, const char *key, const char *val)
 			hostaddr = o->val;
 	}
 	if (pg_hosts_ok(p, key, host, hostaddr) == 0)
-		get_str(p, key, val, curc(p)->conninfo, sizeof(curc(p)->conninfo));
+		rc = get_str(p, key, val, out, size);
 	pq->conninfoFree(opts);
+	return rc;
+}
+
+static void
+set_conninfo(struct parser *p, const char *key, const char *val)
+{
+	if (!dl_pq(NULL, 0))
+		return; /* reported at the type line (check_library) */
+	conf_pg_conninfo(p, key, val, curc(p)->conninfo, sizeof(curc(p)->conninfo));
 }
 
 static void

@@ -105,6 +105,13 @@ void conf_check_end(struct parser *p);
 /* After the whole file: `track` lines against the checks, users' defaults. */
 void conf_checks_resolve(struct parser *p);
 void conf_checks_free(struct conf *c);
+/*
+ * A libpq conninfo given to `key` on line p->lineno (a pgsql check's
+ * conninfo, promote_pgsql): libpq must load and parse it, and every host
+ * must be an IP address or a socket directory. Copied to out; 0, or -1
+ * with the error reported.
+ */
+int conf_pg_conninfo(struct parser *p, const char *key, const char *val, char *out, size_t size);
 /* A hook's command line (split, program checked like a script's), errors at p->lineno. */
 void conf_hook_validate(struct parser *p, const char *key, const char *cmd, bool shell);
 

@@ -51,6 +51,8 @@ struct ctl_client {
 	bool ending;     /* ctl_end(): close once flushed */
 	struct buf out;
 	struct timer *timeout; /* no complete request in time */
+	ctl_gone_fn gone;      /* the holder's, called once when the peer leaves */
+	void *gone_arg;
 };
 
 static struct {
@@ -98,6 +100,12 @@ ctl_drop(struct ctl_client *c)
 	close(c->fd);
 	c->fd = -1;
 	buf_free(&c->out);
+	if (c->gone) {
+		ctl_gone_fn fn = c->gone;
+
+		c->gone = NULL;
+		fn(c, c->gone_arg); /* may ctl_end(c), which frees it */
+	}
 }
 
 /* EPOLLIN until the request is read, EPOLLOUT while output is pending. */
@@ -440,6 +448,11 @@ control_close(struct loop *l)
 {
 	if (ctl.fd == -1)
 		return;
+	/* Last words (a stream's final events): what the socket takes now. */
+	for (struct ctl_client *c = ctl.clients; c; c = c->next)
+		if (c->fd != -1 && buf_pending(&c->out))
+			(void)send(c->fd, buf_head(&c->out), buf_pending(&c->out),
+			           MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (ctl.clients)
 		ctl_client_free(ctl.clients);
 	timer_free(ctl.resume);
@@ -459,7 +472,7 @@ ctl_queued(struct ctl_client *c)
 {
 	if (buf_pending(&c->out) > CTL_MAX_PENDING) {
 		log_warnx("control: a client reads too slowly, dropped");
-		ctl_drop(c); /* held by the caller: never freed here */
+		ctl_drop(c); /* its gone callback may free it: c is not touched after */
 		return;
 	}
 	if (!c->in_handler)
@@ -486,6 +499,13 @@ ctl_printf(struct ctl_client *c, const char *fmt, ...)
 	buf_vprintf(&c->out, fmt, ap);
 	va_end(ap);
 	ctl_queued(c);
+}
+
+void
+ctl_on_gone(struct ctl_client *c, ctl_gone_fn fn, void *arg)
+{
+	c->gone = fn;
+	c->gone_arg = arg;
 }
 
 /*

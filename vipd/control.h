@@ -34,4 +34,14 @@ void ctl_printf(struct ctl_client *c, const char *fmt, ...) __attribute__((forma
 /* Close once everything queued is written. */
 void ctl_end(struct ctl_client *c);
 
+/*
+ * For a client the handler keeps open (a stream): fn is called once when
+ * the peer leaves or is dropped for reading too slowly (more than 1 MiB
+ * unread). The connection is closed by then and writes are dropped; the
+ * holder stops writing and calls ctl_end(c), which frees the client.
+ * control_close() frees every client without calling fn.
+ */
+typedef void (*ctl_gone_fn)(struct ctl_client *c, void *arg);
+void ctl_on_gone(struct ctl_client *c, ctl_gone_fn fn, void *arg);
+
 #endif

@@ -389,6 +389,45 @@ fsm_set_priority(struct fsm *f, uint64_t now, uint8_t priority, struct fsm_out *
 			out->actions |= FA_SEND_ADVERT;
 			f->adver_timer_ns = now + cs_to_ns(f->cfg.adver_int_cs);
 		}
+		/* A reload made us the address owner: it does not wait (§6.4.2). */
+		if (f->state == ST_BACKUP && is_owner(f))
+			enter_master(f, now, out, R_OWNER);
+	}
+	out_end(f, out, &s);
+}
+
+void
+fsm_reconfigure(struct fsm *f, uint64_t now, const struct fsm_cfg *cfg, struct fsm_out *out)
+{
+	uint64_t old_delay = f->cfg.preempt_delay_ns;
+	uint64_t next;
+	struct snap s;
+
+	out_begin(f, out, &s);
+	f->cfg = *cfg;
+	switch (f->state) {
+	case ST_MASTER:
+		/* A Master's Master_Adver_Interval is its own (§6.4.3). */
+		f->master_adver_int_cs = cfg->adver_int_cs;
+		recompute(f);
+		next = now + cs_to_ns(cfg->adver_int_cs);
+		if (f->adver_timer_ns > next)
+			f->adver_timer_ns = next;
+		break;
+	case ST_BACKUP:
+		/*
+		 * Master_Adver_Interval stays what the Master advertises
+		 * (§6.4.2); preempt_after = entry into Backup + delay.
+		 */
+		if (f->preempt_after_ns >= old_delay)
+			f->preempt_after_ns =
+			    f->preempt_after_ns - old_delay + cfg->preempt_delay_ns;
+		break;
+	default:
+		/* Init and Fault: the next Backup or Master entry starts afresh. */
+		f->master_adver_int_cs = cfg->adver_int_cs;
+		recompute(f);
+		break;
 	}
 	out_end(f, out, &s);
 }

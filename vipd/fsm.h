@@ -129,10 +129,23 @@ uint64_t fsm_next_deadline(const struct fsm *f);
 void fsm_fault(struct fsm *f, uint64_t now, bool fault, struct fsm_out *out);
 
 /*
- * The effective priority changed (checks). A Master advertises at once;
- * a Backup's Skew_Time and Master_Down_Interval follow. An owner's 255 is
- * never passed here.
+ * The effective priority changed (checks, or a reload). A Master
+ * advertises at once; a Backup's Skew_Time and Master_Down_Interval
+ * follow. A Backup that becomes the address owner (255, only by a
+ * reload) takes over at once (§6.4.2: the owner is always Master).
  */
 void fsm_set_priority(struct fsm *f, uint64_t now, uint8_t priority, struct fsm_out *out);
+
+/*
+ * A reload changed the instance's settings: Advertisement_Interval,
+ * preemption, the configured priority. The state is kept. A Master
+ * advertises with the new interval from now on (its next advert no later
+ * than one new interval away, so shortening it takes effect at once); a
+ * Backup keeps the Master_Adver_Interval it learned from the Master, and
+ * the end of its preemption delay moves by the change of the delay. The
+ * effective priority is not touched here: the caller recomputes it with
+ * the tracked items and calls fsm_set_priority().
+ */
+void fsm_reconfigure(struct fsm *f, uint64_t now, const struct fsm_cfg *cfg, struct fsm_out *out);
 
 #endif

@@ -6,23 +6,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "child.h"
+#include "event.h"
 #include "hook.h"
 #include "log.h"
 #include "loop.h"
+#include "promote.h"
 
 #define HOOK_ENV_MAX 9
+
+/* hook_job.hook of a promote_pgsql job, after the notify hooks' indexes. */
+#define HOOK_PROMOTE CONF_HOOK_MAX
 
 /* A run waiting in the queue (or running). */
 struct hook_job {
 	struct hook_job *next;
-	int hook; /* enum conf_hook */
+	int hook; /* enum conf_hook, or HOOK_PROMOTE (no argv, no env) */
 	char *argv[CONF_MAX_ARGS + 8];
 	char *env[HOOK_ENV_MAX];
 	char transition[24];
 	char reason[96];
+	/* What the queue's configuration was when the job was enqueued: a
+	 * reload changes the hooks of later transitions only. */
+	char instance[CONF_NAME_MAX];
+	char command[CONF_STR]; /* as shown: hook_run.command */
+	char user[64];
+	uint32_t timeout_ms;
+	char promote[CONF_STR]; /* HOOK_PROMOTE: the conninfo */
 };
 
 struct hookq {
@@ -33,9 +44,13 @@ struct hookq {
 	bool shell;
 	char user[64];
 	uint32_t timeout_ms;
+	char promote[CONF_STR];       /* promote_pgsql conninfo, "" = none */
+	char promote_shown[CONF_STR]; /* the same, password hidden: logs and ring */
+	uint32_t promote_timeout_ms;
 
-	struct hook_job *head, *tail; /* head is running when `running` */
+	struct hook_job *head, *tail; /* head is running when `running` or `promoting` */
 	struct child *running;
+	struct promote *promoting;
 	uint64_t started_real_ns;
 	uint64_t seq;
 
@@ -45,13 +60,22 @@ struct hookq {
 
 static uint64_t hook_seq;
 
-static uint64_t
-real_now_ns(void)
+/* The settings of cfg into q (names, commands, user, timeouts). */
+static void
+set_cfg(struct hookq *q, const struct hookq_cfg *cfg)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	snprintf(q->instance, sizeof(q->instance), "%s", cfg->instance ? cfg->instance : "");
+	snprintf(q->tag, sizeof(q->tag), "%s", cfg->tag ? cfg->tag : "");
+	for (int h = 0; h < CONF_HOOK_MAX; h++)
+		snprintf(q->cmd[h], sizeof(q->cmd[h]), "%s", cfg->cmd[h] ? cfg->cmd[h] : "");
+	q->shell = cfg->shell;
+	snprintf(q->user, sizeof(q->user), "%s", cfg->user ? cfg->user : "");
+	q->timeout_ms = cfg->timeout_ms;
+	snprintf(q->promote, sizeof(q->promote), "%s",
+	         cfg->promote_conninfo ? cfg->promote_conninfo : "");
+	promote_redact(q->promote, q->promote_shown, sizeof(q->promote_shown));
+	q->promote_timeout_ms =
+	    cfg->promote_timeout_ms ? cfg->promote_timeout_ms : PROMOTE_TIMEOUT_MS;
 }
 
 struct hookq *
@@ -62,14 +86,14 @@ hookq_new(struct loop *l, const struct hookq_cfg *cfg)
 	if (!q)
 		return NULL;
 	q->loop = l;
-	snprintf(q->instance, sizeof(q->instance), "%s", cfg->instance ? cfg->instance : "");
-	snprintf(q->tag, sizeof(q->tag), "%s", cfg->tag ? cfg->tag : "");
-	for (int h = 0; h < CONF_HOOK_MAX; h++)
-		snprintf(q->cmd[h], sizeof(q->cmd[h]), "%s", cfg->cmd[h] ? cfg->cmd[h] : "");
-	q->shell = cfg->shell;
-	snprintf(q->user, sizeof(q->user), "%s", cfg->user ? cfg->user : "");
-	q->timeout_ms = cfg->timeout_ms;
+	set_cfg(q, cfg);
 	return q;
+}
+
+void
+hookq_reconfigure(struct hookq *q, const struct hookq_cfg *cfg)
+{
+	set_cfg(q, cfg);
 }
 
 static void
@@ -104,6 +128,8 @@ hookq_free(struct hookq *q)
 		return;
 	child_kill(q->running);
 	q->running = NULL;
+	promote_cancel(q->promoting);
+	q->promoting = NULL;
 	for (struct hook_job *j; (j = pop(q));)
 		job_free(j);
 	free(q);
@@ -112,6 +138,8 @@ hookq_free(struct hookq *q)
 bool
 hookq_configured(const struct hookq *q)
 {
+	if (q->promote[0])
+		return true;
 	for (int h = 0; h < CONF_HOOK_MAX; h++)
 		if (q->cmd[h][0])
 			return true;
@@ -121,13 +149,27 @@ hookq_configured(const struct hookq *q)
 bool
 hookq_idle(const struct hookq *q)
 {
-	return !q || (!q->running && !q->head);
+	return !q || (!q->running && !q->promoting && !q->head);
 }
 
 uint32_t
 hookq_timeout_ms(const struct hookq *q)
 {
-	return q->timeout_ms;
+	uint32_t t = q->timeout_ms;
+
+	for (const struct hook_job *j = q->head; j; j = j->next) {
+		if (j->hook == HOOK_PROMOTE && q->promote_timeout_ms > t)
+			t = q->promote_timeout_ms;
+		if (j->hook != HOOK_PROMOTE && j->timeout_ms > t)
+			t = j->timeout_ms;
+	}
+	return t;
+}
+
+static const char *
+job_name(int h)
+{
+	return h == HOOK_PROMOTE ? "promote_pgsql" : conf_hook_names[h];
 }
 
 size_t
@@ -165,9 +207,9 @@ record_begin(struct hookq *q, const struct hook_job *j)
 	memset(r, 0, sizeof(*r));
 	r->seq = q->seq;
 	r->started_real_ns = q->started_real_ns;
-	memcpy(r->instance, q->instance, sizeof(r->instance));
-	snprintf(r->hook, sizeof(r->hook), "%s", conf_hook_names[j->hook]);
-	memcpy(r->command, q->cmd[j->hook], sizeof(r->command));
+	memcpy(r->instance, j->instance, sizeof(r->instance));
+	snprintf(r->hook, sizeof(r->hook), "%s", job_name(j->hook));
+	memcpy(r->command, j->command, sizeof(r->command));
 	snprintf(r->transition, sizeof(r->transition), "%s", j->transition);
 	snprintf(r->reason, sizeof(r->reason), "%s", j->reason);
 	return r;
@@ -188,6 +230,38 @@ record_output(struct hookq *q, struct hook_run *r, const char *out)
 	}
 }
 
+/* ---- the event stream ---- */
+
+static void
+publish_start(const struct hook_job *j)
+{
+	struct buf *b = ev_begin("hook_start");
+
+	if (!b)
+		return;
+	ev_str(b, "instance", j->instance);
+	ev_str(b, "hook", job_name(j->hook));
+	ev_str(b, "transition", j->transition);
+	ev_str(b, "command", j->command);
+	ev_end(b);
+}
+
+/* Every recorded run, once its status is in. */
+static void
+publish_end(const struct hook_run *r)
+{
+	struct buf *b = ev_begin("hook_end");
+
+	if (!b)
+		return;
+	ev_str(b, "instance", r->instance);
+	ev_str(b, "hook", r->hook);
+	ev_str(b, "transition", r->transition);
+	ev_str(b, "status", r->status);
+	ev_uint(b, "duration_ms", r->duration_ns / NS_PER_MS);
+	ev_end(b);
+}
+
 /* ---- running ---- */
 
 static void start_next(struct hookq *q);
@@ -198,7 +272,7 @@ on_done(const struct child_result *res, void *arg)
 	struct hookq *q = arg;
 	struct hook_job *j = pop(q);
 	struct hook_run *r;
-	char what[96];
+	char what[HOOK_LINE_MAX + 16];
 
 	q->running = NULL;
 	r = record_begin(q, j);
@@ -213,27 +287,76 @@ on_done(const struct child_result *res, void *arg)
 	log_info("%s hook %s (%s) %s %llu ms", q->tag, r->hook, r->transition, what,
 	         (unsigned long long)(res->duration_ns / NS_PER_MS));
 	record_output(q, r, res->output);
+	publish_end(r);
 	job_free(j);
 	start_next(q);
+}
+
+/* The promotion at the head of the queue ended: record it, go on. */
+static void
+promote_record(struct hookq *q, const char *status, bool ok, uint64_t duration_ns)
+{
+	struct hook_job *j = pop(q);
+	struct hook_run *r = record_begin(q, j);
+
+	r->duration_ns = duration_ns;
+	snprintf(r->status, sizeof(r->status), "%s", status);
+	if (ok)
+		log_info("%s hook promote_pgsql (%s) %s, %llu ms", q->tag, r->transition, status,
+		         (unsigned long long)(duration_ns / NS_PER_MS));
+	else
+		log_warnx("%s hook promote_pgsql (%s) %s, %llu ms", q->tag, r->transition, status,
+		          (unsigned long long)(duration_ns / NS_PER_MS));
+	publish_end(r);
+	job_free(j);
+}
+
+static void
+on_promoted(const struct promote_result *res, void *arg)
+{
+	struct hookq *q = arg;
+
+	q->promoting = NULL;
+	promote_record(q, res->status, res->ok, res->duration_ns);
+	start_next(q);
+}
+
+/* Start the promotion at the head of the queue, or record why it could not start. */
+static void
+start_promote(struct hookq *q)
+{
+	char status[HOOK_LINE_MAX];
+
+	log_debug("%s hook promote_pgsql (%s) starting: %s", q->tag, q->head->transition,
+	          q->promote_shown);
+	q->promoting = promote_start(q->loop, q->head->promote, q->promote_timeout_ms, q->tag,
+	                             on_promoted, q, status, sizeof(status));
+	if (!q->promoting)
+		promote_record(q, status, false, 0);
 }
 
 static void
 start_next(struct hookq *q)
 {
-	while (!q->running && q->head) {
+	while (!q->running && !q->promoting && q->head) {
 		struct hook_job *j = q->head;
 		struct child_opts o = {
 		    .argv = j->argv,
 		    .env = j->env,
-		    .user = q->user[0] ? q->user : NULL,
-		    .timeout_ns = (uint64_t)q->timeout_ms * NS_PER_MS,
+		    .user = j->user[0] ? j->user : NULL,
+		    .timeout_ns = (uint64_t)j->timeout_ms * NS_PER_MS,
 		    .keep_lines = HOOK_OUT_LINES,
 		};
 
 		q->seq = ++hook_seq;
-		q->started_real_ns = real_now_ns();
+		q->started_real_ns = ev_real_now_ns();
+		publish_start(j);
+		if (j->hook == HOOK_PROMOTE) {
+			start_promote(q);
+			continue;
+		}
 		log_debug("%s hook %s (%s) starting: %s", q->tag, conf_hook_names[j->hook],
-		          j->transition, q->cmd[j->hook]);
+		          j->transition, j->command);
 		q->running = child_spawn(q->loop, &o, on_done, q);
 		if (q->running)
 			return;
@@ -245,6 +368,7 @@ start_next(struct hookq *q)
 		snprintf(r->status, sizeof(r->status), "spawn failed: %s", strerror(err));
 		log_warnx("%s hook %s (%s) could not be started: %s", q->tag, r->hook,
 		          r->transition, strerror(err));
+		publish_end(r);
 		job_free(pop(q));
 	}
 }
@@ -275,6 +399,14 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 	snprintf(j->reason, sizeof(j->reason), "%s", e->reason ? e->reason : "");
 	snprintf(prio, sizeof(prio), "%u", e->priority);
 	snprintf(vrid, sizeof(vrid), "%u", e->vrid);
+	memcpy(j->instance, q->instance, sizeof(j->instance));
+	memcpy(j->command, h == HOOK_PROMOTE ? q->promote_shown : q->cmd[h], sizeof(j->command));
+	memcpy(j->user, q->user, sizeof(j->user));
+	j->timeout_ms = q->timeout_ms;
+	if (h == HOOK_PROMOTE) {
+		memcpy(j->promote, q->promote, sizeof(j->promote));
+		return j;
+	}
 
 	if (q->shell) {
 		const char *tail = h == CONF_HOOK_NOTIFY ? " \"$@\"" : "";
@@ -326,28 +458,30 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 oom_j:
 	job_free(j);
 oom:
-	log_warnx("%s hook %s: out of memory, not run", q->tag, conf_hook_names[h]);
+	log_warnx("%s hook %s: out of memory, not run", q->tag, job_name(h));
 	return NULL;
 }
 
 size_t
 hookq_push(struct hookq *q, const struct hook_event *e)
 {
-	int order[2] = {-1, CONF_HOOK_NOTIFY};
+	int order[3] = {-1, -1, CONF_HOOK_NOTIFY};
 	size_t added = 0;
 
-	if (strcmp(e->to, "MASTER") == 0)
-		order[0] = CONF_HOOK_MASTER;
-	else if (strcmp(e->to, "BACKUP") == 0)
-		order[0] = CONF_HOOK_BACKUP;
-	else if (strcmp(e->to, "FAULT") == 0)
-		order[0] = CONF_HOOK_FAULT;
-	else if (strcmp(e->to, "STOP") == 0)
-		order[0] = CONF_HOOK_STOP;
-	for (int i = 0; i < 2; i++) {
+	if (strcmp(e->to, "MASTER") == 0) {
+		order[0] = q->promote[0] ? HOOK_PROMOTE : -1;
+		order[1] = CONF_HOOK_MASTER;
+	} else if (strcmp(e->to, "BACKUP") == 0) {
+		order[1] = CONF_HOOK_BACKUP;
+	} else if (strcmp(e->to, "FAULT") == 0) {
+		order[1] = CONF_HOOK_FAULT;
+	} else if (strcmp(e->to, "STOP") == 0) {
+		order[1] = CONF_HOOK_STOP;
+	}
+	for (int i = 0; i < 3; i++) {
 		struct hook_job *j;
 
-		if (order[i] < 0 || !q->cmd[order[i]][0])
+		if (order[i] < 0 || (order[i] != HOOK_PROMOTE && !q->cmd[order[i]][0]))
 			continue;
 		if (!(j = job_new(q, order[i], e)))
 			continue;
@@ -377,11 +511,17 @@ hookq_abort(struct hookq *q)
 		snprintf(r->status, sizeof(r->status), "killed by SIGKILL (shutdown)");
 		log_warnx("%s hook %s (%s) still running at shutdown; killed", q->tag, r->hook,
 		          r->transition);
+		publish_end(r);
 		job_free(j);
 	}
+	if (q->promoting) {
+		promote_cancel(q->promoting);
+		q->promoting = NULL;
+		promote_record(q, "cancelled (shutdown)", false, 0);
+	}
 	for (struct hook_job *j; (j = pop(q));) {
-		log_warnx("%s hook %s (%s) not run: shutting down", q->tag,
-		          conf_hook_names[j->hook], j->transition);
+		log_warnx("%s hook %s (%s) not run: shutting down", q->tag, job_name(j->hook),
+		          j->transition);
 		job_free(j);
 	}
 }
@@ -416,18 +556,6 @@ all_runs(struct hookq *const *qs, size_t n, size_t *count)
 	return v;
 }
 
-static void
-iso_time(uint64_t ns, char *s, size_t size)
-{
-	time_t t = (time_t)(ns / NS_PER_SEC);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(s, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	         (unsigned)((ns % NS_PER_SEC) / NS_PER_MS));
-}
-
 void
 hook_runs_json(struct hookq *const *qs, size_t n, struct buf *b)
 {
@@ -439,7 +567,7 @@ hook_runs_json(struct hookq *const *qs, size_t n, struct buf *b)
 	for (size_t i = 0; i < k; i++) {
 		const struct hook_run *r = v[i];
 
-		iso_time(r->started_real_ns, ts, sizeof(ts));
+		ev_iso_time(r->started_real_ns, ts, sizeof(ts));
 		buf_puts(b, i ? ",{\"instance\":" : "{\"instance\":");
 		json_str(b, r->instance);
 		buf_puts(b, ",\"hook\":");
@@ -482,7 +610,7 @@ hook_runs_text(struct hookq *const *qs, size_t n, struct buf *b)
 	for (size_t i = 0; i < k; i++) {
 		const struct hook_run *r = v[i];
 
-		iso_time(r->started_real_ns, ts, sizeof(ts));
+		ev_iso_time(r->started_real_ns, ts, sizeof(ts));
 		buf_printf(b, "%-24s %-12s %-14s %-17s %8llu  %s  (%s)\n", ts, r->instance, r->hook,
 		           r->transition, (unsigned long long)(r->duration_ns / NS_PER_MS),
 		           r->status, r->reason);

@@ -3,10 +3,13 @@
  *
  * Each state change of an instance enqueues notify_<state> (if set), then
  * the generic notify (if set), which gets keepalived's four trailing
- * arguments "INSTANCE <name> <MASTER|BACKUP|FAULT|STOP> <priority>". The
- * runs of one queue are strictly sequential, in transition order: the next
- * is spawned from the previous one's done callback, after it exited or was
- * killed at the timeout (SIGTERM to its process group, SIGKILL 2 s later).
+ * arguments "INSTANCE <name> <MASTER|BACKUP|FAULT|STOP> <priority>". A
+ * change to MASTER enqueues promote_pgsql (if set, promote.h) before them:
+ * notify_master runs once the local PostgreSQL is the primary, or vipd
+ * gave up on it. The runs of one queue are strictly sequential, in
+ * transition order: the next is started from the previous one's done
+ * callback, after it exited or was killed at the timeout (SIGTERM to its
+ * process group, SIGKILL 2 s later), or the promotion ended.
  * Queues of different instances are independent. Nothing here blocks the
  * loop (child.c). The last HOOK_RING runs of each queue are kept.
  */
@@ -34,6 +37,8 @@ struct hookq_cfg {
 	bool shell;                     /* run each via /bin/sh -c */
 	const char *user;               /* NULL = keep ours */
 	uint32_t timeout_ms;            /* 0 = none */
+	const char *promote_conninfo;   /* promote_pgsql; NULL or "" = none */
+	uint32_t promote_timeout_ms;    /* 0 = PROMOTE_TIMEOUT_MS (tests shorten it) */
 };
 
 /* One state change. Strings are copied. */
@@ -52,28 +57,37 @@ struct hook_run {
 	uint64_t seq;             /* global start order */
 	uint64_t started_real_ns; /* CLOCK_REALTIME */
 	char instance[CONF_NAME_MAX];
-	char hook[16]; /* "notify_master", "notify" */
-	char command[CONF_STR];
-	char transition[24]; /* "BACKUP->MASTER" */
+	char hook[16];          /* "notify_master", "notify", "promote_pgsql" */
+	char command[CONF_STR]; /* promote_pgsql: the conninfo, password hidden */
+	char transition[24];    /* "BACKUP->MASTER" */
 	char reason[96];
 	uint64_t duration_ns;
-	char status[64]; /* "exit 0", "killed by SIGKILL", "timed out after 30000 ms" */
+	/* "exit 0", "killed by SIGKILL", "timed out after 30000 ms"; promote_pgsql:
+	 * "promoted", "already primary", "failed: <libpq's error>"... (promote.h) */
+	char status[HOOK_LINE_MAX];
 	char output[HOOK_OUT_LINES][HOOK_LINE_MAX];
 	size_t noutput;
 };
 
 /* A queue for one instance; the cfg strings are copied. NULL on ENOMEM. */
 struct hookq *hookq_new(struct loop *l, const struct hookq_cfg *cfg);
+/*
+ * A reload: the new settings apply to the transitions enqueued from now
+ * on; a running hook and those already queued run as they were, and the
+ * kept runs stay.
+ */
+void hookq_reconfigure(struct hookq *q, const struct hookq_cfg *cfg);
 /* Kill a running hook (SIGKILL to its group), drop the queue, free. NULL ok. */
 void hookq_free(struct hookq *q);
-/* Whether any hook is configured at all. */
+/* Whether any hook (or promote_pgsql) is configured at all. */
 bool hookq_configured(const struct hookq *q);
 /* Enqueue the hooks of one transition; starts the first if idle. How many were enqueued. */
 size_t hookq_push(struct hookq *q, const struct hook_event *e);
 /* Nothing running and nothing queued. */
 bool hookq_idle(const struct hookq *q);
-/* Kill the running hook and drop what is queued (recorded as such). */
+/* Kill the running hook (or cancel a promotion) and drop what is queued (recorded as such). */
 void hookq_abort(struct hookq *q);
+/* The longest one queued or running job may take: notify_timeout, or PROMOTE_TIMEOUT_MS. */
 uint32_t hookq_timeout_ms(const struct hookq *q);
 
 /* The kept runs, oldest first: up to HOOK_RING pointers into q. */

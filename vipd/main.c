@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@
 #include "buf.h"
 #include "conf.h"
 #include "control.h"
+#include "daemon.h"
+#include "event.h"
 #include "hook.h"
 #include "log.h"
 #include "loop.h"
@@ -29,18 +32,6 @@
 #include "vrrp.h"
 #include "checks/check.h"
 #include "../netlink/netlink.h"
-
-struct vipd {
-	struct conf *conf;
-	struct loop *loop;
-	struct vrrp **vrrps;
-	size_t nvrrps;
-	struct check **checks;
-	size_t nchecks;
-	int sigfd;
-	bool pidfile_written;
-	bool stopped; /* instances stopped: only hooks still run */
-};
 
 static void
 usage(void)
@@ -110,46 +101,130 @@ cmd_status(struct vipd *d, struct ctl_client *c, bool json)
 static void
 cmd_hooks(struct vipd *d, struct ctl_client *c, bool json)
 {
-	struct hookq **qs = calloc(d->nvrrps + 1, sizeof(*qs));
+	size_t n = d->nvrrps + d->nretiring;
+	struct hookq **qs = calloc(n + 1, sizeof(*qs));
 	struct buf b;
 
 	if (!qs) {
 		ctl_printf(c, "error: out of memory\n");
 		return;
 	}
+	/* Instances a reload removed show their last hooks until they are freed. */
 	for (size_t i = 0; i < d->nvrrps; i++)
 		qs[i] = vrrp_hooks(d->vrrps[i]);
+	for (size_t i = 0; i < d->nretiring; i++)
+		qs[d->nvrrps + i] = vrrp_hooks(d->retiring[i]);
 	buf_init(&b);
 	if (json)
-		hook_runs_json(qs, d->nvrrps, &b);
+		hook_runs_json(qs, n, &b);
 	else
-		hook_runs_text(qs, d->nvrrps, &b);
+		hook_runs_text(qs, n, &b);
 	ctl_write(c, b.data, b.len);
 	buf_free(&b);
 	free(qs);
+}
+
+/*
+ * `vipctl events`: the client stays connected and gets every event line
+ * (event.h), after a "hello" line with the current state of everything.
+ */
+static void
+stream_write(const char *line, size_t len, void *arg)
+{
+	ctl_write(arg, line, len);
+}
+
+static void
+stream_gone(struct ctl_client *c, void *arg)
+{
+	ev_unsubscribe(arg);
+	ctl_end(c);
+}
+
+static void
+cmd_events(struct vipd *d, struct ctl_client *c)
+{
+	struct ev_sink *s = ev_subscribe(stream_write, c);
+	struct buf b;
+	char ts[40];
+
+	if (!s) {
+		ctl_printf(c, "error: out of memory\n");
+		ctl_end(c);
+		return;
+	}
+	ctl_on_gone(c, stream_gone, s);
+	ev_iso_time(ev_real_now_ns(), ts, sizeof(ts));
+	buf_init(&b);
+	buf_printf(&b, "{\"seq\":%llu,\"time\":\"%s\",\"type\":\"hello\",\"instances\":[",
+	           (unsigned long long)ev_last_seq(), ts);
+	for (size_t i = 0; i < d->nvrrps; i++) {
+		if (i)
+			buf_puts(&b, ",");
+		vrrp_summary_json(d->vrrps[i], &b);
+	}
+	buf_puts(&b, "],\"checks\":[");
+	for (size_t i = 0; i < d->nchecks; i++) {
+		buf_puts(&b, i ? ",{\"check\":" : "{\"check\":");
+		json_str(&b, check_name(d->checks[i]));
+		buf_printf(&b, ",\"state\":\"%s\"}",
+		           check_state_names[check_get_state(d->checks[i])]);
+	}
+	buf_puts(&b, "]}\n");
+	ctl_write(c, b.data, b.len);
+	buf_free(&b);
+}
+
+/* `vipctl reload`: the summary line, or the errors (and vipctl exits 1). */
+static void
+cmd_reload(struct vipd *d, struct ctl_client *c)
+{
+	struct buf b;
+
+	buf_init(&b);
+	vipd_reload(d, &b);
+	ctl_write(c, b.data, b.len);
+	buf_free(&b);
+}
+
+static bool
+json_flag(int argc, char **argv, bool *json)
+{
+	*json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	return argc == 1 || *json;
 }
 
 static void
 on_request(struct ctl_client *c, int argc, char **argv, void *arg)
 {
 	struct vipd *d = arg;
+	bool json;
 
-	if (argc >= 1 && strcmp(argv[0], "hooks") == 0) {
-		bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
-
-		if (argc > 2 || (argc == 2 && !json))
-			ctl_printf(c, "error: usage: hooks [--json]\n");
-		else
+	if (strcmp(argv[0], "events") == 0) {
+		if (argc == 1 && !d->stopped) {
+			cmd_events(d, c);
+			return; /* kept open */
+		}
+		ctl_printf(c, argc == 1 ? "error: vipd is stopping\n" : "error: usage: events\n");
+	} else if (strcmp(argv[0], "hooks") == 0) {
+		if (json_flag(argc, argv, &json))
 			cmd_hooks(d, c, json);
-	} else if (argc >= 1 && strcmp(argv[0], "status") == 0) {
-		bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
-
-		if (argc > 2 || (argc == 2 && !json))
-			ctl_printf(c, "error: usage: status [--json]\n");
 		else
+			ctl_printf(c, "error: usage: hooks [--json]\n");
+	} else if (strcmp(argv[0], "reload") == 0) {
+		if (argc != 1)
+			ctl_printf(c, "error: usage: reload\n");
+		else if (d->stopped)
+			ctl_printf(c, "error: vipd is stopping\n");
+		else
+			cmd_reload(d, c);
+	} else if (strcmp(argv[0], "status") == 0) {
+		if (json_flag(argc, argv, &json))
 			cmd_status(d, c, json);
+		else
+			ctl_printf(c, "error: usage: status [--json]\n");
 	} else {
-		ctl_printf(c, "error: unknown command \"%s\"\n", argc ? argv[0] : "");
+		ctl_printf(c, "error: unknown command \"%s\"\n", argv[0]);
 	}
 	ctl_end(c);
 }
@@ -160,9 +235,10 @@ static void
 on_signal(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	struct signalfd_siginfo si;
+	struct vipd *d = arg;
+	struct buf b;
 
 	(void)events;
-	(void)arg;
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGTERM:
@@ -171,8 +247,14 @@ on_signal(struct loop *l, int fd, uint32_t events, void *arg)
 			loop_stop(l);
 			break;
 		case SIGHUP:
-			log_warnx("SIGHUP: configuration reload is not supported yet; "
-			          "keeping the running configuration");
+			if (d->stopped) {
+				log_info("received SIGHUP while stopping; not reloading");
+				break;
+			}
+			/* vipd_reload() logs everything; the reply is for vipctl only. */
+			buf_init(&b);
+			vipd_reload(d, &b);
+			buf_free(&b);
 			break;
 		default:
 			break;
@@ -223,14 +305,19 @@ pidfile_write(const char *path)
  * SIGKILL) instead of a starved machine: vipd never needs more than a few
  * milliseconds of CPU between two sleeps.
  */
-static void
-realtime_setup(unsigned priority)
+void
+vipd_realtime(unsigned priority)
 {
 	struct sched_param sp = {.sched_priority = (int)priority};
 	struct rlimit rl = {.rlim_cur = 200000, .rlim_max = 400000}; /* microseconds */
 
-	if (priority == 0)
+	if (priority == 0) {
+		/* Only a reload gets here with SCHED_RR on: back to normal. */
+		if (sched_getscheduler(0) != SCHED_OTHER &&
+		    sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &sp) < 0)
+			log_warn("cannot leave SCHED_RR");
 		return;
+	}
 	if (setrlimit(RLIMIT_RTTIME, &rl) < 0) {
 		log_warn("cannot limit real-time CPU time; staying at normal priority");
 		return;
@@ -317,7 +404,26 @@ hooks_idle(const struct vipd *d)
 	for (size_t i = 0; i < d->nvrrps; i++)
 		if (!vrrp_hooks_idle(d->vrrps[i]))
 			return false;
+	for (size_t i = 0; i < d->nretiring; i++)
+		if (!vrrp_hooks_idle(d->retiring[i]))
+			return false;
 	return true;
+}
+
+/* The longest hook timeout among the queues still busy. */
+static uint32_t
+hooks_timeout_ms(const struct vipd *d)
+{
+	uint32_t tmo = 0;
+
+	for (size_t i = 0; i < d->nvrrps + d->nretiring; i++) {
+		const struct vrrp *v = i < d->nvrrps ? d->vrrps[i] : d->retiring[i - d->nvrrps];
+		uint32_t t = hookq_timeout_ms(vrrp_hooks(v));
+
+		if (!vrrp_hooks_idle(v) && t > tmo)
+			tmo = t;
+	}
+	return tmo;
 }
 
 static void
@@ -341,23 +447,18 @@ drain_tick(struct loop *l, struct timer *t, void *arg)
 static void
 stop_instances(struct vipd *d)
 {
-	uint32_t tmo = 0;
+	uint32_t tmo;
 
 	for (size_t i = 0; i < d->nvrrps; i++)
 		vrrp_stop(d->vrrps[i]);
 	d->stopped = true;
 	if (hooks_idle(d))
 		return;
-	for (size_t i = 0; i < d->nvrrps; i++) {
-		uint32_t t = hookq_timeout_ms(vrrp_hooks(d->vrrps[i]));
-
-		if (!vrrp_hooks_idle(d->vrrps[i]) && t > tmo)
-			tmo = t;
-	}
+	tmo = hooks_timeout_ms(d);
 	struct drain dr = {.d = d, .deadline = mono_now_ns() + (tmo + 2000ULL) * NS_PER_MS};
 	struct timer *t = timer_new(d->loop, drain_tick, &dr);
 
-	log_info("waiting up to %u ms for notify hooks to finish", tmo + 2000);
+	log_info("waiting up to %u ms for hooks to finish", tmo + 2000);
 	if (t) {
 		timer_arm_in(t, 0);
 		loop_run(d->loop);
@@ -365,6 +466,8 @@ stop_instances(struct vipd *d)
 	}
 	for (size_t i = 0; i < d->nvrrps; i++)
 		hookq_abort(vrrp_hooks(d->vrrps[i]));
+	for (size_t i = 0; i < d->nretiring; i++)
+		hookq_abort(vrrp_hooks(d->retiring[i]));
 }
 
 static void
@@ -376,9 +479,11 @@ shutdown_all(struct vipd *d)
 	for (size_t i = 0; i < d->nvrrps; i++)
 		vrrp_free(d->vrrps[i]);
 	free(d->vrrps);
+	vipd_reap_retired(d, true);
 	for (size_t i = 0; i < d->nchecks; i++)
 		check_free(d->checks[i]);
 	free(d->checks);
+	ev_close();
 	control_close(d->loop);
 	netlink_close(d->loop);
 	arp_close();
@@ -451,6 +556,12 @@ main(int argc, char *argv[])
 	if (sock)
 		copy_override(d.conf->control_socket, sizeof(d.conf->control_socket), sock,
 		              "control socket");
+	d.opt_pidfile = pidfile;
+	d.opt_socket = sock;
+	/* A reload reads the file again after daemon() moved us to "/". */
+	char abspath[PATH_MAX];
+	if (d.conf->path[0] != '/' && realpath(path, abspath))
+		snprintf(d.conf->path, sizeof(d.conf->path), "%s", abspath);
 
 	log_init("vipd", true, d.conf->log_level);
 	if (check_privileges() < 0)
@@ -469,7 +580,7 @@ main(int argc, char *argv[])
 			fatal("daemon");
 		log_init("vipd", false, d.conf->log_level);
 	}
-	realtime_setup(d.conf->realtime_priority);
+	vipd_realtime(d.conf->realtime_priority);
 	if (pidfile_write(d.conf->pidfile) < 0)
 		log_warn("cannot write pidfile %s", d.conf->pidfile);
 	else

@@ -35,7 +35,9 @@ usage(FILE *f)
 	fprintf(f, "usage: vipctl [-S socket] command [args]\n"
 	           "commands:\n"
 	           "  status [--json]   show every instance's state\n"
-	           "  hooks [--json]    show the last notify hook runs\n");
+	           "  hooks [--json]    show the last notify hook runs\n"
+	           "  reload            reload the configuration file (errors: exit 1)\n"
+	           "  events            follow events as JSON lines until vipd stops\n");
 }
 
 static int

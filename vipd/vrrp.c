@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "announce.h"
+#include "event.h"
 #include "hook.h"
 #include "log.h"
 #include "loop.h"
@@ -106,24 +107,29 @@ send_advert(struct vrrp *v, uint8_t priority)
 
 /* --- VIPs and announcements ------------------------------------------- */
 
+bool
+vrrp_vip_add(struct vrrp *v, size_t k)
+{
+	const struct vip *vip = &v->cfg.vips[k];
+	char s[ADDR_STRLEN + 4];
+
+	/* An owner's VIP may be the interface's own address: leave that alone. */
+	if (vrrp_is_owner(v) && vaddr_present(v->ifc.ifindex, vip) == 1)
+		return false;
+	if (vaddr_add(v->ifc.ifindex, vip) < 0) {
+		log_warnx("%s cannot add %s", v->tag, vip_ntop(vip, s));
+		return false;
+	}
+	v->vip_ours[k] = true;
+	log_info("%s added %s", v->tag, vip_ntop(vip, s));
+	return true;
+}
+
 static void
 vips_add(struct vrrp *v)
 {
-	char s[ADDR_STRLEN + 4];
-
-	for (size_t i = 0; i < v->cfg.nvips; i++) {
-		const struct vip *vip = &v->cfg.vips[i];
-
-		/* An owner's VIP may be the interface's own address: leave that alone. */
-		if (vrrp_is_owner(v) && vaddr_present(v->ifc.ifindex, vip) == 1)
-			continue;
-		if (vaddr_add(v->ifc.ifindex, vip) < 0) {
-			log_warnx("%s cannot add %s", v->tag, vip_ntop(vip, s));
-			continue;
-		}
-		v->vip_ours[i] = true;
-		log_info("%s added %s", v->tag, vip_ntop(vip, s));
-	}
+	for (size_t i = 0; i < v->cfg.nvips; i++)
+		vrrp_vip_add(v, i);
 }
 
 static void
@@ -144,20 +150,24 @@ vips_del(struct vrrp *v)
 	}
 }
 
+/* One gratuitous ARP / unsolicited NA for one VIP. */
+void
+vrrp_announce_vip(struct vrrp *v, const struct vip *vip)
+{
+	int rc = vip->family == AF_INET ? arp_send(v->ifc.ifindex, v->ifc.mac, &vip->addr.v4)
+	                                : ndisc_send(v->ifc.ifindex, v->ifc.mac, &vip->addr.v6);
+
+	if (rc < 0)
+		log_debug("%s announce: %s", v->tag, strerror(errno));
+}
+
 /* `count` gratuitous ARPs / unsolicited NAs for every VIP. */
 static void
 announce(struct vrrp *v, unsigned count)
 {
-	for (unsigned n = 0; n < count; n++) {
-		for (size_t i = 0; i < v->cfg.nvips; i++) {
-			const struct vip *vip = &v->cfg.vips[i];
-			int rc = vip->family == AF_INET
-			             ? arp_send(v->ifc.ifindex, v->ifc.mac, &vip->addr.v4)
-			             : ndisc_send(v->ifc.ifindex, v->ifc.mac, &vip->addr.v6);
-			if (rc < 0)
-				log_debug("%s announce: %s", v->tag, strerror(errno));
-		}
-	}
+	for (unsigned n = 0; n < count; n++)
+		for (size_t i = 0; i < v->cfg.nvips; i++)
+			vrrp_announce_vip(v, &v->cfg.vips[i]);
 }
 
 /*
@@ -202,11 +212,10 @@ garp_timer_fired(struct loop *l, struct timer *t, void *arg)
  * MASTER) or removed (from MASTER) by vrrp_apply when this runs.
  */
 static void
-run_hooks(struct vrrp *v, const struct fsm_out *out)
+run_hooks(struct vrrp *v, const struct fsm_out *out, const char *reason)
 {
 	char vips[CONF_MAX_VIPS * (ADDR_STRLEN + 5)], s[ADDR_STRLEN + 4];
 	size_t len = 0;
-	const char *reason = fsm_reason_names[out->reason];
 
 	if (!v->hooks || !hookq_configured(v->hooks))
 		return;
@@ -214,8 +223,6 @@ run_hooks(struct vrrp *v, const struct fsm_out *out)
 	for (size_t i = 0; i < v->cfg.nvips; i++)
 		len += (size_t)snprintf(vips + len, sizeof(vips) - len, "%s%s", i ? " " : "",
 		                        vip_ntop(&v->cfg.vips[i], s));
-	if (out->to == ST_FAULT)
-		reason = hook_fault_reason(v->fault_why);
 	struct hook_event e = {
 	    .from = fsm_state_names[out->from],
 	    .to = out->to == ST_INIT ? "STOP" : fsm_state_names[out->to],
@@ -228,9 +235,29 @@ run_hooks(struct vrrp *v, const struct fsm_out *out)
 	hookq_push(v->hooks, &e);
 }
 
+/* The transition on the event stream, before the hooks it starts. */
+static void
+publish_transition(const struct vrrp *v, const struct fsm_out *out, const char *reason)
+{
+	struct buf *b = ev_begin("transition");
+
+	if (!b)
+		return;
+	ev_str(b, "instance", v->cfg.name);
+	ev_str(b, "from", fsm_state_names[out->from]);
+	ev_str(b, "to", out->to == ST_INIT ? "STOP" : fsm_state_names[out->to]);
+	ev_str(b, "reason", reason);
+	ev_uint(b, "priority", v->fsm.priority);
+	ev_end(b);
+}
+
 static void
 note_transition(struct vrrp *v, const struct fsm_out *out)
 {
+	/* What hooks get as VIPD_REASON: "master_down", "check:pg", "stop"... */
+	const char *reason = out->to == ST_FAULT ? hook_fault_reason(v->fault_why)
+	                                         : fsm_reason_names[out->reason];
+
 	v->transitions++;
 	v->last_reason = out->reason;
 	if (out->to == ST_FAULT)
@@ -247,7 +274,8 @@ note_transition(struct vrrp *v, const struct fsm_out *out)
 	}
 	if (out->from == ST_MASTER)
 		timer_disarm(v->garp_timer);
-	run_hooks(v, out);
+	publish_transition(v, out, reason);
+	run_hooks(v, out, reason);
 }
 
 /* Carry out what the state machine asked for, in fsm.h's order. */
@@ -402,8 +430,8 @@ sock_readable(struct loop *l, int fd, uint32_t events, void *arg)
 
 /* --- interface, address and fault tracking --------------------------- */
 
-static void
-sock_close(struct vrrp *v)
+void
+vrrp_sock_close(struct vrrp *v)
 {
 	if (v->fd < 0)
 		return;
@@ -412,8 +440,8 @@ sock_close(struct vrrp *v)
 	v->fd = -1;
 }
 
-static int
-sock_open(struct vrrp *v)
+int
+vrrp_sock_open(struct vrrp *v)
 {
 	if (v->fd >= 0)
 		return 0;
@@ -429,8 +457,8 @@ sock_open(struct vrrp *v)
 }
 
 /* Our advert source: unicast_src if set, else the interface's primary address. */
-static void
-refresh_src(struct vrrp *v)
+void
+vrrp_refresh_src(struct vrrp *v)
 {
 	union inaddr a;
 	bool have = v->ifc.ifindex > 0 && iface_primary_addr(v->ifc.ifindex, v->cfg.family,
@@ -499,16 +527,16 @@ vrrp_link_event(struct vrrp *v, const struct iface *ifc)
 		return;
 	if (!ifc->present || strcmp(ifc->name, v->cfg.ifname) != 0) {
 		/* Deleted, or renamed away: whatever comes back gets a new socket. */
-		sock_close(v);
+		vrrp_sock_close(v);
 		memset(&v->ifc, 0, sizeof(v->ifc));
 	} else {
 		if (ifc->ifindex != v->ifc.ifindex)
-			sock_close(v);
+			vrrp_sock_close(v);
 		v->ifc = *ifc;
-		if (v->ifc.running && sock_open(v) < 0)
+		if (v->ifc.running && vrrp_sock_open(v) < 0)
 			log_warn("%s cannot open socket on %s", v->tag, v->cfg.ifname);
 	}
-	refresh_src(v);
+	vrrp_refresh_src(v);
 	vrrp_update_fault(v);
 }
 
@@ -548,11 +576,47 @@ vrrp_addr_event(struct vrrp *v, int ifindex, int family, const union inaddr *a, 
 		return;
 	if (!added && v->fsm.state == ST_MASTER)
 		guard_vip(v, a);
-	refresh_src(v);
+	vrrp_refresh_src(v);
 	vrrp_update_fault(v);
 }
 
 /* --- life cycle ----------------------------------------------------------- */
+
+void
+vrrp_set_tag(struct vrrp *v)
+{
+	snprintf(v->tag, sizeof(v->tag), "[%s %s vrid %u %s]", v->cfg.name, v->cfg.ifname,
+	         v->cfg.vrid, v->cfg.family == AF_INET ? "v4" : "v6");
+}
+
+void
+vrrp_hookq_cfg(const struct vrrp *v, struct hookq_cfg *hc)
+{
+	const struct conf_instance *ci = &v->cfg;
+
+	*hc = (struct hookq_cfg){
+	    .instance = ci->name,
+	    .tag = v->tag,
+	    .shell = ci->notify_shell,
+	    .user = ci->hook_user[0] ? ci->hook_user : NULL,
+	    .timeout_ms = ci->notify_timeout_ms,
+	    .promote_conninfo = ci->promote_pgsql,
+	};
+	for (int h = 0; h < CONF_HOOK_MAX; h++)
+		hc->cmd[h] = ci->notify[h];
+}
+
+void
+vrrp_fsm_cfg(const struct conf_instance *ci, struct fsm_cfg *fc)
+{
+	*fc = (struct fsm_cfg){
+	    .priority = ci->priority,
+	    .adver_int_cs = (uint16_t)(ci->advert_interval_ms / 10),
+	    .preempt = ci->preempt,
+	    .preempt_fast = ci->preempt_fast,
+	    .preempt_delay_ns = (uint64_t)ci->preempt_delay_ms * NS_PER_MS,
+	};
+}
 
 struct vrrp *
 vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *checks,
@@ -567,20 +631,12 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	v->cfg = *ci;
 	v->loop = l;
 	v->fd = -1;
-	snprintf(v->tag, sizeof(v->tag), "[%s %s vrid %u %s]", ci->name, ci->ifname, ci->vrid,
-	         ci->family == AF_INET ? "v4" : "v6");
+	vrrp_set_tag(v);
 	addr_pton(ci->family == AF_INET ? VRRP_MCAST4 : VRRP_MCAST6, &fam, &v->group);
 	v->fsm_timer = timer_new(l, fsm_timer_fired, v);
 	v->garp_timer = timer_new(l, garp_timer_fired, v);
-	struct hookq_cfg hc = {
-	    .instance = ci->name,
-	    .tag = v->tag,
-	    .shell = ci->notify_shell,
-	    .user = ci->hook_user[0] ? ci->hook_user : NULL,
-	    .timeout_ms = ci->notify_timeout_ms,
-	};
-	for (int h = 0; h < CONF_HOOK_MAX; h++)
-		hc.cmd[h] = ci->notify[h];
+	struct hookq_cfg hc;
+	vrrp_hookq_cfg(v, &hc);
 	v->hooks = hookq_new(l, &hc);
 	if (!v->fsm_timer || !v->garp_timer || !v->hooks) {
 		timer_free(v->fsm_timer);
@@ -589,13 +645,7 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 		free(v);
 		return NULL;
 	}
-	fc = (struct fsm_cfg){
-	    .priority = ci->priority,
-	    .adver_int_cs = (uint16_t)(ci->advert_interval_ms / 10),
-	    .preempt = ci->preempt,
-	    .preempt_fast = ci->preempt_fast,
-	    .preempt_delay_ns = (uint64_t)ci->preempt_delay_ms * NS_PER_MS,
-	};
+	vrrp_fsm_cfg(ci, &fc);
 	static const union inaddr none;
 	fsm_init(&v->fsm, &fc, ci->family, &none);
 	if (vrrp_tracks_init(v, checks, nchecks) < 0) {
@@ -646,8 +696,8 @@ vrrp_start(struct vrrp *v)
 		log_warnx("%s interface %s not found; waiting for it", v->tag, v->cfg.ifname);
 	}
 	remove_leftovers(v);
-	refresh_src(v);
-	if (v->ifc.ifindex > 0 && sock_open(v) < 0) {
+	vrrp_refresh_src(v);
+	if (v->ifc.ifindex > 0 && vrrp_sock_open(v) < 0) {
 		if (errno == EPERM || errno == EACCES) {
 			log_warn("%s cannot open a raw socket (vipd needs CAP_NET_RAW)", v->tag);
 			return -1;
@@ -672,7 +722,14 @@ vrrp_stop(struct vrrp *v)
 	fsm_shutdown(&v->fsm, mono_now_ns(), &out);
 	vrrp_apply(v, &out);
 	timer_disarm(v->garp_timer);
-	sock_close(v);
+	vrrp_sock_close(v);
+}
+
+void
+vrrp_retire(struct vrrp *v)
+{
+	vrrp_stop(v);
+	vrrp_tracks_free(v);
 }
 
 void
@@ -686,7 +743,7 @@ vrrp_free(struct vrrp *v)
 			break;
 		}
 	}
-	sock_close(v);
+	vrrp_sock_close(v);
 	vrrp_tracks_free(v);
 	hookq_free(v->hooks);
 	timer_free(v->fsm_timer);

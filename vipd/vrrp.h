@@ -39,6 +39,18 @@ struct vrrp *vrrp_new(struct loop *l, const struct conf_instance *ci, struct che
 int vrrp_start(struct vrrp *v);
 /* Shutdown event: a Master sends priority 0 and removes its VIPs. */
 void vrrp_stop(struct vrrp *v);
+/* vrrp_stop(), and stop watching its checks: removed by a reload, its hooks still to run. */
+void vrrp_retire(struct vrrp *v);
+/*
+ * Reload: take a new definition of this instance (same key), keeping its
+ * state, VIPs, counters and hook history. `diff` (reload.h RD_* bits) is
+ * for the log. Priority changes go through the state machine as a
+ * check's would; VIPs added or dropped on a Master are added (and
+ * announced) or removed. The tracked checks are looked up anew among
+ * `checks`. 0, or -1 (out of memory, a tracked check missing).
+ */
+int vrrp_reconfigure(struct vrrp *v, const struct conf_instance *ci, unsigned diff,
+                     struct check *const *checks, size_t nchecks);
 void vrrp_free(struct vrrp *v);
 
 /* Netlink events, for every instance (each filters what concerns it). */
@@ -54,5 +66,7 @@ bool vrrp_hooks_idle(const struct vrrp *v);
 /* Append this instance's status: a JSON object, or the text block. */
 void vrrp_status_json(const struct vrrp *v, struct buf *b);
 void vrrp_status_text(const struct vrrp *v, struct buf *b);
+/* {"instance":NAME,"state":STATE,"priority":EFFECTIVE}, for `vipctl events`. */
+void vrrp_summary_json(const struct vrrp *v, struct buf *b);
 
 #endif

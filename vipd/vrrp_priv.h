@@ -10,6 +10,7 @@
 
 struct check;
 struct hookq;
+struct hookq_cfg;
 
 /* A tracked check: "track = NAME [weight N]". */
 struct vrrp_track {
@@ -71,6 +72,20 @@ struct vrrp {
 };
 
 bool vrrp_unicast(const struct vrrp *v);
+/* "[VI_1 eth0 vrid 51 v4]" from v->cfg into v->tag. */
+void vrrp_set_tag(struct vrrp *v);
+/* The hook queue's and the state machine's settings from the configuration. */
+void vrrp_hookq_cfg(const struct vrrp *v, struct hookq_cfg *hc);
+void vrrp_fsm_cfg(const struct conf_instance *ci, struct fsm_cfg *fc);
+/* The raw socket (vrrp_sock_open is a no-op while one is open). 0 or -1. */
+int vrrp_sock_open(struct vrrp *v);
+void vrrp_sock_close(struct vrrp *v);
+/* Re-pick the advert source (unicast_src or the primary address). */
+void vrrp_refresh_src(struct vrrp *v);
+/* One gratuitous ARP / unsolicited NA for vip. */
+void vrrp_announce_vip(struct vrrp *v, const struct vip *vip);
+/* Add cfg.vips[k] and log it (an owner's own address is left alone): true if now ours. */
+bool vrrp_vip_add(struct vrrp *v, size_t k);
 /* Carry out what the state machine asked for (vrrp.c). */
 void vrrp_apply(struct vrrp *v, const struct fsm_out *out);
 /* Re-evaluate the fault condition (interface, address, tracks). */
@@ -79,6 +94,14 @@ void vrrp_update_fault(struct vrrp *v);
 /* vrrp_track.c */
 int vrrp_tracks_init(struct vrrp *v, struct check *const *checks, size_t nchecks);
 void vrrp_tracks_free(struct vrrp *v);
+/*
+ * Reload: watch the checks v->cfg tracks now, among `checks`; what each
+ * kept item applies and whether a kept interface is up carry over from
+ * the previous set. 0, or -1 (a tracked check missing).
+ */
+int vrrp_tracks_rewire(struct vrrp *v, struct check *const *checks, size_t nchecks);
+/* vrrp_tracks_eval(); a priority change is logged with `why` ("reload") if not NULL. */
+void vrrp_tracks_eval_why(struct vrrp *v, const char *why);
 /* Recompute effective priority and track fault; tell the fsm. */
 void vrrp_tracks_eval(struct vrrp *v);
 void vrrp_tracks_link_event(struct vrrp *v, const struct iface *ifc);

@@ -46,6 +46,15 @@ vrrp_status_json(const struct vrrp *v, struct buf *b)
 }
 
 void
+vrrp_summary_json(const struct vrrp *v, struct buf *b)
+{
+	buf_puts(b, "{\"instance\":");
+	json_str(b, v->cfg.name);
+	buf_printf(b, ",\"state\":\"%s\",\"priority\":%u}", fsm_state_names[v->fsm.state],
+	           v->fsm.priority);
+}
+
+void
 vrrp_status_text(const struct vrrp *v, struct buf *b)
 {
 	char s[ADDR_STRLEN + 4];

@@ -11,6 +11,7 @@
 
 #include "checks/check.h"
 #include "checks/track.h"
+#include "event.h"
 #include "log.h"
 #include "loop.h"
 #include "vrrp_priv.h"
@@ -60,6 +61,38 @@ vrrp_tracks_free(struct vrrp *v)
 	v->ntracks = 0;
 }
 
+int
+vrrp_tracks_rewire(struct vrrp *v, struct check *const *checks, size_t nchecks)
+{
+	struct vrrp_track old[CONF_MAX_TRACKS];
+	struct vrrp_track_if old_ifs[CONF_MAX_TRACKS];
+	size_t nold = v->ntracks, nold_ifs = v->ntrack_ifs;
+	int rc;
+
+	memcpy(old, v->tracks, sizeof(old));
+	memcpy(old_ifs, v->track_ifs, sizeof(old_ifs));
+	vrrp_tracks_free(v);
+	v->ntrack_ifs = 0;
+	rc = vrrp_tracks_init(v, checks, nchecks);
+	/*
+	 * The old check objects are still alive here (the caller frees the
+	 * replaced ones after every instance is rewired): match by name, so
+	 * that a replaced check seeded with its predecessor's state shows no
+	 * change of what it applies.
+	 */
+	for (size_t i = 0; i < v->ntracks; i++)
+		for (size_t k = 0; k < nold; k++)
+			if (strcmp(check_name(old[k].check), check_name(v->tracks[i].check)) == 0)
+				v->tracks[i].applied = old[k].applied;
+	for (size_t i = 0; i < v->ntrack_ifs; i++)
+		for (size_t k = 0; k < nold_ifs; k++)
+			if (strcmp(old_ifs[k].ifname, v->track_ifs[i].ifname) == 0) {
+				v->track_ifs[i].up = old_ifs[k].up;
+				v->track_ifs[i].applied = old_ifs[k].applied;
+			}
+	return rc;
+}
+
 void
 vrrp_tracks_link_event(struct vrrp *v, const struct iface *ifc)
 {
@@ -103,50 +136,72 @@ collect(const struct vrrp *v, struct track_input *in)
 	return n;
 }
 
-/* "check:NAME" or "interface NAME down" for input i. */
-static void
-describe(const struct vrrp *v, size_t i, char *buf, size_t size)
-{
-	if (i < v->ntracks)
-		snprintf(buf, size, "check:%s", check_name(v->tracks[i].check));
-	else
-		snprintf(buf, size, "interface %s down", v->track_ifs[i - v->ntracks].ifname);
-}
-
-/* "check:NAME up" or "interface NAME down" for input i, appended to buf. */
+/*
+ * Input i, appended to buf: "check:NAME" / "interface NAME down" (why an
+ * instance is in FAULT), or with its state, "check:NAME up" / "interface
+ * NAME up" (what changed a priority). The length written.
+ */
 static size_t
-describe_state(const struct vrrp *v, size_t i, char *buf, size_t size)
+describe(const struct vrrp *v, size_t i, bool with_state, char *buf, size_t size)
 {
 	int n;
 
-	if (i < v->ntracks)
-		n = snprintf(buf, size, "check:%s %s", check_name(v->tracks[i].check),
-		             check_state_names[check_get_state(v->tracks[i].check)]);
-	else
-		n = snprintf(buf, size, "interface %s %s", v->track_ifs[i - v->ntracks].ifname,
-		             v->track_ifs[i - v->ntracks].up ? "up" : "down");
+	if (i < v->ntracks) {
+		const struct check *c = v->tracks[i].check;
+
+		n = snprintf(buf, size, "check:%s%s%s", check_name(c), with_state ? " " : "",
+		             with_state ? check_state_names[check_get_state(c)] : "");
+	} else {
+		const struct vrrp_track_if *t = &v->track_ifs[i - v->ntracks];
+
+		n = snprintf(buf, size, "interface %s %s", t->ifname,
+		             !with_state || !t->up ? "down" : "up");
+	}
 	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
 }
 
-/* Log a priority change naming the items whose weight changed (changed[i]). */
+/*
+ * Log a priority change naming the items whose weight changed
+ * (changed[i]), and publish it on the event stream.
+ */
 static void
-log_priority(const struct vrrp *v, uint8_t from, uint8_t to, const bool *changed, size_t n)
+note_priority(const struct vrrp *v, uint8_t from, uint8_t to, const bool *changed, size_t n,
+              const char *why)
 {
 	char items[512] = "";
 	size_t len = 0;
+	struct buf *b;
 
 	for (size_t i = 0; i < n && len + 3 < sizeof(items); i++) {
 		if (!changed[i])
 			continue;
 		if (len)
 			len += (size_t)snprintf(items + len, sizeof(items) - len, ", ");
-		len += describe_state(v, i, items + len, sizeof(items) - len);
+		len += describe(v, i, true, items + len, sizeof(items) - len);
 	}
-	log_info("%s priority %u -> %u (%s)", v->tag, from, to, len ? items : "tracked items");
+	/* A reload names itself: its items' weights may have changed, not their state. */
+	if (why)
+		snprintf(items, sizeof(items), "%s", why);
+	else if (!len)
+		snprintf(items, sizeof(items), "tracked items");
+	log_info("%s priority %u -> %u (%s)", v->tag, from, to, items);
+	if (!(b = ev_begin("priority")))
+		return;
+	ev_str(b, "instance", v->cfg.name);
+	ev_uint(b, "from", from);
+	ev_uint(b, "to", to);
+	ev_str(b, "reason", items);
+	ev_end(b);
 }
 
 void
 vrrp_tracks_eval(struct vrrp *v)
+{
+	vrrp_tracks_eval_why(v, NULL);
+}
+
+void
+vrrp_tracks_eval_why(struct vrrp *v, const char *why)
 {
 	struct track_input in[2 * CONF_MAX_TRACKS] = {0};
 	struct track_result r;
@@ -166,13 +221,13 @@ vrrp_tracks_eval(struct vrrp *v)
 	if (r.priority != v->fsm.priority) {
 		struct fsm_out out;
 
-		log_priority(v, v->fsm.priority, r.priority, changed, n);
+		note_priority(v, v->fsm.priority, r.priority, changed, n, why);
 		fsm_set_priority(&v->fsm, mono_now_ns(), r.priority, &out);
 		vrrp_apply(v, &out);
 	}
 	v->track_fault = r.fault;
 	if (r.fault)
-		describe(v, r.fault_idx, v->track_fault_why, sizeof(v->track_fault_why));
+		describe(v, r.fault_idx, false, v->track_fault_why, sizeof(v->track_fault_why));
 	vrrp_update_fault(v);
 }
 

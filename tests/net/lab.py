@@ -24,6 +24,7 @@ import re
 import shlex
 import shutil
 import signal
+import statistics
 import subprocess
 import tempfile
 import time
@@ -445,9 +446,9 @@ class Host(Namespace):
         self.ip("link", "set", "eth0", "up")
 
     # ---------------------------------------------------------------- vipd
-    def start_vipd(self, conf_text, log_level="info", wait=True, extra_args=()):
-        """Write the config (pidfile / socket in our tmp dir) and start vipd -n."""
-        assert self.vipd is None or self.vipd.poll() is not None, "vipd already running"
+    def write_conf(self, conf_text, log_level="info"):
+        """Write h.conf_path: conf_text with our pidfile, socket and log level in
+        [global]. Returns the text written (for line numbers)."""
         glob = ("pidfile = %s\ncontrol_socket = %s\nlog_level = %s\n"
                 % (self.pidfile, self.sock, log_level))
         if re.search(r"^\s*\[global\]", conf_text, re.M):
@@ -457,6 +458,12 @@ class Host(Namespace):
             text = "[global]\n" + glob + "\n" + conf_text
         with open(self.conf_path, "w") as f:
             f.write(text)
+        return text
+
+    def start_vipd(self, conf_text, log_level="info", wait=True, extra_args=()):
+        """Write the config (pidfile / socket in our tmp dir) and start vipd -n."""
+        assert self.vipd is None or self.vipd.poll() is not None, "vipd already running"
+        self.write_conf(conf_text, log_level)
         self.vipd_starts += 1
         with open(self.log, "a") as log:
             log.write("=== test: vipd start #%d at %s\n" % (self.vipd_starts, time.strftime("%T")))
@@ -1179,9 +1186,11 @@ log_connections = off
                   "--checkpoint=fast", "--no-sync"])
         return self
 
-    def start(self):
-        opts = "-c listen_addresses='%s,127.0.0.1' -p %d -k %s" % (
-            self.host.ip4, self.port, self.sockdir)
+    def start(self, listen=None):
+        """listen: listen_addresses instead of the host's address and 127.0.0.1
+        ("*" also answers on a VIP the host holds later)."""
+        opts = "-c listen_addresses='%s' -p %d -k %s" % (
+            listen or "%s,127.0.0.1" % self.host.ip4, self.port, self.sockdir)
         self._pg([PGBIN + "/pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60",
                   "-o", opts, "start"], timeout=90)
         self.started = True
@@ -1255,13 +1264,17 @@ def _pw(user):
 
 class AdvertSniffer(Helper):
     """Kernel egress timestamps (AF_PACKET, PACKET_OUTGOING, SO_TIMESTAMPNS)
-    of the VRRP adverts src sends out of iface, taken in src's own namespace.
-    It drains its socket twice a second only, so it adds no load per packet.
-    stop() returns [(t_seconds, priority), ...] and the kernel drop count."""
+    of the VRRP adverts src sends out of iface, taken in src's own namespace;
+    or, with incoming=True, the arrival timestamps of src's adverts at
+    another host. It drains its socket twice a second only, so it adds no
+    load per packet. stop() returns [(t_seconds, priority), ...] and the
+    kernel drop count."""
 
-    def __init__(self, host, iface="eth0", src=None):
-        self.out = os.path.join(host.dir, "sniff-%s.json" % iface)
-        super().__init__(host, "sniff-%s" % iface, "sniff", iface, src or host.ip4, self.out)
+    def __init__(self, host, iface="eth0", src=None, incoming=False):
+        way = "in" if incoming else "out"
+        self.out = os.path.join(host.dir, "sniff-%s-%s.json" % (iface, way))
+        super().__init__(host, "sniff-%s-%s" % (iface, way), "sniff", iface, src or host.ip4,
+                         self.out, way)
         self.result = None
 
     def stop(self, timeout=20):
@@ -1319,8 +1332,8 @@ class CheckLab(Lab):
     def postgres(self, host, name="pg"):
         return self.add(Postgres(self, host, name))
 
-    def sniffer(self, host, iface="eth0", src=None):
-        return self.add(AdvertSniffer(host, iface, src).start())
+    def sniffer(self, host, iface="eth0", src=None, incoming=False):
+        return self.add(AdvertSniffer(host, iface, src, incoming).start())
 
     def stall_watch(self, host):
         return StallWatch(self, host).start()
@@ -1376,9 +1389,102 @@ def make_script(lab, host, name, body, mode=0o755):
     return path
 
 
+def read_lines(path):
+    """The non-blank lines of a file a hook appends to; [] while it does not exist."""
+    try:
+        with open(path) as f:
+            return [ln.rstrip("\n") for ln in f if ln.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def hooks_json(host):
+    """`vipctl hooks --json` on host: the list of recorded hook runs."""
+    return json.loads(host.vipctl("hooks", "--json").stdout)["hooks"]
+
+
 def advert_gaps(ts):
     """Gaps (seconds) between consecutive timestamps."""
     return [b - a for a, b in zip(ts, ts[1:])]
+
+
+def _clock(t):
+    return "%s.%03d" % (time.strftime("%T", time.localtime(t)), int(t * 1000) % 1000)
+
+
+def judge_advert_gaps(ts, interval, max_gap, stalls=(), what="adverts"):
+    """Assert that adverts sent (or received) at ts (seconds, sorted) kept
+    their schedule while something else (a hung check, a hung hook) went on;
+    returns a one-line summary.
+
+    A gap of max_gap or more is late. What a daemon that blocks on a hung
+    peer shows is a gap as long as the hang (a second and more), or a late
+    advert at every run of the hung thing (12 and more in 30 s); a virtual
+    machine shows neither, but late adverts at random, on an idle host too,
+    when the hypervisor takes its vCPUs away (steal time: one stall in a
+    minute on a quiet day, hundreds of 3 to 50 ms on a noisy one). The
+    reference sleepers (stalls: StallWatch, one per CPU, SCHED_RR) stop with
+    the machine, never because of vipd. So:
+      - a late gap is excused when a sleeper was held up during it, in one
+        stall or in several (a throttled VM runs in slices), for at least
+        half of the gap's excess over one interval: the machine stopped;
+      - any other late gap must stay under two intervals (the next advert
+        was not lost: a Backup waits three and more);
+      - and late gaps that are not excused are rare: at most
+        max(3, n / 1000), far below one per run of the hung thing.
+    """
+    gaps = advert_gaps(ts)
+    assert gaps, "no %s to judge" % what
+    worst = sorted(zip(gaps, ts), reverse=True)[:5]
+    summary = "%d %s, gap median %.2f ms, p99 %.2f ms, max %.2f ms (5 worst: %s)" % (
+        len(ts), what, statistics.median(gaps) * 1000,
+        sorted(gaps)[int(len(gaps) * 0.99)] * 1000, max(gaps) * 1000,
+        ", ".join("%.2f ms after %s" % (g * 1000, _clock(t)) for g, t in worst))
+    late = [(g, t) for g, t in zip(gaps, ts) if g >= max_gap]
+    seen, lost, unexcused = [], [], []
+    for g, t in late:
+        lo, hi = t - 0.002, t + g
+        near = [(cpu, ts_, lt) for cpu, ts_, lt in stalls if ts_ < hi and ts_ + lt > lo]
+        stopped = {}  # per CPU: how long its sleeper was held up inside the gap
+        for cpu, ts_, lt in near:
+            stopped[cpu] = stopped.get(cpu, 0.0) + min(ts_ + lt, hi) - max(ts_, lo)
+        big = max(stopped.values(), default=0.0) >= (g - interval) / 2
+        seen.append("%.2f ms gap after %s: %s; reference sleepers saw %s" % (
+            g * 1000, _clock(t), "excused" if big else "NOT excused", "; ".join(
+                "cpu%d %.1f ms late at +%.1f ms" % (cpu, lt * 1000, (ts_ - t) * 1000)
+                for cpu, ts_, lt in near) or "no machine stall"))
+        if not big:
+            unexcused.append(g)
+            if g >= 2 * interval:
+                lost.append(g)
+    excused = len(late) - len(unexcused)
+    summary += "; %d late (%.0f ms or more), %d of them in a machine stall" % (
+        len(late), max_gap * 1000, excused)
+    if stalls:
+        summary += "; reference sleepers: %d stalls > 1 ms, worst %.2f ms" % (
+            len(stalls), max(lt for _, _, lt in stalls) * 1000)
+    assert not lost, "%s: a gap of two intervals or more (an advert lost) with no machine " \
+        "stall to explain it: %s\n%s" % (what, summary, "\n".join(seen))
+    assert len(unexcused) <= max(3, len(ts) // 1000), \
+        "%s: %d gaps of %.0f ms or more outside machine stalls: %s\n%s" % (
+            what, len(unexcused), max_gap * 1000, summary, "\n".join(seen))
+    return summary
+
+
+def judge_backup_flips(flips, arrivals, interval, stalls, what="the Backup"):
+    """A Backup that became Master (flips: how many times) while the Master
+    was up must have had a reason on the wire: for each flip, a gap of
+    three intervals or more in the Master's adverts as they arrived
+    (arrivals: sorted times, from a sniffer on the Backup); and each such
+    gap must be a machine stall (judge_advert_gaps on the arrivals). A flip
+    with the adverts arriving on time is a bug in the Backup."""
+    long_gaps = [g for g in advert_gaps(arrivals) if g >= 3 * interval]
+    summary = judge_advert_gaps(arrivals, interval, 1.2 * interval, stalls,
+                                "adverts arriving at %s" % what)
+    assert flips <= len(long_gaps), "%s became Master %d times but only %d gaps of %.0f ms or " \
+        "more arrived: %s" % (what, flips, len(long_gaps), 3 * interval * 1000, summary)
+    return "%s became Master %d times (%d arrival gaps of 3 intervals or more, all in machine " \
+        "stalls)" % (what, flips, len(long_gaps))
 
 
 # --------------------------------------------------------------------------
@@ -1481,7 +1587,7 @@ def _helper_listen(where):
         c.close()
 
 
-def _helper_sniff(iface, src, out_path):
+def _helper_sniff(iface, src, out_path, way="out"):
     import ctypes
     import select
     import socket as s
@@ -1512,8 +1618,9 @@ def _helper_sniff(iface, src, out_path):
                     sec, nsec = struct.unpack("qq", cd[:16])
                     t = sec + nsec / 1e9
             ihl = (data[0] & 0x0F) * 4
-            if (addr[2] != 4 or len(data) < ihl + 8 or data[9] != 112 or t is None
-                    or s.inet_ntoa(data[12:16]) != src):
+            outgoing = addr[2] == 4  # PACKET_OUTGOING
+            if (outgoing != (way == "out") or len(data) < ihl + 8 or data[9] != 112
+                    or t is None or s.inet_ntoa(data[12:16]) != src):
                 other += 1
             else:
                 out.append((t, data[ihl + 2]))
@@ -1540,11 +1647,14 @@ def _helper_sniff(iface, src, out_path):
 
 
 def _helper_stalls(cpu, out_path, period_ms="2", min_ms="1"):
-    """A reference sleeper pinned to one CPU (SCHED_RR 5, below vipd's 10):
-    wakes every period_ms on an absolute schedule and records each wake-up
-    later than min_ms as (realtime of the deadline, lateness in s). Machine
-    stalls (vCPU preemption by a hypervisor) show up here too, so a late
-    advert can be told apart from a slow daemon."""
+    """A reference sleeper pinned to one CPU (SCHED_RR 5, below vipd's 10,
+    so it never delays an advert): wakes every period_ms on an absolute
+    schedule and records each wake-up later than min_ms as (realtime of the
+    deadline, lateness in s). Machine stalls (vCPU preemption by a
+    hypervisor) show up here too, so a late advert can be told apart from a
+    slow daemon. A vipd blocked on a hung peer sleeps and holds no sleeper
+    up; one spinning on the sleeper's CPU would (the weak side of this
+    reference: it cannot tell a spinning vipd from a stalled machine)."""
     import sys
     os.sched_setaffinity(0, {int(cpu)})
     with contextlib.suppress(OSError):

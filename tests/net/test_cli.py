@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from lab import VIPCTL, VIPD, sh, vipd_instance, wait_until
+from lab import HERE, VIPCTL, VIPD, sh, vipd_instance, wait_until
 
 GOOD = """[global]
 pidfile = /run/vipd-test-unused.pid
@@ -73,6 +73,18 @@ def test_version(binaries):
     p = subprocess.run([VIPD, "-V"], capture_output=True, text=True, timeout=10)
     assert p.returncode == 0
     assert re.match(r"^vipd \d+\.\d+\.\d+", p.stdout), p.stdout
+
+
+EXAMPLES_DIR = os.path.join(HERE, "..", "..", "examples")
+EXAMPLES = sorted(f for f in os.listdir(EXAMPLES_DIR) if f.endswith(".conf"))
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_example_configs_are_valid(binaries, name):
+    """Every shipped example passes `vipd -t` (they are documentation that must not rot)."""
+    path = os.path.join(EXAMPLES_DIR, name)
+    p = subprocess.run([VIPD, "-t", "-f", path], capture_output=True, text=True)
+    assert p.returncode == 0 and "configuration OK" in p.stdout, p.stdout + p.stderr
 
 
 def test_good_config_ok(tmp):

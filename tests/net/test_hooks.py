@@ -5,7 +5,6 @@ stay on time, exactly one notify at start, insecure hooks refused at start.
 Hook scripts live in a root-owned 0755 directory under /var/lib (vipd refuses
 programs under a world-writable /tmp).
 """
-import json
 import os
 import shutil
 import stat
@@ -15,7 +14,8 @@ import time
 
 import pytest
 
-from lab import PYTHON, VIPD, HERE, stays, vipd_instance, wait_converged, wait_until
+from lab import (PYTHON, VIPD, HERE, hooks_json, judge_advert_gaps, read_lines, stays,
+                 vipd_instance, wait_converged, wait_until)
 
 VIP = "192.0.2.100"
 pytestmark = pytest.mark.root
@@ -48,14 +48,6 @@ def script(path, body):
     return path
 
 
-def lines(path):
-    try:
-        with open(path) as f:
-            return [ln.rstrip("\n") for ln in f if ln.strip()]
-    except FileNotFoundError:
-        return []
-
-
 def seed002_script(d, name):
     """The logic of seed 002's keepalived_control_failover.sh: act on $3."""
     log = os.path.join(d, name + ".log")
@@ -70,10 +62,6 @@ esac
 """ % {"vip": VIP, "log": log}), log
 
 
-def hooks_json(h):
-    return json.loads(h.vipctl("hooks", "--json").stdout)["hooks"]
-
-
 def test_seed002_notify_argument_3(hookdir, lab):
     h1, h2 = lab.add_hosts(2)
     s1, log1 = seed002_script(hookdir, "h1")
@@ -82,24 +70,24 @@ def test_seed002_notify_argument_3(hookdir, lab):
     wait_converged(h1, [], VIP)
     h2.start_vipd(vipd_instance(priority=100, notify=s2))
     wait_converged(h1, [h2], VIP)
-    wait_until(lambda: len(lines(log1)) == 2 and len(lines(log2)) == 1, 3,
+    wait_until(lambda: len(read_lines(log1)) == 2 and len(read_lines(log2)) == 1, 3,
                what="start-up notifies")
-    assert lines(log1) == ["BACKUP INSTANCE VI_1 150 novip startup",
+    assert read_lines(log1) == ["BACKUP INSTANCE VI_1 150 novip startup",
                            "MASTER INSTANCE VI_1 150 vip master_down"]
-    assert lines(log2) == ["BACKUP INSTANCE VI_1 100 novip startup"]
+    assert read_lines(log2) == ["BACKUP INSTANCE VI_1 100 novip startup"]
 
     # the master stops: h2 takes over and its script sees MASTER, VIP already there
     assert h1.stop_vipd() == 0
-    assert lines(log1)[-1] == "STOP INSTANCE VI_1 150 novip stop"
-    wait_until(lambda: len(lines(log2)) == 2, 3, what="h2 MASTER notify")
-    assert lines(log2)[1] == "MASTER INSTANCE VI_1 100 vip priority_zero"
+    assert read_lines(log1)[-1] == "STOP INSTANCE VI_1 150 novip stop"
+    wait_until(lambda: len(read_lines(log2)) == 2, 3, what="h2 MASTER notify")
+    assert read_lines(log2)[1] == "MASTER INSTANCE VI_1 100 vip priority_zero"
 
     # h1 comes back and preempts: h2's script sees BACKUP, the VIP already gone
     h1.start_vipd(vipd_instance(priority=150, notify=s1))
     wait_converged(h1, [h2], VIP)
-    wait_until(lambda: len(lines(log2)) == 3, 3, what="h2 BACKUP notify")
-    assert lines(log2)[2] == "BACKUP INSTANCE VI_1 100 novip higher_priority_seen"
-    assert [ln.split()[0] for ln in lines(log1)] == ["BACKUP", "MASTER", "STOP", "BACKUP",
+    wait_until(lambda: len(read_lines(log2)) == 3, 3, what="h2 BACKUP notify")
+    assert read_lines(log2)[2] == "BACKUP INSTANCE VI_1 100 novip higher_priority_seen"
+    assert [ln.split()[0] for ln in read_lines(log1)] == ["BACKUP", "MASTER", "STOP", "BACKUP",
                                                      "MASTER"]
     runs = hooks_json(h2)
     assert [r["transition"] for r in runs] == ["INIT->BACKUP", "BACKUP->MASTER",
@@ -134,14 +122,14 @@ echo "end $3 $(date +%%s.%%N)" >> %(log)s
 """ % {"log": log})
     h1.start_vipd(vipd_instance(priority=100, interval="10ms", notify=s))
     wait_converged(h1, [], VIP)
-    wait_until(lambda: len(lines(log)) == 4, 5, what="start-up hooks (BACKUP, MASTER) done")
+    wait_until(lambda: len(read_lines(log)) == 4, 5, what="start-up hooks (BACKUP, MASTER) done")
 
     # MASTER -> BACKUP -> MASTER -> BACKUP within ~100 ms, then MASTER again
     x.run([PYTHON, "-c", FLAP % {"here": HERE, "src": x.ip4}], timeout=30)
     wait_until(lambda: h1.state() == "MASTER", 2)
-    wait_until(lambda: len(lines(log)) >= 12, 8, what="six hook runs done")
+    wait_until(lambda: len(read_lines(log)) >= 12, 8, what="six hook runs done")
     time.sleep(0.2)
-    recs = [ln.split() for ln in lines(log)]
+    recs = [ln.split() for ln in read_lines(log)]
     assert len(recs) == 12, recs
     states = [r[1] for r in recs[0::2]]
     assert states == ["BACKUP", "MASTER", "BACKUP", "MASTER", "BACKUP", "MASTER"], recs
@@ -163,19 +151,21 @@ echo "end $3 $(date +%%s.%%N)" >> %(log)s
     assert all(r["duration_ms"] >= 950 for r in runs), runs
 
 
-def test_hung_hook_killed_while_adverts_stay_on_time(hookdir, lab):
-    h1, = lab.add_hosts(1)
+def test_hung_hook_killed_while_adverts_stay_on_time(hookdir, clab):
+    h1, = clab.add_hosts(1)
     log = os.path.join(hookdir, "after.log")
     hang = script(os.path.join(hookdir, "hang.sh"),
                   "trap '' TERM\necho hanging\nwhile :; do sleep 0.05; done\n")
     after = script(os.path.join(hookdir, "after.sh"), 'echo "$3" >> %s\n' % log)
-    with lab.switch.capture("ip proto 112") as cap:
+    stalls = clab.stall_watch(h1)  # machine stalls seen by a reference sleeper
+    with clab.switch.capture("ip proto 112") as cap:
         h1.start_vipd(vipd_instance(priority=100, interval="10ms", notify_master=hang,
                                     notify=after, notify_timeout="500ms"))
         wait_converged(h1, [], VIP)
         # notify (BACKUP) ran; notify_master hangs, SIGTERM at 0.5 s is ignored, SIGKILL at 2.5 s
-        wait_until(lambda: lines(log) == ["BACKUP", "MASTER"], 5,
+        wait_until(lambda: read_lines(log) == ["BACKUP", "MASTER"], 5,
                    what="the notify queued behind the hung hook to run")
+    machine = stalls.stop()
     runs = hooks_json(h1)
     hung = [r for r in runs if r["hook"] == "notify_master"]
     assert len(hung) == 1 and hung[0]["status"].startswith("timed out after 500 ms"), runs
@@ -183,10 +173,9 @@ def test_hung_hook_killed_while_adverts_stay_on_time(hookdir, lab):
     assert hung[0]["output"] == ["hanging"], hung
     assert runs[-1]["hook"] == "notify" and runs[-1]["transition"] == "BACKUP->MASTER"
     adv = [a["t"] for a in cap.vrrp() if a["src"] == h1.ip4 and a["prio"] == 100]
-    assert len(adv) > 250, len(adv)
-    gaps = [b - a for a, b in zip(adv, adv[1:])]
-    worst = max(gaps)
-    assert worst < 0.010 + GAP_SLACK, "largest advert gap %.1f ms while a hook hung" % (worst * 1000)
+    # ~260 in the 2.6 s; a loop blocked by the hook would send none meanwhile
+    assert len(adv) > 200, len(adv)
+    print(judge_advert_gaps(adv, 0.010, 0.010 + GAP_SLACK, machine, "adverts while a hook hung"))
 
 
 def test_exactly_one_notify_at_start(hookdir, lab):
@@ -204,7 +193,7 @@ def test_exactly_one_notify_at_start(hookdir, lab):
                                   vips=("192.0.2.200/24",), **hooks))
     wait_until(lambda: h2.state("VI_1") == "BACKUP" and h2.state("VI_2") == "FAULT", 3)
     stays(lambda: h2.state("VI_1") == "BACKUP", 1.0)
-    got = sorted(lines(log))
+    got = sorted(read_lines(log))
     assert got == sorted([
         "%s none VI_1 INIT startup" % nb,
         "%s BACKUP VI_1 INIT startup" % nt,

@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/testutil.h"
+
 #include "checks/check.h"
 #include "vipd/buf.h"
 #include "vipd/log.h"
@@ -182,27 +184,6 @@ wrec_cb(struct check *c, void *arg)
 
 /* ---- loop helpers ---- */
 
-static void
-stop_cb(struct loop *l, struct timer *t, void *arg)
-{
-	(void)t;
-	*(bool *)arg = true;
-	loop_stop(l);
-}
-
-/* Run the loop until something stops it or max_ms pass; true if it timed out. */
-static bool
-run_for(struct loop *l, unsigned max_ms)
-{
-	bool expired = false;
-	struct timer *t = timer_new(l, stop_cb, &expired);
-
-	timer_arm_in(t, max_ms * MS);
-	loop_run(l);
-	timer_free(t);
-	return expired;
-}
-
 static double
 ms_between(uint64_t a, uint64_t b)
 {
@@ -239,11 +220,11 @@ test_first_run_at_once(void **state)
 	assert_int_equal(check_start(c), 0);
 	assert_int_equal(f.opens, 1);
 	assert_int_equal(f.runs, 0); /* from the loop, not inside check_start */
-	assert_false(run_for(l, 1000));
+	assert_false(tu_run_for(l, 1000));
 	assert_int_equal(f.runs, 1);
 	assert_true(ms_between(t0, f.run_at[0]) < 50);
 	assert_int_equal(check_get_state(c), CHK_UP);
-	assert_true(run_for(l, 30)); /* nothing else within 30 ms */
+	assert_true(tu_run_for(l, 30)); /* nothing else within 30 ms */
 	assert_int_equal(f.runs, 1);
 	check_free(c);
 	assert_int_equal(f.closes, 1);
@@ -251,26 +232,29 @@ test_first_run_at_once(void **state)
 	loop_free(l);
 }
 
+/*
+ * Every interval, on the schedule of the starts. Counted over 600 ms, not
+ * gap by gap: a stall of the machine (valgrind, a busy CI host) makes one
+ * gap long and can shorten the next as seen from here, but it can only
+ * lose runs, never add one.
+ */
 static void
 test_interval_schedule(void **state)
 {
 	struct loop *l = loop_new();
 	struct conf_check cc = conf_fake(20, 0);
-	struct fake f = {.mode = FAKE_SYNC, .stop_after = 6};
+	struct fake f = {.mode = FAKE_SYNC};
 	struct check *c = fake_check(l, &cc, &f);
 
 	(void)state;
 	check_start(c);
-	assert_false(run_for(l, 2000));
-	assert_int_equal(f.runs, 6);
-	for (int i = 1; i < 6; i++) {
-		double gap = ms_between(f.run_at[i - 1], f.run_at[i]);
-
-		assert_true(gap > 19.5);
-		assert_true(gap < 40);
-	}
-	/* Starts are last start + interval: 5 gaps barely more than 100 ms. */
-	assert_true(ms_between(f.run_at[0], f.run_at[5]) < 115);
+	assert_true(tu_run_for(l, 600));
+	/* at once, then every 20 ms: 31 at most; half as many would be a 40 ms schedule */
+	printf("# interval_schedule: %u runs in 600 ms\n", f.runs);
+	assert_true(f.runs <= 31);
+	assert_true(f.runs >= 24);
+	/* never early: on average at least one interval apart */
+	assert_true(ms_between(f.run_at[0], f.run_at[f.runs - 1]) / (f.runs - 1) > 19.5);
 	check_free(c);
 	loop_free(l);
 }
@@ -289,7 +273,7 @@ test_timeout(void **state)
 	(void)state;
 	check_watch(c, wrec_cb, &w);
 	check_start(c);
-	assert_false(run_for(l, 1000));
+	assert_false(tu_run_for(l, 1000));
 	assert_true(ms_between(t0, mono_now_ns()) >= 30);
 	assert_int_equal(f.aborts, 1);
 	assert_int_equal(check_get_state(c), CHK_DOWN);
@@ -299,7 +283,7 @@ test_timeout(void **state)
 	assert_non_null(strstr(js, "\"state\":\"down\""));
 	assert_non_null(strstr(js, "\"failures\":1"));
 	/* The next run is at start + interval, not at the timeout. */
-	assert_true(run_for(l, 200));
+	assert_true(tu_run_for(l, 200));
 	assert_int_equal(f.runs, 1);
 	check_free(c);
 	loop_free(l);
@@ -316,7 +300,7 @@ test_no_overlap(void **state)
 
 	(void)state;
 	check_start(c);
-	assert_false(run_for(l, 2000));
+	assert_false(tu_run_for(l, 2000));
 	assert_false(f.overlapped);
 	assert_int_equal(f.runs, 4);
 	for (int i = 1; i < 4; i++) {
@@ -341,7 +325,7 @@ test_timeout_longer_than_interval(void **state)
 
 	(void)state;
 	check_start(c);
-	run_for(l, 100);
+	tu_run_for(l, 100);
 	assert_false(f.overlapped);
 	assert_true(f.runs >= 2 && f.runs <= 3);
 	assert_true(f.aborts >= f.runs - 1);
@@ -367,7 +351,7 @@ test_rise_fall_engine(void **state)
 	cc.fall = 3;
 	check_watch(c, wrec_cb, &w);
 	check_start(c);
-	assert_false(run_for(l, 2000));
+	assert_false(tu_run_for(l, 2000));
 	assert_int_equal(f.runs, 7);
 	/* init -> up at run 1, up -> down at run 4, down -> up at run 6. */
 	assert_int_equal(w.calls, 3);
@@ -401,7 +385,7 @@ test_init_fail_engine(void **state)
 	assert_int_equal(check_get_state(c), CHK_DOWN);
 	check_watch(c, wrec_cb, &w);
 	check_start(c);
-	assert_false(run_for(l, 2000));
+	assert_false(tu_run_for(l, 2000));
 	assert_int_equal(w.calls, 1); /* down -> up after 2 successes */
 	assert_int_equal(w.at_run[0], 2);
 	assert_int_equal(w.states[0], CHK_UP);
@@ -426,7 +410,7 @@ test_watchers(void **state)
 	assert_int_equal(check_watch(c, wrec_cb, &w3), 0);
 	check_unwatch(c, wrec_cb, &w2);
 	check_start(c);
-	assert_false(run_for(l, 2000));
+	assert_false(tu_run_for(l, 2000));
 	/* Changes only: init -> up, up -> down, down -> up. */
 	assert_int_equal(w1.calls, 3);
 	assert_int_equal(w2.calls, 0);
@@ -459,7 +443,7 @@ test_check_event(void **state)
 	check_watch(c, wrec_cb, &w);
 	check_start(c);
 	timer_arm_in(ev, 10 * MS);
-	assert_false(run_for(l, 2000));
+	assert_false(tu_run_for(l, 2000));
 	/* The event (at 10 ms) decided first, the run's success (40 ms) next. */
 	assert_int_equal(w.calls, 2);
 	assert_int_equal(w.states[0], CHK_DOWN);
@@ -473,7 +457,7 @@ test_check_event(void **state)
 	assert_int_equal(check_get_state(c), CHK_DOWN);
 	assert_int_equal(w.calls, 3);
 	assert_false(check_running(c));
-	assert_true(run_for(l, 50));
+	assert_true(tu_run_for(l, 50));
 	assert_int_equal(f.runs, 1);
 	timer_free(ev);
 	check_free(c);
@@ -490,7 +474,7 @@ test_free_during_run(void **state)
 
 	(void)state;
 	check_start(c);
-	run_for(l, 10);
+	tu_run_for(l, 10);
 	assert_int_equal(f.runs, 1);
 	assert_true(check_running(c));
 	check_free(c);
@@ -514,7 +498,13 @@ test_watcher_frees_check(void **state)
 	check_watch(c, wrec_cb, &w1);
 	check_watch(c, wrec_cb, &w2);
 	check_start(c);
-	run_for(l, 50);
+	/*
+	 * Until it is freed, not a fixed time: under valgrind the first run can
+	 * come after the end of a short window, its deferred free after that.
+	 */
+	for (int i = 0; i < 200 && f.closes == 0; i++)
+		tu_run_for(l, 10);
+	tu_run_for(l, 20); /* and nothing runs after */
 	assert_int_equal(f.runs, 1);
 	assert_int_equal(w1.calls, 1);
 	assert_int_equal(w2.calls, 0); /* nobody hears of a freed check */
@@ -606,7 +596,7 @@ run_once(struct loop *l, const struct conf_check *cc, const char **js)
 	assert_non_null(c);
 	check_watch(c, wrec_cb, &w);
 	assert_int_equal(check_start(c), 0);
-	assert_false(run_for(l, 2000));
+	assert_false(tu_run_for(l, 2000));
 	st = check_get_state(c);
 	*js = status(c, check_status_json);
 	check_free(c);
@@ -758,7 +748,7 @@ file_wait_ms(struct file_fixture *fx, unsigned max_ms)
 	uint64_t t0 = mono_now_ns();
 	int calls = fx->w.calls;
 
-	if (run_for(fx->l, max_ms) || fx->w.calls == calls)
+	if (tu_run_for(fx->l, max_ms) || fx->w.calls == calls)
 		return -1;
 	return ms_between(t0, mono_now_ns());
 }

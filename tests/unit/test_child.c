@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/testutil.h"
+
 #include "vipd/child.h"
 #include "vipd/loop.h"
 
@@ -48,14 +50,6 @@ on_done(const struct child_result *r, void *arg)
 	child_describe(r, g->desc, sizeof(g->desc));
 }
 
-static void
-stop_cb(struct loop *l, struct timer *t, void *arg)
-{
-	(void)t;
-	(void)arg;
-	loop_stop(l);
-}
-
 struct run {
 	struct got got;
 	struct loop *loop; /* stopped when the child is done */
@@ -76,7 +70,7 @@ static void
 run_opts(const struct child_opts *o, struct run *r)
 {
 	struct loop *l = loop_new();
-	struct timer *guard = timer_new(l, stop_cb, NULL);
+	struct timer *guard = timer_new(l, tu_stop_cb, NULL);
 	struct child *c;
 
 	memset(r, 0, sizeof(*r));
@@ -285,52 +279,31 @@ test_timeout_orphan_killed(void **state)
 	assert_true(orphans_gone(100));
 }
 
-struct ticker {
-	uint64_t period_ns, next_ns, max_late_ns;
-	int ticks;
-};
-
-static void
-tick_cb(struct loop *l, struct timer *t, void *arg)
-{
-	struct ticker *k = arg;
-	uint64_t now = mono_now_ns();
-
-	(void)l;
-	if (now - k->next_ns > k->max_late_ns)
-		k->max_late_ns = now - k->next_ns;
-	k->ticks++;
-	k->next_ns += k->period_ns;
-	timer_arm(t, k->next_ns);
-}
-
 /* A 10 ms timer keeps its schedule while children run, time out and are killed. */
 static void
 test_loop_on_time(void **state)
 {
 	char *argv[] = {"/bin/sh", "-c", "trap '' TERM; seq 1 100000; sleep 100", NULL};
 	struct child_opts o = {.argv = argv, .keep_lines = 1, .timeout_ns = 300 * MS};
-	struct ticker k = {.period_ns = 10 * MS};
+	struct tu_ticker k;
 	struct loop *l = loop_new();
-	struct timer *t = timer_new(l, tick_cb, &k);
 	struct got g = {0};
 	struct child *c;
 
 	(void)state;
 	adopt_orphans();
-	k.next_ns = mono_now_ns() + k.period_ns;
-	timer_arm(t, k.next_ns);
+	tu_ticker_start(l, &k, 10 * MS);
 	c = child_spawn(l, &o, on_done, &g);
 	assert_non_null(c);
-	timer_arm_in(timer_new(l, stop_cb, NULL), 2500 * MS);
+	timer_arm_in(timer_new(l, tu_stop_cb, NULL), 2500 * MS);
 	assert_int_equal(loop_run(l), 0);
 	assert_int_equal(g.calls, 1);
 	assert_true(g.timed_out);
 	assert_int_equal(WTERMSIG(g.status), SIGKILL);
 	assert_true(k.ticks >= 240);
-	printf("# loop_on_time: %d ticks, max %llu us late\n", k.ticks,
+	printf("# loop_on_time: %u ticks, max %llu us late\n", k.ticks,
 	       (unsigned long long)(k.max_late_ns / 1000));
-	assert_true(k.max_late_ns < 10 * MS); /* 2 CPUs, shared; blocking would be 100s of ms */
+	assert_true(k.max_late_ns < TU_BLOCKED_NS);
 	assert_true(orphans_gone(100));
 	loop_free(l);
 }
@@ -500,7 +473,7 @@ test_kill(void **state)
 	assert_non_null(c);
 	pid = child_pid(c);
 	assert_true(pid > 1);
-	timer_arm_in(timer_new(l, stop_cb, NULL), 100 * MS);
+	timer_arm_in(timer_new(l, tu_stop_cb, NULL), 100 * MS);
 	assert_int_equal(loop_run(l), 0);
 	assert_int_equal(getpgid(pid), pid);
 	t0 = mono_now_ns();
@@ -513,7 +486,7 @@ test_kill(void **state)
 	assert_int_equal(kill(-pid, 0), -1);
 	assert_int_equal(errno, ESRCH);
 	/* Run the loop on: no callback, no stale fd or timer. */
-	timer_arm_in(timer_new(l, stop_cb, NULL), 50 * MS);
+	timer_arm_in(timer_new(l, tu_stop_cb, NULL), 50 * MS);
 	assert_int_equal(loop_run(l), 0);
 	child_kill(NULL);
 	loop_free(l);
@@ -568,7 +541,7 @@ test_many(void **state)
 		assert_non_null(child_spawn(l, &o, on_done, &g[i]));
 	}
 	while (pending > 0) {
-		timer_arm_in(timer_new(l, stop_cb, NULL), 20 * MS);
+		timer_arm_in(timer_new(l, tu_stop_cb, NULL), 20 * MS);
 		assert_int_equal(loop_run(l), 0);
 		pending = 0;
 		for (int i = 0; i < N; i++)

@@ -1292,6 +1292,39 @@ test_command(void **state)
 	expect_errors(text, "t.conf:3: command: too many arguments, at most 32\n");
 }
 
+/* promote_pgsql: validated like a pgsql check's conninfo, at its own line. */
+static void
+test_promote_pgsql(void **state)
+{
+	(void)state;
+	struct conf *c = load_ok(GOOD_INSTANCE "promote_pgsql = host=/var/run/postgresql "
+	                                       "dbname=postgres user=postgres\n"
+	                                       "[instance two]\n"
+	                                       "interface = eth9\nvrid = 10\n"
+	                                       "virtual_ip = 198.51.100.10/24\n");
+	assert_string_equal(c->instances[0].promote_pgsql,
+	                    "host=/var/run/postgresql dbname=postgres user=postgres");
+	assert_int_equal(c->instances[0].promote_pgsql_line, 5);
+	assert_string_equal(c->instances[1].promote_pgsql, "");
+	conf_free(c);
+	c = load_ok(GOOD_INSTANCE "promote_pgsql = host=192.0.2.1,/run/pg port=5432\n");
+	conf_free(c);
+
+	expect_errors(GOOD_INSTANCE "promote_pgsql = host=db1 dbname=postgres\n",
+	              "t.conf:5: promote_pgsql: host \"db1\" must be an IP address or a socket "
+	              "directory (libpq resolves names synchronously, which would block vipd)\n");
+	expect_errors(GOOD_INSTANCE "\n\npromote_pgsql = postgresql://db1/postgres\n",
+	              "t.conf:7: promote_pgsql: host \"db1\" must be an IP address or a socket "
+	              "directory (libpq resolves names synchronously, which would block vipd)\n");
+	expect_errors(GOOD_INSTANCE "promote_pgsql = host=/run/pg bogus\n",
+	              "t.conf:5: promote_pgsql: missing \"=\" after \"bogus\" in connection "
+	              "info string\n");
+	expect_errors(GOOD_INSTANCE "promote_pgsql =\n",
+	              "t.conf:5: promote_pgsql: empty conninfo\n");
+	expect_errors(GOOD_INSTANCE "promote_pgsql = host=/run/pg\npromote_pgsql = host=/run/pg\n",
+	              "t.conf:6: promote_pgsql: given twice, first on line 5\n");
+}
+
 /* Notify hooks: parsed, defaults, user, and checked like script checks. */
 static void
 test_notify_hooks(void **state)
@@ -1523,6 +1556,7 @@ main(void)
 	    cmocka_unit_test(test_command),
 	    cmocka_unit_test(test_script_security),
 	    cmocka_unit_test(test_notify_hooks),
+	    cmocka_unit_test(test_promote_pgsql),
 	    cmocka_unit_test(test_script_users),
 	    cmocka_unit_test(test_track),
 	};

@@ -40,8 +40,9 @@ static struct {
 	int calls;
 	int argc;
 	char argv[CTL_MAX_ARGS][64];
-	enum { REPLY_NOW, REPLY_LATER } mode;
+	enum { REPLY_NOW, REPLY_LATER, REPLY_STREAM } mode;
 	struct ctl_client *held;
+	int gone; /* gone callbacks seen */
 	struct timer *later;
 } h;
 
@@ -60,6 +61,17 @@ guard_cb(struct loop *l, struct timer *t, void *arg)
 	loop_stop(l);
 }
 
+/* A stream's peer left: stop writing, end it (which frees it), stop the loop. */
+static void
+gone_cb(struct ctl_client *c, void *arg)
+{
+	assert_ptr_equal(c, arg);
+	assert_ptr_equal(c, h.held);
+	h.gone++;
+	h.held = NULL;
+	ctl_end(c);
+}
+
 static void
 handler(struct ctl_client *c, int argc, char **argv, void *arg)
 {
@@ -72,6 +84,10 @@ handler(struct ctl_client *c, int argc, char **argv, void *arg)
 	if (h.mode == REPLY_NOW) {
 		ctl_printf(c, "ok %s %d\n", argv[0], argc);
 		ctl_end(c);
+	} else if (h.mode == REPLY_STREAM) {
+		h.held = c; /* written to by the test until gone_cb */
+		ctl_on_gone(c, gone_cb, c);
+		ctl_printf(c, "hello\n");
 	} else {
 		h.held = c; /* answered by later_cb */
 		timer_arm_in(h.later, NS_PER_MS);
@@ -297,6 +313,62 @@ test_hangup(void **state)
 	assert_int_equal(count_fds(), base);
 }
 
+/* Run the loop for ms milliseconds. */
+static void
+run_for(struct fixture *f, unsigned ms)
+{
+	timer_arm_in(f->guard, ms * NS_PER_MS);
+	assert_int_equal(loop_run(f->loop), 0);
+}
+
+/*
+ * A stream (a client the handler keeps): its holder hears once when the
+ * peer closes, even with nothing to write, and when it reads too slowly
+ * (more than 1 MiB unread). No fd or memory is left behind (ASan).
+ */
+static void
+test_stream_gone(void **state)
+{
+	struct fixture *f = *state;
+	struct client c;
+	char line[64];
+	int base;
+
+	h.mode = REPLY_STREAM;
+	assert_int_equal(control_open(f->loop, f->path, handler, NULL), 0);
+	base = count_fds();
+
+	/* The peer closes while the stream is idle. */
+	client_connect(f, &c, f->path);
+	assert_int_equal(send(c.fd, "events\n", 7, 0), 7);
+	run_for(f, 20);
+	assert_non_null(h.held);
+	assert_int_equal(read(c.fd, line, sizeof(line)), 6); /* "hello\n" */
+	close(c.fd);
+	run_for(f, 20);
+	assert_int_equal(h.gone, 1);
+	assert_null(h.held);
+	assert_int_equal(count_fds(), base);
+
+	/* The peer never reads: dropped past the limit, from inside ctl_write(). */
+	client_connect(f, &c, f->path);
+	assert_int_equal(send(c.fd, "events\n", 7, 0), 7);
+	run_for(f, 20);
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	for (int i = 0; i < 4 * 1024 * 1024 / 64 && h.held; i++) {
+		ctl_write(h.held, line, sizeof(line));
+		if (i % 256 == 0)
+			run_for(f, 0);
+	}
+	assert_int_equal(h.gone, 2);
+	assert_null(h.held);
+	close(c.fd);
+	run_for(f, 20);
+	assert_int_equal(h.gone, 2); /* once only */
+	assert_int_equal(count_fds(), base);
+}
+
 static void
 test_stale_socket(void **state)
 {
@@ -366,6 +438,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_reply_later, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hangup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stream_gone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_socket, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_live_socket, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_a_socket, setup, teardown),

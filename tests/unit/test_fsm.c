@@ -602,6 +602,179 @@ test_set_priority(void **state)
 	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_PREEMPT);
 }
 
+/* ---- reload: fsm_reconfigure ---- */
+
+static void
+reconf(struct fsm *f, uint64_t now, struct fsm_cfg c, struct fsm_out *o)
+{
+	fsm_reconfigure(f, now, &c, o);
+}
+
+/* A Master whose interval shrinks advertises within the new interval, then keeps it. */
+static void
+test_reconf_master_shorter_interval(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(150, 100, true, true, 0));
+	to_master(&f, &now);
+	now += 300 * MS; /* next advert due in 700 ms */
+	reconf(&f, now, cfg(150, 10, true, true, 0), &o);
+	/* No advert out of schedule, no state change: only the deadline moved. */
+	expect(&o, FA_TIMERS, ST_MASTER, ST_MASTER, R_NONE);
+	assert_int_equal(f.state, ST_MASTER);
+	assert_int_equal(f.adver_timer_ns, now + 100 * MS);
+	assert_int_equal(f.master_adver_int_cs, 10);
+	assert_int_equal(f.skew_time_ns, fsm_skew_time_ns(150, 10));
+	now += 100 * MS;
+	fsm_timer(&f, now, &o);
+	expect(&o, FA_SEND_ADVERT | FA_TIMERS, ST_MASTER, ST_MASTER, R_NONE);
+	assert_int_equal(f.adver_timer_ns, now + 100 * MS);
+}
+
+/* A Master whose interval grows keeps its next deadline (Backups learn from that advert). */
+static void
+test_reconf_master_longer_interval(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0, dl;
+
+	(void)state;
+	mk(&f, cfg(150, 10, true, true, 0));
+	to_master(&f, &now);
+	now += 40 * MS;
+	dl = f.adver_timer_ns;
+	reconf(&f, now, cfg(150, 100, true, true, 0), &o);
+	expect_none(&f, &o);
+	assert_int_equal(f.adver_timer_ns, dl);
+	assert_int_equal(f.master_adver_int_cs, 100);
+	fsm_timer(&f, dl, &o);
+	expect(&o, FA_SEND_ADVERT | FA_TIMERS, ST_MASTER, ST_MASTER, R_NONE);
+	assert_int_equal(f.adver_timer_ns, dl + SEC);
+	/* Same settings again: nothing at all. */
+	reconf(&f, dl, cfg(150, 100, true, true, 0), &o);
+	expect_none(&f, &o);
+	assert_int_equal(f.adver_timer_ns, dl + SEC);
+}
+
+/* A Backup keeps the Master's interval and its running down timer. */
+static void
+test_reconf_backup_keeps_master_interval(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0, dl;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	fsm_startup(&f, now, &o);
+	now += 200 * MS;
+	deliver(&f, now, adv(150, 20, "10.0.0.9"), &o);
+	assert_int_equal(f.master_adver_int_cs, 20);
+	dl = f.master_down_timer_ns;
+	reconf(&f, now, cfg(100, 10, true, true, 0), &o);
+	expect_none(&f, &o);
+	assert_int_equal(f.state, ST_BACKUP);
+	assert_int_equal(f.master_adver_int_cs, 20);
+	assert_int_equal(f.master_down_timer_ns, dl);
+	assert_int_equal(f.cfg.adver_int_cs, 10);
+	/* Becoming Master later, it advertises its new own interval. */
+	fsm_timer(&f, dl, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_MASTER_DOWN);
+	assert_int_equal(f.master_adver_int_cs, 10);
+	assert_int_equal(f.adver_timer_ns, dl + 100 * MS);
+}
+
+/* preempt / preempt_delay apply at once to a Backup, the delay counted from its entry. */
+static void
+test_reconf_backup_preemption(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0, entered = T0;
+
+	(void)state;
+	mk(&f, cfg(200, 100, false, true, 0));
+	fsm_startup(&f, now, &o);
+	now += 100 * MS;
+	/* preempt = no: a worse Master is followed. */
+	deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
+	expect(&o, FA_TIMERS, ST_BACKUP, ST_BACKUP, R_NONE);
+	/* preempt = yes with a 10 s delay: still following, 10 s after entry. */
+	reconf(&f, now, cfg(200, 100, true, true, 10 * SEC), &o);
+	expect_none(&f, &o);
+	assert_int_equal(f.preempt_after_ns, entered + 10 * SEC);
+	now += SEC;
+	deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
+	expect(&o, FA_TIMERS, ST_BACKUP, ST_BACKUP, R_NONE);
+	/* The delay shortened to 2 s: over already, the next worse advert preempts. */
+	reconf(&f, now, cfg(200, 100, true, false, 2 * SEC), &o);
+	expect_none(&f, &o);
+	assert_int_equal(f.preempt_after_ns, entered + 2 * SEC);
+	now += SEC; /* entered + 2.1 s; preempt_fast off: wait for the down timer */
+	deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
+	expect_none(&f, &o);
+	/* preempt_fast back on, no delay: at once. */
+	reconf(&f, now, cfg(200, 100, true, true, 0), &o);
+	expect_none(&f, &o);
+	now += 100 * MS;
+	deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_PREEMPT);
+}
+
+/* Init and Fault: the next start uses the new interval. */
+static void
+test_reconf_fault_then_start(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	fsm_fault(&f, now, true, &o);
+	fsm_startup(&f, now, &o);
+	expect(&o, FA_STATE | FA_TIMERS, ST_INIT, ST_FAULT, R_FAULT);
+	reconf(&f, now, cfg(100, 10, true, true, 0), &o);
+	expect_none(&f, &o);
+	assert_int_equal(f.master_down_int_ns, fsm_master_down_ns(100, 10));
+	now += SEC;
+	fsm_fault(&f, now, false, &o);
+	expect(&o, FA_STATE | FA_TIMERS, ST_FAULT, ST_BACKUP, R_FAULT_CLEARED);
+	assert_int_equal(f.master_down_timer_ns, now + fsm_master_down_ns(100, 10));
+}
+
+/* A reload that raises a Backup to 255 makes it the owner: Master at once. */
+static void
+test_reconf_becomes_owner(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	fsm_startup(&f, now, &o);
+	now += 100 * MS;
+	deliver(&f, now, adv(150, 100, "10.0.0.9"), &o);
+	reconf(&f, now, cfg(255, 100, true, true, 0), &o);
+	expect_none(&f, &o);
+	fsm_set_priority(&f, now, 255, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_OWNER);
+	/* And back to 100: a Master advertises it, the protocol decides the rest. */
+	now += 50 * MS;
+	reconf(&f, now, cfg(100, 100, true, true, 0), &o);
+	fsm_set_priority(&f, now, 100, &o);
+	expect(&o, FA_SEND_ADVERT | FA_TIMERS, ST_MASTER, ST_MASTER, R_NONE);
+	deliver(&f, now, adv(150, 100, "10.0.0.9"), &o);
+	assert_int_equal(o.to, ST_BACKUP);
+	assert_int_equal(o.reason, R_HIGHER_PRIORITY);
+}
+
 static void
 test_adver_timer_no_drift(void **state)
 {
@@ -693,6 +866,12 @@ main(void)
 	    cmocka_unit_test(test_shutdown),
 	    cmocka_unit_test(test_set_priority),
 	    cmocka_unit_test(test_adver_timer_no_drift),
+	    cmocka_unit_test(test_reconf_master_shorter_interval),
+	    cmocka_unit_test(test_reconf_master_longer_interval),
+	    cmocka_unit_test(test_reconf_backup_keeps_master_interval),
+	    cmocka_unit_test(test_reconf_backup_preemption),
+	    cmocka_unit_test(test_reconf_fault_then_start),
+	    cmocka_unit_test(test_reconf_becomes_owner),
 	    cmocka_unit_test(test_next_deadline),
 	    cmocka_unit_test(test_names),
 	};

@@ -2,7 +2,10 @@
  * test_hook.c - notify hook queues for real: strict FIFO order without
  * overlap, keepalived's trailing arguments, the VIPD_* environment, the
  * timeout killing a hung hook while a 10 ms loop timer stays on time, the
- * ring of the last 32 runs, and the fault-reason names.
+ * ring of the last 32 runs, and the fault-reason names. promote_pgsql as
+ * the first job of a change to MASTER: against no server, a server that
+ * accepts and never answers (abort, free, timeout), and a fake server
+ * giving each of pg_promote's answers; its password never shown.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,12 +14,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 
+#include "tests/unit/testutil.h"
+
+#include "vipd/buf.h"
 #include "vipd/hook.h"
+#include "vipd/log.h"
 #include "vipd/loop.h"
+#include "vipd/promote.h"
 
 #define MS NS_PER_MS
 
@@ -242,25 +254,6 @@ test_args_env(void **state)
 }
 
 /* A hung hook is killed at the timeout; a 10 ms timer fires on time meanwhile. */
-struct ticker {
-	uint64_t next, worst;
-	unsigned fired;
-};
-
-static void
-tick(struct loop *l, struct timer *t, void *arg)
-{
-	struct ticker *k = arg;
-	uint64_t now = mono_now_ns();
-
-	(void)l;
-	if (now - k->next > k->worst)
-		k->worst = now - k->next;
-	k->fired++;
-	k->next += 10 * MS;
-	timer_arm(t, k->next);
-}
-
 static void
 test_timeout(void **state)
 {
@@ -274,24 +267,23 @@ test_timeout(void **state)
 	cmds[CONF_HOOK_FAULT] = "/bin/sh -c 'trap \"\" TERM; while :; do sleep 0.05; done'";
 	cmds[CONF_HOOK_BACKUP] = after;
 	struct hookq *q = mkq(l, cmds, false, 200);
-	struct ticker k = {.next = mono_now_ns() + 10 * MS};
-	struct timer *t = timer_new(l, tick, &k);
+	struct tu_ticker k;
 	struct hook_event f = ev("BACKUP", "FAULT", "interface_down"),
 	                  b = ev("FAULT", "BACKUP", "fault_cleared");
 	uint64_t t0 = mono_now_ns();
 
-	timer_arm(t, k.next);
+	tu_ticker_start(l, &k, 10 * MS);
 	hookq_push(q, &f);
 	hookq_push(q, &b);
 	run_until_idle(l, q);
 	uint64_t took = mono_now_ns() - t0;
-	timer_free(t);
+	tu_ticker_stop(&k);
 
 	assert_true(took >= 2200 * MS && took < 4000 * MS);
-	assert_true(k.fired >= 200);
-	printf("# timer: %u ticks, max %llu us late\n", k.fired,
-	       (unsigned long long)(k.worst / 1000));
-	assert_true(k.worst < 10 * MS); /* 2 shared CPUs; blocking would be 100s of ms */
+	assert_true(k.ticks >= 200);
+	printf("# timer: %u ticks, max %llu us late\n", k.ticks,
+	       (unsigned long long)(k.max_late_ns / 1000));
+	assert_true(k.max_late_ns < TU_BLOCKED_NS);
 	assert_string_equal(slurp(), "after\n");
 
 	const struct hook_run *runs[HOOK_RING];
@@ -357,6 +349,368 @@ test_ring(void **state)
 	loop_free(l);
 }
 
+/* ---- promote_pgsql ---- */
+
+static char pgdir[64]; /* a socket directory, "/tmp/vipd-test-nopg-XXXXXX" */
+static char pgsock[100];
+
+static int
+setup_pg(void **state)
+{
+	snprintf(pgdir, sizeof(pgdir), "/tmp/vipd-test-nopg-XXXXXX");
+	if (!mkdtemp(pgdir))
+		return -1;
+	snprintf(pgsock, sizeof(pgsock), "%s/.s.PGSQL.5999", pgdir);
+	return setup_file(state);
+}
+
+static int
+teardown_pg(void **state)
+{
+	unlink(pgsock);
+	rmdir(pgdir);
+	return teardown_file(state);
+}
+
+/* A listening socket where libpq looks for the server; nothing accepts. */
+static int
+listen_pg(void)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", pgsock);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	return fd;
+}
+
+static struct hookq *
+mkq_pg(struct loop *l, const char *cmd[CONF_HOOK_MAX], const char *conninfo, uint32_t promote_ms)
+{
+	struct hookq_cfg c = {.instance = "VI_1",
+	                      .tag = "[VI_1 test]",
+	                      .timeout_ms = 5000,
+	                      .promote_conninfo = conninfo,
+	                      .promote_timeout_ms = promote_ms};
+
+	for (int h = 0; h < CONF_HOOK_MAX; h++)
+		c.cmd[h] = cmd[h];
+	struct hookq *q = hookq_new(l, &c);
+	assert_non_null(q);
+	return q;
+}
+
+/* The hooks append their names to the temp file. */
+static void
+marker_hooks(const char *cmds[CONF_HOOK_MAX], char m[256], char n[256])
+{
+	snprintf(m, 256, "/bin/sh -c 'echo notify_master >> %s'", tmpfile_path);
+	snprintf(n, 256, "/bin/sh -c 'echo notify $3 >> %s' x", tmpfile_path);
+	cmds[CONF_HOOK_MASTER] = m;
+	cmds[CONF_HOOK_NOTIFY] = n;
+}
+
+/* No server: promote_pgsql fails first, then notify_master, then notify. */
+static void
+test_promote_no_server(void **state)
+{
+	(void)state;
+	struct loop *l = loop_new();
+	const char *cmds[CONF_HOOK_MAX] = {0};
+	char m[256], n[256], conninfo[256];
+
+	marker_hooks(cmds, m, n);
+	snprintf(conninfo, sizeof(conninfo),
+	         "host=%s port=5999 dbname=postgres user=postgres password='s3 cret'", pgdir);
+	struct hookq *q = mkq_pg(l, cmds, conninfo, 0);
+	struct hook_event e = ev("BACKUP", "MASTER", "master_down"),
+	                  b = ev("MASTER", "BACKUP", "higher_priority_seen");
+
+	assert_true(hookq_configured(q));
+	assert_int_equal(hookq_push(q, &e), 3);
+	assert_int_equal(hookq_push(q, &b), 1); /* no promotion on other changes */
+	run_until_idle(l, q);
+	assert_string_equal(slurp(), "notify_master\nnotify MASTER\nnotify BACKUP\n");
+
+	const struct hook_run *runs[HOOK_RING];
+	assert_int_equal(hookq_runs(q, runs), 4);
+	assert_string_equal(runs[0]->hook, "promote_pgsql");
+	assert_string_equal(runs[0]->transition, "BACKUP->MASTER");
+	assert_string_equal(runs[0]->reason, "master_down");
+	printf("# %s\n", runs[0]->status);
+	assert_true(strncmp(runs[0]->status, "failed: ", 8) == 0);
+	assert_non_null(strstr(runs[0]->status, pgdir)); /* libpq's message, first line */
+	assert_null(strchr(runs[0]->status, '\n'));
+	assert_non_null(strstr(runs[0]->command, "password=***"));
+	assert_null(strstr(runs[0]->command, "s3"));
+	assert_non_null(strstr(runs[0]->command, "dbname=postgres"));
+	assert_string_equal(runs[1]->hook, "notify_master");
+	assert_string_equal(runs[2]->hook, "notify");
+	assert_string_equal(runs[3]->hook, "notify");
+	for (int i = 1; i < 4; i++) {
+		assert_true(runs[i]->seq > runs[i - 1]->seq);
+		/* never overlapping: each starts after the previous one ended */
+		assert_true(runs[i]->started_real_ns >=
+		            runs[i - 1]->started_real_ns + runs[i - 1]->duration_ns);
+	}
+	assert_string_equal(runs[1]->status, "exit 0");
+
+	struct buf bj;
+	buf_init(&bj);
+	hook_runs_json(&q, 1, &bj);
+	buf_append(&bj, "", 1);
+	assert_non_null(strstr(bj.data, "\"hook\":\"promote_pgsql\""));
+	assert_null(strstr(bj.data, "s3"));
+	buf_free(&bj);
+	hookq_free(q);
+
+	/* libpq's URI form: the password in the user info and as a parameter */
+	const char *none[CONF_HOOK_MAX] = {0};
+	snprintf(conninfo, sizeof(conninfo),
+	         "postgresql://postgres:s3cret@%%2Ftmp%%2Fvipd-test-nopg-none:5999/postgres"
+	         "?password=s3cret&connect_timeout=2");
+	q = mkq_pg(l, none, conninfo, 0);
+	assert_int_equal(hookq_push(q, &e), 1);
+	run_until_idle(l, q);
+	assert_int_equal(hookq_runs(q, runs), 1);
+	assert_string_equal(runs[0]->command,
+	                    "postgresql://postgres:***@%2Ftmp%2Fvipd-test-nopg-none:5999/"
+	                    "postgres?password=***&connect_timeout=2");
+	assert_true(strncmp(runs[0]->status, "failed: ", 8) == 0);
+	hookq_free(q);
+	loop_free(l);
+}
+
+static void
+test_promote_redact(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+	    {"host=/run/postgresql dbname=postgres", "host=/run/postgresql dbname=postgres"},
+	    {"password=x host=/run", "password=*** host=/run"},
+	    {"host=/run  password = 'a \\' b'  user=u", "host=/run  password = ***  user=u"},
+	    {"host=/run password=a\\ b user=u", "host=/run password=*** user=u"},
+	    {"passwordx=1 password=", "passwordx=1 password=***"},
+	    {"postgres://u@h/db", "postgres://u@h/db"},
+	    {"postgresql://u:pw@h:5/db?sslmode=disable&password=pw",
+	     "postgresql://u:***@h:5/db?sslmode=disable&password=***"},
+	    {"postgresql:///db?host=/run&password=pw", "postgresql:///db?host=/run&password=***"},
+	};
+	char out[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		promote_redact(cases[i][0], out, sizeof(out));
+		assert_string_equal(out, cases[i][1]);
+	}
+	promote_redact("password=secret", out, 12);
+	assert_string_equal(out, "password=**");
+}
+
+/* A server that accepts and never answers: abort and free cancel the promotion. */
+static void
+test_promote_abort(void **state)
+{
+	(void)state;
+	struct loop *l = loop_new();
+	const char *cmds[CONF_HOOK_MAX] = {0};
+	char m[256], n[256], conninfo[256];
+	int lfd = listen_pg();
+
+	marker_hooks(cmds, m, n);
+	snprintf(conninfo, sizeof(conninfo), "host=%s port=5999 dbname=postgres", pgdir);
+	struct hookq *q = mkq_pg(l, cmds, conninfo, 0);
+	struct hook_event e = ev("BACKUP", "MASTER", "master_down");
+
+	assert_int_equal(hookq_timeout_ms(q), 5000);
+	assert_int_equal(hookq_push(q, &e), 3);
+	assert_int_equal(hookq_timeout_ms(q), PROMOTE_TIMEOUT_MS);
+	tu_run_for(l, 300);
+	assert_false(hookq_idle(q)); /* still waiting for the server */
+	assert_int_equal(hookq_timeout_ms(q), PROMOTE_TIMEOUT_MS);
+
+	const struct hook_run *runs[HOOK_RING];
+	assert_int_equal(hookq_runs(q, runs), 0);
+	hookq_abort(q);
+	assert_true(hookq_idle(q));
+	assert_int_equal(hookq_timeout_ms(q), 5000);
+	assert_int_equal(hookq_runs(q, runs), 1);
+	assert_string_equal(runs[0]->hook, "promote_pgsql");
+	assert_string_equal(runs[0]->status, "cancelled (shutdown)");
+	tu_run_for(l, 100); /* nothing comes back, nothing else runs */
+	assert_int_equal(hookq_runs(q, runs), 1);
+	assert_string_equal(slurp(), "");
+	hookq_free(q);
+
+	/* freed while promoting (vipd stopping without waiting): no leak, no callback */
+	q = mkq_pg(l, cmds, conninfo, 0);
+	assert_int_equal(hookq_push(q, &e), 3);
+	tu_run_for(l, 100);
+	assert_false(hookq_idle(q));
+	hookq_free(q);
+	tu_run_for(l, 100);
+	assert_string_equal(slurp(), "");
+	close(lfd);
+	loop_free(l);
+}
+
+/* The deadline: the connection is closed, the next hooks run. */
+static void
+test_promote_timeout(void **state)
+{
+	(void)state;
+	struct loop *l = loop_new();
+	const char *cmds[CONF_HOOK_MAX] = {0};
+	char m[256], n[256], conninfo[256];
+	int lfd = listen_pg();
+
+	marker_hooks(cmds, m, n);
+	snprintf(conninfo, sizeof(conninfo), "host=%s port=5999 dbname=postgres", pgdir);
+	struct hookq *q = mkq_pg(l, cmds, conninfo, 300);
+	struct hook_event e = ev("BACKUP", "MASTER", "master_down");
+	struct tu_ticker k;
+
+	tu_ticker_start(l, &k, 10 * MS);
+	assert_int_equal(hookq_push(q, &e), 3);
+	assert_int_equal(hookq_timeout_ms(q), 5000); /* the shortened deadline is below */
+	run_until_idle(l, q);
+	tu_ticker_stop(&k);
+	assert_true(k.max_late_ns < TU_BLOCKED_NS);
+	assert_string_equal(slurp(), "notify_master\nnotify MASTER\n");
+
+	const struct hook_run *runs[HOOK_RING];
+	assert_int_equal(hookq_runs(q, runs), 3);
+	assert_string_equal(runs[0]->hook, "promote_pgsql");
+	assert_string_equal(runs[0]->status, "timed out after 300 ms");
+	assert_true(runs[0]->duration_ns >= 300 * MS && runs[0]->duration_ns < 1000 * MS);
+	assert_true(runs[1]->started_real_ns >= runs[0]->started_real_ns + 300 * MS);
+	assert_string_equal(runs[1]->hook, "notify_master");
+	hookq_free(q);
+	close(lfd);
+	loop_free(l);
+}
+
+/*
+ * A fake PostgreSQL (a child process): trust authentication, then one
+ * answer to whatever query comes, as a one-column text row. Protocol 3.0:
+ * a type byte (none for the startup packet), a length, the payload. Over
+ * a Unix socket libpq asks for neither SSL nor GSS encryption.
+ */
+static void
+put_msg(struct buf *b, char type, const void *payload, size_t len)
+{
+	uint32_t n = htonl((uint32_t)len + 4);
+
+	buf_append(b, &type, 1);
+	buf_append(b, &n, 4);
+	buf_append(b, payload, len);
+}
+
+static bool
+read_full(int fd, void *p, size_t len)
+{
+	for (size_t got = 0; got < len;) {
+		ssize_t r = read(fd, (char *)p + got, len - got);
+
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
+/* Read one message (hdr = 4 for the startup packet, else 5); its type or -1. */
+static int
+read_msg(int fd, size_t hdr)
+{
+	char h[5], body[4096];
+	uint32_t n;
+
+	if (!read_full(fd, h, hdr))
+		return -1;
+	memcpy(&n, h + hdr - 4, 4);
+	n = ntohl(n) - 4;
+	if (n > sizeof(body) || !read_full(fd, body, n))
+		return -1;
+	return hdr == 5 ? h[0] : 0;
+}
+
+static void
+fake_pg_serve(int lfd, const char *answer)
+{
+	static const char rowdesc[] = "\0\1case\0"            /* 1 field */
+	                              "\0\0\0\0\0\0"          /* table oid, attnum */
+	                              "\0\0\0\x19\xff\xff"    /* type oid 25 (text), len -1 */
+	                              "\xff\xff\xff\xff\0\0"; /* typmod -1, text */
+	char row[256];
+	size_t alen = strlen(answer);
+	uint32_t nlen = htonl((uint32_t)alen);
+	struct buf b;
+	int fd = accept(lfd, NULL, NULL);
+
+	if (fd < 0 || read_msg(fd, 4) != 0)
+		_exit(1);
+	buf_init(&b);
+	put_msg(&b, 'R', "\0\0\0\0", 4); /* AuthenticationOk */
+	put_msg(&b, 'Z', "I", 1);
+	if (write(fd, b.data, b.len) != (ssize_t)b.len || read_msg(fd, 5) != 'Q')
+		_exit(1);
+	buf_reset(&b);
+	memcpy(row, "\0\1", 2);
+	memcpy(row + 2, &nlen, 4);
+	memcpy(row + 6, answer, alen);
+	put_msg(&b, 'T', rowdesc, sizeof(rowdesc) - 1);
+	put_msg(&b, 'D', row, 6 + alen);
+	put_msg(&b, 'C', "SELECT 1", 9);
+	put_msg(&b, 'Z', "I", 1);
+	if (write(fd, b.data, b.len) != (ssize_t)b.len)
+		_exit(1);
+	read_msg(fd, 5); /* Terminate, or EOF */
+	_exit(0);
+}
+
+static void
+test_promote_answers(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+	    {"true", "promoted"},
+	    {"primary", "already primary"},
+	    {"false", "not promoted within 60 s"},
+	};
+	struct loop *l = loop_new();
+	const char *none[CONF_HOOK_MAX] = {0};
+	char conninfo[256];
+	struct hook_event e = ev("BACKUP", "MASTER", "master_down");
+
+	snprintf(conninfo, sizeof(conninfo), "host=%s port=5999 dbname=postgres user=postgres",
+	         pgdir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int lfd = listen_pg(), status;
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0)
+			fake_pg_serve(lfd, cases[i][0]);
+		struct hookq *q = mkq_pg(l, none, conninfo, 0);
+		assert_int_equal(hookq_push(q, &e), 1);
+		run_until_idle(l, q);
+
+		const struct hook_run *runs[HOOK_RING];
+		assert_int_equal(hookq_runs(q, runs), 1);
+		assert_string_equal(runs[0]->hook, "promote_pgsql");
+		assert_string_equal(runs[0]->status, cases[i][1]);
+		assert_string_equal(runs[0]->command, conninfo);
+		hookq_free(q);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		close(lfd);
+		unlink(pgsock);
+	}
+	loop_free(l);
+}
+
 static void
 test_fault_reason(void **state)
 {
@@ -378,7 +732,13 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_timeout, setup_file, teardown_file),
 	    cmocka_unit_test_setup_teardown(test_ring, setup_file, teardown_file),
 	    cmocka_unit_test(test_fault_reason),
+	    cmocka_unit_test_setup_teardown(test_promote_no_server, setup_pg, teardown_pg),
+	    cmocka_unit_test(test_promote_redact),
+	    cmocka_unit_test_setup_teardown(test_promote_abort, setup_pg, teardown_pg),
+	    cmocka_unit_test_setup_teardown(test_promote_timeout, setup_pg, teardown_pg),
+	    cmocka_unit_test_setup_teardown(test_promote_answers, setup_pg, teardown_pg),
 	};
 
+	log_init("test_hook", true, LOGL_WARNING);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "vipd/loop.h"
+#include "tests/unit/testutil.h"
 
 #define US (NS_PER_US)
 #define MS (NS_PER_MS)
@@ -34,7 +35,8 @@ struct tctx {
 	int rearm;            /* times left to re-arm itself */
 	struct timer *victim; /* timer to free from the callback */
 	struct timer **self;  /* freed from its own callback if set */
-	bool stop;
+	bool stop;            /* stop the loop when it fires */
+	bool stop_when_done;  /* stop the loop when it fires and re-arms no more */
 };
 
 static void
@@ -52,6 +54,8 @@ trace_cb(struct loop *l, struct timer *t, void *arg)
 	if (c->rearm > 0) {
 		c->rearm--;
 		timer_arm_in(t, 100 * US);
+	} else if (c->stop_when_done) {
+		loop_stop(l);
 	}
 	if (c->stop)
 		loop_stop(l);
@@ -173,16 +177,19 @@ static void
 test_timer_rearm(void **state)
 {
 	struct trace tr = {0};
-	struct tctx c = {.tr = &tr, .id = 7, .rearm = 3};
+	struct tctx c = {.tr = &tr, .id = 7, .rearm = 3, .stop_when_done = true};
 	struct loop *l = loop_new();
 	struct timer *t = timer_new(l, trace_cb, &c);
 
 	(void)state;
 	timer_arm_in(t, 100 * US);
-	timer_arm(timer_new(l, stop_cb, NULL), mono_now_ns() + 5 * MS);
+	/* Only if the re-arming stops early; a deadline after a stall would race it. */
+	timer_arm(timer_new(l, stop_cb, NULL), mono_now_ns() + 2000 * MS);
 	assert_int_equal(loop_run(l), 0);
 	assert_int_equal(tr.n, 4);
 	assert_false(timer_armed(t));
+	assert_true(tu_run_for(l, 5)); /* and it fires no more */
+	assert_int_equal(tr.n, 4);
 	loop_free(l);
 }
 
@@ -424,6 +431,7 @@ struct prec {
 	uint64_t deadline;
 	int n;
 	uint64_t worst_late;
+	uint64_t late[20];
 };
 
 static void
@@ -435,8 +443,9 @@ prec_cb(struct loop *l, struct timer *t, void *arg)
 	assert_true(now >= p->deadline);
 	if (now - p->deadline > p->worst_late)
 		p->worst_late = now - p->deadline;
-	/* Loose bound: a correctness check, not a benchmark (ASan, valgrind). */
-	assert_true(now - p->deadline < 5 * MS);
+	/* A correctness check, not a benchmark (ASan, valgrind): see the median below. */
+	assert_true(now - p->deadline < TU_BLOCKED_NS);
+	p->late[p->n] = now - p->deadline;
 	if (++p->n == 20) {
 		loop_stop(l);
 		return;
@@ -459,6 +468,14 @@ test_timer_precision(void **state)
 	assert_int_equal(p.n, 20);
 	print_message("timer precision: worst %llu us late\n",
 	              (unsigned long long)(p.worst_late / US));
+	/*
+	 * Most ticks within 5 ms: a stall of the machine makes one or two of
+	 * the 20 late (CI saw one over 5 ms), a wrong timeout all of them.
+	 */
+	int within = 0;
+	for (int i = 0; i < 20; i++)
+		within += p.late[i] < 5 * MS;
+	assert_true(within >= 15);
 	loop_free(l);
 }
 

@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/testutil.h"
+
 #include "checks/check.h"
 #include "vipd/buf.h"
 #include "vipd/loop.h"
@@ -72,25 +74,6 @@ rec_cb(struct check *c, void *arg)
 }
 
 static void
-stop_cb(struct loop *l, struct timer *t, void *arg)
-{
-	(void)t;
-	(void)arg;
-	loop_stop(l);
-}
-
-/* Run the loop for at most ms (less if a watcher stops it). */
-static void
-run_for(struct loop *l, unsigned ms)
-{
-	struct timer *t = timer_new(l, stop_cb, NULL);
-
-	timer_arm_in(t, ms * MS);
-	assert_int_equal(loop_run(l), 0);
-	timer_free(t);
-}
-
-static void
 conf_script(struct conf_check *cc, const char *script)
 {
 	memset(cc, 0, sizeof(*cc));
@@ -116,7 +99,7 @@ start_check(struct loop *l, const struct conf_check *cc, struct rec *r, unsigned
 	*r = (struct rec){.stop = true};
 	assert_int_equal(check_watch(c, rec_cb, r), 0);
 	assert_int_equal(check_start(c), 0);
-	run_for(l, ms);
+	tu_run_for(l, ms);
 	return c;
 }
 
@@ -221,25 +204,6 @@ test_script_user(void **state)
 	loop_free(l);
 }
 
-struct ticker {
-	uint64_t period_ns, next_ns, max_late_ns;
-	int ticks;
-};
-
-static void
-tick_cb(struct loop *l, struct timer *t, void *arg)
-{
-	struct ticker *k = arg;
-	uint64_t now = mono_now_ns();
-
-	(void)l;
-	if (now - k->next_ns > k->max_late_ns)
-		k->max_late_ns = now - k->next_ns;
-	k->ticks++;
-	k->next_ns += k->period_ns;
-	timer_arm(t, k->next_ns);
-}
-
 /* All adopted descendants gone within ms (we are a subreaper meanwhile). */
 static bool
 orphans_gone(int ms)
@@ -270,8 +234,7 @@ static void
 timeout_case(const char *cmd, const char *why, uint64_t min_ms, uint64_t max_ms, int wait_ms)
 {
 	struct loop *l = loop_new();
-	struct ticker k = {.period_ns = 10 * MS};
-	struct timer *t = timer_new(l, tick_cb, &k);
+	struct tu_ticker k;
 	struct conf_check cc;
 	struct rec r;
 	struct check *c;
@@ -280,22 +243,21 @@ timeout_case(const char *cmd, const char *why, uint64_t min_ms, uint64_t max_ms,
 	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 	conf_script(&cc, cmd);
 	cc.timeout_ms = 200;
-	k.next_ns = mono_now_ns() + k.period_ns;
-	timer_arm(t, k.next_ns);
+	tu_ticker_start(l, &k, 10 * MS);
 	t0 = mono_now_ns();
 	c = start_check(l, &cc, &r, wait_ms);
 	assert_int_equal(r.state, CHK_DOWN);
 	assert_non_null(strstr(reason(c), why));
 	assert_true(r.at_ns - t0 >= min_ms * MS);
 	assert_true(r.at_ns - t0 < max_ms * MS);
-	run_for(l, 100); /* the timer keeps going after the kill too */
-	printf("# %s: %d ticks, max %llu us late\n", cmd, k.ticks,
+	tu_run_for(l, 100); /* the timer keeps going after the kill too */
+	printf("# %s: %u ticks, max %llu us late\n", cmd, k.ticks,
 	       (unsigned long long)(k.max_late_ns / 1000));
 	assert_true((uint64_t)k.ticks >= (max_ms < 1000 ? 28 : 200));
-	assert_true(k.max_late_ns < 10 * MS); /* 2 CPUs, shared; blocking would be 100s of ms */
+	assert_true(k.max_late_ns < TU_BLOCKED_NS);
 	assert_true(orphans_gone(200));
 	check_free(c);
-	timer_free(t);
+	tu_ticker_stop(&k);
 	loop_free(l);
 }
 
@@ -335,7 +297,7 @@ test_script_free_running(void **state)
 	assert_int_equal(r.changes, 0);
 	assert_true(check_running(c));
 	check_free(c);
-	run_for(l, 20);
+	tu_run_for(l, 20);
 	assert_int_equal(r.changes, 0);
 	assert_true(orphans_gone(200));
 	loop_free(l);
@@ -433,7 +395,7 @@ test_process_death_noticed(void **state)
 	r.stop = true;
 	t0 = mono_now_ns();
 	kill(pid, SIGKILL);
-	run_for(l, 1000);
+	tu_run_for(l, 1000);
 	assert_int_equal(r.state, CHK_DOWN);
 	printf("# process death noticed after %llu us\n",
 	       (unsigned long long)((r.at_ns - t0) / 1000));
@@ -467,7 +429,7 @@ test_process_switch(void **state)
 	snprintf(want, sizeof(want), "pid %d", (int)(a < b ? a : b)); /* /proc lists by pid */
 	assert_string_equal(reason(c), want);
 	kill_reap(a < b ? a : b);
-	run_for(l, 50);
+	tu_run_for(l, 50);
 	assert_int_equal(r.changes, 1);
 	assert_int_equal(check_get_state(c), CHK_UP);
 	snprintf(want, sizeof(want), "pid %d (pid %d exited)", (int)(a < b ? b : a),
@@ -475,7 +437,7 @@ test_process_switch(void **state)
 	assert_string_equal(reason(c), want);
 	kill_reap(a < b ? b : a);
 	r.stop = true;
-	run_for(l, 1000);
+	tu_run_for(l, 1000);
 	assert_int_equal(check_get_state(c), CHK_DOWN);
 	check_free(c);
 	loop_free(l);
@@ -577,7 +539,7 @@ test_process_pidfile(void **state)
 	r.stop = true;
 	t0 = mono_now_ns();
 	kill_reap(pid);
-	run_for(l, 1000);
+	tu_run_for(l, 1000);
 	assert_int_equal(r.state, CHK_DOWN);
 	assert_true(r.at_ns - t0 < 50 * MS);
 	check_free(c);

@@ -1,0 +1,55 @@
+/*
+ * daemon.h - the running daemon: its configuration, instances and
+ * checks. Shared by main.c (start-up, signals, control socket, shutdown)
+ * and reload_apply.c (configuration reload); nothing else.
+ *
+ * vrrps[i] runs conf->instances[i] and checks[i] runs conf->checks[i],
+ * before and after every reload.
+ */
+#ifndef VIPD_DAEMON_H
+#define VIPD_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "conf.h"
+
+struct loop;
+struct timer;
+struct vrrp;
+struct check;
+
+struct vipd {
+	struct conf *conf;
+	const char *opt_pidfile; /* -p, overrides [global] pidfile at start and reload */
+	const char *opt_socket;  /* -S, overrides [global] control_socket */
+	struct loop *loop;
+	struct vrrp **vrrps;
+	size_t nvrrps;
+	struct check **checks;
+	size_t nchecks;
+	/* Instances a reload removed: stopped, freed once their hooks have run. */
+	struct vrrp **retiring;
+	size_t nretiring;
+	struct timer *retire_timer;
+	int sigfd;
+	bool pidfile_written;
+	bool stopped; /* instances stopped: only hooks still run */
+};
+
+/* main.c: SCHED_RR at this priority, or normal scheduling for 0. */
+void vipd_realtime(unsigned priority);
+
+/*
+ * reload_apply.c: parse d->conf->path anew and, if it is valid, apply the
+ * difference (reload.h); else change nothing. Logs, publishes a "reload"
+ * event, and appends the reply for `vipctl reload` to `reply`: the
+ * summary line, or one "error: ..." line per problem. 0, or -1 if the
+ * file was refused.
+ */
+int vipd_reload(struct vipd *d, struct buf *reply);
+/* Free the retiring instances whose hooks are done; every one if `all`. */
+void vipd_reap_retired(struct vipd *d, bool all);
+
+#endif

@@ -1,0 +1,298 @@
+/*
+ * reload_apply.c - SIGHUP and `vipctl reload`: parse the file anew, and
+ * only if the whole of it is valid, carry out the plan of reload.c:
+ *
+ *   checks     identical: the running object is kept (state, counters,
+ *              schedule) and pointed at the new definition; changed: a
+ *              new one, seeded with the old one's state; removed: freed
+ *   instances  identical: untouched, nothing fires; changed: updated in
+ *              place (vrrp_reconfigure); removed: stopped as at shutdown,
+ *              freed once its hooks have run; added: started as at start
+ *   [global]   log_level and realtime_priority applied; pidfile and
+ *              control_socket need a restart and are kept
+ *
+ * Order: removed instances stop first (their VIPs may be an added one's),
+ * old checks are freed last, when no instance watches them any more. The
+ * old struct conf is freed at the end: nothing keeps a pointer into it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks/check.h"
+#include "daemon.h"
+#include "event.h"
+#include "log.h"
+#include "loop.h"
+#include "reload.h"
+#include "vrrp.h"
+
+#define RETIRE_POLL_NS (50 * NS_PER_MS)
+
+/* -p and -S win over the file, at reload as at start. */
+static void
+apply_overrides(const struct vipd *d, struct conf *nc)
+{
+	if (d->opt_pidfile)
+		snprintf(nc->pidfile, sizeof(nc->pidfile), "%s", d->opt_pidfile);
+	if (d->opt_socket)
+		snprintf(nc->control_socket, sizeof(nc->control_socket), "%s", d->opt_socket);
+}
+
+/* A refused file: each error logged as conf_load words it, and told to vipctl. */
+static void
+refuse(const struct vipd *d, const char *errs, struct buf *reply)
+{
+	unsigned n = 0;
+	struct buf *b;
+
+	for (const char *s = errs; s && *s;) {
+		size_t len = strcspn(s, "\n");
+
+		log_warnx("%.*s", (int)len, s);
+		buf_printf(reply, "error: %.*s\n", (int)len, s);
+		n++;
+		s += len + (s[len] == '\n');
+	}
+	log_warnx("reload of %s failed (%u error%s); keeping the running configuration",
+	          d->conf->path, n, n == 1 ? "" : "s");
+	buf_printf(reply, "error: reload failed (%u error%s); the running configuration is kept\n",
+	           n, n == 1 ? "" : "s");
+	if ((b = ev_begin("reload"))) {
+		ev_bool(b, "ok", false);
+		ev_str(b, "file", d->conf->path);
+		ev_uint(b, "errors", n);
+		ev_end(b);
+	}
+}
+
+static void
+publish(const struct reload_plan *p, const char *path)
+{
+	struct buf *b = ev_begin("reload");
+
+	if (!b)
+		return;
+	ev_bool(b, "ok", true);
+	ev_str(b, "file", path);
+	ev_uint(b, "instances_kept", p->inst.kept);
+	ev_uint(b, "instances_changed", p->inst.changed);
+	ev_uint(b, "instances_added", p->inst.added);
+	ev_uint(b, "instances_removed", p->inst.removed);
+	ev_uint(b, "checks_kept", p->chk.kept);
+	ev_uint(b, "checks_changed", p->chk.changed);
+	ev_uint(b, "checks_added", p->chk.added);
+	ev_uint(b, "checks_removed", p->chk.removed);
+	ev_end(b);
+}
+
+static void
+apply_global(const struct vipd *d, struct conf *nc, const struct reload_plan *p)
+{
+	const struct conf *oc = d->conf;
+
+	if (p->log_level) {
+		log_info("log_level %s -> %s", log_level_name(oc->log_level),
+		         log_level_name(nc->log_level));
+		log_set_level(nc->log_level);
+	}
+	if (p->realtime_priority) {
+		log_info("realtime_priority %u -> %u", oc->realtime_priority,
+		         nc->realtime_priority);
+		vipd_realtime(nc->realtime_priority);
+	}
+	if (p->pidfile)
+		log_warnx("pidfile cannot change without a restart; keeping %s", oc->pidfile);
+	if (p->control_socket)
+		log_warnx("control_socket cannot change without a restart; keeping %s",
+		          oc->control_socket);
+	/* What runs is what the running conf says, whatever the file says now. */
+	memcpy(nc->pidfile, oc->pidfile, sizeof(nc->pidfile));
+	memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
+}
+
+/*
+ * The checks of the new conf: kept ones re-pointed, the others new (not
+ * started), a changed one seeded with its predecessor's state.
+ */
+static void
+build_checks(struct vipd *d, struct conf *nc, const struct reload_plan *p, struct check **cs)
+{
+	for (size_t i = 0; i < nc->nchecks; i++) {
+		long k = p->check_from[i];
+
+		if (p->check_kept[i]) {
+			cs[i] = d->checks[k];
+			check_set_conf(cs[i], &nc->checks[i]);
+			continue;
+		}
+		cs[i] = check_new(d->loop, &nc->checks[i]);
+		if (!cs[i])
+			fatal("reload: check %s", nc->checks[i].name);
+		if (k >= 0) {
+			check_seed(cs[i], check_get_state(d->checks[k]), check_value(d->checks[k]));
+			log_info("check %s: definition changed, restarting it", nc->checks[i].name);
+		}
+	}
+}
+
+static void
+retire_tick(struct loop *l, struct timer *t, void *arg)
+{
+	(void)l;
+	(void)t;
+	vipd_reap_retired(arg, false);
+}
+
+/* Stop a removed instance; keep it until its hooks (notify_stop...) have run. */
+static void
+retire(struct vipd *d, struct vrrp *v)
+{
+	struct vrrp **r;
+
+	vrrp_retire(v);
+	if (vrrp_hooks_idle(v)) {
+		vrrp_free(v);
+		return;
+	}
+	r = reallocarray(d->retiring, d->nretiring + 1, sizeof(*r));
+	if (!r)
+		fatal("reload");
+	d->retiring = r;
+	d->retiring[d->nretiring++] = v;
+	if (!d->retire_timer && !(d->retire_timer = timer_new(d->loop, retire_tick, d)))
+		fatal("reload");
+	if (!timer_armed(d->retire_timer))
+		timer_arm_in(d->retire_timer, RETIRE_POLL_NS);
+}
+
+void
+vipd_reap_retired(struct vipd *d, bool all)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nretiring; i++) {
+		if (all || vrrp_hooks_idle(d->retiring[i]))
+			vrrp_free(d->retiring[i]);
+		else
+			d->retiring[n++] = d->retiring[i];
+	}
+	d->nretiring = n;
+	if (n == 0) {
+		free(d->retiring);
+		d->retiring = NULL;
+	}
+	if (d->retire_timer && n > 0)
+		timer_arm_in(d->retire_timer, RETIRE_POLL_NS);
+	else if (d->retire_timer && all) {
+		timer_free(d->retire_timer);
+		d->retire_timer = NULL;
+	}
+}
+
+/* The instances of the new conf, in its order; removed ones retired first. */
+static void
+build_instances(struct vipd *d, struct conf *nc, const struct reload_plan *p,
+                struct check *const *cs, struct vrrp **vs)
+{
+	for (size_t k = 0; k < d->nvrrps; k++)
+		if (p->old_inst_gone[k])
+			retire(d, d->vrrps[k]);
+	for (size_t i = 0; i < nc->ninstances; i++) {
+		long k = p->inst_from[i];
+
+		if (k < 0) {
+			vs[i] = vrrp_new(d->loop, &nc->instances[i], cs, nc->nchecks);
+			if (!vs[i])
+				fatalx("reload: cannot create instance %s", nc->instances[i].name);
+			continue;
+		}
+		vs[i] = d->vrrps[k];
+		if (p->inst_diff[i] && vrrp_reconfigure(vs[i], &nc->instances[i], p->inst_diff[i],
+		                                        cs, nc->nchecks) < 0)
+			fatalx("reload: cannot reconfigure instance %s", nc->instances[i].name);
+	}
+	/* Started as at start-up, once every instance has its new definition. */
+	for (size_t i = 0; i < nc->ninstances; i++)
+		if (p->inst_from[i] < 0 && vrrp_start(vs[i]) < 0)
+			log_warnx("reload: instance %s cannot start", nc->instances[i].name);
+}
+
+/* Start the new checks, free the replaced and removed ones. */
+static void
+finish_checks(struct vipd *d, struct conf *nc, const struct reload_plan *p, struct check **cs)
+{
+	for (size_t i = 0; i < nc->nchecks; i++)
+		if (!p->check_kept[i] && check_start(cs[i]) < 0)
+			log_warnx("check %s cannot start", check_name(cs[i]));
+	for (size_t k = 0; k < d->nchecks; k++)
+		if (p->old_check_gone[k])
+			check_free(d->checks[k]);
+}
+
+/* Parse errors as text, or the new conf. */
+static struct conf *
+load(const char *path, char **errs)
+{
+	size_t len;
+	FILE *f = open_memstream(errs, &len);
+	struct conf *nc;
+
+	if (!f) {
+		*errs = NULL;
+		return NULL;
+	}
+	nc = conf_load(path, f);
+	fclose(f);
+	return nc;
+}
+
+int
+vipd_reload(struct vipd *d, struct buf *reply)
+{
+	struct reload_plan p;
+	struct check **cs = NULL;
+	struct vrrp **vs = NULL;
+	char *errs = NULL, line[512];
+	struct conf *nc;
+
+	log_info("reloading %s", d->conf->path);
+	nc = load(d->conf->path, &errs);
+	if (!nc) {
+		refuse(d, errs ? errs : "out of memory", reply);
+		free(errs);
+		return -1;
+	}
+	free(errs);
+	apply_overrides(d, nc);
+	if (reload_plan_make(d->conf, nc, &p) < 0 || !(cs = calloc(nc->nchecks + 1, sizeof(*cs))) ||
+	    !(vs = calloc(nc->ninstances + 1, sizeof(*vs)))) {
+		reload_plan_free(&p);
+		free(cs);
+		free(vs);
+		conf_free(nc);
+		refuse(d, "out of memory", reply);
+		return -1;
+	}
+	publish(&p, nc->path); /* the cause, before the transitions and hooks it brings */
+	apply_global(d, nc, &p);
+	build_checks(d, nc, &p, cs);
+	build_instances(d, nc, &p, cs, vs);
+	finish_checks(d, nc, &p, cs);
+
+	free(d->checks);
+	free(d->vrrps);
+	d->checks = cs;
+	d->nchecks = nc->nchecks;
+	d->vrrps = vs;
+	d->nvrrps = nc->ninstances;
+	conf_free(d->conf);
+	d->conf = nc;
+
+	reload_summary(&p, nc->path, line, sizeof(line));
+	log_info("%s", line);
+	buf_printf(reply, "%s\n", line);
+	reload_plan_free(&p);
+	return 0;
+}

@@ -1,0 +1,130 @@
+/*
+ * vrrp_reload.c - a running instance takes a new definition of itself
+ * (same interface, VRID and family: the key of a virtual router) without
+ * leaving its state. Each group of settings is applied on its own; the
+ * state machine decides whether a new priority moves the Master, exactly
+ * as it does for a check changing the priority.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hook.h"
+#include "log.h"
+#include "loop.h"
+#include "reload.h"
+#include "vrrp_priv.h"
+
+/* Index of vip (address and prefix) in list, or -1. */
+static long
+vip_index(const struct vip *list, size_t n, const struct vip *vip)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i].family == vip->family && list[i].prefixlen == vip->prefixlen &&
+		    memcmp(&list[i].addr, &vip->addr, addr_len(vip->family)) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* The VIPs that left the list: removed if we had added them. */
+static void
+vips_drop_old(struct vrrp *v, const struct conf_instance *old)
+{
+	bool ours[CONF_MAX_VIPS] = {false};
+	char s[ADDR_STRLEN + 4];
+
+	for (size_t i = 0; i < old->nvips; i++) {
+		const struct vip *vip = &old->vips[i];
+		long k = vip_index(v->cfg.vips, v->cfg.nvips, vip);
+
+		if (k >= 0) {
+			ours[k] = v->vip_ours[i];
+			continue;
+		}
+		if (!v->vip_ours[i] || v->ifc.ifindex == 0)
+			continue;
+		if (vaddr_del(v->ifc.ifindex, vip) < 0)
+			log_warnx("%s cannot remove %s", v->tag, vip_ntop(vip, s));
+		else
+			log_info("%s removed %s", v->tag, vip_ntop(vip, s));
+	}
+	/* Cleared before the netlink deletion arrives: guard_vip leaves it alone. */
+	memcpy(v->vip_ours, ours, sizeof(ours));
+}
+
+/* The VIPs new to the list: a Master adds and announces them (a garp_repeat burst). */
+static void
+vips_add_new(struct vrrp *v, const struct conf_instance *old)
+{
+	if (v->fsm.state != ST_MASTER)
+		return;
+	for (size_t k = 0; k < v->cfg.nvips; k++) {
+		const struct vip *vip = &v->cfg.vips[k];
+
+		if (vip_index(old->vips, old->nvips, vip) >= 0 || !vrrp_vip_add(v, k))
+			continue;
+		for (unsigned n = 0; n < v->cfg.garp_repeat; n++)
+			vrrp_announce_vip(v, vip);
+	}
+}
+
+/* Multicast <-> unicast needs another socket (group membership, filters). */
+static void
+sock_update(struct vrrp *v, const struct conf_instance *old)
+{
+	if ((old->npeers > 0) == vrrp_unicast(v))
+		return;
+	vrrp_sock_close(v);
+	if (v->ifc.ifindex > 0 && v->ifc.running && vrrp_sock_open(v) < 0)
+		log_warn("%s cannot open socket on %s", v->tag, v->cfg.ifname);
+}
+
+/* A Master's periodic re-announcement follows garp_refresh (the burst in progress is left). */
+static void
+garp_update(struct vrrp *v, const struct conf_instance *old)
+{
+	if (v->fsm.state != ST_MASTER || v->garp_second_pending ||
+	    old->garp_refresh_ms == v->cfg.garp_refresh_ms)
+		return;
+	if (v->cfg.garp_refresh_ms > 0)
+		timer_arm_in(v->garp_timer, v->cfg.garp_refresh_ms * NS_PER_MS);
+	else
+		timer_disarm(v->garp_timer);
+}
+
+int
+vrrp_reconfigure(struct vrrp *v, const struct conf_instance *ci, unsigned diff,
+                 struct check *const *checks, size_t nchecks)
+{
+	struct conf_instance *old = malloc(sizeof(*old));
+	struct hookq_cfg hc;
+	struct fsm_cfg fc;
+	struct fsm_out out;
+	char what[128];
+	int rc;
+
+	if (!old)
+		return -1;
+	*old = v->cfg;
+	v->cfg = *ci;
+	if (strcmp(old->name, ci->name) != 0) {
+		log_info("%s renamed to %s", v->tag, ci->name);
+		vrrp_set_tag(v);
+	}
+	log_info("%s reconfigured (%s)", v->tag, reload_diff_text(diff, what, sizeof(what)));
+	vrrp_hookq_cfg(v, &hc);
+	hookq_reconfigure(v->hooks, &hc);
+	sock_update(v, old);
+	vips_drop_old(v, old);
+	vips_add_new(v, old);
+	vrrp_refresh_src(v);
+	garp_update(v, old);
+	vrrp_fsm_cfg(ci, &fc);
+	fsm_reconfigure(&v->fsm, mono_now_ns(), &fc, &out);
+	vrrp_apply(v, &out);
+	/* Priority (base, weights, tracked items) and the fault condition last. */
+	rc = vrrp_tracks_rewire(v, checks, nchecks);
+	vrrp_tracks_eval_why(v, "reload");
+	free(old);
+	return rc;
+}
