@@ -90,7 +90,10 @@ def vrrp_packet_socket(ifname, rcvbuf=1 << 20):
     on send, when dev_queue_xmit hands it to the packet taps, i.e. as it
     leaves through IFNAME)."""
     eth_p_all = 0x0003     # ETH_P_ALL: also our own outgoing packets
-    ps = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(eth_p_all))
+    # protocol 0 until bind: opened with ETH_P_ALL the socket would hear
+    # every interface, and bind would then unhook it for an RCU grace period,
+    # losing the packets of that window
+    ps = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, 0)
     # classic BPF: skb->protocol == IPv4 && ip[9] == 112 (VRRP)
     filt = [(0x28, 0, 0, 0xFFFFF000),       # ldh [SKF_AD_OFF + SKF_AD_PROTOCOL]
             (0x15, 0, 3, 0x0800),           # jeq #ETH_P_IP

@@ -1594,14 +1594,18 @@ def _helper_sniff(iface, src, out_path, way="out"):
     import struct
     import sys
     eth_p_all = 0x0003
-    ps = s.socket(s.AF_PACKET, s.SOCK_DGRAM, s.htons(eth_p_all))
+    # Protocol 0 here, ETH_P_ALL at bind: a socket opened with a protocol
+    # receives from every interface at once, and binding it then unhooks it
+    # for an RCU grace period (10 ms and more on a busy VM), so the first
+    # advert captured would be followed by a gap the daemon never made.
+    ps = s.socket(s.AF_PACKET, s.SOCK_DGRAM, 0)
     filt = [(0x28, 0, 0, 0xFFFFF000), (0x15, 0, 3, 0x0800), (0x30, 0, 0, 9),
             (0x15, 0, 1, 112), (0x06, 0, 0, 0xFFFF), (0x06, 0, 0, 0)]
     prog = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *f) for f in filt))
     ps.setsockopt(s.SOL_SOCKET, 26, struct.pack("HL", len(filt), ctypes.addressof(prog)))
     ps.setsockopt(s.SOL_SOCKET, 35, 1)  # SO_TIMESTAMPNS
     ps.setsockopt(s.SOL_SOCKET, 33, 32 << 20)  # SO_RCVBUFFORCE
-    ps.bind((iface, eth_p_all))
+    ps.bind((iface, eth_p_all))  # Python applies htons to the protocol itself
     ps.setblocking(False)
     out, other, drops = [], 0, 0
 
