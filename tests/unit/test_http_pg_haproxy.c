@@ -25,6 +25,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/testutil.h"
+
 #include "checks/check.h"
 #include "vipd/buf.h"
 #include "vipd/log.h"
@@ -295,9 +297,7 @@ struct outcome {
 	int results;
 	enum check_state state;
 	char reason[256];
-	unsigned ticks;       /* 10 ms ticker while the check ran */
-	uint64_t max_late_ns; /* its worst lateness */
-	uint64_t tick_deadline;
+	unsigned ticks; /* of a 10 ms ticker while the check ran */
 };
 
 static void
@@ -320,20 +320,6 @@ notify_cb(struct check *c, void *arg)
 }
 
 static void
-tick_cb(struct loop *l, struct timer *t, void *arg)
-{
-	struct outcome *o = arg;
-	uint64_t now = mono_now_ns();
-
-	(void)l;
-	if (now - o->tick_deadline > o->max_late_ns)
-		o->max_late_ns = now - o->tick_deadline;
-	o->ticks++;
-	o->tick_deadline += 10 * MS;
-	timer_arm(t, o->tick_deadline);
-}
-
-static void
 guard_cb(struct loop *l, struct timer *t, void *arg)
 {
 	(void)t;
@@ -347,20 +333,20 @@ run_once(struct loop *l, const struct conf_check *cc)
 {
 	struct outcome o = {0};
 	struct check *c = check_new(l, cc);
-	struct timer *tick = timer_new(l, tick_cb, &o);
+	struct tu_ticker tick;
 	bool expired = false;
 	struct timer *guard = timer_new(l, guard_cb, &expired);
 
 	assert_non_null(c);
-	o.tick_deadline = mono_now_ns() + 10 * MS;
-	timer_arm(tick, o.tick_deadline);
+	tu_ticker_start(l, &tick, 10 * MS);
 	timer_arm_in(guard, 5 * NS_PER_SEC);
 	assert_int_equal(check_watch(c, notify_cb, &o), 0);
 	assert_int_equal(check_start(c), 0);
 	loop_run(l);
 	assert_false(expired);
 	check_free(c);
-	timer_free(tick);
+	o.ticks = tick.ticks;
+	tu_ticker_stop(&tick);
 	timer_free(guard);
 	return o;
 }
