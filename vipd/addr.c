@@ -99,3 +99,10 @@ vip_ntop(const struct vip *v, char *buf)
 	snprintf(buf, ADDR_STRLEN + 4, "%s/%u", addr_ntop(v->family, &v->addr, a), v->prefixlen);
 	return buf;
 }
+
+bool
+vip_equal(const struct vip *a, const struct vip *b)
+{
+	return a->family == b->family && a->prefixlen == b->prefixlen &&
+	       addr_cmp(a->family, &a->addr, &b->addr) == 0;
+}

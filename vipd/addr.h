@@ -43,5 +43,7 @@ int addr_pton(const char *s, int *family, union inaddr *a);
 int vip_parse(const char *s, struct vip *v, const char **why);
 /* "192.0.2.100/24" into buf (ADDR_STRLEN + 4 bytes); returns buf. */
 const char *vip_ntop(const struct vip *v, char *buf);
+/* Same family, address and prefix length. */
+bool vip_equal(const struct vip *a, const struct vip *b);
 
 #endif

@@ -15,23 +15,13 @@ const char *const reload_diff_names[RD_MAX_BIT] = {
 };
 
 static bool
-addr_same(int family, const union inaddr *a, const union inaddr *b)
-{
-	return memcmp(a, b, addr_len(family)) == 0;
-}
-
-static bool
 vips_same(const struct conf_instance *a, const struct conf_instance *b)
 {
 	if (a->nvips != b->nvips)
 		return false;
-	for (size_t i = 0; i < a->nvips; i++) {
-		const struct vip *x = &a->vips[i], *y = &b->vips[i];
-
-		if (x->family != y->family || x->prefixlen != y->prefixlen ||
-		    !addr_same(x->family, &x->addr, &y->addr))
+	for (size_t i = 0; i < a->nvips; i++)
+		if (!vip_equal(&a->vips[i], &b->vips[i]))
 			return false;
-	}
 	return true;
 }
 
@@ -40,10 +30,10 @@ unicast_same(const struct conf_instance *a, const struct conf_instance *b)
 {
 	if (a->has_unicast_src != b->has_unicast_src || a->npeers != b->npeers)
 		return false;
-	if (a->has_unicast_src && !addr_same(a->family, &a->unicast_src, &b->unicast_src))
+	if (a->has_unicast_src && addr_cmp(a->family, &a->unicast_src, &b->unicast_src) != 0)
 		return false;
 	for (size_t i = 0; i < a->npeers; i++)
-		if (!addr_same(a->family, &a->peers[i], &b->peers[i]))
+		if (addr_cmp(a->family, &a->peers[i], &b->peers[i]) != 0)
 			return false;
 	return true;
 }
@@ -127,8 +117,8 @@ reload_check_same(const struct conf_check *a, const struct conf_check *b)
 	       strcmp(a->command, b->command) == 0 && a->shell == b->shell &&
 	       strcmp(a->user, b->user) == 0 && strcmp(a->proc_name, b->proc_name) == 0 &&
 	       strcmp(a->pidfile, b->pidfile) == 0 && a->tcp_family == b->tcp_family &&
-	       addr_same(a->tcp_family, &a->tcp_addr, &b->tcp_addr) && a->tcp_port == b->tcp_port &&
-	       strcmp(a->url, b->url) == 0 && status_same(a, b) &&
+	       addr_cmp(a->tcp_family, &a->tcp_addr, &b->tcp_addr) == 0 &&
+	       a->tcp_port == b->tcp_port && strcmp(a->url, b->url) == 0 && status_same(a, b) &&
 	       strcmp(a->expect_body, b->expect_body) == 0 && strcmp(a->method, b->method) == 0 &&
 	       strcmp(a->conninfo, b->conninfo) == 0 && a->pg_expect == b->pg_expect &&
 	       strcmp(a->socket, b->socket) == 0 && strcmp(a->backend, b->backend) == 0 &&

@@ -20,8 +20,7 @@ static long
 vip_index(const struct vip *list, size_t n, const struct vip *vip)
 {
 	for (size_t i = 0; i < n; i++)
-		if (list[i].family == vip->family && list[i].prefixlen == vip->prefixlen &&
-		    memcmp(&list[i].addr, &vip->addr, addr_len(vip->family)) == 0)
+		if (vip_equal(&list[i], vip))
 			return (long)i;
 	return -1;
 }
