@@ -32,7 +32,7 @@ struct hook_job {
 	char instance[CONF_NAME_MAX];
 	char command[CONF_STR]; /* as shown: hook_run.command */
 	char user[64];
-	uint32_t timeout_ms;
+	uint32_t timeout_ms;    /* notify_timeout, or the promotion's deadline */
 	char promote[CONF_STR]; /* HOOK_PROMOTE: the conninfo */
 };
 
@@ -157,12 +157,9 @@ hookq_timeout_ms(const struct hookq *q)
 {
 	uint32_t t = q->timeout_ms;
 
-	for (const struct hook_job *j = q->head; j; j = j->next) {
-		if (j->hook == HOOK_PROMOTE && q->promote_timeout_ms > t)
-			t = q->promote_timeout_ms;
-		if (j->hook != HOOK_PROMOTE && j->timeout_ms > t)
+	for (const struct hook_job *j = q->head; j; j = j->next)
+		if (j->timeout_ms > t)
 			t = j->timeout_ms;
-	}
 	return t;
 }
 
@@ -329,7 +326,7 @@ start_promote(struct hookq *q)
 
 	log_debug("%s hook promote_pgsql (%s) starting: %s", q->tag, q->head->transition,
 	          q->promote_shown);
-	q->promoting = promote_start(q->loop, q->head->promote, q->promote_timeout_ms, q->tag,
+	q->promoting = promote_start(q->loop, q->head->promote, q->head->timeout_ms, q->tag,
 	                             on_promoted, q, status, sizeof(status));
 	if (!q->promoting)
 		promote_record(q, status, false, 0);
@@ -402,7 +399,7 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 	memcpy(j->instance, q->instance, sizeof(j->instance));
 	memcpy(j->command, h == HOOK_PROMOTE ? q->promote_shown : q->cmd[h], sizeof(j->command));
 	memcpy(j->user, q->user, sizeof(j->user));
-	j->timeout_ms = q->timeout_ms;
+	j->timeout_ms = h == HOOK_PROMOTE ? q->promote_timeout_ms : q->timeout_ms;
 	if (h == HOOK_PROMOTE) {
 		memcpy(j->promote, q->promote, sizeof(j->promote));
 		return j;
