@@ -172,18 +172,16 @@ note_priority(const struct vrrp *v, uint8_t from, uint8_t to, const bool *change
 	size_t len = 0;
 	struct buf *b;
 
-	for (size_t i = 0; i < n && len + 3 < sizeof(items); i++) {
+	/* A reload names itself: its items' weights may have changed, not their state. */
+	for (size_t i = 0; !why && i < n && len + 3 < sizeof(items); i++) {
 		if (!changed[i])
 			continue;
 		if (len)
 			len += (size_t)snprintf(items + len, sizeof(items) - len, ", ");
 		len += describe(v, i, true, items + len, sizeof(items) - len);
 	}
-	/* A reload names itself: its items' weights may have changed, not their state. */
-	if (why)
-		snprintf(items, sizeof(items), "%s", why);
-	else if (!len)
-		snprintf(items, sizeof(items), "tracked items");
+	if (!len)
+		snprintf(items, sizeof(items), "%s", why ? why : "tracked items");
 	log_info("%s priority %u -> %u (%s)", v->tag, from, to, items);
 	if (!(b = ev_begin("priority")))
 		return;
