@@ -255,8 +255,8 @@ static void
 note_transition(struct vrrp *v, const struct fsm_out *out)
 {
 	/* What hooks get as VIPD_REASON: "master_down", "check:pg", "stop"... */
-	const char *reason = out->to == ST_FAULT ? hook_fault_reason(v->fault_why)
-	                                         : fsm_reason_names[out->reason];
+	const char *reason =
+	    out->to == ST_FAULT ? hook_fault_reason(v->fault_why) : fsm_reason_names[out->reason];
 
 	v->transitions++;
 	v->last_reason = out->reason;
