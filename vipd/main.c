@@ -98,10 +98,26 @@ cmd_status(struct vipd *d, struct ctl_client *c, bool json)
 	buf_free(&b);
 }
 
+/*
+ * Instance i of every instance with a hook queue: the running ones, then
+ * those a reload removed, kept until their hooks have run.
+ */
+static size_t
+nhooked(const struct vipd *d)
+{
+	return d->nvrrps + d->nretiring;
+}
+
+static struct vrrp *
+hooked(const struct vipd *d, size_t i)
+{
+	return i < d->nvrrps ? d->vrrps[i] : d->retiring[i - d->nvrrps];
+}
+
 static void
 cmd_hooks(struct vipd *d, struct ctl_client *c, bool json)
 {
-	size_t n = d->nvrrps + d->nretiring;
+	size_t n = nhooked(d);
 	struct hookq **qs = calloc(n + 1, sizeof(*qs));
 	struct buf b;
 
@@ -110,10 +126,8 @@ cmd_hooks(struct vipd *d, struct ctl_client *c, bool json)
 		return;
 	}
 	/* Instances a reload removed show their last hooks until they are freed. */
-	for (size_t i = 0; i < d->nvrrps; i++)
-		qs[i] = vrrp_hooks(d->vrrps[i]);
-	for (size_t i = 0; i < d->nretiring; i++)
-		qs[d->nvrrps + i] = vrrp_hooks(d->retiring[i]);
+	for (size_t i = 0; i < n; i++)
+		qs[i] = vrrp_hooks(hooked(d, i));
 	buf_init(&b);
 	if (json)
 		hook_runs_json(qs, n, &b);
@@ -401,11 +415,8 @@ struct drain {
 static bool
 hooks_idle(const struct vipd *d)
 {
-	for (size_t i = 0; i < d->nvrrps; i++)
-		if (!vrrp_hooks_idle(d->vrrps[i]))
-			return false;
-	for (size_t i = 0; i < d->nretiring; i++)
-		if (!vrrp_hooks_idle(d->retiring[i]))
+	for (size_t i = 0; i < nhooked(d); i++)
+		if (!vrrp_hooks_idle(hooked(d, i)))
 			return false;
 	return true;
 }
@@ -416,8 +427,8 @@ hooks_timeout_ms(const struct vipd *d)
 {
 	uint32_t tmo = 0;
 
-	for (size_t i = 0; i < d->nvrrps + d->nretiring; i++) {
-		const struct vrrp *v = i < d->nvrrps ? d->vrrps[i] : d->retiring[i - d->nvrrps];
+	for (size_t i = 0; i < nhooked(d); i++) {
+		const struct vrrp *v = hooked(d, i);
 		uint32_t t = hookq_timeout_ms(vrrp_hooks(v));
 
 		if (!vrrp_hooks_idle(v) && t > tmo)
@@ -464,10 +475,8 @@ stop_instances(struct vipd *d)
 		loop_run(d->loop);
 		timer_free(t);
 	}
-	for (size_t i = 0; i < d->nvrrps; i++)
-		hookq_abort(vrrp_hooks(d->vrrps[i]));
-	for (size_t i = 0; i < d->nretiring; i++)
-		hookq_abort(vrrp_hooks(d->retiring[i]));
+	for (size_t i = 0; i < nhooked(d); i++)
+		hookq_abort(vrrp_hooks(hooked(d, i)));
 }
 
 static void
