@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include "tests/unit/fakepg.h"
 #include "tests/unit/testutil.h"
 
 #include "vipd/buf.h"
@@ -592,21 +593,10 @@ test_promote_timeout(void **state)
 }
 
 /*
- * A fake PostgreSQL (a child process): trust authentication, then one
- * answer to whatever query comes, as a one-column text row. Protocol 3.0:
- * a type byte (none for the startup packet), a length, the payload. Over
- * a Unix socket libpq asks for neither SSL nor GSS encryption.
+ * A fake PostgreSQL (a child process, tests/unit/fakepg.h): trust
+ * authentication, then one answer to whatever query comes. Over a Unix
+ * socket libpq asks for neither SSL nor GSS encryption.
  */
-static void
-put_msg(struct buf *b, char type, const void *payload, size_t len)
-{
-	uint32_t n = htonl((uint32_t)len + 4);
-
-	buf_append(b, &type, 1);
-	buf_append(b, &n, 4);
-	buf_append(b, payload, len);
-}
-
 static bool
 read_full(int fd, void *p, size_t len)
 {
@@ -639,34 +629,21 @@ read_msg(int fd, size_t hdr)
 static void
 fake_pg_serve(int lfd, const char *answer)
 {
-	static const char rowdesc[] = "\0\1case\0"            /* 1 field */
-	                              "\0\0\0\0\0\0"          /* table oid, attnum */
-	                              "\0\0\0\x19\xff\xff"    /* type oid 25 (text), len -1 */
-	                              "\xff\xff\xff\xff\0\0"; /* typmod -1, text */
-	char row[256];
-	size_t alen = strlen(answer);
-	uint32_t nlen = htonl((uint32_t)alen);
 	struct buf b;
 	int fd = accept(lfd, NULL, NULL);
 
 	if (fd < 0 || read_msg(fd, 4) != 0)
 		_exit(1);
 	buf_init(&b);
-	put_msg(&b, 'R', "\0\0\0\0", 4); /* AuthenticationOk */
-	put_msg(&b, 'Z', "I", 1);
+	tu_pg_auth_ok(&b);
 	if (write(fd, b.data, b.len) != (ssize_t)b.len || read_msg(fd, 5) != 'Q')
 		_exit(1);
 	buf_reset(&b);
-	memcpy(row, "\0\1", 2);
-	memcpy(row + 2, &nlen, 4);
-	memcpy(row + 6, answer, alen);
-	put_msg(&b, 'T', rowdesc, sizeof(rowdesc) - 1);
-	put_msg(&b, 'D', row, 6 + alen);
-	put_msg(&b, 'C', "SELECT 1", 9);
-	put_msg(&b, 'Z', "I", 1);
+	tu_pg_one_row(&b, "case", answer);
 	if (write(fd, b.data, b.len) != (ssize_t)b.len)
 		_exit(1);
 	read_msg(fd, 5); /* Terminate, or EOF */
+	buf_free(&b);
 	_exit(0);
 }
 
@@ -679,7 +656,6 @@ test_promote_answers(void **state)
 	    {"primary", "already primary"},
 	    {"false", "not promoted within 60 s"},
 	};
-	struct loop *l = loop_new();
 	const char *none[CONF_HOOK_MAX] = {0};
 	char conninfo[256];
 	struct hook_event e = ev("BACKUP", "MASTER", "master_down");
@@ -691,8 +667,9 @@ test_promote_answers(void **state)
 		pid_t pid = fork();
 
 		assert_true(pid >= 0);
-		if (pid == 0)
+		if (pid == 0) /* before the loop exists: the child owns no heap of the test's */
 			fake_pg_serve(lfd, cases[i][0]);
+		struct loop *l = loop_new();
 		struct hookq *q = mkq_pg(l, none, conninfo, 0);
 		assert_int_equal(hookq_push(q, &e), 1);
 		run_until_idle(l, q);
@@ -707,8 +684,8 @@ test_promote_answers(void **state)
 		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 		close(lfd);
 		unlink(pgsock);
+		loop_free(l);
 	}
-	loop_free(l);
 }
 
 static void

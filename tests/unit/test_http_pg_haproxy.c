@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/fakepg.h"
 #include "tests/unit/testutil.h"
 
 #include "checks/check.h"
@@ -112,32 +113,14 @@ stats_serve(struct conn *c)
 	conn_close(c);
 }
 
-/* Protocol 3.0 messages: type byte (none for startup), length, payload. */
-static void
-pg_msg(struct buf *b, char type, const void *payload, size_t len)
-{
-	uint32_t n = htonl((uint32_t)len + 4);
-
-	buf_append(b, &type, 1);
-	buf_append(b, &n, 4);
-	buf_append(b, payload, len);
-}
-
 static void
 pg_answer_query(struct conn *c)
 {
-	static const char rowdesc[] = "\0\1pg_is_in_recovery\0" /* 1 field */
-	                              "\0\0\0\0\0\0"            /* table oid, attnum */
-	                              "\0\0\0\x10\0\1"          /* type oid 16 (bool), len 1 */
-	                              "\xff\xff\xff\xff\0\0";   /* typmod -1, text */
-	char row[7] = {0, 1, 0, 0, 0, 1, c->r->pg_answer};
+	char answer[2] = {c->r->pg_answer, '\0'};
 	struct buf b;
 
 	buf_init(&b);
-	pg_msg(&b, 'T', rowdesc, sizeof(rowdesc) - 1);
-	pg_msg(&b, 'D', row, sizeof(row));
-	pg_msg(&b, 'C', "SELECT 1", 9);
-	pg_msg(&b, 'Z', "I", 1);
+	tu_pg_one_row(&b, "pg_is_in_recovery", answer);
 	conn_send(c, b.data, b.len);
 	buf_free(&b);
 }
@@ -161,8 +144,7 @@ pg_one(struct conn *c)
 		struct buf b;
 
 		buf_init(&b);
-		pg_msg(&b, 'R', "\0\0\0\0", 4); /* AuthenticationOk: trust */
-		pg_msg(&b, 'Z', "I", 1);
+		tu_pg_auth_ok(&b);
 		conn_send(c, b.data, b.len);
 		buf_free(&b);
 		c->started = true;
