@@ -464,8 +464,7 @@ set_promote_pgsql(struct parser *p, const char *key, const char *val)
 		conf_perr(p, p->lineno, key, "empty conninfo");
 		return;
 	}
-	if (conf_pg_conninfo(p, key, val, ci->promote_pgsql, sizeof(ci->promote_pgsql)) == 0)
-		ci->promote_pgsql_line = p->lineno;
+	conf_pg_conninfo(p, key, val, ci->promote_pgsql, sizeof(ci->promote_pgsql));
 }
 
 static void

@@ -98,7 +98,6 @@ struct conf_instance {
 	/* promote_pgsql: libpq conninfo of the local server to promote on
 	 * becoming Master (promote.h), "" = none. */
 	char promote_pgsql[CONF_STR];
-	int promote_pgsql_line;
 };
 
 /* Health checks ([check NAME] sections), see checks/check.h. */

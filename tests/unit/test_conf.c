@@ -1304,7 +1304,6 @@ test_promote_pgsql(void **state)
 	                                       "virtual_ip = 198.51.100.10/24\n");
 	assert_string_equal(c->instances[0].promote_pgsql,
 	                    "host=/var/run/postgresql dbname=postgres user=postgres");
-	assert_int_equal(c->instances[0].promote_pgsql_line, 5);
 	assert_string_equal(c->instances[1].promote_pgsql, "");
 	conf_free(c);
 	c = load_ok(GOOD_INSTANCE "promote_pgsql = host=192.0.2.1,/run/pg port=5432\n");
