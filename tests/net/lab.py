@@ -820,6 +820,87 @@ def first(seq, pred, default=None):
     return next((x for x in seq if pred(x)), default)
 
 
+# --------------------------------------------------------------------------
+# many instances (test_scale.py)
+
+SCALE_V4_POOL = tuple("198.51.100.%d" % i for i in range(1, 255)) + tuple(
+    "203.0.113.%d" % i for i in range(1, 255))
+
+
+def scale_vip(i, family=4):
+    """The i-th (0-based) VIP of a many-instance test, without a prefix (so
+    /32 or /128): 198.51.100.1-254 then 203.0.113.1-254 (508 IPv4), or
+    2001:db8::1:<i+1 in hex>. Documentation ranges only, never a host's own
+    address (those are 192.0.2.11...)."""
+    if family == 6:
+        return "2001:db8::1:%x" % (i + 1)
+    if not 0 <= i < len(SCALE_V4_POOL):
+        raise ValueError("no IPv4 scale VIP number %d (0..%d)" % (i, len(SCALE_V4_POOL) - 1))
+    return SCALE_V4_POOL[i]
+
+
+def exit_status_text(rc):
+    """A Popen returncode in words; a death by SIGXCPU (RLIMIT_RTTIME, the
+    real-time guard) is named as such."""
+    if rc is None:
+        return "still running"
+    if rc >= 0:
+        return "exit status %d" % rc
+    sig = -rc
+    try:
+        name = signal.Signals(sig).name
+    except ValueError:
+        name = "unknown signal"
+    text = "killed by signal %d (%s)" % (sig, name)
+    if sig == signal.SIGXCPU:
+        text += ": the kernel's RLIMIT_RTTIME limit (vipd's real-time guard) killed it for " \
+                "running SCHED_RR too long without sleeping"
+    return text
+
+
+def vipd_death(host):
+    """None while host's vipd runs (or was never started); else what ended
+    it, e.g. "vipd on h1 is not running: killed by signal 24 (SIGXCPU)...".
+    Marks the exit as reported, so the teardown does not report it again."""
+    p = host.vipd
+    if p is None or p.poll() is None:
+        return None
+    if host.vipd_rc is None:
+        host.vipd_rc = p.returncode
+    return "vipd on %s is not running: %s\nlog tail:\n%s" % (
+        host.name, exit_status_text(p.returncode), tail(host.log, 15))
+
+
+def assert_vipd_alive(hosts):
+    dead = [d for d in (vipd_death(h) for h in hosts) if d]
+    assert not dead, "\n".join(dead)
+
+
+def addr_set(host, dev="eth0"):
+    """Every address on host's dev as a set of ipaddress objects (one `ip` call)."""
+    return {ipaddress.ip_address(a.split("/")[0]) for a in host.addrs(dev=dev)}
+
+
+def wait_alive_until(pred, timeout, hosts, interval=0.02, what=None):
+    """wait_until(pred), but fail at once, with the exit status, as soon as
+    vipd is no longer running on one of hosts. Returns seconds waited."""
+    start = time.monotonic()
+    while True:
+        assert_vipd_alive(hosts)
+        try:
+            if pred():
+                return time.monotonic() - start
+            last = None
+        except Exception as e:  # noqa: BLE001 - not yet
+            last = e
+        if time.monotonic() - start >= timeout:
+            assert_vipd_alive(hosts)
+            raise AssertionError("timed out after %.2fs waiting for %s%s" % (
+                timeout, what or getattr(pred, "__name__", pred),
+                " (last error: %r)" % (last,) if last is not None else ""))
+        time.sleep(interval)
+
+
 # ==========================================================================
 # Health-check lab (test_checks*.py): services inside the hosts (HAProxy,
 # PostgreSQL, an HTTP stand-in for Patroni, servers that never answer), a
