@@ -45,11 +45,13 @@ the backup namespace (ip netns exec).
 import argparse
 import atexit
 import ctypes
+import ipaddress
 import json
 import math
 import os
 import queue
 import random
+import re
 import select
 import shutil
 import signal
@@ -1565,6 +1567,544 @@ def measure_checks_cpu(lab, seconds, out):
     lab.stop()
 
 
+# ===================================================================
+# Scale: N instances on one link (or 1000 over 4 links), vipd next to
+# keepalived.  Two hosts joined by veth pairs (no switch), the master at
+# priority 150, the backup at 100, 100 ms adverts, one VIP per instance.
+# ===================================================================
+
+SCALE_IV = 100                  # advert interval, ms
+SCALE_DEFAULT = "1,20,100,255,255x2,1000/4"
+SCALE_SETTLE = 2.0              # s between convergence and the window
+SCALE_IFS_MAX = 4
+# VIPs (/32) in this order: 753 IPv4 addresses, then IPv6 2001:db8::1:N (/128)
+SCALE_V4_POOL = [("198.51.100.%d" % i) for i in range(1, 255)] + \
+    [("203.0.113.%d" % i) for i in range(1, 255)] + [("192.0.2.%d" % i) for i in range(10, 255)]
+
+
+def scale_host4(role, k):
+    """The hosts' own addresses: 192.0.2.1 (A) / .2 (B) on eth0, .3 / .4 on eth1..."""
+    return "192.0.2.%d" % (1 + 2 * k + (role == "b"))
+
+
+def scale_vip6(i):
+    return "2001:db8::1:%x" % (i + 1)
+
+
+class ScaleSpec:
+    """One row: `N` (IPv4, one interface), `Nx2` (IPv4 + IPv6 on the same
+    VRIDs, one interface), `N/K` (N instances over K interfaces, N/K each;
+    the K-th interface carries IPv6 instances when K > 1 and IPv4 would run
+    out of documentation addresses)."""
+
+    def __init__(self, token):
+        self.token = token
+        t = token.strip()
+        self.families, self.nif = (4,), 1
+        if t.endswith("x2"):
+            self.n_per = int(t[:-2])
+            self.families = (4, 6)
+        elif "/" in t:
+            n, k = t.split("/")
+            self.nif = int(k)
+            if not 1 <= self.nif <= SCALE_IFS_MAX or int(n) % self.nif:
+                raise ValueError("%s: N/K needs K in 1..%d dividing N" % (token, SCALE_IFS_MAX))
+            self.n_per = int(n) // self.nif
+        else:
+            self.n_per = int(t)
+        if not 1 <= self.n_per <= 255:
+            raise ValueError("%s: at most 255 VRIDs per interface and family" % token)
+        # (ifname, family, vrid, vip) of every instance
+        self.insts = []
+        i4 = i6 = 0
+        for k in range(self.nif):
+            fams = self.families
+            if self.nif > 1 and (k + 1) * self.n_per > len(SCALE_V4_POOL):
+                fams = (6,)      # IPv4 documentation ranges used up: IPv6 here
+            for fam in fams:
+                for vrid in range(1, self.n_per + 1):
+                    if fam == 4:
+                        if i4 >= len(SCALE_V4_POOL):
+                            raise ValueError("%s: more than %d IPv4 VIPs" % (token, len(SCALE_V4_POOL)))
+                        vip = SCALE_V4_POOL[i4]
+                        i4 += 1
+                    else:
+                        vip = scale_vip6(i6)
+                        i6 += 1
+                    self.insts.append(("eth%d" % k, fam, vrid, vip))
+        self.n = len(self.insts)
+        self.v6 = any(f == 6 for _, f, _, _ in self.insts)
+        self.ifaces = ["eth%d" % k for k in range(self.nif)]
+
+    def label(self):
+        fams = sorted({f for _, f, _, _ in self.insts})
+        if self.nif > 1:
+            per = {}
+            for ifn, f, _, _ in self.insts:
+                per.setdefault(ifn, set()).add(f)
+            n4 = sum(1 for _, f, _, _ in self.insts if f == 4)
+            return "%d over %d ifs (%d v4, %d v6)" % (self.n, self.nif, n4, self.n - n4)
+        if fams == [4, 6]:
+            return "%d x 2 (v4+v6)" % self.n_per
+        return "%d IPv%d" % (self.n, fams[0])
+
+    def vips(self):
+        return [v for _, _, _, v in self.insts]
+
+
+def scale_vipd_conf(spec, d, prio):
+    out = ["[global]", "pidfile = %s/vipd.pid" % d, "control_socket = %s/vipd.sock" % d,
+           "log_level = info", ""]
+    for ifn, fam, vrid, vip in spec.insts:
+        out += ["[instance %s_v%d_%d]" % (ifn, fam, vrid), "interface = %s" % ifn,
+                "vrid = %d" % vrid, "priority = %d" % prio,
+                "advert_interval = %dms" % SCALE_IV, "virtual_ip = %s" % vip,
+                "preempt = yes", ""]
+    return "\n".join(out)
+
+
+def scale_keepalived_conf(spec, role, prio):
+    out = ["global_defs {", "    router_id bench_%s" % role, "    vrrp_version 3", "}", ""]
+    for ifn, fam, vrid, vip in spec.insts:
+        out += ["vrrp_instance %s_v%d_%d {" % (ifn, fam, vrid),
+                "    state %s" % ("MASTER" if role == "a" else "BACKUP"),
+                "    interface %s" % ifn, "    virtual_router_id %d" % vrid,
+                "    priority %d" % prio, "    advert_int %g" % (SCALE_IV / 1000.0),
+                "    virtual_ipaddress {", "        %s" % vip, "    }", "}", ""]
+    return "\n".join(out)
+
+
+def signame(sig):
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return "?"
+
+
+def exit_text(rc):
+    """'died: signal 24 (SIGXCPU)' / 'exited 1'."""
+    if rc is None:
+        return "alive"
+    if rc < 0:
+        return "died: signal %d (%s)" % (-rc, signame(-rc))
+    return "exited %d" % rc
+
+
+# transitions in a daemon's log: vipd "VI BACKUP -> MASTER (reason)",
+# keepalived "(VI) Entering MASTER STATE"
+SCALE_FLIP_RE = {"vipd": re.compile(r" (?:INIT|BACKUP|MASTER|FAULT) -> (?:BACKUP|MASTER|FAULT|STOP) \("),
+                 "keepalived": re.compile(r"Entering (?:BACKUP|MASTER|FAULT) STATE")}
+
+
+def count_flips(kind, path, start, end):
+    """State transitions logged between byte offsets START and END."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        text = f.read(max(0, end - start)).decode(errors="replace")
+    return len(SCALE_FLIP_RE[kind].findall(text))
+
+
+def ns_addrs(ns):
+    """Every address on every interface of NS, as ip_address objects."""
+    out = set()
+    try:
+        r = subprocess.run(["ip", "-n", ns, "-br", "addr", "show"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True, timeout=5)
+    except subprocess.TimeoutExpired:
+        return out
+    for line in r.stdout.splitlines():
+        for tok in line.split()[2:]:
+            try:
+                out.add(ipaddress.ip_address(tok.split("/")[0]))
+            except ValueError:
+                pass
+    return out
+
+
+def scale_packet_socket(ifname, rcvbuf=32 << 20):
+    """Like vrrp_packet_socket, for IPv4 protocol 112 and IPv6 next header
+    112.  Protocol 0 at socket(), ETH_P_ALL at bind(): see there."""
+    ps = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, 0)
+    filt = [(0x28, 0, 0, 0xFFFFF000),       # ldh [SKF_AD_PROTOCOL]
+            (0x15, 0, 2, 0x0800),           # jeq #ETH_P_IP else -> 4
+            (0x30, 0, 0, 9),                # ldb [9] (IPv4 protocol)
+            (0x05, 0, 0, 2),                # ja 6
+            (0x15, 0, 3, 0x86DD),           # 4: jeq #ETH_P_IPV6 else -> 8
+            (0x30, 0, 0, 6),                # ldb [6] (IPv6 next header)
+            (0x15, 0, 1, 112),              # 6: jeq #112 else -> 8
+            (0x06, 0, 0, 0xFFFF),           # ret #65535
+            (0x06, 0, 0, 0)]                # 8: ret #0
+    prog = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *f) for f in filt))
+    ps.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER,
+                  struct.pack("HL", len(filt), ctypes.addressof(prog)))
+    ps.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    try:
+        ps.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)
+    except OSError:
+        ps.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    ps.bind((ifname, 0x0003))
+    ps.setblocking(False)
+    return ps
+
+
+def scale_sniff_main(argv):
+    """bench.py --scale-sniff IF1,IF2,...: the master's own adverts
+    (PACKET_OUTGOING, priority > 0), kernel egress timestamps, per
+    (interface, family, VRID).  Wakes twice a second.  A line "W0 W1" (ns)
+    on stdin: prints, per VRID, the adverts and the largest gap covering
+    the window [W0, W1] (gaps whose later advert is after W0 and earlier
+    one before W1), then exits."""
+    socks = {n: scale_packet_socket(n) for n in argv[0].split(",")}
+    ts = {}
+    other, drops = 0, 0
+
+    def drain():
+        nonlocal other
+        for ifn, ps in socks.items():
+            while True:
+                try:
+                    data, anc, _fl, addr = ps.recvmsg(128, socket.CMSG_SPACE(16))
+                except BlockingIOError:
+                    break
+                if addr[2] != PACKET_OUTGOING or not data:
+                    other += 1
+                    continue
+                t = packet_ts(anc)
+                if addr[1] == 0x0800 and len(data) >= 20:
+                    off, fam = (data[0] & 0x0F) * 4, 4
+                elif addr[1] == 0x86DD:
+                    off, fam = 40, 6
+                else:
+                    other += 1
+                    continue
+                if len(data) < off + 3 or data[off] >> 4 != 3 or data[off + 2] == 0:
+                    other += 1
+                    continue
+                ts.setdefault("%s/%d/%d" % (ifn, fam, data[off + 1]), []).append(t)
+
+    def stats():
+        nonlocal drops
+        for ps in socks.values():
+            drops += struct.unpack("II", ps.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))[1]
+
+    stats()
+    sys.stdout.write(json.dumps({"ev": "ready"}) + "\n")
+    sys.stdout.flush()
+    while True:
+        r, _, _ = select.select([sys.stdin], [], [], 0.5)
+        drain()
+        stats()
+        if r:
+            w = sys.stdin.readline().split()
+            w0, w1 = int(w[0]), int(w[1])
+            per = {}
+            for key, lst in ts.items():
+                lst.sort()
+                gaps = [(b - a, b) for a, b in zip(lst, lst[1:]) if b > w0 and a < w1]
+                n = sum(1 for t in lst if w0 <= t <= w1)
+                g, at = max(gaps) if gaps else (None, None)
+                per[key] = {"n": n, "max_gap_ms": g / 1e6 if g else None,
+                            "at_s": (at - w0) / 1e9 if at else None}
+            sys.stdout.write(json.dumps({"ev": "dump", "per": per, "other": other,
+                                         "drops": drops}) + "\n")
+            sys.stdout.flush()
+            return 0
+
+
+class ScaleLab:
+    """Master (A) and backup (B) namespaces joined by veth pairs eth0..ethK."""
+
+    def __init__(self, kind, binpath, spec, workdir):
+        self.kind, self.bin, self.spec = kind, binpath, spec
+        base = "%s%dq" % (PREFIX, os.getpid())
+        self.ns = {"a": base + "a", "b": base + "b"}
+        self.dir = os.path.join(workdir, "scale-%s-%s" % (kind, spec.token.replace("/", "of")))
+        os.makedirs(self.dir, exist_ok=True)
+        self.p, self.logs, self.tstart = {}, {}, {}
+        self.sniffer = None
+
+    def setup(self):
+        for role, ns in self.ns.items():
+            sh("ip", "netns", "add", ns)
+            REG.add_ns(ns)
+            v6off = "0" if self.spec.v6 else "1"
+            sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w",
+               "net.ipv6.conf.all.disable_ipv6=" + v6off,
+               "net.ipv6.conf.default.disable_ipv6=" + v6off,
+               "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
+               "net.ipv6.conf.all.dad_transmits=0", "net.ipv6.conf.default.dad_transmits=0")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        for k, ifn in enumerate(self.spec.ifaces):
+            sh("ip", "-n", self.ns["a"], "link", "add", ifn, "type", "veth", "peer", "name", ifn,
+               "netns", self.ns["b"])
+            for role, ns in self.ns.items():
+                sh("ip", "-n", ns, "addr", "add", scale_host4(role, k) + "/24", "dev", ifn)
+                sh("ip", "-n", ns, "link", "set", ifn, "up")
+        if self.spec.v6:        # vipd sends IPv6 adverts from the link-local address
+            deadline = time.monotonic() + 10
+            while not all(self._ll_ready(ns) for ns in self.ns.values()):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("scale: no link-local addresses after 10 s")
+                time.sleep(0.05)
+
+    def _ll_ready(self, ns):
+        out = sh("ip", "-n", ns, "-6", "-o", "addr", "show", "scope", "link")
+        return sum(1 for ln in out.splitlines() if "tentative" not in ln) >= len(self.spec.ifaces)
+
+    def start(self, role):
+        d = os.path.join(self.dir, role)
+        os.makedirs(d, exist_ok=True)
+        prio = PRIO_A if role == "a" else PRIO_B
+        if self.kind == "vipd":
+            conf = os.path.join(d, "vipd.conf")
+            text = scale_vipd_conf(self.spec, d, prio)
+            argv = [self.bin, "-n", "-f", conf]
+        else:
+            conf = os.path.join(d, "keepalived.conf")
+            text = scale_keepalived_conf(self.spec, role, prio)
+            argv = [self.bin, "-n", "-l", "-D", "--vrrp", "-f", conf,
+                    "-p", os.path.join(d, "keepalived.pid"), "-r", os.path.join(d, "vrrp.pid")]
+        with open(conf, "w") as f:
+            f.write(text)
+        self.logs[role] = os.path.join(d, "log")
+        logf = open(self.logs[role], "a")
+        self.tstart[role] = time.monotonic()
+        self.p[role] = subprocess.Popen(["ip", "netns", "exec", self.ns[role]] + argv,
+                                        stdin=subprocess.DEVNULL, stdout=logf,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        logf.close()
+        REG.add_proc(self.p[role])
+
+    def rc(self, role):
+        """None while alive, else the exit status (negative: the signal)."""
+        return self.p[role].poll()
+
+    def tree(self, role):
+        pids = [self.p[role].pid]
+        children = {}
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open("/proc/%s/stat" % d) as f:
+                        st = f.read()
+                    children.setdefault(int(st[st.rindex(")") + 2:].split()[1]), []).append(int(d))
+                except (OSError, ValueError):
+                    pass
+        i = 0
+        while i < len(pids):
+            pids.extend(children.get(pids[i], []))
+            i += 1
+        return pids
+
+    def log_size(self, role):
+        return os.path.getsize(self.logs[role])
+
+    def start_sniffer(self):
+        errf = open(os.path.join(self.dir, "sniff.err"), "w")
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns["a"], sys.executable,
+                              os.path.abspath(__file__), "--scale-sniff",
+                              ",".join(self.spec.ifaces)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf,
+                             text=True, start_new_session=True)
+        errf.close()
+        REG.add_proc(p)
+        r, _, _ = select.select([p.stdout], [], [], 10)
+        line = p.stdout.readline() if r else ""
+        if '"ready"' not in line:
+            p.kill()
+            raise RuntimeError("scale sniffer did not start: %r" % line[:200])
+        self.sniffer = p
+
+    def sniffer_dump(self, w0, w1):
+        p, self.sniffer = self.sniffer, None
+        p.stdin.write("%d %d\n" % (w0, w1))
+        p.stdin.flush()
+        r, _, _ = select.select([p.stdout], [], [], 30)
+        line = p.stdout.readline() if r else ""
+        p.wait(5)
+        return json.loads(line)
+
+    def stop(self, role, timeout=20):
+        p = self.p.get(role)
+        if p is None or p.poll() is not None:
+            return
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log("scale %s %s did not stop in %ss: SIGKILL" % (self.kind, role, timeout))
+            p.kill()
+            p.wait(5)
+
+    def teardown(self):
+        if self.sniffer and self.sniffer.poll() is None:
+            self.sniffer.kill()
+            self.sniffer.wait(5)
+        for role in ("a", "b"):
+            self.stop(role)
+        for ns in self.ns.values():
+            kill_ns_procs(ns)
+            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+        # the next row reuses the names: wait until they are really gone
+        deadline = time.monotonic() + 10
+        while any(os.path.exists("/var/run/netns/" + ns) for ns in self.ns.values()):
+            if time.monotonic() > deadline:
+                raise RuntimeError("scale: namespaces %s not removed" % list(self.ns.values()))
+            time.sleep(0.05)
+
+
+def cpu_ns(pids):
+    """Run time (ns, schedstat of every thread) of the live PIDS."""
+    total = 0
+    for pid in pids:
+        try:
+            total += proc_runtime_ns(pid)
+        except (OSError, ValueError):
+            pass
+    return total
+
+
+def measure_scale(kind, binpath, spec, window, workdir, out):
+    """One row: start both, time convergence, then a WINDOW s measurement."""
+    lab = ScaleLab(kind, binpath, spec, workdir)
+    res = {"kind": kind, "token": spec.token, "label": spec.label(), "n": spec.n,
+           "window_s": window}
+    out.setdefault("scale", []).append(res)
+    want = {ipaddress.ip_address(v) for v in spec.vips()}
+    try:
+        lab.setup()
+        log("scale %-10s %s: starting (%d instances)" % (kind, spec.label(), spec.n))
+        lab.start("b")
+        lab.start("a")
+        # converge: every VIP on the master, none on the backup; if that does
+        # not happen within LIMIT s, the window is still measured (it shows why)
+        limit = 20 + spec.n / 50.0
+        conv, have_a, have_b = None, 0, 0
+        while True:
+            el = time.monotonic() - lab.tstart["a"]
+            a, b = ns_addrs(lab.ns["a"]) & want, ns_addrs(lab.ns["b"]) & want
+            have_a, have_b = len(a), len(b)
+            if have_a == len(want) and conv is None:
+                conv = el        # all up on the master
+            if conv is not None and not have_b:
+                break
+            if lab.rc("a") is not None or lab.rc("b") is not None or el > limit:
+                break
+            time.sleep(0.05)
+        res.update(converge_s=conv, vips_on_master=have_a, vips_on_backup=have_b)
+        if conv is None or have_b:
+            res["why"] = ("%d/%d VIPs on the master, %d on the backup after %.1f s" % (
+                have_a, len(want), have_b, time.monotonic() - lab.tstart["a"]))
+        if lab.rc("a") is None and lab.rc("b") is None:
+            try:
+                lab.start_sniffer()
+            except (RuntimeError, OSError) as e:
+                log("scale %s: no advert gaps: %s" % (kind, e))
+            time.sleep(SCALE_SETTLE)
+            trees = {r: lab.tree(r) for r in ("a", "b")}
+            logs0 = {r: lab.log_size(r) for r in ("a", "b")}
+            w0 = time.time_ns()
+            c0 = {r: cpu_ns(trees[r]) for r in ("a", "b")}
+            t0 = time.monotonic()
+            end = t0 + window
+            while time.monotonic() < end and lab.rc("a") is None and lab.rc("b") is None:
+                time.sleep(min(0.2, max(0.0, end - time.monotonic())))
+            t1 = time.monotonic()
+            c1 = {r: cpu_ns(trees[r]) for r in ("a", "b")}
+            w1 = time.time_ns()
+            wall = t1 - t0
+            res["window_wall_s"] = wall
+            for r, role in (("a", "master"), ("b", "backup")):
+                alive = [p for p in trees[r] if os.path.exists("/proc/%d" % p)]
+                res[role] = {"pids": trees[r], "cpu_ms": (c1[r] - c0[r]) / 1e6,
+                             "cpu_ms_per_10s": (c1[r] - c0[r]) / 1e6 * 10.0 / wall,
+                             "flips": count_flips(kind, lab.logs[r], logs0[r], lab.log_size(r))}
+                try:
+                    mem = [proc_mem_kib(p) for p in alive]
+                    res[role].update(pss_kib=sum(m["pss"] for m in mem),
+                                     rss_kib=sum(m["rss"] for m in mem),
+                                     uss_kib=sum(m["uss"] for m in mem), nproc=len(alive))
+                except OSError:
+                    pass
+            a, b = ns_addrs(lab.ns["a"]) & want, ns_addrs(lab.ns["b"]) & want
+            res["stable_at_end"] = len(a) == len(want) and not b
+            if lab.sniffer:
+                try:
+                    d = lab.sniffer_dump(w0, w1)
+                    per = d["per"]
+                    keys = {"%s/%d/%d" % (i, f, v) for i, f, v, _ in spec.insts}
+                    gaps = [(x["max_gap_ms"], k) for k, x in per.items()
+                            if k in keys and x["max_gap_ms"] is not None]
+                    silent = sorted(k for k in keys if not per.get(k, {}).get("n"))
+                    res["adverts"] = {
+                        "count": sum(x["n"] for x in per.values()),
+                        "max_gap_ms": max(gaps)[0] if gaps else None,
+                        "worst": sorted(gaps, reverse=True)[:10],
+                        "median_of_max_ms": statistics.median([g for g, _ in gaps]) if gaps else None,
+                        "silent_vrids": silent[:20], "n_silent": len(silent),
+                        "drops": d["drops"], "other": d["other"]}
+                except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as e:
+                    log("scale %s: sniffer: %s" % (kind, e))
+        for r, role in (("a", "master"), ("b", "backup")):
+            res.setdefault(role, {})["exit"] = lab.rc(r)
+    except (RuntimeError, OSError) as e:
+        res["why"] = str(e)
+        ERRORS.append("scale %s %s: %s" % (kind, spec.token, e))
+        log("ERROR scale %s %s: %s" % (kind, spec.token, e))
+    finally:
+        try:
+            lab.teardown()
+        except (RuntimeError, OSError) as e:
+            ERRORS.append("scale %s %s: teardown: %s" % (kind, spec.token, e))
+    m, b = res.get("master", {}), res.get("backup", {})
+    adv = res.get("adverts") or {}
+    log("scale %-10s %s: converge %s, CPU %s / %s ms per 10 s, PSS %s KiB, flips %s, "
+        "max gap %s ms, master %s, backup %s%s" % (
+            kind, spec.label(), "%.2f s" % res["converge_s"] if res.get("converge_s") else "-",
+            "%.1f" % m["cpu_ms_per_10s"] if "cpu_ms_per_10s" in m else "-",
+            "%.1f" % b["cpu_ms_per_10s"] if "cpu_ms_per_10s" in b else "-",
+            m.get("pss_kib", "-"), b.get("flips", "-"),
+            "%.1f" % adv["max_gap_ms"] if adv.get("max_gap_ms") else "-",
+            exit_text(m.get("exit")), exit_text(b.get("exit")),
+            " (%s)" % res["why"] if res.get("why") else ""))
+    return res
+
+
+def scale_report(rows, window):
+    head = ["instances", "daemon", "master CPU", "backup CPU", "PSS master", "flips",
+            "all VIPs up", "max advert gap", "alive at end"]
+    lines = []
+    for r in rows:
+        m, b = r.get("master", {}), r.get("backup", {})
+        adv = r.get("adverts") or {}
+        dead = [("master", m.get("exit")), ("backup", b.get("exit"))]
+        dead = ["%s %s" % (who, exit_text(rc)) for who, rc in dead if rc is not None]
+        gap = "no data"
+        if adv.get("max_gap_ms") is not None:
+            gap = "%.1f ms" % adv["max_gap_ms"]
+            if adv.get("n_silent"):
+                gap += ", %d silent" % adv["n_silent"]
+        elif adv.get("n_silent"):
+            gap = "all %d silent" % adv["n_silent"]
+        conv = "%.2f s" % r["converge_s"] if r.get("converge_s") is not None else \
+            "never (%d/%d)" % (r.get("vips_on_master", 0), r["n"])
+        if r.get("vips_on_backup"):
+            conv += ", %d on backup" % r["vips_on_backup"]
+        cpu = lambda x: "%.1f ms" % x["cpu_ms_per_10s"] if "cpu_ms_per_10s" in x else "-"  # noqa: E731
+        lines.append([r["label"], r["kind"], cpu(m), cpu(b),
+                      "%d KiB" % m["pss_kib"] + ("*" if m.get("nproc", 1) > 1 else "")
+                      if "pss_kib" in m else "-",
+                      str(b["flips"]) if "flips" in b else "-", conv, gap,
+                      "; ".join(dead) if dead else "yes"])
+    widths = [max(len(head[i]), *(len(ln[i]) for ln in lines)) + 2 for i in range(len(head))]
+    out = ["scale: advert_interval %d ms, priorities %d / %d, CPU per 10 s over a %.0f s window"
+           % (SCALE_IV, PRIO_A, PRIO_B, window),
+           "".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
+    for ln in lines:
+        out.append("".join(c.ljust(w) for c, w in zip(ln, widths)).rstrip())
+    return "\n".join(out)
+
+
 # ---------------------------------------------------------------- report
 
 def pct(vals, q):
@@ -1764,7 +2304,7 @@ def keepalived_version(path):
     return first.split()[1].lstrip("v") if len(first.split()) > 1 else "?"
 
 
-WHAT = ("failover", "graceful", "cpu", "haproxy", "checks-cpu")
+WHAT = ("failover", "graceful", "cpu", "haproxy", "checks-cpu", "scale")
 
 
 def parse_args():
@@ -1783,7 +2323,17 @@ def parse_args():
                     help="never run the two daemons' 1 s trials at the same time")
     ap.add_argument("--json", metavar="FILE", help="write raw trials and summaries here")
     ap.add_argument("--keep-logs", action="store_true", help="keep the work directory (daemon logs)")
+    ap.add_argument("--scale", action="store_true",
+                    help="the scale table alone (same as --what scale)")
+    ap.add_argument("--scale-n", default=SCALE_DEFAULT,
+                    help="scale rows (default %s): N = N IPv4 instances on one interface "
+                    "(vipd and keepalived), Nx2 = N IPv4 + N IPv6 on the same VRIDs, "
+                    "N/K = N instances over K interfaces (vipd only)" % SCALE_DEFAULT)
+    ap.add_argument("--scale-window", type=float, default=10.0,
+                    help="scale: measurement window in seconds (default 10)")
     a = ap.parse_args()
+    if a.scale:
+        a.what = "scale"
     a.trials = a.trials or (3 if a.quick else 10)
     a.cpu_seconds = a.cpu_seconds or (10.0 if a.quick else 30.0)
     a.intervals = [int(x) for x in a.intervals.split(",") if x]
@@ -1792,6 +2342,10 @@ def parse_args():
         ap.error("--what: unknown %s (choose from %s)" % (
             ",".join(sorted(a.what - set(WHAT))), ",".join(WHAT)))
     a.daemons = [d for d in a.daemons.split(",") if d]
+    try:
+        a.scale_specs = [ScaleSpec(t) for t in a.scale_n.split(",") if t.strip()]
+    except ValueError as e:
+        ap.error("--scale-n: %s" % e)
     if a.vipd is None:
         top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         a.vipd = os.path.join(os.environ.get("VIPD_BUILD") or os.path.join(top, "build"), "vipd")
@@ -1897,6 +2451,13 @@ def main():
                 labs.append(lab)
                 guarded(lab, hc_section, measure_checks_cpu, args.cpu_seconds, results)
                 lab.teardown()
+        if "scale" in args.what:
+            for spec in args.scale_specs:
+                for k in kinds:
+                    # keepalived: the one-interface IPv4 rows (the issue's comparison)
+                    if k == "keepalived" and (spec.nif > 1 or spec.v6):
+                        continue
+                    measure_scale(k, binpath[k], spec, args.scale_window, workdir, results)
         ok = True
     except KeyboardInterrupt as e:
         log("interrupted (%s): cleaning up" % (e or "Ctrl-C"))
@@ -1915,7 +2476,12 @@ def main():
     if not ok:
         return 1
     table, summary = report(results, kinds, labels, args.intervals, args)
-    print(table)
+    if args.what - {"scale"}:
+        print(table)
+    if "scale" in args.what:
+        if args.what - {"scale"}:
+            print()
+        print(scale_report(results.get("scale", []), args.scale_window))
     notes = []
     if "keepalived" in kinds and "cpu" in args.what:
         notes.append("* keepalived: sum over its process tree (parent + VRRP child).")
@@ -1946,6 +2512,15 @@ def main():
             "bash </dev/tcp, curl -sf as vrrp_scripts. CPU = delta of own time + cutime+cstime "
             "over the daemon's process tree / wall\n  (* = mostly its script children, counted once "
             "reaped); PSS of the daemon's own processes.")
+    if "scale" in args.what:
+        notes.append(
+            "scale: master (prio %d) and backup (prio %d) on veth pairs, one VIP (/32, /128) per "
+            "instance; CPU = schedstat run time of\n  the daemon's threads (keepalived: all its "
+            "processes, * on PSS) over the window, per 10 s; flips = state changes the backup\n  "
+            "logged in the window; all VIPs up = daemon start -> every VIP on the master (ip -br "
+            "addr, 50 ms polls); max advert gap = the\n  largest gap between two adverts of one "
+            "VRID, kernel egress timestamps on the master (silent = VRIDs never heard)." % (
+                PRIO_A, PRIO_B))
     if args.what & {"failover", "graceful", "haproxy"}:
         notes.append("%d trials per point; runtime %.0f s; %s" % (
             args.trials, runtime,
@@ -1978,6 +2553,8 @@ if __name__ == "__main__":
         sys.exit(monitor_main(sys.argv[2:]))
     if len(sys.argv) > 1 and sys.argv[1] == "--sniff":
         sys.exit(sniff_main(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] == "--scale-sniff":
+        sys.exit(scale_sniff_main(sys.argv[2:]))
     if len(sys.argv) > 1 and sys.argv[1] == "--init":
         sys.exit(init_main(sys.argv[2:]))
     sys.exit(main())
