@@ -59,6 +59,7 @@ test_control_OBJS := vipd/control.o vipd/buf.o vipd/log.o vipd/loop.o
 test_buf_OBJS  := vipd/buf.o
 test_event_OBJS := vipd/event.o vipd/buf.o
 test_track_OBJS := checks/track.o
+test_demux_OBJS := vipd/demux.o vipd/addr.o
 test_reload_OBJS := vipd/reload.o vipd/conf.o vipd/conf_check.o vipd/addr.o vipd/log.o checks/dl.o
 # These link the whole archive (the engine references every check type).
 test_check_LIB := 1

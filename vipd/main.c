@@ -29,6 +29,7 @@
 #include "log.h"
 #include "loop.h"
 #include "pkt.h"
+#include "vport.h"
 #include "vrrp.h"
 #include "checks/check.h"
 #include "../netlink/netlink.h"
@@ -49,8 +50,7 @@ on_link(void *arg, const struct iface *ifc)
 
 	if (d->stopped)
 		return;
-	for (size_t i = 0; i < d->nvrrps; i++)
-		vrrp_link_event(d->vrrps[i], ifc);
+	vrrp_netlink_link(d->vrrps, d->nvrrps, ifc);
 }
 
 static void
@@ -58,10 +58,10 @@ on_addr(void *arg, int ifindex, int family, const union inaddr *a, uint8_t prefi
 {
 	struct vipd *d = arg;
 
+	(void)prefixlen;
 	if (d->stopped)
 		return;
-	for (size_t i = 0; i < d->nvrrps; i++)
-		vrrp_addr_event(d->vrrps[i], ifindex, family, a, prefixlen, added);
+	vrrp_netlink_addr(ifindex, family, a, added);
 }
 
 /* --- control socket --------------------------------------------------------- */
@@ -85,7 +85,9 @@ cmd_status(struct vipd *d, struct ctl_client *c, bool json)
 				buf_puts(&b, ",");
 			check_status_json(d->checks[i], &b);
 		}
-		buf_puts(&b, "]}\n");
+		buf_puts(&b, "],\"interfaces\":");
+		vport_status_json(&b);
+		buf_puts(&b, "}\n");
 	} else {
 		for (size_t i = 0; i < d->nvrrps; i++)
 			vrrp_status_text(d->vrrps[i], &b);
@@ -93,6 +95,7 @@ cmd_status(struct vipd *d, struct ctl_client *c, bool json)
 			buf_puts(&b, "no instances configured\n");
 		for (size_t i = 0; i < d->nchecks; i++)
 			check_status_text(d->checks[i], &b);
+		vport_status_text(&b);
 	}
 	ctl_write(c, b.data, b.len);
 	buf_free(&b);

@@ -1,11 +1,10 @@
 /*
  * sock.c - raw IP protocol-112 sockets for VRRP adverts.
  *
- * One socket per instance, bound to its interface with SO_BINDTODEVICE and
- * with the "all multicast groups" default turned off, so it only sees
- * adverts for the group it joined (or unicast ones) on that interface.
- * Several instances on one interface each receive every advert there and
- * filter by VRID themselves.
+ * One socket per (interface, family), shared by every instance there
+ * (vport.c), bound to its interface with SO_BINDTODEVICE and with the "all
+ * multicast groups" default turned off, so it only sees adverts for the
+ * group it joined (or unicast ones) on that interface.
  */
 #include "sock.h"
 
@@ -109,6 +108,26 @@ fail:
 	close(fd);
 	errno = r;
 	return -1;
+}
+
+int
+vsock_group(int fd, int family, int ifindex, bool join)
+{
+	char ifname[IF_NAMESIZE] = "?";
+
+	if_indextoname((unsigned int)ifindex, ifname);
+	if (family == AF_INET) {
+		struct ip_mreqn mr = {.imr_ifindex = ifindex};
+
+		inet_pton(AF_INET, VRRP_MCAST4, &mr.imr_multiaddr);
+		return sopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &mr,
+		            sizeof(mr), join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP", ifname);
+	}
+	struct ipv6_mreq mr6 = {.ipv6mr_interface = (unsigned int)ifindex};
+
+	inet_pton(AF_INET6, VRRP_MCAST6, &mr6.ipv6mr_multiaddr);
+	return sopt(fd, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &mr6, sizeof(mr6),
+	            join ? "IPV6_JOIN_GROUP" : "IPV6_LEAVE_GROUP", ifname);
 }
 
 int

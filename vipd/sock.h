@@ -1,6 +1,6 @@
 /*
- * sock.h - raw IP protocol-112 sockets for VRRP adverts, one per instance,
- * bound to its interface. Sends with TTL / hop limit 255 (RFC 5798 §5.1.1.3)
+ * sock.h - raw IP protocol-112 sockets for VRRP adverts, one per interface
+ * and family (shared by its instances, vport.h), bound to the interface. Sends with TTL / hop limit 255 (RFC 5798 §5.1.1.3)
  * and reports the received TTL / hop limit so the caller can drop others.
  */
 #ifndef VIPD_SOCK_H
@@ -27,6 +27,8 @@ struct vsock_rx {
  * 224.0.0.18 / ff02::12 when `multicast`. Returns the fd, or -1.
  */
 int vsock_open(int family, int ifindex, const char *ifname, bool multicast);
+/* Join (or leave) 224.0.0.18 / ff02::12 on ifindex. 0 or -1. */
+int vsock_group(int fd, int family, int ifindex, bool join);
 /* Send one VRRP message from src to dst via ifindex. 0 or -1. */
 int vsock_send(int fd, int family, int ifindex, const union inaddr *src, const union inaddr *dst,
 	       const uint8_t *buf, size_t len);

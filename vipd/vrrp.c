@@ -22,6 +22,7 @@
 #include "log.h"
 #include "loop.h"
 #include "sock.h"
+#include "vport.h"
 
 /*
  * What a peer can trigger (address-list mismatch, each drop reason) and
@@ -29,11 +30,6 @@
  * the rest.
  */
 #define RATELIMIT_NS (60 * NS_PER_SEC)
-/* Packets read per wakeup, so one busy socket cannot starve the loop. */
-#define RX_BUDGET 64
-
-static struct vrrp *instances;
-
 /* True at most once per RATELIMIT_NS for the given stamp. */
 static bool
 ratelimit(uint64_t *stamp)
@@ -58,17 +54,6 @@ vrrp_is_owner(const struct vrrp *v)
 	return v->cfg.priority == 255;
 }
 
-/* Another instance on the same interface and family owns this VRID. */
-static bool
-vrid_elsewhere(const struct vrrp *v, uint8_t vrid)
-{
-	for (const struct vrrp *o = instances; o; o = o->next)
-		if (o != v && o->cfg.vrid == vrid && o->cfg.family == v->cfg.family &&
-		    strcmp(o->cfg.ifname, v->cfg.ifname) == 0)
-			return true;
-	return false;
-}
-
 /* --- sending ------------------------------------------------------------ */
 
 static void
@@ -83,7 +68,7 @@ send_one(struct vrrp *v, uint8_t priority, const union inaddr *dst)
 		log_warnx("%s cannot encode advert", v->tag);
 		return;
 	}
-	if (vsock_send(v->fd, v->cfg.family, v->ifc.ifindex, &v->src, dst, pkt, (size_t)n) < 0) {
+	if (vport_send(v->port, &v->src, dst, pkt, (size_t)n) < 0) {
 		if (ratelimit(&v->send_err_logged_ns))
 			log_warn("%s cannot send advert (logged once a minute)", v->tag);
 		return;
@@ -95,7 +80,7 @@ send_one(struct vrrp *v, uint8_t priority, const union inaddr *dst)
 static void
 send_advert(struct vrrp *v, uint8_t priority)
 {
-	if (v->fd < 0 || !v->have_src)
+	if (!vport_listening(v->port, v, v->cfg.vrid) || !v->have_src)
 		return;
 	if (!vrrp_unicast(v)) {
 		send_one(v, priority, &v->group);
@@ -316,15 +301,6 @@ fsm_timer_fired(struct loop *l, struct timer *t, void *arg)
 
 /* --- receiving ---------------------------------------------------------- */
 
-static bool
-is_peer(const struct vrrp *v, const union inaddr *a)
-{
-	for (size_t i = 0; i < v->cfg.npeers; i++)
-		if (addr_cmp(v->cfg.family, &v->cfg.peers[i], a) == 0)
-			return true;
-	return false;
-}
-
 static void
 log_mismatch(struct vrrp *v, const struct vrrp_adv *adv, const union inaddr *from)
 {
@@ -354,37 +330,24 @@ drop(struct vrrp *v, enum vrrp_drop why, const union inaddr *from)
 }
 
 /*
- * RFC 5798 §7.1 receive checks that need more than the packet: TTL (the
- * socket layer saw the IP header), VRID, owner, unicast peers. The codec
- * did the rest.
+ * An advert for our VRID, from the port's socket. The port checked the
+ * TTL and unicast peers (demux.h) and says why if it must be dropped; the
+ * codec checks the rest of RFC 5798 §7.1, and an owner ignores adverts.
  */
 static void
-receive_one(struct vrrp *v, const struct vsock_rx *rx)
+receive_one(void *arg, const struct vsock_rx *rx, enum vrrp_drop why)
 {
+	struct vrrp *v = arg;
 	struct vrrp_adv adv;
-	enum vrrp_drop why;
 
-	if (rx->family != v->cfg.family) {
-		v->dropped[DROP_FAMILY]++;
-		return;
-	}
 	if (v->have_src && addr_cmp(v->cfg.family, &rx->src, &v->src) == 0)
 		return; /* our own packet looped back */
-	if (!vrrp_unicast(v) && rx->ttl != VRRP_TTL) {
-		drop(v, DROP_TTL, &rx->src);
+	if (why != DROP_MAX) {
+		drop(v, why, &rx->src);
 		return;
 	}
 	if (pkt_decode(rx->payload, rx->len, v->cfg.family, &rx->src, &rx->dst, &adv, &why) < 0) {
 		drop(v, why, &rx->src);
-		return;
-	}
-	if (adv.vrid != v->cfg.vrid) {
-		if (!vrid_elsewhere(v, adv.vrid))
-			drop(v, DROP_VRID, &rx->src);
-		return;
-	}
-	if (vrrp_unicast(v) && !is_peer(v, &rx->src)) {
-		drop(v, DROP_PEER, &rx->src);
 		return;
 	}
 	if (vrrp_is_owner(v)) {
@@ -407,62 +370,32 @@ receive_one(struct vrrp *v, const struct vsock_rx *rx)
 	}
 }
 
-static void
-sock_readable(struct loop *l, int fd, uint32_t events, void *arg)
-{
-	struct vrrp *v = arg;
-	uint8_t buf[VRRP_PKT_MAX + 128];
-	struct vsock_rx rx;
-
-	(void)l;
-	(void)events;
-	for (int i = 0; i < RX_BUDGET && v->fd == fd; i++) {
-		int rc = vsock_recv(fd, v->cfg.family, buf, sizeof(buf), &rx);
-
-		if (rc <= 0) {
-			if (rc < 0 && errno != EAGAIN && errno != EINTR)
-				log_debug("%s receive: %s", v->tag, strerror(errno));
-			return;
-		}
-		receive_one(v, &rx);
-	}
-}
-
 /* --- interface, address and fault tracking --------------------------- */
 
 void
 vrrp_sock_close(struct vrrp *v)
 {
-	if (v->fd < 0)
-		return;
-	loop_del_fd(v->loop, v->fd);
-	close(v->fd);
-	v->fd = -1;
+	vport_unlisten(v->port, v, v->cfg.vrid);
 }
 
 int
 vrrp_sock_open(struct vrrp *v)
 {
-	if (v->fd >= 0)
+	if (vport_listening(v->port, v, v->cfg.vrid))
 		return 0;
-	v->fd = vsock_open(v->cfg.family, v->ifc.ifindex, v->cfg.ifname, !vrrp_unicast(v));
-	if (v->fd < 0)
-		return -1;
-	if (loop_add_fd(v->loop, v->fd, EPOLLIN, sock_readable, v) < 0) {
-		close(v->fd);
-		v->fd = -1;
-		return -1;
-	}
-	return 0;
+	return vport_listen(v->port, v, v->ifc.ifindex, v->cfg.vrid, v->cfg.peers, v->cfg.npeers);
 }
 
-/* Our advert source: unicast_src if set, else the interface's primary address. */
+/*
+ * Our advert source: unicast_src if set, else the interface's primary
+ * address, which is never a VIP of any instance on the interface (the
+ * port computes it once for all of them).
+ */
 void
 vrrp_refresh_src(struct vrrp *v)
 {
 	union inaddr a;
-	bool have = v->ifc.ifindex > 0 && iface_primary_addr(v->ifc.ifindex, v->cfg.family,
-	                                                     v->cfg.vips, v->cfg.nvips, &a) == 0;
+	bool have = vport_src(v->port, v->ifc.ifindex, &a);
 
 	/* An owner's VIP may be the interface's only address: advertise from it. */
 	if (!have && vrrp_is_owner(v) && v->ifc.ifindex > 0)
@@ -491,7 +424,7 @@ fault_reason(const struct vrrp *v)
 		return "interface down";
 	if (!v->have_src)
 		return "no source address";
-	if (v->fd < 0)
+	if (!vport_listening(v->port, v, v->cfg.vrid))
 		return "socket error";
 	if (v->track_fault)
 		return v->track_fault_why;
@@ -567,17 +500,45 @@ guard_vip(struct vrrp *v, const union inaddr *a)
 	}
 }
 
-void
-vrrp_addr_event(struct vrrp *v, int ifindex, int family, const union inaddr *a, uint8_t prefixlen,
-                bool added)
+/* The port's source address changed (vport.h). */
+static void
+port_src_changed(void *arg)
 {
-	(void)prefixlen;
-	if (ifindex != v->ifc.ifindex || family != v->cfg.family)
-		return;
-	if (!added && v->fsm.state == ST_MASTER)
-		guard_vip(v, a);
+	struct vrrp *v = arg;
+
 	vrrp_refresh_src(v);
-	vrrp_update_fault(v);
+	if (v->fsm.state != ST_INIT)
+		vrrp_update_fault(v);
+}
+
+/* One of our VIPs was deleted from the interface (vport.h). */
+static void
+port_vip_gone(void *arg, const union inaddr *a)
+{
+	struct vrrp *v = arg;
+
+	if (v->fsm.state == ST_MASTER)
+		guard_vip(v, a);
+}
+
+static const struct vport_ops port_ops = {
+    .rx = receive_one,
+    .src_changed = port_src_changed,
+    .vip_gone = port_vip_gone,
+};
+
+void
+vrrp_netlink_link(struct vrrp *const *vs, size_t n, const struct iface *ifc)
+{
+	vport_link_event(ifc);
+	for (size_t i = 0; i < n; i++)
+		vrrp_link_event(vs[i], ifc);
+}
+
+void
+vrrp_netlink_addr(int ifindex, int family, const union inaddr *a, bool added)
+{
+	vport_addr_event(ifindex, family, a, added);
 }
 
 /* --- life cycle ----------------------------------------------------------- */
@@ -630,7 +591,6 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 		return NULL;
 	v->cfg = *ci;
 	v->loop = l;
-	v->fd = -1;
 	vrrp_set_tag(v);
 	addr_pton(ci->family == AF_INET ? VRRP_MCAST4 : VRRP_MCAST6, &fam, &v->group);
 	v->fsm_timer = timer_new(l, fsm_timer_fired, v);
@@ -648,7 +608,9 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	vrrp_fsm_cfg(ci, &fc);
 	static const union inaddr none;
 	fsm_init(&v->fsm, &fc, ci->family, &none);
-	if (vrrp_tracks_init(v, checks, nchecks) < 0) {
+	v->port = vport_ref(l, ci->ifname, ci->family, v, &port_ops, v->cfg.vips, v->cfg.nvips);
+	if (!v->port || vrrp_tracks_init(v, checks, nchecks) < 0) {
+		vport_unref(v->port, v);
 		vrrp_tracks_free(v);
 		hookq_free(v->hooks);
 		timer_free(v->fsm_timer);
@@ -656,8 +618,6 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 		free(v);
 		return NULL;
 	}
-	v->next = instances;
-	instances = v;
 	return v;
 }
 
@@ -730,6 +690,9 @@ vrrp_retire(struct vrrp *v)
 {
 	vrrp_stop(v);
 	vrrp_tracks_free(v);
+	/* Its VIPs are no longer kept from being another instance's source. */
+	vport_unref(v->port, v);
+	v->port = NULL;
 }
 
 void
@@ -737,13 +700,7 @@ vrrp_free(struct vrrp *v)
 {
 	if (!v)
 		return;
-	for (struct vrrp **p = &instances; *p; p = &(*p)->next) {
-		if (*p == v) {
-			*p = v->next;
-			break;
-		}
-	}
-	vrrp_sock_close(v);
+	vport_unref(v->port, v);
 	vrrp_tracks_free(v);
 	hookq_free(v->hooks);
 	timer_free(v->fsm_timer);

@@ -2,8 +2,9 @@
  * vrrp.h - one VRRP instance at runtime: the pure state machine (fsm.c)
  * wired to its socket, its timers, netlink and the announcements.
  *
- * A configured instance is keyed by (interface, vrid, family). It owns one
- * raw socket bound to its interface, one timer for the state machine's
+ * A configured instance is keyed by (interface, vrid, family). It shares
+ * the raw socket of its interface and family with the other instances
+ * there (vport.h), and owns one timer for the state machine's
  * deadlines and one for GARP / NA bursts. Faults (interface missing, down,
  * without carrier, or without a source address) come from netlink events.
  */
@@ -53,10 +54,16 @@ int vrrp_reconfigure(struct vrrp *v, const struct conf_instance *ci, unsigned di
                      struct check *const *checks, size_t nchecks);
 void vrrp_free(struct vrrp *v);
 
-/* Netlink events, for every instance (each filters what concerns it). */
+/*
+ * Netlink events. A link event goes to every interface port and every
+ * instance in vs (each takes what concerns it: links are few and change
+ * rarely). An address event goes only to the ports on that link, which
+ * recompute its source address once and tell their instances if it
+ * changed, or the one instance whose VIP was deleted.
+ */
+void vrrp_netlink_link(struct vrrp *const *vs, size_t n, const struct iface *ifc);
+void vrrp_netlink_addr(int ifindex, int family, const union inaddr *a, bool added);
 void vrrp_link_event(struct vrrp *v, const struct iface *ifc);
-void vrrp_addr_event(struct vrrp *v, int ifindex, int family, const union inaddr *a,
-                     uint8_t prefixlen, bool added);
 
 /* Notify hooks: the queue (never NULL after vrrp_new), and whether it drained. */
 struct hookq *vrrp_hooks(const struct vrrp *v);

@@ -38,7 +38,7 @@ struct vrrp {
 	bool have_src;
 	union inaddr src;   /* source of our adverts (unicast_src or primary) */
 	union inaddr group; /* 224.0.0.18 or ff02::12 */
-	int fd;             /* raw socket, -1 when closed */
+	struct vport *port; /* the interface's shared socket (vport.h) */
 	char fault_why[96]; /* why in FAULT ("interface down", "check:haproxy"...) */
 
 	/* Tracked checks and interfaces (vrrp_track.c). */
@@ -67,8 +67,6 @@ struct vrrp {
 	uint64_t send_err_logged_ns;
 
 	struct hookq *hooks; /* notify hooks (hook.h) */
-
-	struct vrrp *next; /* all instances, for the VRID check */
 };
 
 bool vrrp_unicast(const struct vrrp *v);
@@ -77,7 +75,7 @@ void vrrp_set_tag(struct vrrp *v);
 /* The hook queue's and the state machine's settings from the configuration. */
 void vrrp_hookq_cfg(const struct vrrp *v, struct hookq_cfg *hc);
 void vrrp_fsm_cfg(const struct conf_instance *ci, struct fsm_cfg *fc);
-/* The raw socket (vrrp_sock_open is a no-op while one is open). 0 or -1. */
+/* Listen on the port's shared socket (a no-op while listening). 0 or -1. */
 int vrrp_sock_open(struct vrrp *v);
 void vrrp_sock_close(struct vrrp *v);
 /* Re-pick the advert source (unicast_src or the primary address). */

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "loop.h"
 #include "reload.h"
+#include "vport.h"
 #include "vrrp_priv.h"
 
 /* Index of vip (address and prefix) in list, or -1. */
@@ -67,15 +68,18 @@ vips_add_new(struct vrrp *v, const struct conf_instance *old)
 	}
 }
 
-/* Multicast <-> unicast needs another socket (group membership, filters). */
+/*
+ * The port's VRID table takes the new peers (and joins or leaves the
+ * group on a multicast <-> unicast change); the VIP list may change the
+ * interface's source address for every instance on it.
+ */
 static void
-sock_update(struct vrrp *v, const struct conf_instance *old)
+port_update(struct vrrp *v)
 {
-	if ((old->npeers > 0) == vrrp_unicast(v))
-		return;
-	vrrp_sock_close(v);
-	if (v->ifc.ifindex > 0 && v->ifc.running && vrrp_sock_open(v) < 0)
-		log_warn("%s cannot open socket on %s", v->tag, v->cfg.ifname);
+	vport_set_vips(v->port, v, v->cfg.vips, v->cfg.nvips);
+	if (vport_listening(v->port, v, v->cfg.vrid) &&
+	    vport_listen(v->port, v, v->ifc.ifindex, v->cfg.vrid, v->cfg.peers, v->cfg.npeers) < 0)
+		log_warn("%s cannot update its socket on %s", v->tag, v->cfg.ifname);
 }
 
 /* A Master's periodic re-announcement follows garp_refresh (the burst in progress is left). */
@@ -113,7 +117,7 @@ vrrp_reconfigure(struct vrrp *v, const struct conf_instance *ci, unsigned diff,
 	log_info("%s reconfigured (%s)", v->tag, reload_diff_text(diff, what, sizeof(what)));
 	vrrp_hookq_cfg(v, &hc);
 	hookq_reconfigure(v->hooks, &hc);
-	sock_update(v, old);
+	port_update(v);
 	vips_drop_old(v, old);
 	vips_add_new(v, old);
 	vrrp_refresh_src(v);

@@ -1,0 +1,89 @@
+/*
+ * demux.c - the VRID table of one shared VRRP socket.
+ */
+#include "demux.h"
+
+#include <string.h>
+
+/* Offset of the VRID in a VRRP message (v2 and v3 alike, RFC 5798 §5.1). */
+#define VRID_OFF 1
+
+void
+demux_init(struct demux *d, int family)
+{
+	memset(d, 0, sizeof(*d));
+	d->family = family;
+}
+
+int
+demux_add(struct demux *d, uint8_t vrid, const struct demux_ent *e)
+{
+	struct demux_ent *slot = &d->ent[vrid];
+
+	if (slot->arg && slot->arg != e->arg)
+		return -1;
+	if (!slot->arg)
+		d->n++;
+	*slot = *e;
+	return 0;
+}
+
+void
+demux_del(struct demux *d, uint8_t vrid, const void *arg)
+{
+	struct demux_ent *slot = &d->ent[vrid];
+
+	if (!slot->arg || slot->arg != arg)
+		return;
+	memset(slot, 0, sizeof(*slot));
+	d->n--;
+}
+
+void *
+demux_get(const struct demux *d, uint8_t vrid)
+{
+	return d->ent[vrid].arg;
+}
+
+static bool
+is_peer(const struct demux_ent *e, int family, const union inaddr *a)
+{
+	for (size_t i = 0; i < e->npeers; i++)
+		if (addr_cmp(family, &e->peers[i], a) == 0)
+			return true;
+	return false;
+}
+
+void *
+demux_route(struct demux *d, const struct vsock_rx *rx, enum vrrp_drop *why)
+{
+	const struct demux_ent *e;
+
+	/*
+	 * The VRID is read before anything else is checked, so that a
+	 * malformed advert for a configured VRID (a VRRPv2 or CARP speaker,
+	 * a bad checksum) is counted by the instance it concerns.
+	 */
+	if (rx->family != d->family) {
+		d->dropped[DROP_FAMILY]++;
+		return NULL;
+	}
+	if (rx->len <= VRID_OFF) {
+		d->dropped[DROP_SHORT]++;
+		return NULL;
+	}
+	e = &d->ent[rx->payload[VRID_OFF]];
+	if (!e->arg) {
+		d->dropped[DROP_VRID]++;
+		return NULL;
+	}
+	*why = DROP_MAX;
+	if (e->npeers > 0) {
+		if (!is_peer(e, d->family, &rx->src))
+			*why = DROP_PEER;
+	} else if (rx->ttl != VRRP_TTL) {
+		/* RFC 5798 §7.1: multicast adverts never cross a router. */
+		*why = DROP_TTL;
+	}
+	return e->arg;
+}

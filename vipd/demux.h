@@ -1,0 +1,59 @@
+/*
+ * demux.h - which instance an advert received on an interface is for.
+ *
+ * Every instance on one (interface, family) shares one raw socket
+ * (vport.h), so a received advert is read once and handed to at most one
+ * instance: the one configured with its VRID. The table is indexed by
+ * VRID, so that costs one lookup whatever the number of instances.
+ * Pure: no sockets, no clock.
+ *
+ * RFC 5798 §7.1 checks that depend on the receiving instance are made
+ * here too, before the advert is decoded: the TTL / hop limit (multicast
+ * instances only; unicast adverts may cross routers) and, in unicast
+ * mode, that the source is one of the instance's peers.
+ */
+#ifndef VIPD_DEMUX_H
+#define VIPD_DEMUX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "pkt.h"
+#include "sock.h"
+
+/* One instance in the table. */
+struct demux_ent {
+	void *arg;                 /* the instance; NULL = VRID free */
+	const union inaddr *peers; /* unicast peers, owned by the instance */
+	size_t npeers;             /* 0 = multicast */
+};
+
+struct demux {
+	int family;
+	size_t n; /* VRIDs in use */
+	struct demux_ent ent[256];
+	/* Packets no instance took: counted once per interface, not per instance. */
+	uint64_t dropped[DROP_MAX];
+};
+
+void demux_init(struct demux *d, int family);
+/*
+ * Put an instance under vrid, or update its entry (same arg: a reload
+ * changed its peers). 0, or -1 if another instance has the VRID.
+ */
+int demux_add(struct demux *d, uint8_t vrid, const struct demux_ent *e);
+/* Take vrid out if arg holds it (no-op otherwise). */
+void demux_del(struct demux *d, uint8_t vrid, const void *arg);
+void *demux_get(const struct demux *d, uint8_t vrid);
+
+/*
+ * The instance an advert is for. NULL if none is (too short to carry a
+ * VRID, or a VRID nobody has here): counted in d->dropped. Otherwise the
+ * instance, with *why = DROP_MAX if it should process the advert, or the
+ * reason it must drop it (DROP_TTL, DROP_PEER), for its own counters.
+ */
+void *demux_route(struct demux *d, const struct vsock_rx *rx, enum vrrp_drop *why);
+
+#endif

@@ -1,0 +1,462 @@
+/*
+ * vport.c - the shared VRRP socket of one (interface, family), its VRID
+ * table and its source address.
+ */
+#include "vport.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "demux.h"
+#include "log.h"
+#include "loop.h"
+#include "../netlink/netlink.h"
+
+/* Packets read per wake-up, so one busy interface cannot starve the loop. */
+#define RX_BUDGET 64
+
+struct member {
+	void *arg;
+	const struct vport_ops *ops;
+	const struct vip *vips;
+	size_t nvips;
+};
+
+struct vport {
+	char ifname[IF_NAMESIZE];
+	int family;
+	struct loop *loop;
+
+	struct member *members;
+	size_t nmembers, capmembers;
+
+	/* Every member's VIPs, sorted: never a source address. */
+	struct vip *excl;
+	size_t nexcl;
+	bool excl_dirty;
+
+	/* The source address, as computed for src_ifindex (0: not computed). */
+	int src_ifindex;
+	bool have_src;
+	union inaddr src;
+
+	int fd; /* -1 while nobody listens */
+	int fd_ifindex;
+	size_t nmcast; /* multicast listeners: the group is joined while > 0 */
+	struct demux dm;
+
+	struct vport *next;
+};
+
+static struct vport *ports;
+
+static struct member *
+member_find(struct vport *p, const void *arg)
+{
+	for (size_t i = 0; i < p->nmembers; i++)
+		if (p->members[i].arg == arg)
+			return &p->members[i];
+	return NULL;
+}
+
+/* --- the source address ------------------------------------------------- */
+
+static int
+vip_order(const void *a, const void *b)
+{
+	const struct vip *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return addr_cmp(x->family, &x->addr, &y->addr);
+}
+
+static int
+excl_rebuild(struct vport *p)
+{
+	size_t n = 0, k = 0;
+	struct vip *e;
+
+	for (size_t i = 0; i < p->nmembers; i++)
+		n += p->members[i].nvips;
+	e = malloc((n ? n : 1) * sizeof(*e));
+	if (!e)
+		return -1;
+	for (size_t i = 0; i < p->nmembers; i++)
+		for (size_t j = 0; j < p->members[i].nvips; j++)
+			e[k++] = p->members[i].vips[j];
+	qsort(e, n, sizeof(*e), vip_order);
+	free(p->excl);
+	p->excl = e;
+	p->nexcl = n;
+	p->excl_dirty = false;
+	return 0;
+}
+
+/* Recompute the source for ifindex; true if it changed. */
+static bool
+src_compute(struct vport *p, int ifindex)
+{
+	union inaddr a;
+	bool have;
+
+	if (p->excl_dirty && excl_rebuild(p) < 0)
+		log_warnx("vport %s: out of memory; other instances' VIPs may be used as source",
+		          p->ifname);
+	have = ifindex > 0 && iface_primary_addr(ifindex, p->family, p->excl, p->nexcl, &a) == 0;
+	bool changed = p->src_ifindex != ifindex || have != p->have_src ||
+	               (have && addr_cmp(p->family, &a, &p->src) != 0);
+	p->src_ifindex = ifindex;
+	p->have_src = have;
+	if (have)
+		p->src = a;
+	return changed;
+}
+
+/* Recompute, and tell every member if the source changed. */
+static void
+src_refresh(struct vport *p)
+{
+	if (p->src_ifindex == 0 || !src_compute(p, p->src_ifindex))
+		return;
+	for (size_t i = 0; i < p->nmembers; i++) {
+		struct member *m = &p->members[i];
+
+		m->ops->src_changed(m->arg);
+	}
+}
+
+bool
+vport_src(struct vport *p, int ifindex, union inaddr *out)
+{
+	if (!p || ifindex <= 0)
+		return false;
+	if (p->src_ifindex != ifindex || p->excl_dirty)
+		src_compute(p, ifindex);
+	if (p->have_src)
+		*out = p->src;
+	return p->have_src;
+}
+
+/* --- membership ----------------------------------------------------------- */
+
+static struct vport *
+port_find(const char *ifname, int family)
+{
+	for (struct vport *p = ports; p; p = p->next)
+		if (p->family == family && strcmp(p->ifname, ifname) == 0)
+			return p;
+	return NULL;
+}
+
+static struct vport *
+port_new(struct loop *l, const char *ifname, int family)
+{
+	struct vport *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+	p->family = family;
+	p->loop = l;
+	p->fd = -1;
+	demux_init(&p->dm, family);
+	p->next = ports;
+	ports = p;
+	return p;
+}
+
+static void
+port_free(struct vport *p)
+{
+	for (struct vport **pp = &ports; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	if (p->fd >= 0) {
+		loop_del_fd(p->loop, p->fd);
+		close(p->fd);
+	}
+	free(p->members);
+	free(p->excl);
+	free(p);
+}
+
+struct vport *
+vport_ref(struct loop *l, const char *ifname, int family, void *arg, const struct vport_ops *ops,
+          const struct vip *vips, size_t nvips)
+{
+	struct vport *p = port_find(ifname, family);
+	bool created = false;
+
+	if (!p) {
+		if (!(p = port_new(l, ifname, family)))
+			return NULL;
+		created = true;
+	}
+	if (p->nmembers == p->capmembers) {
+		size_t cap = p->capmembers ? p->capmembers * 2 : 4;
+		struct member *m = realloc(p->members, cap * sizeof(*m));
+
+		if (!m) {
+			if (created)
+				port_free(p);
+			return NULL;
+		}
+		p->members = m;
+		p->capmembers = cap;
+	}
+	p->members[p->nmembers++] = (struct member){arg, ops, vips, nvips};
+	p->excl_dirty = true;
+	return p;
+}
+
+void
+vport_unref(struct vport *p, void *arg)
+{
+	struct member *m;
+
+	if (!p || !(m = member_find(p, arg)))
+		return;
+	for (unsigned vrid = 0; vrid < 256; vrid++)
+		if (demux_get(&p->dm, (uint8_t)vrid) == arg)
+			vport_unlisten(p, arg, (uint8_t)vrid);
+	*m = p->members[--p->nmembers];
+	p->excl_dirty = true;
+	if (p->nmembers == 0)
+		port_free(p);
+}
+
+void
+vport_set_vips(struct vport *p, void *arg, const struct vip *vips, size_t nvips)
+{
+	struct member *m = member_find(p, arg);
+
+	if (!m)
+		return;
+	m->vips = vips;
+	m->nvips = nvips;
+	p->excl_dirty = true;
+	src_refresh(p);
+}
+
+/* --- the socket ------------------------------------------------------------- */
+
+static void
+port_readable(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct vport *p = arg;
+	uint8_t buf[VRRP_PKT_MAX + 128];
+	struct vsock_rx rx;
+
+	(void)l;
+	(void)events;
+	for (int i = 0; i < RX_BUDGET && p->fd == fd; i++) {
+		enum vrrp_drop why;
+		int rc = vsock_recv(fd, p->family, buf, sizeof(buf), &rx);
+		void *to;
+
+		if (rc <= 0) {
+			if (rc < 0 && errno != EAGAIN && errno != EINTR)
+				log_debug("vport %s: receive: %s", p->ifname, strerror(errno));
+			return;
+		}
+		if (!(to = demux_route(&p->dm, &rx, &why)))
+			continue;
+		member_find(p, to)->ops->rx(to, &rx, why);
+	}
+}
+
+static void
+sock_close(struct vport *p)
+{
+	if (p->fd < 0)
+		return;
+	loop_del_fd(p->loop, p->fd);
+	close(p->fd);
+	p->fd = -1;
+	p->fd_ifindex = 0;
+}
+
+/* Open the socket on ifindex (joined to the group if a listener is multicast). */
+static int
+sock_open(struct vport *p, int ifindex)
+{
+	int fd = vsock_open(p->family, ifindex, p->ifname, false);
+
+	if (fd < 0)
+		return -1;
+	if ((p->nmcast > 0 && vsock_group(fd, p->family, ifindex, true) < 0) ||
+	    loop_add_fd(p->loop, fd, EPOLLIN, port_readable, p) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	p->fd = fd;
+	p->fd_ifindex = ifindex;
+	return 0;
+}
+
+int
+vport_listen(struct vport *p, void *arg, int ifindex, uint8_t vrid, const union inaddr *peers,
+             size_t npeers)
+{
+	struct demux_ent e = {.arg = arg, .peers = peers, .npeers = npeers};
+	bool was, was_mcast, mcast = npeers == 0;
+
+	if (!p) {
+		errno = ENODEV;
+		return -1;
+	}
+	was = demux_get(&p->dm, vrid) == arg;
+	was_mcast = was && p->dm.ent[vrid].npeers == 0;
+
+	if (!was && demux_get(&p->dm, vrid)) {
+		errno = EEXIST;
+		return -1;
+	}
+	/* The interface came back with another index: follow it. */
+	if (p->fd >= 0 && p->fd_ifindex != ifindex)
+		sock_close(p);
+	if (p->fd < 0 && sock_open(p, ifindex) < 0)
+		return -1;
+	if (mcast && !was_mcast && p->nmcast++ == 0 &&
+	    vsock_group(p->fd, p->family, ifindex, true) < 0) {
+		p->nmcast--;
+		return -1;
+	}
+	if (!mcast && was_mcast && --p->nmcast == 0)
+		vsock_group(p->fd, p->family, ifindex, false);
+	demux_add(&p->dm, vrid, &e);
+	return 0;
+}
+
+void
+vport_unlisten(struct vport *p, void *arg, uint8_t vrid)
+{
+	if (!p || demux_get(&p->dm, vrid) != arg)
+		return;
+	if (p->dm.ent[vrid].npeers == 0 && --p->nmcast == 0 && p->fd >= 0)
+		vsock_group(p->fd, p->family, p->fd_ifindex, false);
+	demux_del(&p->dm, vrid, arg);
+	if (p->dm.n == 0)
+		sock_close(p);
+}
+
+bool
+vport_listening(const struct vport *p, const void *arg, uint8_t vrid)
+{
+	return p && demux_get(&p->dm, vrid) == arg && p->fd >= 0;
+}
+
+int
+vport_send(struct vport *p, const union inaddr *src, const union inaddr *dst, const uint8_t *buf,
+           size_t len)
+{
+	if (!p || p->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	return vsock_send(p->fd, p->family, p->fd_ifindex, src, dst, buf, len);
+}
+
+/* --- netlink events --------------------------------------------------------- */
+
+void
+vport_link_event(const struct iface *ifc)
+{
+	for (struct vport *p = ports; p; p = p->next) {
+		if (p->src_ifindex != ifc->ifindex && strcmp(p->ifname, ifc->name) != 0)
+			continue;
+		/* Renamed, deleted or re-created: computed anew when next asked. */
+		if (!ifc->present || p->src_ifindex != ifc->ifindex ||
+		    strcmp(p->ifname, ifc->name) != 0)
+			p->src_ifindex = 0;
+		else
+			src_refresh(p);
+	}
+}
+
+/* The member whose VIP a is, or NULL. */
+static struct member *
+vip_owner(struct vport *p, const union inaddr *a)
+{
+	for (size_t i = 0; i < p->nmembers; i++) {
+		struct member *m = &p->members[i];
+
+		for (size_t j = 0; j < m->nvips; j++)
+			if (m->vips[j].family == p->family &&
+			    addr_cmp(p->family, &m->vips[j].addr, a) == 0)
+				return m;
+	}
+	return NULL;
+}
+
+void
+vport_addr_event(int ifindex, int family, const union inaddr *a, bool added)
+{
+	for (struct vport *p = ports; p; p = p->next) {
+		struct member *m;
+
+		if (p->family != family || p->src_ifindex != ifindex || ifindex <= 0)
+			continue;
+		src_refresh(p);
+		if (!added && (m = vip_owner(p, a)))
+			m->ops->vip_gone(m->arg, a);
+	}
+}
+
+/* --- status ----------------------------------------------------------------- */
+
+void
+vport_status_json(struct buf *b)
+{
+	bool first = true;
+
+	buf_puts(b, "[");
+	for (const struct vport *p = ports; p; p = p->next) {
+		buf_puts(b, first ? "{\"interface\":" : ",{\"interface\":");
+		first = false;
+		json_str(b, p->ifname);
+		buf_printf(b,
+		           ",\"family\":\"%s\",\"instances\":%zu,\"listening\":%zu,\"dropped\":{",
+		           p->family == AF_INET ? "ipv4" : "ipv6", p->nmembers, p->dm.n);
+		for (int i = 0; i < DROP_MAX; i++)
+			buf_printf(b, "%s\"%s\":%llu", i ? "," : "", vrrp_drop_names[i],
+			           (unsigned long long)p->dm.dropped[i]);
+		buf_puts(b, "}}");
+	}
+	buf_puts(b, "]");
+}
+
+void
+vport_status_text(struct buf *b)
+{
+	for (const struct vport *p = ports; p; p = p->next) {
+		bool any = false;
+
+		buf_printf(b,
+		           "interface %s (%s): %zu instance(s), %zu listening; dropped:", p->ifname,
+		           p->family == AF_INET ? "ipv4" : "ipv6", p->nmembers, p->dm.n);
+		for (int i = 0; i < DROP_MAX; i++) {
+			if (!p->dm.dropped[i])
+				continue;
+			buf_printf(b, "%s %s %llu", any ? "," : "", vrrp_drop_names[i],
+			           (unsigned long long)p->dm.dropped[i]);
+			any = true;
+		}
+		buf_puts(b, any ? "\n" : " none\n");
+	}
+}
