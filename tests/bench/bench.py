@@ -36,6 +36,9 @@ What is measured (all on the backup, all CLOCK_REALTIME):
              priorities 101/100); each node has its own PID namespace.
   checks-cpu = CPU (incl. reaped children) and PSS of one daemon running 10
              checks at 1 s (keepalived: vrrp_scripts; vipd: built-in).
+  scale    = N instances (100 ms adverts) between two hosts: CPU, PSS, flips,
+             time until all VIPs are up, largest per-VRID advert gap, and
+             whether the daemons lived (--scale, --scale-n, --scale-window).
 See tests/bench/README.md.
 
 The monitor is this same file run as `bench.py --monitor IFACE VIP` inside
@@ -1953,17 +1956,6 @@ class ScaleLab:
             time.sleep(0.05)
 
 
-def cpu_ns(pids):
-    """Run time (ns, schedstat of every thread) of the live PIDS."""
-    total = 0
-    for pid in pids:
-        try:
-            total += proc_runtime_ns(pid)
-        except (OSError, ValueError):
-            pass
-    return total
-
-
 def measure_scale(kind, binpath, spec, window, workdir, out):
     """One row: start both, time convergence, then a WINDOW s measurement."""
     lab = ScaleLab(kind, binpath, spec, workdir)
@@ -2003,23 +1995,38 @@ def measure_scale(kind, binpath, spec, window, workdir, out):
             time.sleep(SCALE_SETTLE)
             trees = {r: lab.tree(r) for r in ("a", "b")}
             logs0 = {r: lab.log_size(r) for r in ("a", "b")}
+            # run time of each process, re-read every 0.2 s: a process that
+            # dies in the window keeps its last reading (and its time span)
+            pids = [p for r in ("a", "b") for p in trees[r]]
+            first, last = {}, {}
             w0 = time.time_ns()
-            c0 = {r: cpu_ns(trees[r]) for r in ("a", "b")}
             t0 = time.monotonic()
             end = t0 + window
-            while time.monotonic() < end and lab.rc("a") is None and lab.rc("b") is None:
-                time.sleep(min(0.2, max(0.0, end - time.monotonic())))
+            while True:
+                now = time.monotonic()
+                for pid in pids:
+                    try:
+                        last[pid] = (proc_runtime_ns(pid), now)
+                        first.setdefault(pid, last[pid])
+                    except (OSError, ValueError):
+                        pass
+                if now >= end or lab.rc("a") is not None or lab.rc("b") is not None:
+                    break
+                time.sleep(min(0.2, max(0.0, end - now)))
             t1 = time.monotonic()
-            c1 = {r: cpu_ns(trees[r]) for r in ("a", "b")}
             w1 = time.time_ns()
-            wall = t1 - t0
-            res["window_wall_s"] = wall
+            res["window_wall_s"] = t1 - t0
             for r, role in (("a", "master"), ("b", "backup")):
                 alive = [p for p in trees[r] if os.path.exists("/proc/%d" % p)]
-                res[role] = {"pids": trees[r], "cpu_ms": (c1[r] - c0[r]) / 1e6,
-                             "cpu_ms_per_10s": (c1[r] - c0[r]) / 1e6 * 10.0 / wall,
+                run = sum(last[p][0] - first[p][0] for p in trees[r] if p in first)
+                span = max([last[p][1] - t0 for p in trees[r] if p in last] or [0.0])
+                res[role] = {"pids": trees[r], "cpu_ms": run / 1e6, "span_s": span,
                              "flips": count_flips(kind, lab.logs[r], logs0[r], lab.log_size(r))}
+                if span > 0.5:
+                    res[role]["cpu_ms_per_10s"] = run / 1e6 * 10.0 / span
                 try:
+                    if not alive:
+                        raise OSError("no process left")
                     mem = [proc_mem_kib(p) for p in alive]
                     res[role].update(pss_kib=sum(m["pss"] for m in mem),
                                      rss_kib=sum(m["rss"] for m in mem),
@@ -2090,7 +2097,13 @@ def scale_report(rows, window):
             "never (%d/%d)" % (r.get("vips_on_master", 0), r["n"])
         if r.get("vips_on_backup"):
             conv += ", %d on backup" % r["vips_on_backup"]
-        cpu = lambda x: "%.1f ms" % x["cpu_ms_per_10s"] if "cpu_ms_per_10s" in x else "-"  # noqa: E731
+        def cpu(x):
+            if "cpu_ms_per_10s" not in x:
+                return "-"
+            txt = "%.1f ms" % x["cpu_ms_per_10s"]
+            if x["span_s"] < 0.9 * window:      # died in the window: over its lifetime
+                txt += " (%.1f s)" % x["span_s"]
+            return txt
         lines.append([r["label"], r["kind"], cpu(m), cpu(b),
                       "%d KiB" % m["pss_kib"] + ("*" if m.get("nproc", 1) > 1 else "")
                       if "pss_kib" in m else "-",
