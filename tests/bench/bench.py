@@ -2021,6 +2021,7 @@ def measure_scale(kind, binpath, spec, window, workdir, out):
                 run = sum(last[p][0] - first[p][0] for p in trees[r] if p in first)
                 span = max([last[p][1] - t0 for p in trees[r] if p in last] or [0.0])
                 res[role] = {"pids": trees[r], "cpu_ms": run / 1e6, "span_s": span,
+                             "gone": [p for p in trees[r] if p not in alive],
                              "flips": count_flips(kind, lab.logs[r], logs0[r], lab.log_size(r))}
                 if span > 0.5:
                     res[role]["cpu_ms_per_10s"] = run / 1e6 * 10.0 / span
@@ -2086,6 +2087,9 @@ def scale_report(rows, window):
         adv = r.get("adverts") or {}
         dead = [("master", m.get("exit")), ("backup", b.get("exit"))]
         dead = ["%s %s" % (who, exit_text(rc)) for who, rc in dead if rc is not None]
+        for who, x in (("master", m), ("backup", b)):
+            if x.get("exit") is None and x.get("gone"):    # keepalived's VRRP child
+                dead.append("%s: %d of %d processes gone" % (who, len(x["gone"]), len(x["pids"])))
         gap = "no data"
         if adv.get("max_gap_ms") is not None:
             gap = "%.1f ms" % adv["max_gap_ms"]
