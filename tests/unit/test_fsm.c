@@ -460,6 +460,41 @@ test_split_brain(void **state)
 	assert_int_equal(f.adver_timer_ns, now + SEC);
 }
 
+/*
+ * A one-way partition: the other Master never hears us and advertises
+ * every 100 ms. Each advert is answered, but the VIPs are re-announced
+ * (a whole GARP burst) once per FSM_SPLIT_ANNOUNCE_NS, not on each one.
+ */
+static void
+test_split_brain_announce_rate_limited(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0, first;
+	int announces = 0, answers = 0;
+
+	(void)state;
+	mk(&f, cfg(200, 100, true, true, 0));
+	to_master(&f, &now);
+	first = now + 10 * MS;
+	for (now = first; now < first + 5 * SEC; now += 100 * MS) {
+		deliver(&f, now, adv(100, 10, "10.0.0.9"), &o);
+		assert_int_equal(o.to, ST_MASTER);
+		answers += (o.actions & FA_SEND_ADVERT) != 0;
+		announces += (o.actions & FA_ANNOUNCE) != 0;
+	}
+	assert_int_equal(answers, 50);
+	assert_int_equal(announces, 5); /* at 0, 1, 2, 3 and 4 s */
+	/* Leaving and winning Master again announces at once. */
+	deliver(&f, now, adv(250, 10, "10.0.0.9"), &o);
+	assert_int_equal(o.to, ST_BACKUP);
+	fsm_timer(&f, f.master_down_timer_ns, &o);
+	assert_int_equal(o.to, ST_MASTER);
+	now = f.master_down_timer_ns + 10 * MS;
+	deliver(&f, now, adv(100, 10, "10.0.0.9"), &o);
+	assert_true(o.actions & FA_ANNOUNCE);
+}
+
 static void
 test_master_hears_priority_zero(void **state)
 {
@@ -860,6 +895,7 @@ main(void)
 	    cmocka_unit_test(test_no_preempt_stays_backup),
 	    cmocka_unit_test(test_preempt_delay),
 	    cmocka_unit_test(test_split_brain),
+	    cmocka_unit_test(test_split_brain_announce_rate_limited),
 	    cmocka_unit_test(test_master_hears_priority_zero),
 	    cmocka_unit_test(test_fault),
 	    cmocka_unit_test(test_fault_in_init_and_owner),
