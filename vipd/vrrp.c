@@ -146,13 +146,27 @@ vrrp_announce_vip(struct vrrp *v, const struct vip *vip)
 		log_debug("%s announce: %s", v->tag, strerror(errno));
 }
 
-/* `count` gratuitous ARPs / unsolicited NAs for every VIP. */
+/* One round: a gratuitous ARP / unsolicited NA for every VIP (pace.h). */
+static void
+announce_round(void *arg)
+{
+	struct vrrp *v = arg;
+
+	if (v->fsm.state != ST_MASTER)
+		return;
+	for (size_t i = 0; i < v->cfg.nvips; i++)
+		vrrp_announce_vip(v, &v->cfg.vips[i]);
+}
+
+/*
+ * `count` rounds, through the pacer: the first goes out at once unless
+ * many instances announce together, the rest as the token bucket allows.
+ */
 static void
 announce(struct vrrp *v, unsigned count)
 {
-	for (unsigned n = 0; n < count; n++)
-		for (size_t i = 0; i < v->cfg.nvips; i++)
-			vrrp_announce_vip(v, &v->cfg.vips[i]);
+	v->garp_job.cost = v->cfg.nvips;
+	pace_add(&v->garp_job, count);
 }
 
 /*
@@ -257,8 +271,10 @@ note_transition(struct vrrp *v, const struct fsm_out *out)
 	} else if (out->to != ST_BACKUP) {
 		v->have_master = false;
 	}
-	if (out->from == ST_MASTER)
+	if (out->from == ST_MASTER) {
 		timer_disarm(v->garp_timer);
+		pace_cancel(&v->garp_job);
+	}
 	publish_transition(v, out, reason);
 	run_hooks(v, out, reason);
 }
@@ -593,6 +609,8 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	v->loop = l;
 	vrrp_set_tag(v);
 	addr_pton(ci->family == AF_INET ? VRRP_MCAST4 : VRRP_MCAST6, &fam, &v->group);
+	v->garp_job.send = announce_round;
+	v->garp_job.arg = v;
 	v->fsm_timer = timer_new(l, fsm_timer_fired, v);
 	v->garp_timer = timer_new(l, garp_timer_fired, v);
 	struct hookq_cfg hc;
@@ -682,6 +700,7 @@ vrrp_stop(struct vrrp *v)
 	fsm_shutdown(&v->fsm, mono_now_ns(), &out);
 	vrrp_apply(v, &out);
 	timer_disarm(v->garp_timer);
+	pace_cancel(&v->garp_job);
 	vrrp_sock_close(v);
 }
 
@@ -701,6 +720,7 @@ vrrp_free(struct vrrp *v)
 	if (!v)
 		return;
 	vport_unref(v->port, v);
+	pace_cancel(&v->garp_job);
 	vrrp_tracks_free(v);
 	hookq_free(v->hooks);
 	timer_free(v->fsm_timer);
@@ -719,4 +739,3 @@ vrrp_hooks_idle(const struct vrrp *v)
 {
 	return hookq_idle(v->hooks);
 }
-

@@ -6,6 +6,7 @@
 #ifndef VIPD_VRRP_PRIV_H
 #define VIPD_VRRP_PRIV_H
 
+#include "pace.h"
 #include "vrrp.h"
 
 struct check;
@@ -52,6 +53,7 @@ struct vrrp {
 	struct timer *fsm_timer;
 	struct timer *garp_timer;
 	bool garp_second_pending; /* the garp_delay burst is still to come */
+	struct pace_job garp_job; /* announcement rounds waiting for the pacer */
 
 	bool vip_ours[CONF_MAX_VIPS]; /* we added it, so we remove it */
 	bool have_master;
