@@ -516,7 +516,10 @@ set_vip(struct parser *p, const char *key, const char *val)
 		}
 	}
 	if (ci->nvips == CONF_MAX_VIPS) {
-		conf_perr(p, p->lineno, key, "too many, at most %d per instance", CONF_MAX_VIPS);
+		conf_perr(p, p->lineno, key,
+		          "too many, at most %d per instance (the count of addresses in an "
+		          "advert is one byte, RFC 5798 section 5.2.5)",
+		          CONF_MAX_VIPS);
 		return;
 	}
 	p->vip_line[ci->nvips] = p->lineno;

@@ -479,17 +479,21 @@ static void
 test_too_many(void **state)
 {
 	(void)state;
-	char text[8192];
+	char text[16384];
 	size_t n = (size_t)snprintf(text, sizeof(text), "%s", GOOD_INSTANCE);
 
+	/* The protocol's limit: 255 addresses in one advert. */
+	assert_int_equal(CONF_MAX_VIPS, 255);
 	for (int i = 1; i < CONF_MAX_VIPS; i++)
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "virtual_ip = 10.0.0.%d\n", i);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "virtual_ip = 10.0.%d.%d\n", i / 200,
+		                      i % 200 + 1);
 	struct conf *c = load_ok(text);
 	assert_int_equal(c->instances[0].nvips, CONF_MAX_VIPS);
 	conf_free(c);
 
-	snprintf(text + n, sizeof(text) - n, "virtual_ip = 10.0.1.1\n");
-	expect_errors(text, "t.conf:68: virtual_ip: too many, at most 64 per instance\n");
+	snprintf(text + n, sizeof(text) - n, "virtual_ip = 10.0.9.1\n");
+	expect_errors(text, "t.conf:259: virtual_ip: too many, at most 255 per instance (the count "
+	                    "of addresses in an advert is one byte, RFC 5798 section 5.2.5)\n");
 
 	n = (size_t)snprintf(text, sizeof(text), "%s", GOOD_INSTANCE);
 	for (int i = 1; i <= CONF_MAX_PEERS + 1; i++)
