@@ -30,6 +30,8 @@
  * the rest.
  */
 #define RATELIMIT_NS (60 * NS_PER_SEC)
+/* An advert sent this long after its deadline counts as late. */
+#define ADVERT_LATE_NS (2 * NS_PER_MS)
 /* True at most once per RATELIMIT_NS for the given stamp. */
 static bool
 ratelimit(uint64_t *stamp)
@@ -309,9 +311,17 @@ fsm_timer_fired(struct loop *l, struct timer *t, void *arg)
 	struct vrrp *v = arg;
 	struct fsm_out out;
 
+	uint64_t now = mono_now_ns(), due = v->fsm.adver_timer_ns;
+
 	(void)l;
 	(void)t;
-	fsm_timer(&v->fsm, mono_now_ns(), &out);
+	/* A Master's advert leaving late means vipd is at its limit: count it. */
+	if (v->fsm.state == ST_MASTER && due && now >= due && now - due > ADVERT_LATE_NS) {
+		v->adverts_late++;
+		if (now - due > v->advert_late_max_ns)
+			v->advert_late_max_ns = now - due;
+	}
+	fsm_timer(&v->fsm, now, &out);
 	vrrp_apply(v, &out);
 }
 

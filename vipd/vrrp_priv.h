@@ -62,6 +62,8 @@ struct vrrp {
 	uint64_t transitions;
 	uint64_t adverts_sent;
 	uint64_t adverts_received;
+	uint64_t adverts_late;       /* sent more than 2 ms after their deadline */
+	uint64_t advert_late_max_ns; /* the latest of those */
 	uint64_t dropped[DROP_MAX];
 	uint64_t drop_logged_ns[DROP_MAX];
 	enum fsm_reason last_reason;
