@@ -857,6 +857,45 @@ test_file_same_value(void **state)
 	assert_non_null(strstr(js, "\"successes\":1,\"failures\":0,\"runs\":1,"));
 }
 
+/*
+ * A reload keeps an identical check and frees the conf it came from
+ * (check_set_conf, then conf_free): the check must hold nothing of the
+ * old definition. Issue 9: the file check compared inotify names with a
+ * pointer into the freed conf (heap-use-after-free under ASan; with the
+ * memory reused, changes went unseen or vipd crashed).
+ */
+static void
+test_file_conf_replaced(void **state)
+{
+	struct file_fixture *fx = *state;
+	struct conf_check *old = malloc(sizeof(*old)), *new = malloc(sizeof(*new));
+
+	assert_non_null(old);
+	assert_non_null(new);
+	*old = fx->cc;
+	put(fx->path, "5\n");
+	fx->c = check_new(fx->l, old);
+	assert_non_null(fx->c);
+	check_watch(fx->c, wrec_cb, &fx->w);
+	assert_int_equal(check_start(fx->c), 0);
+	assert_true(file_wait(fx) >= 0);
+	assert_int_equal(check_value(fx->c), 5);
+	/* What reload_apply does to a kept check; the old conf is scribbled on, then freed. */
+	*new = *old;
+	check_set_conf(fx->c, new);
+	explicit_bzero(old, sizeof(*old)); /* a memset() before free() may be optimised out */
+	free(old);
+	put(fx->path, "6\n");
+	assert_true(file_wait(fx) >= 0);
+	assert_int_equal(check_value(fx->c), 6);
+	put_atomic(fx->path, "7\n");
+	assert_true(file_wait(fx) >= 0);
+	assert_int_equal(check_value(fx->c), 7);
+	check_free(fx->c);
+	fx->c = NULL;
+	free(new);
+}
+
 int
 main(void)
 {
@@ -879,6 +918,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_file_changes, file_setup, file_teardown),
 	    cmocka_unit_test_setup_teardown(test_file_missing_at_start, file_setup, file_teardown),
 	    cmocka_unit_test_setup_teardown(test_file_same_value, file_setup, file_teardown),
+	    cmocka_unit_test_setup_teardown(test_file_conf_replaced, file_setup, file_teardown),
 	};
 
 	log_init("test_check", true, LOGL_WARNING);
