@@ -10,10 +10,13 @@
  * and piled-up script runs are a recurring complaint).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "checks/check.h"
 #include "checks/track.h"
@@ -362,6 +365,86 @@ void
 check_set_value(struct check *c, long value)
 {
 	c->next_value = value;
+}
+
+/* ---- files read at run time ---- */
+
+static const char *
+check_file_type(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		return "a directory";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFLNK:
+		return "a symbolic link, not followed";
+	default:
+		return "not a regular file";
+	}
+}
+
+/* 0 if fd is a regular file; -1 with errno and why otherwise. */
+static int
+check_fd_regular(int fd, char *why, size_t whysize)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(why, whysize, "%s", strerror(errno));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode))
+		return 0;
+	snprintf(why, whysize, "not a regular file (%s)", check_file_type(st.st_mode));
+	errno = S_ISDIR(st.st_mode) ? EISDIR : S_ISLNK(st.st_mode) ? ELOOP : EINVAL;
+	return -1;
+}
+
+int
+check_open_file(const char *path, bool nofollow, char *why, size_t whysize)
+{
+	int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0);
+	char self[64];
+	int pfd, fd, err;
+
+	/* O_PATH | O_NOFOLLOW on a link opens the link itself: S_IFLNK below. */
+	pfd = open(path, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (pfd < 0) {
+		snprintf(why, whysize, "%s", errno == ENOENT ? "no such file" : strerror(errno));
+		return -1;
+	}
+	if (check_fd_regular(pfd, why, whysize) < 0) {
+		err = errno;
+		close(pfd);
+		errno = err;
+		return -1;
+	}
+	/* The inode just checked, not whatever the path names by now. */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	fd = open(self, flags & ~O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) /* no /proc: the path again, checked again below */
+		fd = open(path, flags);
+	err = errno;
+	close(pfd);
+	if (fd < 0) {
+		snprintf(why, whysize, "%s", err == ENOENT ? "no such file" : strerror(err));
+		errno = err;
+		return -1;
+	}
+	if (check_fd_regular(fd, why, whysize) < 0) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
 }
 
 /* ---- freeing ---- */

@@ -113,4 +113,17 @@ void check_event(struct check *c, bool ok, const char *fmt, ...)
 /* file checks: the value that goes with the next check_done()/check_event(). */
 void check_set_value(struct check *c, long value);
 
+/*
+ * Open a file a check reads at run time (a file check's path, a process
+ * check's pidfile): read-only, close-on-exec, O_NONBLOCK, and only if it
+ * is a regular file, so that a FIFO, a device or a socket put there can
+ * neither block the daemon nor be opened at all. The path is opened with
+ * O_PATH first (which opens nothing), checked with fstat(), and only then
+ * reopened for reading through /proc/self/fd. With nofollow, a symbolic
+ * link as the last component is refused (O_NOFOLLOW): for paths in
+ * directories that someone other than root may write to. An fd, or -1
+ * with errno set and a short reason in why ("not a regular file (FIFO)").
+ */
+int check_open_file(const char *path, bool nofollow, char *why, size_t whysize);
+
 #endif

@@ -49,9 +49,14 @@ struct file_priv {
 /* What reading the file gave: 0 and *value, or -1 and a reason. */
 struct file_read {
 	long value;
-	const char *why;
+	char why[96];
 };
 
+/*
+ * Symbolic links are followed (the file may be a link an admin put there),
+ * but nothing but a regular file is ever opened, and never blocking: a
+ * FIFO there must not freeze the daemon (check_open_file).
+ */
 static int
 file_read_value(const char *path, struct file_read *r)
 {
@@ -61,23 +66,22 @@ file_read_value(const char *path, struct file_read *r)
 	int fd;
 
 	*r = (struct file_read){0};
-	/* O_NONBLOCK: a FIFO put there by mistake must not block the daemon. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd == -1) {
-		r->why = errno == ENOENT ? "no such file" : strerror(errno);
+	fd = check_open_file(path, false, r->why, sizeof(r->why));
+	if (fd == -1)
 		return -1;
-	}
-	n = read(fd, text, sizeof(text) - 1);
+	do
+		n = read(fd, text, sizeof(text) - 1);
+	while (n < 0 && errno == EINTR);
 	close(fd);
 	if (n < 0) {
-		r->why = strerror(errno);
+		snprintf(r->why, sizeof(r->why), "%s", strerror(errno));
 		return -1;
 	}
 	text[n] = '\0';
 	/* keepalived reads with strtol: leading space and a sign, anything after. */
 	r->value = strtol(text, &end, 10);
 	if (end == text) {
-		r->why = "not a number";
+		snprintf(r->why, sizeof(r->why), "not a number");
 		return -1;
 	}
 	return 0;

@@ -896,6 +896,80 @@ test_file_conf_replaced(void **state)
 	free(new);
 }
 
+/*
+ * Files opened at run time must never block the daemon nor be anything
+ * but regular files (issue 9): a FIFO as a pidfile blocked vipd in open()
+ * for ever. alarm() turns such a hang into a failure.
+ */
+static const char *
+run_guarded(struct file_fixture *fx)
+{
+	static char js[1024];
+
+	alarm(5);
+	fx->c = check_new(fx->l, &fx->cc);
+	assert_non_null(fx->c);
+	check_watch(fx->c, wrec_cb, &fx->w);
+	assert_int_equal(check_start(fx->c), 0);
+	assert_true(file_wait(fx) >= 0);
+	alarm(0);
+	snprintf(js, sizeof(js), "%s", status(fx->c, check_status_json));
+	check_free(fx->c);
+	fx->c = NULL;
+	return js;
+}
+
+static void
+test_pidfile_not_regular(void **state)
+{
+	struct file_fixture *fx = *state;
+	char pid[32], link[160];
+	const char *js;
+
+	fx->cc.type = CT_PROCESS;
+	strcpy(fx->cc.pidfile, fx->path);
+	/* Sanity: our own pid in a regular file is up. */
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	put(fx->path, pid);
+	js = run_guarded(fx);
+	assert_non_null(strstr(js, "\"state\":\"up\""));
+	/* A FIFO: down at once, with the reason, instead of a daemon stuck in open(). */
+	unlink(fx->path);
+	assert_int_equal(mkfifo(fx->path, 0600), 0);
+	js = run_guarded(fx);
+	assert_non_null(strstr(js, "\"state\":\"down\""));
+	assert_non_null(strstr(js, "weight: not a regular file (a FIFO)"));
+	unlink(fx->path);
+	/* A symbolic link to a regular file: not followed. */
+	put(fx->path, pid);
+	snprintf(link, sizeof(link), "%s.tmp", fx->path);
+	assert_int_equal(symlink(fx->path, link), 0);
+	strcpy(fx->cc.pidfile, link);
+	js = run_guarded(fx);
+	unlink(link);
+	assert_non_null(strstr(js, "\"state\":\"down\""));
+	assert_non_null(
+	    strstr(js, "weight.tmp: not a regular file (a symbolic link, not followed)"));
+}
+
+/* A file check on a FIFO or a directory: down with the reason, never blocked. */
+static void
+test_file_not_regular(void **state)
+{
+	struct file_fixture *fx = *state;
+	const char *js;
+
+	assert_int_equal(mkfifo(fx->path, 0600), 0);
+	js = run_guarded(fx);
+	assert_non_null(strstr(js, "\"state\":\"down\""));
+	assert_non_null(strstr(js, "\"reason\":\"not a regular file (a FIFO)\""));
+	unlink(fx->path);
+	assert_int_equal(mkdir(fx->path, 0700), 0);
+	js = run_guarded(fx);
+	rmdir(fx->path);
+	assert_non_null(strstr(js, "\"reason\":\"not a regular file (a directory)\""));
+}
+
 int
 main(void)
 {
@@ -919,6 +993,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_file_missing_at_start, file_setup, file_teardown),
 	    cmocka_unit_test_setup_teardown(test_file_same_value, file_setup, file_teardown),
 	    cmocka_unit_test_setup_teardown(test_file_conf_replaced, file_setup, file_teardown),
+	    cmocka_unit_test_setup_teardown(test_pidfile_not_regular, file_setup, file_teardown),
+	    cmocka_unit_test_setup_teardown(test_file_not_regular, file_setup, file_teardown),
 	};
 
 	log_init("test_check", true, LOGL_WARNING);

@@ -785,7 +785,23 @@ test_load_file(void **state)
 	f = open_memstream(&errs, &len);
 	assert_null(conf_load("/", f));
 	fclose(f);
-	assert_string_equal(errs, "/: read error: Is a directory\n");
+	assert_string_equal(errs, "/: cannot open: not a regular file\n");
+	free(errs);
+
+	/* A FIFO is refused at once: a reload must not wait for a writer for ever. */
+	strcpy(path, "/tmp/test_conf.XXXXXX");
+	assert_non_null(mkdtemp(path));
+	strcat(path, "/fifo");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	f = open_memstream(&errs, &len);
+	alarm(5); /* a hang fails the test */
+	assert_null(conf_load(path, f));
+	alarm(0);
+	fclose(f);
+	unlink(path);
+	*strrchr(path, '/') = '\0';
+	rmdir(path);
+	assert_non_null(strstr(errs, "/fifo: cannot open: not a regular file\n"));
 	free(errs);
 
 	/* errs may be NULL. */
