@@ -67,8 +67,11 @@ file_read_value(const char *path, struct file_read *r)
 
 	*r = (struct file_read){0};
 	fd = check_open_file(path, false, r->why, sizeof(r->why));
-	if (fd == -1)
+	if (fd == -1) {
+		if (errno == ENOENT)
+			snprintf(r->why, sizeof(r->why), "no such file");
 		return -1;
+	}
 	do
 		n = read(fd, text, sizeof(text) - 1);
 	while (n < 0 && errno == EINTR);
