@@ -419,6 +419,46 @@ test_watchers(void **state)
 	loop_free(l);
 }
 
+/*
+ * Hundreds of instances may track one check (issue 9: watchers were
+ * capped at 32, and a reload reaching the cap killed the daemon).
+ */
+#define MANY_WATCHERS 300
+
+static void
+test_many_watchers(void **state)
+{
+	static const bool res[] = {true, false};
+	struct loop *l = loop_new();
+	struct conf_check cc = conf_fake(2, 0);
+	struct fake f = {.mode = FAKE_SYNC, .results = res, .nresults = 2, .stop_after = 2};
+	struct wrec *w = calloc(MANY_WATCHERS, sizeof(*w));
+	struct check *c = fake_check(l, &cc, &f);
+
+	(void)state;
+	assert_non_null(w);
+	for (size_t i = 0; i < MANY_WATCHERS; i++)
+		assert_int_equal(check_watch(c, wrec_cb, &w[i]), 0);
+	assert_int_equal(check_watch(c, wrec_cb, &w[7]), 0); /* still once only */
+	/* Every other one leaves; the rest are told, each once per change. */
+	for (size_t i = 0; i < MANY_WATCHERS; i += 2)
+		check_unwatch(c, wrec_cb, &w[i]);
+	/* Reserved room: the next watches cannot fail (what a reload relies on). */
+	assert_int_equal(check_reserve_watchers(c, 1000), 0);
+	check_start(c);
+	assert_false(tu_run_for(l, 2000));
+	for (size_t i = 0; i < MANY_WATCHERS; i++) {
+		assert_int_equal(w[i].calls, i % 2 ? 2 : 0);
+		if (i % 2) {
+			assert_int_equal(w[i].states[0], CHK_UP);
+			assert_int_equal(w[i].states[1], CHK_DOWN);
+		}
+	}
+	check_free(c);
+	loop_free(l);
+	free(w);
+}
+
 static void
 event_down_cb(struct loop *l, struct timer *t, void *arg)
 {
@@ -982,6 +1022,7 @@ main(void)
 	    cmocka_unit_test(test_rise_fall_engine),
 	    cmocka_unit_test(test_init_fail_engine),
 	    cmocka_unit_test(test_watchers),
+	    cmocka_unit_test(test_many_watchers),
 	    cmocka_unit_test(test_check_event),
 	    cmocka_unit_test(test_free_during_run),
 	    cmocka_unit_test(test_watcher_frees_check),
