@@ -764,7 +764,7 @@ static void
 test_load_file(void **state)
 {
 	(void)state;
-	char path[] = "/tmp/test_conf.XXXXXX", *errs;
+	char path[] = "/tmp/test_conf.XXXXXX", fifo[64], *errs;
 	size_t len;
 	int fd = mkstemp(path);
 
@@ -789,7 +789,22 @@ test_load_file(void **state)
 	f = open_memstream(&errs, &len);
 	assert_null(conf_load("/", f));
 	fclose(f);
-	assert_string_equal(errs, "/: read error: Is a directory\n");
+	assert_string_equal(errs, "/: cannot open: not a regular file\n");
+	free(errs);
+
+	/* A FIFO is refused at once: a reload must not wait for a writer for ever. */
+	strcpy(path, "/tmp/test_conf.XXXXXX");
+	assert_non_null(mkdtemp(path));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", path);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	f = open_memstream(&errs, &len);
+	alarm(5); /* a hang fails the test */
+	assert_null(conf_load(fifo, f));
+	alarm(0);
+	fclose(f);
+	unlink(fifo);
+	rmdir(path);
+	assert_non_null(strstr(errs, "/fifo: cannot open: not a regular file\n"));
 	free(errs);
 
 	/* errs may be NULL. */
