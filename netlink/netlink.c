@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -170,6 +171,7 @@ static int
 mon_open(void)
 {
 	int fd, size = MON_RCVBUF, err;
+	const char *knob;
 
 	if (!(mon_sk = nl_socket_alloc())) {
 		log_warnx("netlink: cannot allocate a socket");
@@ -186,6 +188,13 @@ mon_open(void)
 		return -1;
 	}
 	fd = nl_socket_get_fd(mon_sk);
+	/*
+	 * Test only, not documented for users: VIPD_TEST_NL_RCVBUF=BYTES
+	 * makes the receive buffer tiny so that the network tests can force
+	 * an overrun (tests/net/test_netlink_resync.py).
+	 */
+	if ((knob = getenv("VIPD_TEST_NL_RCVBUF")) && atoi(knob) > 0)
+		size = atoi(knob);
 	/* As root, past net.core.rmem_max; otherwise as much as allowed. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		nl_socket_set_buffer_size(mon_sk, size, 0);
