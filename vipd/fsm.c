@@ -323,10 +323,26 @@ fsm_advert(struct fsm *f, uint64_t now, const struct fsm_adv *adv, struct fsm_ou
 static void
 master_tick(struct fsm *f, uint64_t now, struct fsm_out *out)
 {
-	uint64_t next = f->adver_timer_ns + cs_to_ns(f->cfg.adver_int_cs);
+	uint64_t iv = cs_to_ns(f->cfg.adver_int_cs);
+	uint64_t next = f->adver_timer_ns + iv;
 
 	if (next <= now)
-		next = now + cs_to_ns(f->cfg.adver_int_cs);
+		next = now + iv;
+	if (f->cfg.align) {
+		/*
+		 * Move the schedule onto the grid of multiples of the interval,
+		 * at most FSM_ALIGN_PCT % of an interval per advert and always
+		 * earlier, never later: every Master with this interval ends up
+		 * advertising at the same instants, so hundreds of instances
+		 * wake the loop (and their Backups) once per interval instead of
+		 * once each. No gap is ever longer than the interval.
+		 */
+		uint64_t off = next % iv, step = iv * FSM_ALIGN_PCT / 100;
+
+		next -= off < step ? off : step;
+		if (next <= now)
+			next = now + 1;
+	}
 	f->adver_timer_ns = next;
 	out->actions |= FA_SEND_ADVERT;
 }

@@ -65,6 +65,7 @@ struct fsm_cfg {
 	bool preempt;              /* Preempt_Mode */
 	bool preempt_fast;         /* take over at once on a lower-priority advert */
 	uint64_t preempt_delay_ns; /* no preemption this long after entering Backup */
+	bool align;                /* move the advert schedule onto the interval's grid */
 };
 
 struct fsm {
@@ -93,6 +94,9 @@ struct fsm {
  * A Master hearing a lower-priority Master (split brain) re-announces its
  * VIPs at most this often; each of those adverts is still answered.
  */
+/* How much shorter than the interval an advert gap may be while aligning. */
+#define FSM_ALIGN_PCT 4
+
 #define FSM_SPLIT_ANNOUNCE_NS 1000000000ULL
 
 /* Skew_Time = ((256 - prio) * interval) / 256, in ns (RFC 9568 §6.1). */

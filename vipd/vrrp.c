@@ -30,7 +30,7 @@
  * the rest.
  */
 #define RATELIMIT_NS (60 * NS_PER_SEC)
-/* An advert sent this long after its deadline counts as late. */
+/* An advert this long past one interval after the previous one is late. */
 #define ADVERT_LATE_NS (2 * NS_PER_MS)
 /* True at most once per RATELIMIT_NS for the given stamp. */
 static bool
@@ -84,6 +84,7 @@ send_advert(struct vrrp *v, uint8_t priority)
 {
 	if (!vport_listening(v->port, v, v->cfg.vrid) || !v->have_src)
 		return;
+	v->last_advert_ns = priority ? mono_now_ns() : 0;
 	if (!vrrp_unicast(v)) {
 		send_one(v, priority, &v->group);
 		return;
@@ -311,15 +312,24 @@ fsm_timer_fired(struct loop *l, struct timer *t, void *arg)
 	struct vrrp *v = arg;
 	struct fsm_out out;
 
-	uint64_t now = mono_now_ns(), due = v->fsm.adver_timer_ns;
+	uint64_t now = mono_now_ns();
+	uint64_t iv = (uint64_t)v->cfg.advert_interval_ms * NS_PER_MS;
 
 	(void)l;
 	(void)t;
-	/* A Master's advert leaving late means vipd is at its limit: count it. */
-	if (v->fsm.state == ST_MASTER && due && now >= due && now - due > ADVERT_LATE_NS) {
+	/*
+	 * A gap between two adverts longer than the interval means vipd is at
+	 * its limit: count it. (Many Masters advertise together, so each
+	 * advert leaves a little after its deadline by design; what the
+	 * Backups see is the gap.)
+	 */
+	if (v->fsm.state == ST_MASTER && v->last_advert_ns && now - v->last_advert_ns > iv &&
+	    now - v->last_advert_ns - iv > ADVERT_LATE_NS) {
+		uint64_t late = now - v->last_advert_ns - iv;
+
 		v->adverts_late++;
-		if (now - due > v->advert_late_max_ns)
-			v->advert_late_max_ns = now - due;
+		if (late > v->advert_late_max_ns)
+			v->advert_late_max_ns = late;
 	}
 	fsm_timer(&v->fsm, now, &out);
 	vrrp_apply(v, &out);
@@ -602,6 +612,7 @@ vrrp_fsm_cfg(const struct conf_instance *ci, struct fsm_cfg *fc)
 	    .preempt = ci->preempt,
 	    .preempt_fast = ci->preempt_fast,
 	    .preempt_delay_ns = (uint64_t)ci->preempt_delay_ms * NS_PER_MS,
+	    .align = true,
 	};
 }
 

@@ -62,8 +62,9 @@ struct vrrp {
 	uint64_t transitions;
 	uint64_t adverts_sent;
 	uint64_t adverts_received;
-	uint64_t adverts_late;       /* sent more than 2 ms after their deadline */
-	uint64_t advert_late_max_ns; /* the latest of those */
+	uint64_t last_advert_ns;     /* when our last advert left (0: priority 0, or none) */
+	uint64_t adverts_late;       /* left more than interval + 2 ms after the previous one */
+	uint64_t advert_late_max_ns; /* the most past the interval of those */
 	uint64_t dropped[DROP_MAX];
 	uint64_t drop_logged_ns[DROP_MAX];
 	enum fsm_reason last_reason;
