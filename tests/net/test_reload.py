@@ -18,7 +18,7 @@ import time
 import pytest
 
 from lab import (check_of, check_section, checks_conf, hooks_json, make_script, read_lines,
-                 vipd_instance, wait_converged, wait_until)
+                 stays, vipd_instance, wait_converged, wait_until)
 from test_events import Stream
 
 VIP = "192.0.2.100"
@@ -450,3 +450,37 @@ def test_reload_to_many_instances_tracking_one_check(clab):
                3, what="every instance at 120")
     assert h1.vipd_running()
     h1.check_sanitizers()
+
+
+def test_reload_at_scale_touches_only_the_changed_instance(lab):
+    """255 instances; a reload that changes one priority reconfigures that one only."""
+    h1, h2 = lab.add_hosts(2)
+    n = 255
+
+    def conf(prio, bump=None):
+        return "".join(vipd_instance(
+            name="V%d" % i, vrid=i, priority=(prio + 60 if i == bump else prio),
+            vips=("198.51.100.%d/32" % i if i < 255 else "203.0.113.1/32",))
+            for i in range(1, n + 1))
+
+    h1.start_vipd(conf(150))
+    h2.start_vipd(conf(100))
+    wait_until(lambda: sum(i["state"] == "MASTER" for i in h1.status()["instances"]) == n and
+               sum(i["state"] == "BACKUP" for i in h2.status()["instances"]) == n, 10,
+               what="h1 Master and h2 Backup of all %d instances" % n)
+    before = {i["name"]: i["transitions"] for i in h2.status()["instances"]}
+    log0 = len(h2.log_text().splitlines())
+    # V7 on h2 goes from 100 to 160: it preempts; nothing else moves.
+    h2.write_conf(conf(100, bump=7))
+    assert reload_ok(h2).endswith(summary((n - 1, 1, 0, 0), (0, 0, 0, 0)))
+    wait_until(lambda: h2.state("V7") == "MASTER" and h1.state("V7") == "BACKUP", 3,
+               what="V7 to move to h2")
+    stays(lambda: all(i["state"] == ("MASTER" if i["name"] == "V7" else "BACKUP")
+                      for i in h2.status()["instances"]), 0.5)
+    after = {i["name"]: i["transitions"] for i in h2.status()["instances"]}
+    moved = sorted(k for k in after if after[k] != before[k])
+    assert moved == ["V7"], moved
+    added = h2.log_text().splitlines()[log0:]
+    reconf = [l for l in added if "reconfigured" in l]
+    assert len(reconf) == 1 and "[V7 " in reconf[0], reconf
+    assert h1.vipd_running() and h2.vipd_running()
