@@ -60,6 +60,7 @@ test_buf_OBJS  := vipd/buf.o
 test_event_OBJS := vipd/event.o vipd/buf.o
 test_track_OBJS := checks/track.o
 test_demux_OBJS := vipd/demux.o vipd/addr.o
+test_pace_OBJS  := vipd/pace.o vipd/loop.o vipd/log.o
 test_reload_OBJS := vipd/reload.o vipd/conf.o vipd/conf_check.o vipd/addr.o vipd/log.o checks/dl.o
 # These link the whole archive (the engine references every check type).
 test_check_LIB := 1
@@ -67,6 +68,7 @@ test_script_LIB := 1
 test_http_pg_haproxy_LIB := 1
 test_hook_LIB := 1
 test_child_OBJS := vipd/child.o vipd/loop.o vipd/log.o
+test_netlink_OBJS := netlink/cache.o vipd/addr.o vipd/log.o
 
 .PHONY: all deps check unit nettest demo bench install clean format valgrind
 all: $(BUILD)/vipd $(BUILD)/vipctl

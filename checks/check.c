@@ -10,10 +10,13 @@
  * and piled-up script runs are a recurring complaint).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "checks/check.h"
 #include "checks/track.h"
@@ -21,8 +24,9 @@
 #include "vipd/log.h"
 #include "vipd/loop.h"
 
-#define CHECK_MAX_WATCHERS 32
-#define CHECK_REASON_MAX   120
+#define CHECK_REASON_MAX 120
+/* Watchers notified from a copy on the stack up to this many; more from the heap. */
+#define CHECK_SNAP_STACK 32
 
 const char *const check_state_names[3] = {
     [CHK_INIT] = "init",
@@ -68,8 +72,9 @@ struct check {
 	long value;      /* file checks: the value of the last result */
 	long next_value; /* set by the type for the next result */
 
-	struct check_watcher watchers[CHECK_MAX_WATCHERS];
-	size_t nwatchers;
+	/* Any number: every instance may track one check (1000 instances, one check). */
+	struct check_watcher *watchers;
+	size_t nwatchers, capwatchers;
 };
 
 static const struct check_ops *const ops_by_type[CT_MAX] = {
@@ -87,8 +92,9 @@ check_new_with_ops(struct loop *l, const struct conf_check *cc, const struct che
 {
 	struct check *c = calloc(1, sizeof(*c));
 
+	/* NULL, not fatal(): a reload that cannot create a check is refused, vipd goes on. */
 	if (!c)
-		fatal("check_new");
+		return NULL;
 	c->loop = l;
 	c->cc = cc;
 	c->ops = ops;
@@ -146,15 +152,31 @@ check_seed(struct check *c, enum check_state state, long value)
 /* ---- watchers ---- */
 
 int
+check_reserve_watchers(struct check *c, size_t more)
+{
+	struct check_watcher *w;
+	size_t cap = c->capwatchers ? c->capwatchers : 4;
+
+	if (more <= c->capwatchers - c->nwatchers)
+		return 0;
+	while (cap - c->nwatchers < more)
+		cap *= 2;
+	w = reallocarray(c->watchers, cap, sizeof(*w));
+	if (!w)
+		return -1;
+	c->watchers = w;
+	c->capwatchers = cap;
+	return 0;
+}
+
+int
 check_watch(struct check *c, check_notify_fn fn, void *arg)
 {
 	for (size_t i = 0; i < c->nwatchers; i++)
 		if (c->watchers[i].fn == fn && c->watchers[i].arg == arg)
 			return 0;
-	if (c->nwatchers == CHECK_MAX_WATCHERS) {
-		errno = ENOSPC;
+	if (check_reserve_watchers(c, 1) < 0)
 		return -1;
-	}
 	c->watchers[c->nwatchers++] = (struct check_watcher){fn, arg};
 	return 0;
 }
@@ -189,15 +211,33 @@ check_is_watched_by(const struct check *c, const struct check_watcher *w)
 static void
 check_notify(struct check *c)
 {
-	struct check_watcher snap[CHECK_MAX_WATCHERS];
+	struct check_watcher stack[CHECK_SNAP_STACK], *snap = stack;
 	size_t n = c->nwatchers;
 
-	memcpy(snap, c->watchers, n * sizeof(snap[0]));
+	if (n > CHECK_SNAP_STACK && !(snap = malloc(n * sizeof(*snap)))) {
+		/*
+		 * No memory for the copy: the live array, re-read at each step.
+		 * A watcher that unwatches may make us skip one; none freed is called.
+		 */
+		log_error("check %s: out of memory, notifying from the live list", c->cc->name);
+		c->notifying++;
+		for (size_t i = 0; i < c->nwatchers && !c->dead; i++) {
+			struct check_watcher w = c->watchers[i];
+
+			w.fn(c, w.arg);
+		}
+		c->notifying--;
+		return;
+	}
+	if (n)
+		memcpy(snap, c->watchers, n * sizeof(snap[0]));
 	c->notifying++;
 	for (size_t i = 0; i < n && !c->dead; i++)
 		if (check_is_watched_by(c, &snap[i]))
 			snap[i].fn(c, snap[i].arg);
 	c->notifying--;
+	if (snap != stack)
+		free(snap);
 }
 
 /* ---- results ---- */
@@ -364,6 +404,86 @@ check_set_value(struct check *c, long value)
 	c->next_value = value;
 }
 
+/* ---- files read at run time ---- */
+
+static const char *
+check_file_type(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		return "a directory";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFLNK:
+		return "a symbolic link, not followed";
+	default:
+		return "not a regular file";
+	}
+}
+
+/* 0 if fd is a regular file; -1 with errno and why otherwise. */
+static int
+check_fd_regular(int fd, char *why, size_t whysize)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(why, whysize, "%s", strerror(errno));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode))
+		return 0;
+	snprintf(why, whysize, "not a regular file (%s)", check_file_type(st.st_mode));
+	errno = S_ISDIR(st.st_mode) ? EISDIR : S_ISLNK(st.st_mode) ? ELOOP : EINVAL;
+	return -1;
+}
+
+int
+check_open_file(const char *path, bool nofollow, char *why, size_t whysize)
+{
+	int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0);
+	char self[64];
+	int pfd, fd, err;
+
+	/* O_PATH | O_NOFOLLOW on a link opens the link itself: S_IFLNK below. */
+	pfd = open(path, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (pfd < 0) {
+		snprintf(why, whysize, "%s", strerror(errno));
+		return -1;
+	}
+	if (check_fd_regular(pfd, why, whysize) < 0) {
+		err = errno;
+		close(pfd);
+		errno = err;
+		return -1;
+	}
+	/* The inode just checked, not whatever the path names by now. */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	fd = open(self, flags & ~O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) /* no /proc: the path again, checked again below */
+		fd = open(path, flags);
+	err = errno;
+	close(pfd);
+	if (fd < 0) {
+		snprintf(why, whysize, "%s", strerror(err));
+		errno = err;
+		return -1;
+	}
+	if (check_fd_regular(fd, why, whysize) < 0) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
 /* ---- freeing ---- */
 
 static void
@@ -378,6 +498,7 @@ check_destroy(struct check *c)
 	timer_free(c->run_timer);
 	timer_free(c->timeout_timer);
 	timer_free(c->reap_timer);
+	free(c->watchers);
 	free(c);
 }
 

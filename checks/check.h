@@ -31,7 +31,11 @@ extern const char *const check_state_names[3];
 /* Called after every change of state (and, for file checks, of value). */
 typedef void (*check_notify_fn)(struct check *c, void *arg);
 
-/* Create a check from its configuration (kept by pointer: it must outlive the check). */
+/*
+ * Create a check from its configuration (kept by pointer: it must outlive
+ * the check, or be replaced with check_set_conf). NULL with errno
+ * (EINVAL: no such type, ENOMEM).
+ */
 struct check *check_new(struct loop *l, const struct conf_check *cc);
 /*
  * Reload. check_set_conf: a definition identical to the running one
@@ -48,8 +52,19 @@ int check_start(struct check *c);
 /* Stop (aborting a run in progress, killing a script) and free. NULL is a no-op. */
 void check_free(struct check *c);
 
+/*
+ * Watch a check: fn(c, arg) after each change. Any number of watchers
+ * (the array grows); a pair already watching is not added twice. 0, or
+ * -1 (ENOMEM).
+ */
 int check_watch(struct check *c, check_notify_fn fn, void *arg);
 void check_unwatch(struct check *c, check_notify_fn fn, void *arg);
+/*
+ * Make room for `more` watchers beyond those there now, so that the next
+ * `more` check_watch() calls cannot fail: a reload reserves before it
+ * changes anything. 0, or -1 (ENOMEM).
+ */
+int check_reserve_watchers(struct check *c, size_t more);
 
 enum check_state check_get_state(const struct check *c);
 /* file checks: the integer read from the file (0 when unreadable); 0 for others. */
@@ -112,5 +127,18 @@ void check_event(struct check *c, bool ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* file checks: the value that goes with the next check_done()/check_event(). */
 void check_set_value(struct check *c, long value);
+
+/*
+ * Open a file a check reads at run time (a file check's path, a process
+ * check's pidfile): read-only, close-on-exec, O_NONBLOCK, and only if it
+ * is a regular file, so that a FIFO, a device or a socket put there can
+ * neither block the daemon nor be opened at all. The path is opened with
+ * O_PATH first (which opens nothing), checked with fstat(), and only then
+ * reopened for reading through /proc/self/fd. With nofollow, a symbolic
+ * link as the last component is refused (O_NOFOLLOW): for paths in
+ * directories that someone other than root may write to. An fd, or -1
+ * with errno set and a short reason in why ("not a regular file (FIFO)").
+ */
+int check_open_file(const char *path, bool nofollow, char *why, size_t whysize);
 
 #endif

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -32,8 +33,13 @@
 
 struct file_priv {
 	int ifd; /* inotify fd, -1 when not watching */
+	/*
+	 * Copies: a reload that keeps the check frees the conf it came from
+	 * (check_set_conf), so nothing here may point into it (issue 9).
+	 */
+	char path[PATH_MAX];
 	char dir[PATH_MAX];
-	const char *base; /* the file's name in dir (points into the conf) */
+	const char *base; /* the file's name in dir: points into path */
 	bool warned;      /* "cannot watch" said once, not at every run */
 	bool have_last;   /* last_ok / last_value hold the last reported result */
 	bool last_ok;
@@ -43,9 +49,14 @@ struct file_priv {
 /* What reading the file gave: 0 and *value, or -1 and a reason. */
 struct file_read {
 	long value;
-	const char *why;
+	char why[96];
 };
 
+/*
+ * Symbolic links are followed (the file may be a link an admin put there),
+ * but nothing but a regular file is ever opened, and never blocking: a
+ * FIFO there must not freeze the daemon (check_open_file).
+ */
 static int
 file_read_value(const char *path, struct file_read *r)
 {
@@ -55,23 +66,25 @@ file_read_value(const char *path, struct file_read *r)
 	int fd;
 
 	*r = (struct file_read){0};
-	/* O_NONBLOCK: a FIFO put there by mistake must not block the daemon. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = check_open_file(path, false, r->why, sizeof(r->why));
 	if (fd == -1) {
-		r->why = errno == ENOENT ? "no such file" : strerror(errno);
+		if (errno == ENOENT)
+			snprintf(r->why, sizeof(r->why), "no such file");
 		return -1;
 	}
-	n = read(fd, text, sizeof(text) - 1);
+	do
+		n = read(fd, text, sizeof(text) - 1);
+	while (n < 0 && errno == EINTR);
 	close(fd);
 	if (n < 0) {
-		r->why = strerror(errno);
+		snprintf(r->why, sizeof(r->why), "%s", strerror(errno));
 		return -1;
 	}
 	text[n] = '\0';
 	/* keepalived reads with strtol: leading space and a sign, anything after. */
 	r->value = strtol(text, &end, 10);
 	if (end == text) {
-		r->why = "not a number";
+		snprintf(r->why, sizeof(r->why), "not a number");
 		return -1;
 	}
 	return 0;
@@ -135,7 +148,7 @@ file_report(struct check *c, bool from_event)
 {
 	struct file_priv *p = check_priv(c);
 	struct file_read r;
-	bool ok = file_read_value(check_conf(c)->path, &r) == 0;
+	bool ok = file_read_value(p->path, &r) == 0;
 
 	if (from_event && p->have_last && ok == p->last_ok && r.value == p->last_value)
 		return;
@@ -189,20 +202,21 @@ file_io_cb(struct loop *l, int fd, uint32_t events, void *arg)
 static int
 file_open(struct check *c)
 {
-	const char *path = check_conf(c)->path;
-	const char *slash = strrchr(path, '/');
 	struct file_priv *p = calloc(1, sizeof(*p));
+	const char *slash;
 
 	if (!p)
 		fatal("file_open");
 	p->ifd = -1;
+	snprintf(p->path, sizeof(p->path), "%s", check_conf(c)->path);
+	slash = strrchr(p->path, '/');
 	if (!slash) {
 		strcpy(p->dir, ".");
-		p->base = path;
+		p->base = p->path;
 	} else {
-		size_t len = slash == path ? 1 : (size_t)(slash - path);
+		size_t len = slash == p->path ? 1 : (size_t)(slash - p->path);
 
-		memcpy(p->dir, path, len < sizeof(p->dir) ? len : sizeof(p->dir) - 1);
+		memcpy(p->dir, p->path, len);
 		p->base = slash + 1;
 	}
 	check_set_priv(c, p);

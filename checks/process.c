@@ -48,23 +48,33 @@ struct proc_priv {
 
 /* ---- /proc ---- */
 
-/* Read a small file below dirfd into buf (NUL-terminated). Length or -1. */
+/* Read what fd holds into buf (NUL-terminated), close it. Length, or -1 with errno. */
 static ssize_t
-proc_read(int dirfd, const char *path, char *buf, size_t size)
+proc_read_fd(int fd, char *buf, size_t size)
 {
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
+	int err;
 
 	if (fd < 0)
 		return -1;
 	do
 		n = read(fd, buf, size - 1);
 	while (n < 0 && errno == EINTR);
+	err = errno;
 	close(fd);
-	if (n < 0)
+	if (n < 0) {
+		errno = err;
 		return -1;
+	}
 	buf[n] = '\0';
 	return n;
+}
+
+/* Read a small file below /proc into buf (NUL-terminated). Length or -1. */
+static ssize_t
+proc_read(int dirfd, const char *path, char *buf, size_t size)
+{
+	return proc_read_fd(openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), buf, size);
 }
 
 /* /proc/PID/comm == name (comm is cut at 15 characters, so is name). */
@@ -241,11 +251,17 @@ proc_from_pidfile(struct check *c, int procfd)
 {
 	const struct conf_check *cc = check_conf(c);
 	struct proc_priv *p = check_priv(c);
-	char buf[32], *end;
+	char buf[32], *end, why[96];
 	long pid;
+	/*
+	 * The pidfile's directory usually belongs to the service, which could
+	 * put a FIFO, or a link to anything, in its place: only a regular file
+	 * is opened, never blocking, and a link is not followed.
+	 */
+	int fd = check_open_file(cc->pidfile, true, why, sizeof(why));
 
-	if (proc_read(AT_FDCWD, cc->pidfile, buf, sizeof(buf)) < 0) {
-		proc_why(p, "%s: %s", cc->pidfile, strerror(errno));
+	if (fd < 0 || proc_read_fd(fd, buf, sizeof(buf)) < 0) {
+		proc_why(p, "%s: %s", cc->pidfile, fd < 0 ? why : strerror(errno));
 		return 0;
 	}
 	errno = 0;

@@ -1,5 +1,6 @@
 /*
- * addr.c - adding, deleting and finding VIPs on an interface.
+ * addr.c - adding, deleting and finding VIPs on an interface. A successful
+ * change goes into the cache at once (cache.c), before its event is read.
  */
 #include "nlpriv.h"
 
@@ -9,33 +10,21 @@
 #include <linux/rtnetlink.h>
 
 #include "../vipd/log.h"
+#include "../vipd/loop.h"
 
 int
-netlink_addr_walk(int ifindex, int family, netlink_addr_fn fn, void *arg)
+netlink_addr_dump(struct nl_cache **out)
 {
 	struct nl_sock *sk = netlink_req_sock();
-	struct nl_cache *cache;
-	struct nl_object *obj;
-	union inaddr a;
-	int err, r = 0;
+	int err;
 
 	if (!sk)
 		return -1;
-	/* A fresh dump each time: the answer is current and nothing is kept. */
-	if ((err = rtnl_addr_alloc_cache(sk, &cache)) < 0) {
+	if ((err = rtnl_addr_alloc_cache(sk, out)) < 0) {
 		log_warnx("netlink: address dump: %s", nl_geterror(err));
 		return -1;
 	}
-	for (obj = nl_cache_get_first(cache); obj && r == 0; obj = nl_cache_get_next(obj)) {
-		struct rtnl_addr *ra = (struct rtnl_addr *)obj;
-
-		if (rtnl_addr_get_ifindex(ra) != ifindex || rtnl_addr_get_family(ra) != family ||
-		    netlink_inaddr_from(rtnl_addr_get_local(ra), family, &a) < 0)
-			continue;
-		r = fn(ra, &a, arg);
-	}
-	nl_cache_free(cache);
-	return r;
+	return 0;
 }
 
 /* An address object for v on ifindex; NULL on allocation failure (logged). */
@@ -81,6 +70,8 @@ vaddr_add(int ifindex, const struct vip *v)
 	if (v->family == AF_INET6)
 		rtnl_addr_set_flags(ra, IFA_F_NODAD);
 	err = rtnl_addr_add(sk, ra, NLM_F_CREATE);
+	if (err == 0) /* not -NLE_EXIST: the kernel changed something */
+		nlcache_own_add(ra, mono_now_ns());
 	rtnl_addr_put(ra);
 	if (err == -NLE_EXIST)
 		err = 0;
@@ -103,6 +94,8 @@ vaddr_del(int ifindex, const struct vip *v)
 	if (!sk || !(ra = vaddr_obj(ifindex, v)))
 		return -1;
 	err = rtnl_addr_delete(sk, ra, 0);
+	if (err == 0)
+		nlcache_own_del(ra, mono_now_ns());
 	rtnl_addr_put(ra);
 	/* Not there (EADDRNOTAVAIL), or its interface is gone with it. */
 	if (err == -NLE_NOADDR || err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV)
@@ -115,17 +108,17 @@ vaddr_del(int ifindex, const struct vip *v)
 	return 0;
 }
 
-static int
-present_cb(struct rtnl_addr *ra, const union inaddr *a, void *arg)
-{
-	const struct vip *v = arg;
-
-	(void)ra;
-	return addr_cmp(v->family, a, &v->addr) == 0;
-}
-
 int
 vaddr_present(int ifindex, const struct vip *v)
 {
-	return netlink_addr_walk(ifindex, v->family, present_cb, (void *)v);
+	struct nl_cache *c;
+	int r;
+
+	if (nlcache_ready())
+		return nlcache_present(nlcache_addrs(), ifindex, v);
+	if (netlink_addr_dump(&c) < 0)
+		return -1;
+	r = nlcache_present(c, ifindex, v);
+	nl_cache_free(c);
+	return r;
 }

@@ -3,14 +3,17 @@
  * address changes; each waits for the kernel's answer) and one monitor
  * socket in the event loop, subscribed to link and address changes.
  *
- * libnl parses every monitor message into an rtnl_link / rtnl_addr object;
- * this file only turns those into struct iface / union inaddr and calls
- * the netlink_events callbacks.
+ * libnl parses every monitor message into an rtnl_link / rtnl_addr object,
+ * which cache.c applies to the in-memory link and address caches before
+ * calling the netlink_events callbacks. An overrun (ENOBUFS) is followed by
+ * a resynchronisation: fresh dumps replace the caches and the differences
+ * are replayed as events.
  */
 #include "nlpriv.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -31,7 +34,12 @@
 /* Reads per readiness callback; the loop is level-triggered and calls again. */
 #define MON_READS 32
 
+/* Discarded reads after an overrun, at most (a bound, should events never stop). */
+#define MON_DRAIN_MAX 100000
+
 static struct nl_sock *req_sk;
+static struct netlink_stats stats;
+static bool resync_failed; /* a resync's dump failed: try again on the next event */
 static struct nl_sock *mon_sk;
 static struct netlink_events mon_ev;
 
@@ -61,92 +69,12 @@ netlink_req_sock(void)
 	return req_sk;
 }
 
-void
-netlink_iface_from_link(struct rtnl_link *link, struct iface *out)
-{
-	const char *name = rtnl_link_get_name(link);
-	struct nl_addr *mac = rtnl_link_get_addr(link);
-	unsigned int flags = rtnl_link_get_flags(link);
-
-	memset(out, 0, sizeof(*out));
-	out->ifindex = rtnl_link_get_ifindex(link);
-	snprintf(out->name, sizeof(out->name), "%s", name ? name : "");
-	out->present = true;
-	out->admin_up = (flags & IFF_UP) != 0;
-	out->running = (flags & IFF_RUNNING) != 0;
-	if (mac && nl_addr_get_len(mac) == sizeof(out->mac))
-		memcpy(out->mac, nl_addr_get_binary_addr(mac), sizeof(out->mac));
-}
-
-int
-netlink_inaddr_from(const struct nl_addr *na, int family, union inaddr *out)
-{
-	size_t len = addr_len(family);
-
-	memset(out, 0, sizeof(*out));
-	if (!na || len == 0 || nl_addr_get_family(na) != family || nl_addr_get_len(na) != len)
-		return -1;
-	memcpy(out->b, nl_addr_get_binary_addr(na), len);
-	return 0;
-}
-
-static void
-mon_link(struct rtnl_link *link, int type)
-{
-	struct iface ifc;
-
-	/*
-	 * Bridge port messages (AF_BRIDGE) share the group; an RTM_DELLINK of
-	 * that family means "left the bridge", not "deleted".
-	 */
-	if (rtnl_link_get_family(link) != AF_UNSPEC)
-		return;
-	netlink_iface_from_link(link, &ifc);
-	if (type == RTM_DELLINK) {
-		ifc.present = false;
-		ifc.admin_up = false;
-		ifc.running = false;
-	}
-	log_debug("netlink: link %s (%d) %s%s%s", ifc.name, ifc.ifindex,
-	          ifc.present ? "present" : "deleted", ifc.admin_up ? " up" : "",
-	          ifc.running ? " running" : "");
-	if (mon_ev.link)
-		mon_ev.link(mon_ev.arg, &ifc);
-}
-
-static void
-mon_addr(struct rtnl_addr *ra, int type)
-{
-	int family = rtnl_addr_get_family(ra);
-	union inaddr a;
-	char buf[ADDR_STRLEN];
-
-	if (netlink_inaddr_from(rtnl_addr_get_local(ra), family, &a) < 0)
-		return;
-	log_debug("netlink: address %s/%d %s on ifindex %d", addr_ntop(family, &a, buf),
-	          rtnl_addr_get_prefixlen(ra), type == RTM_NEWADDR ? "added" : "deleted",
-	          rtnl_addr_get_ifindex(ra));
-	if (mon_ev.addr)
-		mon_ev.addr(mon_ev.arg, rtnl_addr_get_ifindex(ra), family, &a,
-		            (uint8_t)rtnl_addr_get_prefixlen(ra), type == RTM_NEWADDR);
-}
-
 /* nl_msg_parse() callback: the object parsed from one monitor message. */
 static void
 mon_object(struct nl_object *obj, void *arg)
 {
-	int type = *(const int *)arg;
-
-	switch (type) {
-	case RTM_NEWLINK:
-	case RTM_DELLINK:
-		mon_link((struct rtnl_link *)obj, type);
-		break;
-	case RTM_NEWADDR:
-	case RTM_DELADDR:
-		mon_addr((struct rtnl_addr *)obj, type);
-		break;
-	}
+	stats.events++;
+	nlcache_event(obj, *(const int *)arg, mono_now_ns(), &mon_ev);
 }
 
 static int
@@ -170,26 +98,47 @@ mon_valid(struct nl_msg *msg, void *arg)
 }
 
 /*
- * The kernel dropped events: replay every link as a link event, so that
- * whoever listens re-checks its interface, addresses and VIPs.
+ * Read and throw away what is queued on the monitor socket. After an
+ * overrun the queue holds events older than the ones dropped: applied
+ * after the dump that follows, they would bring back a state the dump
+ * has already replaced (an address added, then deleted in a lost event).
  */
 static void
+mon_drain(void)
+{
+	int fd = nl_socket_get_fd(mon_sk);
+	char buf[256];
+
+	for (int i = 0; i < MON_DRAIN_MAX; i++)
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC) < 0 && errno != ENOBUFS &&
+		    errno != EINTR)
+			return; /* EAGAIN: empty */
+}
+
+/*
+ * The kernel dropped events: dump links and addresses again and replace
+ * the caches, replaying every difference as an event (cache.c). Returns 0,
+ * or -1 if a dump failed (the caller tries again on the next event).
+ */
+static int
 mon_resync(void)
 {
 	struct nl_sock *sk = netlink_req_sock();
-	struct nl_cache *links;
-	struct nl_object *obj;
+	struct nl_cache *links = NULL, *addrs = NULL;
 	int err;
 
+	mon_drain();
 	if (!sk)
-		return;
-	if ((err = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links)) < 0) {
-		log_warnx("netlink: link dump: %s", nl_geterror(err));
-		return;
+		return -1;
+	if ((err = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links)) < 0 ||
+	    (err = rtnl_addr_alloc_cache(sk, &addrs)) < 0) {
+		log_warnx("netlink: dump for a resynchronisation: %s", nl_geterror(err));
+		if (links)
+			nl_cache_free(links);
+		return -1;
 	}
-	for (obj = nl_cache_get_first(links); obj; obj = nl_cache_get_next(obj))
-		mon_link((struct rtnl_link *)obj, RTM_NEWLINK);
-	nl_cache_free(links);
+	stats.resyncs++;
+	return nlcache_replace(links, addrs, &mon_ev);
 }
 
 static void
@@ -198,6 +147,8 @@ mon_readable(struct loop *l, int fd, uint32_t events, void *arg)
 	int i, err;
 
 	(void)l, (void)fd, (void)events, (void)arg;
+	if (resync_failed && mon_resync() == 0)
+		resync_failed = false;
 	for (i = 0; i < MON_READS; i++) {
 		err = nl_recvmsgs_default(mon_sk);
 		if (err == 0)
@@ -205,8 +156,10 @@ mon_readable(struct loop *l, int fd, uint32_t events, void *arg)
 		if (err == -NLE_AGAIN)
 			return;
 		if (err == -NLE_NOMEM) {
+			/* ENOBUFS: libnl maps it to NLE_NOMEM. */
+			stats.overruns++;
 			log_warnx("netlink: events lost (receive buffer overrun), resynchronising");
-			mon_resync();
+			resync_failed = mon_resync() < 0;
 			continue;
 		}
 		log_warnx("netlink: monitor: %s", nl_geterror(err));
@@ -218,6 +171,7 @@ static int
 mon_open(void)
 {
 	int fd, size = MON_RCVBUF, err;
+	const char *knob;
 
 	if (!(mon_sk = nl_socket_alloc())) {
 		log_warnx("netlink: cannot allocate a socket");
@@ -234,10 +188,39 @@ mon_open(void)
 		return -1;
 	}
 	fd = nl_socket_get_fd(mon_sk);
+	/*
+	 * Test only, not documented for users: VIPD_TEST_NL_RCVBUF=BYTES
+	 * makes the receive buffer tiny so that the network tests can force
+	 * an overrun (tests/net/test_netlink_resync.py).
+	 */
+	if ((knob = getenv("VIPD_TEST_NL_RCVBUF")) && atoi(knob) > 0)
+		size = atoi(knob);
 	/* As root, past net.core.rmem_max; otherwise as much as allowed. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-		nl_socket_set_buffer_size(mon_sk, MON_RCVBUF, 0);
+		nl_socket_set_buffer_size(mon_sk, size, 0);
 	return fd;
+}
+
+/*
+ * One dump of links and one of addresses fill the caches. The monitor
+ * socket is subscribed first, so a change racing the dump is also in the
+ * queue and applied after it.
+ */
+static int
+cache_fill(void)
+{
+	struct nl_cache *links = NULL, *addrs = NULL;
+	int err;
+
+	if ((err = rtnl_link_alloc_cache(req_sk, AF_UNSPEC, &links)) < 0 ||
+	    (err = rtnl_addr_alloc_cache(req_sk, &addrs)) < 0) {
+		log_warnx("netlink: dump: %s", nl_geterror(err));
+		if (links)
+			nl_cache_free(links);
+		return -1;
+	}
+	nlcache_set(links, addrs);
+	return 0;
 }
 
 int
@@ -251,7 +234,7 @@ netlink_open(struct loop *l, const struct netlink_events *ev)
 		return -1;
 	}
 	mon_ev = *ev;
-	if (!netlink_req_sock() || (fd = mon_open()) < 0)
+	if (!netlink_req_sock() || (fd = mon_open()) < 0 || cache_fill() < 0)
 		goto fail;
 	if (loop_add_fd(l, fd, EPOLLIN, mon_readable, NULL) < 0) {
 		log_warn("netlink: cannot watch the monitor socket");
@@ -259,6 +242,7 @@ netlink_open(struct loop *l, const struct netlink_events *ev)
 	}
 	return 0;
 fail:
+	nlcache_free();
 	nl_socket_free(mon_sk);
 	mon_sk = NULL;
 	nl_socket_free(req_sk);
@@ -277,5 +261,14 @@ netlink_close(struct loop *l)
 	}
 	nl_socket_free(req_sk);
 	req_sk = NULL;
+	nlcache_free();
 	memset(&mon_ev, 0, sizeof(mon_ev));
+	resync_failed = false;
+}
+
+void
+netlink_get_stats(struct netlink_stats *out)
+{
+	*out = stats;
+	out->addresses = nlcache_naddrs();
 }

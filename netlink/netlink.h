@@ -5,6 +5,16 @@
  * which is immediate), and a second one subscribed to link and address
  * groups whose fd lives in the event loop. vipd learns about links going
  * down and VIPs deleted behind its back from these events, never by polling.
+ *
+ * The host's links and addresses are kept in memory: one dump of each at
+ * netlink_open(), then every event, and vipd's own vaddr_add / vaddr_del
+ * as soon as the kernel acknowledges them. From then on iface_get(),
+ * iface_get_index(), iface_primary_addr() and vaddr_present() make no
+ * system call (before netlink_open() they ask the kernel). If the kernel
+ * drops events (receive buffer overrun), both are dumped again and every
+ * difference is delivered through netlink_events as if it were an event:
+ * links first, then addresses deleted, then addresses added or changed.
+ * When a callback runs, the lookups already reflect its event.
  */
 #ifndef VIPD_NETLINK_H
 #define VIPD_NETLINK_H
@@ -31,13 +41,24 @@ struct netlink_events {
 	void (*link)(void *arg, const struct iface *ifc);
 	/* An address was added (added = true) or deleted on ifindex. */
 	void (*addr)(void *arg, int ifindex, int family, const union inaddr *a, uint8_t prefixlen,
-		     bool added);
+	             bool added);
 	void *arg;
 };
 
-/* Open both sockets; the monitor socket is added to the loop. 0 or -1. */
+/*
+ * Open both sockets, subscribe the monitor socket and add it to the loop,
+ * and fill the link and address caches. 0 or -1.
+ */
 int netlink_open(struct loop *l, const struct netlink_events *ev);
 void netlink_close(struct loop *l);
+
+struct netlink_stats {
+	uint64_t events;   /* link and address events read */
+	uint64_t overruns; /* times the kernel reported dropped events */
+	uint64_t resyncs;  /* resynchronisations done (dumps and replays) */
+	size_t addresses;  /* addresses in the cache now */
+};
+void netlink_get_stats(struct netlink_stats *out);
 
 /* Look a link up by name / index. 0, or -1 (errno ENODEV if absent). */
 int iface_get(const char *name, struct iface *out);
@@ -46,17 +67,22 @@ int iface_get_index(int ifindex, struct iface *out);
 /*
  * The address vipd advertises from on ifindex. AF_INET: the first IPv4
  * address in the kernel's order that is not in `exclude` (our own VIPs).
- * AF_INET6: a link-local address (RFC 5798 §5.1.2.1), not tentative.
+ * AF_INET6: a link-local address (RFC 5798 §5.1.2.1), not tentative nor
+ * dadfailed, the newest first as in the kernel's list.
  * 0, or -1 if there is none.
  */
 int iface_primary_addr(int ifindex, int family, const struct vip *exclude, size_t nexclude,
-		       union inaddr *out);
+                       union inaddr *out);
 
 /* Add a VIP (IPv6 with IFA_F_NODAD so it is usable at once). Already present = 0. */
 int vaddr_add(int ifindex, const struct vip *v);
 /* Delete a VIP. Already absent = 0. */
 int vaddr_del(int ifindex, const struct vip *v);
-/* 1 if the address (any prefix length) is on ifindex, 0 if not, -1 on error. */
+/*
+ * 1 if the address (any prefix length) is on ifindex, 0 if not, -1 on error.
+ * An own vaddr_add / vaddr_del is seen at once, before its event is read;
+ * older events still queued for the same address do not undo it.
+ */
 int vaddr_present(int ifindex, const struct vip *v);
 
 #endif

@@ -18,18 +18,18 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# The keepalived package may start its own service; vipd's tests start
-# keepalived themselves, in namespaces, so make sure none runs here.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q keepalived 2>/dev/null; then
-	systemctl stop keepalived || true
-	systemctl disable keepalived || true
+# keepalived and haproxy ship services that Debian starts on install. The
+# tests start their own copies, in namespaces, and must never stop or touch
+# the host's: so nothing is started during this install (policy-rc.d 101,
+# the Debian way), and nothing that runs on the host is stopped.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	own_policy=1
 fi
-pkill -x keepalived 2>/dev/null || true
-# Same for haproxy: the tests start their own, in namespaces.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q haproxy 2>/dev/null; then
-	systemctl stop haproxy || true
-fi
-pkill -x haproxy 2>/dev/null || true
-exit 0
+rc=0
+{ apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null; } || rc=$?
+[ -n "$own_policy" ] && rm -f "$policy"
+exit $rc

@@ -21,12 +21,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* What a section header may be, for messages. */
 #define SECTIONS "[global], [instance NAME] or [check NAME]"
@@ -516,7 +519,10 @@ set_vip(struct parser *p, const char *key, const char *val)
 		}
 	}
 	if (ci->nvips == CONF_MAX_VIPS) {
-		conf_perr(p, p->lineno, key, "too many, at most %d per instance", CONF_MAX_VIPS);
+		conf_perr(p, p->lineno, key,
+		          "too many, at most %d per instance (the count of addresses in an "
+		          "advert is one byte, RFC 5798 section 5.2.5)",
+		          CONF_MAX_VIPS);
 		return;
 	}
 	p->vip_line[ci->nvips] = p->lineno;
@@ -1057,11 +1063,32 @@ struct conf *
 conf_load(const char *path, FILE *errs)
 {
 	struct parser p = {.file = path};
+	struct stat st;
 	struct conf *c;
+	/*
+	 * A reload reads the file from the running daemon: a FIFO (or a
+	 * device) there must be refused, not wait in open() or read() for
+	 * ever. O_NONBLOCK only matters for those, which fstat() then refuses.
+	 */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
-	if (!(p.fp = fopen(path, "re"))) {
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		if (errs)
 			fprintf(errs, "%s: cannot open: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		if (errs)
+			fprintf(errs, "%s: cannot open: not a regular file\n", path);
+		close(fd);
+		return NULL;
+	}
+	if (!(p.fp = fdopen(fd, "re"))) {
+		if (errs)
+			fprintf(errs, "%s: cannot open: %s\n", path, strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	c = conf_parse(&p, errs);

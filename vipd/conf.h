@@ -23,7 +23,7 @@
 #define CONF_DEFAULT_SOCKET      "/run/vipd/vipd.sock"
 #define CONF_DEFAULT_RT_PRIORITY 10
 #define CONF_NAME_MAX            64
-#define CONF_MAX_VIPS            64
+#define CONF_MAX_VIPS            VRRP_MAX_ADDRS /* one advert's address count is 8 bits */
 #define CONF_MAX_PEERS           32
 #define CONF_MAX_ARGS            32
 #define CONF_MAX_STATUS          8

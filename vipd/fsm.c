@@ -139,6 +139,7 @@ enter_master(struct fsm *f, uint64_t now, struct fsm_out *out, enum fsm_reason r
 	f->adver_timer_ns = now + cs_to_ns(f->cfg.adver_int_cs);
 	f->master_down_timer_ns = 0;
 	f->down_prio0 = false;
+	f->split_announce_ns = 0;
 	set_state(f, out, ST_MASTER, reason, FA_VIPS_ADD | FA_SEND_ADVERT | FA_ANNOUNCE);
 }
 
@@ -260,9 +261,16 @@ master_advert(struct fsm *f, uint64_t now, const struct fsm_adv *adv, struct fsm
 	 * A lower-priority Master (split brain, e.g. after a partition heals).
 	 * The RFC discards this; we answer at once and re-announce so the
 	 * other side yields and switches/neighbours relearn our MAC now rather
-	 * than at the next Adver_Timer.
+	 * than at the next Adver_Timer. In a one-way partition the other side
+	 * never hears us and keeps advertising: the advert answers each of
+	 * its adverts, the announcement (a whole GARP burst) goes out at most
+	 * once per FSM_SPLIT_ANNOUNCE_NS.
 	 */
-	out->actions |= FA_SEND_ADVERT | FA_ANNOUNCE;
+	out->actions |= FA_SEND_ADVERT;
+	if (!f->split_announce_ns || now - f->split_announce_ns >= FSM_SPLIT_ANNOUNCE_NS) {
+		out->actions |= FA_ANNOUNCE;
+		f->split_announce_ns = now;
+	}
 	f->adver_timer_ns = now + cs_to_ns(f->cfg.adver_int_cs);
 }
 
@@ -315,10 +323,26 @@ fsm_advert(struct fsm *f, uint64_t now, const struct fsm_adv *adv, struct fsm_ou
 static void
 master_tick(struct fsm *f, uint64_t now, struct fsm_out *out)
 {
-	uint64_t next = f->adver_timer_ns + cs_to_ns(f->cfg.adver_int_cs);
+	uint64_t iv = cs_to_ns(f->cfg.adver_int_cs);
+	uint64_t next = f->adver_timer_ns + iv;
 
 	if (next <= now)
-		next = now + cs_to_ns(f->cfg.adver_int_cs);
+		next = now + iv;
+	if (f->cfg.align) {
+		/*
+		 * Move the schedule onto the grid of multiples of the interval,
+		 * at most FSM_ALIGN_PCT % of an interval per advert and always
+		 * earlier, never later: every Master with this interval ends up
+		 * advertising at the same instants, so hundreds of instances
+		 * wake the loop (and their Backups) once per interval instead of
+		 * once each. No gap is ever longer than the interval.
+		 */
+		uint64_t off = next % iv, step = iv * FSM_ALIGN_PCT / 100;
+
+		next -= off < step ? off : step;
+		if (next <= now)
+			next = now + 1;
+	}
 	f->adver_timer_ns = next;
 	out->actions |= FA_SEND_ADVERT;
 }

@@ -19,13 +19,7 @@
 
 #include "addr.h"
 
-enum vrrp_state {
-	ST_INIT = 0,
-	ST_BACKUP,
-	ST_MASTER,
-	ST_FAULT,
-	ST_MAX
-};
+enum vrrp_state { ST_INIT = 0, ST_BACKUP, ST_MASTER, ST_FAULT, ST_MAX };
 
 /* "INIT", "BACKUP", "MASTER", "FAULT" */
 extern const char *const fsm_state_names[ST_MAX];
@@ -71,6 +65,7 @@ struct fsm_cfg {
 	bool preempt;              /* Preempt_Mode */
 	bool preempt_fast;         /* take over at once on a lower-priority advert */
 	uint64_t preempt_delay_ns; /* no preemption this long after entering Backup */
+	bool align;                /* move the advert schedule onto the interval's grid */
 };
 
 struct fsm {
@@ -89,9 +84,20 @@ struct fsm {
 	uint64_t master_down_timer_ns; /* Master_Down_Timer (Backup) */
 	uint64_t preempt_after_ns;     /* preemption allowed from here */
 
-	bool faulted; /* a fault condition holds (link, address, check) */
+	uint64_t split_announce_ns; /* last re-announce to a lower-priority Master, 0 = none */
+
+	bool faulted;    /* a fault condition holds (link, address, check) */
 	bool down_prio0; /* Master_Down_Timer was set by a priority-0 advert */
 };
+
+/*
+ * A Master hearing a lower-priority Master (split brain) re-announces its
+ * VIPs at most this often; each of those adverts is still answered.
+ */
+/* How much shorter than the interval an advert gap may be while aligning. */
+#define FSM_ALIGN_PCT 4
+
+#define FSM_SPLIT_ANNOUNCE_NS 1000000000ULL
 
 /* Skew_Time = ((256 - prio) * interval) / 256, in ns (RFC 9568 §6.1). */
 uint64_t fsm_skew_time_ns(uint8_t priority, uint16_t adver_int_cs);

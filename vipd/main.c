@@ -28,6 +28,7 @@
 #include "hook.h"
 #include "log.h"
 #include "loop.h"
+#include "pace.h"
 #include "pkt.h"
 #include "vport.h"
 #include "vrrp.h"
@@ -500,6 +501,7 @@ shutdown_all(struct vipd *d)
 	netlink_close(d->loop);
 	arp_close();
 	ndisc_close();
+	pace_close();
 	if (d->sigfd >= 0) {
 		loop_del_fd(d->loop, d->sigfd);
 		close(d->sigfd);
@@ -579,7 +581,7 @@ main(int argc, char *argv[])
 	if (check_privileges() < 0)
 		fatal("cannot open a raw socket (vipd needs root or CAP_NET_RAW)");
 	d.loop = loop_new();
-	if (!d.loop)
+	if (!d.loop || pace_open(d.loop) < 0)
 		fatal("cannot create the event loop");
 	if (control_open(d.loop, d.conf->control_socket, on_request, &d) < 0) {
 		if (errno == EADDRINUSE)

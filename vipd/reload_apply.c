@@ -11,9 +11,17 @@
  *   [global]   log_level and realtime_priority applied; pidfile and
  *              control_socket need a restart and are kept
  *
+ * Two phases. Everything that can fail comes first and changes nothing
+ * that runs: the new check and instance objects are made (not started),
+ * room is made for the watchers and the retiring instances to come. If
+ * any of it fails, it is undone and the reload refused like a bad file;
+ * a reload never kills the daemon. Then the plan is carried out, and
+ * nothing in that part can fail.
+ *
  * Order: removed instances stop first (their VIPs may be an added one's),
  * old checks are freed last, when no instance watches them any more. The
- * old struct conf is freed at the end: nothing keeps a pointer into it.
+ * old struct conf is freed at the end: nothing keeps a pointer into it
+ * (a kept check is re-pointed, an instance holds a copy of its section).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -112,30 +120,7 @@ apply_global(const struct vipd *d, struct conf *nc, const struct reload_plan *p)
 	memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
 }
 
-/*
- * The checks of the new conf: kept ones re-pointed, the others new (not
- * started), a changed one seeded with its predecessor's state.
- */
-static void
-build_checks(struct vipd *d, struct conf *nc, const struct reload_plan *p, struct check **cs)
-{
-	for (size_t i = 0; i < nc->nchecks; i++) {
-		long k = p->check_from[i];
-
-		if (p->check_kept[i]) {
-			cs[i] = d->checks[k];
-			check_set_conf(cs[i], &nc->checks[i]);
-			continue;
-		}
-		cs[i] = check_new(d->loop, &nc->checks[i]);
-		if (!cs[i])
-			fatal("reload: check %s", nc->checks[i].name);
-		if (k >= 0) {
-			check_seed(cs[i], check_get_state(d->checks[k]), check_value(d->checks[k]));
-			log_info("check %s: definition changed, restarting it", nc->checks[i].name);
-		}
-	}
-}
+/* ---- phase 1: what can fail, undone if it does ---- */
 
 static void
 retire_tick(struct loop *l, struct timer *t, void *arg)
@@ -145,24 +130,97 @@ retire_tick(struct loop *l, struct timer *t, void *arg)
 	vipd_reap_retired(arg, false);
 }
 
+/* How many instances of nc track the check named `name`. */
+static size_t
+trackers(const struct conf *nc, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nc->ninstances; i++)
+		for (size_t t = 0; t < nc->instances[i].ntracks; t++)
+			n += strcmp(nc->instances[i].tracks[t].check, name) == 0;
+	return n;
+}
+
+/*
+ * The new checks (not started; a changed one seeded with its
+ * predecessor's state), room for every watcher the new instances will
+ * add, and the added instances themselves (not started). Kept checks are
+ * only borrowed here; nothing that runs changes. 0, or -1 with every new
+ * object freed again.
+ */
+static int
+prepare(struct vipd *d, struct conf *nc, const struct reload_plan *p, struct check **cs,
+        struct vrrp **vs, char *why, size_t whysize)
+{
+	size_t nremoved = 0;
+
+	for (size_t i = 0; i < nc->nchecks; i++) {
+		long k = p->check_from[i];
+
+		if (p->check_kept[i]) {
+			cs[i] = d->checks[k];
+		} else if (!(cs[i] = check_new(d->loop, &nc->checks[i]))) {
+			snprintf(why, whysize, "cannot create check %s: %s", nc->checks[i].name,
+			         strerror(errno));
+			goto undo;
+		} else if (k >= 0) {
+			check_seed(cs[i], check_get_state(d->checks[k]), check_value(d->checks[k]));
+		}
+		/* Each instance re-watches at most once what it tracks: room for all of them. */
+		if (check_reserve_watchers(cs[i], trackers(nc, nc->checks[i].name)) < 0) {
+			snprintf(why, whysize, "check %s: out of memory", nc->checks[i].name);
+			goto undo;
+		}
+	}
+	for (size_t k = 0; k < d->nvrrps; k++)
+		nremoved += p->old_inst_gone[k];
+	if (nremoved) {
+		struct vrrp **r = reallocarray(d->retiring, d->nretiring + nremoved, sizeof(*r));
+
+		if (!r) {
+			snprintf(why, whysize, "out of memory");
+			goto undo;
+		}
+		d->retiring = r;
+		if (!d->retire_timer && !(d->retire_timer = timer_new(d->loop, retire_tick, d))) {
+			snprintf(why, whysize, "out of memory");
+			goto undo;
+		}
+	}
+	for (size_t i = 0; i < nc->ninstances; i++) {
+		if (p->inst_from[i] >= 0)
+			continue;
+		if (!(vs[i] = vrrp_new(d->loop, &nc->instances[i], cs, nc->nchecks))) {
+			snprintf(why, whysize, "cannot create instance %s: %s",
+			         nc->instances[i].name, strerror(errno));
+			goto undo;
+		}
+	}
+	return 0;
+undo:
+	for (size_t i = 0; i < nc->ninstances; i++)
+		if (p->inst_from[i] < 0)
+			vrrp_free(vs[i]); /* unwatches the checks first */
+	for (size_t i = 0; i < nc->nchecks; i++)
+		if (!p->check_kept[i])
+			check_free(cs[i]);
+	return -1;
+}
+
+/* ---- phase 2: carrying the plan out; nothing here can fail ---- */
+
 /* Stop a removed instance; keep it until its hooks (notify_stop...) have run. */
 static void
 retire(struct vipd *d, struct vrrp *v)
 {
-	struct vrrp **r;
-
 	vrrp_retire(v);
 	if (vrrp_hooks_idle(v)) {
 		vrrp_free(v);
 		return;
 	}
-	r = reallocarray(d->retiring, d->nretiring + 1, sizeof(*r));
-	if (!r)
-		fatal("reload");
-	d->retiring = r;
+	/* prepare() made the room and the timer. */
 	d->retiring[d->nretiring++] = v;
-	if (!d->retire_timer && !(d->retire_timer = timer_new(d->loop, retire_tick, d)))
-		fatal("reload");
 	if (!timer_armed(d->retire_timer))
 		timer_arm_in(d->retire_timer, RETIRE_POLL_NS);
 }
@@ -191,6 +249,18 @@ vipd_reap_retired(struct vipd *d, bool all)
 	}
 }
 
+/* Kept checks take the new definition (identical: only the pointer changes). */
+static void
+repoint_checks(struct conf *nc, const struct reload_plan *p, struct check **cs)
+{
+	for (size_t i = 0; i < nc->nchecks; i++) {
+		if (p->check_kept[i])
+			check_set_conf(cs[i], &nc->checks[i]);
+		else if (p->check_from[i] >= 0)
+			log_info("check %s: definition changed, restarting it", nc->checks[i].name);
+	}
+}
+
 /* The instances of the new conf, in its order; removed ones retired first. */
 static void
 build_instances(struct vipd *d, struct conf *nc, const struct reload_plan *p,
@@ -202,16 +272,14 @@ build_instances(struct vipd *d, struct conf *nc, const struct reload_plan *p,
 	for (size_t i = 0; i < nc->ninstances; i++) {
 		long k = p->inst_from[i];
 
-		if (k < 0) {
-			vs[i] = vrrp_new(d->loop, &nc->instances[i], cs, nc->nchecks);
-			if (!vs[i])
-				fatalx("reload: cannot create instance %s", nc->instances[i].name);
-			continue;
-		}
+		if (k < 0)
+			continue; /* made by prepare() */
 		vs[i] = d->vrrps[k];
+		/* Cannot fail: prepare() reserved the watchers (vrrp_reconfigure). */
 		if (p->inst_diff[i] && vrrp_reconfigure(vs[i], &nc->instances[i], p->inst_diff[i],
 		                                        cs, nc->nchecks) < 0)
-			fatalx("reload: cannot reconfigure instance %s", nc->instances[i].name);
+			log_error("reload: instance %s: some tracks could not be set up",
+			          nc->instances[i].name);
 	}
 	/* Started as at start-up, once every instance has its new definition. */
 	for (size_t i = 0; i < nc->ninstances; i++)
@@ -254,7 +322,7 @@ vipd_reload(struct vipd *d, struct buf *reply)
 	struct reload_plan p;
 	struct check **cs = NULL;
 	struct vrrp **vs = NULL;
-	char *errs = NULL, line[512];
+	char *errs = NULL, line[512], why[256];
 	struct conf *nc;
 
 	log_info("reloading %s", d->conf->path);
@@ -275,9 +343,17 @@ vipd_reload(struct vipd *d, struct buf *reply)
 		refuse(d, "out of memory", reply);
 		return -1;
 	}
+	if (prepare(d, nc, &p, cs, vs, why, sizeof(why)) < 0) {
+		reload_plan_free(&p);
+		free(cs);
+		free(vs);
+		conf_free(nc);
+		refuse(d, why, reply);
+		return -1;
+	}
 	publish(&p, nc->path); /* the cause, before the transitions and hooks it brings */
 	apply_global(d, nc, &p);
-	build_checks(d, nc, &p, cs);
+	repoint_checks(nc, &p, cs);
 	build_instances(d, nc, &p, cs, vs);
 	finish_checks(d, nc, &p, cs);
 

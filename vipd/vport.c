@@ -22,6 +22,17 @@
 
 /* Packets read per wake-up, so one busy interface cannot starve the loop. */
 #define RX_BUDGET 64
+/*
+ * Receive coalescing. A socket that had adverts again within this long
+ * of the previous wake-up is not watched for this long: what arrives
+ * meanwhile is read in one go. Hundreds of Masters advertising together
+ * (they align their schedules, fsm.h) then cost their Backups a few
+ * wake-ups per interval instead of one per advert. One instance's adverts
+ * are never this close together, so it is never delayed.
+ */
+#define RX_HOLDOFF_NS (1 * NS_PER_MS)
+/* The socket's receive buffer: a burst of 255 adverts must fit. */
+#define RX_RCVBUF (1 << 20)
 
 struct member {
 	void *arg;
@@ -50,13 +61,19 @@ struct vport {
 
 	int fd; /* -1 while nobody listens */
 	int fd_ifindex;
-	size_t nmcast; /* multicast listeners: the group is joined while > 0 */
+	uint64_t last_rx_ns;   /* the last wake-up that read adverts */
+	struct timer *holdoff; /* while armed, the socket is not watched */
+	uint64_t rx_wakeups;   /* wake-ups that read adverts, for status */
+	size_t nmcast;         /* multicast listeners: the group is joined while > 0 */
 	struct demux dm;
 
 	struct vport *next;
 };
 
 static struct vport *ports;
+
+static void rx_coalesce(struct vport *p);
+static void holdoff_done(struct loop *l, struct timer *t, void *arg);
 
 static struct member *
 member_find(struct vport *p, const void *arg)
@@ -168,6 +185,10 @@ port_new(struct loop *l, const char *ifname, int family)
 	p->family = family;
 	p->loop = l;
 	p->fd = -1;
+	if (!(p->holdoff = timer_new(l, holdoff_done, p))) {
+		free(p);
+		return NULL;
+	}
 	demux_init(&p->dm, family);
 	p->next = ports;
 	ports = p;
@@ -187,6 +208,7 @@ port_free(struct vport *p)
 		loop_del_fd(p->loop, p->fd);
 		close(p->fd);
 	}
+	timer_free(p->holdoff);
 	free(p->members);
 	free(p->excl);
 	free(p);
@@ -261,20 +283,49 @@ port_readable(struct loop *l, int fd, uint32_t events, void *arg)
 
 	(void)l;
 	(void)events;
-	for (int i = 0; i < RX_BUDGET && p->fd == fd; i++) {
+	int n = 0;
+
+	for (; n < RX_BUDGET && p->fd == fd; n++) {
 		enum vrrp_drop why;
 		int rc = vsock_recv(fd, p->family, buf, sizeof(buf), &rx);
+		struct member *m;
 		void *to;
 
 		if (rc <= 0) {
 			if (rc < 0 && errno != EAGAIN && errno != EINTR)
 				log_debug("vport %s: receive: %s", p->ifname, strerror(errno));
-			return;
+			break;
 		}
-		if (!(to = demux_route(&p->dm, &rx, &why)))
+		if (!(to = demux_route(&p->dm, &rx, &why)) || !(m = member_find(p, to)))
 			continue;
-		member_find(p, to)->ops->rx(to, &rx, why);
+		m->ops->rx(to, &rx, why);
 	}
+	if (n > 0 && p->fd == fd)
+		rx_coalesce(p);
+}
+
+/* Busy: stop watching the socket for RX_HOLDOFF_NS (see above). */
+static void
+rx_coalesce(struct vport *p)
+{
+	uint64_t now = mono_now_ns();
+	bool busy = p->last_rx_ns && now - p->last_rx_ns < RX_HOLDOFF_NS;
+
+	p->last_rx_ns = now;
+	p->rx_wakeups++;
+	if (busy && loop_mod_fd(p->loop, p->fd, 0) == 0)
+		timer_arm_in(p->holdoff, RX_HOLDOFF_NS);
+}
+
+static void
+holdoff_done(struct loop *l, struct timer *t, void *arg)
+{
+	struct vport *p = arg;
+
+	(void)t;
+	/* Level-triggered: what arrived meanwhile wakes us at once. */
+	if (p->fd >= 0 && loop_mod_fd(l, p->fd, EPOLLIN) < 0)
+		log_warn("vport %s: cannot watch the socket again", p->ifname);
 }
 
 static void
@@ -286,6 +337,8 @@ sock_close(struct vport *p)
 	close(p->fd);
 	p->fd = -1;
 	p->fd_ifindex = 0;
+	p->last_rx_ns = 0;
+	timer_disarm(p->holdoff);
 }
 
 /* Open the socket on ifindex (joined to the group if a listener is multicast). */
@@ -294,8 +347,13 @@ sock_open(struct vport *p, int ifindex)
 {
 	int fd = vsock_open(p->family, ifindex, p->ifname, false);
 
+	int size = RX_RCVBUF;
+
 	if (fd < 0)
 		return -1;
+	/* As root, past net.core.rmem_max; otherwise as much as allowed. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	if ((p->nmcast > 0 && vsock_group(fd, p->family, ifindex, true) < 0) ||
 	    loop_add_fd(p->loop, fd, EPOLLIN, port_readable, p) < 0) {
 		int e = errno;

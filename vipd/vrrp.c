@@ -30,6 +30,8 @@
  * the rest.
  */
 #define RATELIMIT_NS (60 * NS_PER_SEC)
+/* An advert this long past one interval after the previous one is late. */
+#define ADVERT_LATE_NS (2 * NS_PER_MS)
 /* True at most once per RATELIMIT_NS for the given stamp. */
 static bool
 ratelimit(uint64_t *stamp)
@@ -82,6 +84,7 @@ send_advert(struct vrrp *v, uint8_t priority)
 {
 	if (!vport_listening(v->port, v, v->cfg.vrid) || !v->have_src)
 		return;
+	v->last_advert_ns = priority ? mono_now_ns() : 0;
 	if (!vrrp_unicast(v)) {
 		send_one(v, priority, &v->group);
 		return;
@@ -146,13 +149,27 @@ vrrp_announce_vip(struct vrrp *v, const struct vip *vip)
 		log_debug("%s announce: %s", v->tag, strerror(errno));
 }
 
-/* `count` gratuitous ARPs / unsolicited NAs for every VIP. */
+/* One round: a gratuitous ARP / unsolicited NA for every VIP (pace.h). */
+static void
+announce_round(void *arg)
+{
+	struct vrrp *v = arg;
+
+	if (v->fsm.state != ST_MASTER)
+		return;
+	for (size_t i = 0; i < v->cfg.nvips; i++)
+		vrrp_announce_vip(v, &v->cfg.vips[i]);
+}
+
+/*
+ * `count` rounds, through the pacer: the first goes out at once unless
+ * many instances announce together, the rest as the token bucket allows.
+ */
 static void
 announce(struct vrrp *v, unsigned count)
 {
-	for (unsigned n = 0; n < count; n++)
-		for (size_t i = 0; i < v->cfg.nvips; i++)
-			vrrp_announce_vip(v, &v->cfg.vips[i]);
+	v->garp_job.cost = v->cfg.nvips;
+	pace_add(&v->garp_job, count);
 }
 
 /*
@@ -257,8 +274,10 @@ note_transition(struct vrrp *v, const struct fsm_out *out)
 	} else if (out->to != ST_BACKUP) {
 		v->have_master = false;
 	}
-	if (out->from == ST_MASTER)
+	if (out->from == ST_MASTER) {
 		timer_disarm(v->garp_timer);
+		pace_cancel(&v->garp_job);
+	}
 	publish_transition(v, out, reason);
 	run_hooks(v, out, reason);
 }
@@ -293,9 +312,26 @@ fsm_timer_fired(struct loop *l, struct timer *t, void *arg)
 	struct vrrp *v = arg;
 	struct fsm_out out;
 
+	uint64_t now = mono_now_ns();
+	uint64_t iv = (uint64_t)v->cfg.advert_interval_ms * NS_PER_MS;
+
 	(void)l;
 	(void)t;
-	fsm_timer(&v->fsm, mono_now_ns(), &out);
+	/*
+	 * A gap between two adverts longer than the interval means vipd is at
+	 * its limit: count it. (Many Masters advertise together, so each
+	 * advert leaves a little after its deadline by design; what the
+	 * Backups see is the gap.)
+	 */
+	if (v->fsm.state == ST_MASTER && v->last_advert_ns && now - v->last_advert_ns > iv &&
+	    now - v->last_advert_ns - iv > ADVERT_LATE_NS) {
+		uint64_t late = now - v->last_advert_ns - iv;
+
+		v->adverts_late++;
+		if (late > v->advert_late_max_ns)
+			v->advert_late_max_ns = late;
+	}
+	fsm_timer(&v->fsm, now, &out);
 	vrrp_apply(v, &out);
 }
 
@@ -576,6 +612,7 @@ vrrp_fsm_cfg(const struct conf_instance *ci, struct fsm_cfg *fc)
 	    .preempt = ci->preempt,
 	    .preempt_fast = ci->preempt_fast,
 	    .preempt_delay_ns = (uint64_t)ci->preempt_delay_ms * NS_PER_MS,
+	    .align = true,
 	};
 }
 
@@ -593,6 +630,8 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	v->loop = l;
 	vrrp_set_tag(v);
 	addr_pton(ci->family == AF_INET ? VRRP_MCAST4 : VRRP_MCAST6, &fam, &v->group);
+	v->garp_job.send = announce_round;
+	v->garp_job.arg = v;
 	v->fsm_timer = timer_new(l, fsm_timer_fired, v);
 	v->garp_timer = timer_new(l, garp_timer_fired, v);
 	struct hookq_cfg hc;
@@ -682,6 +721,7 @@ vrrp_stop(struct vrrp *v)
 	fsm_shutdown(&v->fsm, mono_now_ns(), &out);
 	vrrp_apply(v, &out);
 	timer_disarm(v->garp_timer);
+	pace_cancel(&v->garp_job);
 	vrrp_sock_close(v);
 }
 
@@ -701,6 +741,7 @@ vrrp_free(struct vrrp *v)
 	if (!v)
 		return;
 	vport_unref(v->port, v);
+	pace_cancel(&v->garp_job);
 	vrrp_tracks_free(v);
 	hookq_free(v->hooks);
 	timer_free(v->fsm_timer);
@@ -719,4 +760,3 @@ vrrp_hooks_idle(const struct vrrp *v)
 {
 	return hookq_idle(v->hooks);
 }
-

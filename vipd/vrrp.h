@@ -48,7 +48,8 @@ void vrrp_retire(struct vrrp *v);
  * for the log. Priority changes go through the state machine as a
  * check's would; VIPs added or dropped on a Master are added (and
  * announced) or removed. The tracked checks are looked up anew among
- * `checks`. 0, or -1 (out of memory, a tracked check missing).
+ * `checks`. 0, or -1 (a tracked check missing, or no memory to watch it:
+ * a reload reserves that room first, check_reserve_watchers()).
  */
 int vrrp_reconfigure(struct vrrp *v, const struct conf_instance *ci, unsigned diff,
                      struct check *const *checks, size_t nchecks);
@@ -68,7 +69,6 @@ void vrrp_link_event(struct vrrp *v, const struct iface *ifc);
 /* Notify hooks: the queue (never NULL after vrrp_new), and whether it drained. */
 struct hookq *vrrp_hooks(const struct vrrp *v);
 bool vrrp_hooks_idle(const struct vrrp *v);
-
 
 /* Append this instance's status: a JSON object, or the text block. */
 void vrrp_status_json(const struct vrrp *v, struct buf *b);

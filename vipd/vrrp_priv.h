@@ -6,6 +6,7 @@
 #ifndef VIPD_VRRP_PRIV_H
 #define VIPD_VRRP_PRIV_H
 
+#include "pace.h"
 #include "vrrp.h"
 
 struct check;
@@ -52,6 +53,7 @@ struct vrrp {
 	struct timer *fsm_timer;
 	struct timer *garp_timer;
 	bool garp_second_pending; /* the garp_delay burst is still to come */
+	struct pace_job garp_job; /* announcement rounds waiting for the pacer */
 
 	bool vip_ours[CONF_MAX_VIPS]; /* we added it, so we remove it */
 	bool have_master;
@@ -60,6 +62,9 @@ struct vrrp {
 	uint64_t transitions;
 	uint64_t adverts_sent;
 	uint64_t adverts_received;
+	uint64_t last_advert_ns;     /* when our last advert left (0: priority 0, or none) */
+	uint64_t adverts_late;       /* left more than interval + 2 ms after the previous one */
+	uint64_t advert_late_max_ns; /* the most past the interval of those */
 	uint64_t dropped[DROP_MAX];
 	uint64_t drop_logged_ns[DROP_MAX];
 	enum fsm_reason last_reason;

@@ -99,15 +99,19 @@ int
 vrrp_reconfigure(struct vrrp *v, const struct conf_instance *ci, unsigned diff,
                  struct check *const *checks, size_t nchecks)
 {
-	struct conf_instance *old = malloc(sizeof(*old));
+	/*
+	 * The previous definition, for the differences below. Static, not
+	 * malloc'ed: a reload must not fail half way (reload_apply.c), and
+	 * reloads are neither concurrent nor reentrant.
+	 */
+	static struct conf_instance prev;
+	struct conf_instance *old = &prev;
 	struct hookq_cfg hc;
 	struct fsm_cfg fc;
 	struct fsm_out out;
 	char what[128];
 	int rc;
 
-	if (!old)
-		return -1;
 	*old = v->cfg;
 	v->cfg = *ci;
 	if (strcmp(old->name, ci->name) != 0) {
@@ -128,6 +132,5 @@ vrrp_reconfigure(struct vrrp *v, const struct conf_instance *ci, unsigned diff,
 	/* Priority (base, weights, tracked items) and the fault condition last. */
 	rc = vrrp_tracks_rewire(v, checks, nchecks);
 	vrrp_tracks_eval_why(v, "reload");
-	free(old);
 	return rc;
 }

@@ -30,9 +30,12 @@ vrrp_status_json(const struct vrrp *v, struct buf *b)
 		buf_printf(b, "%s\"%s\"", i ? "," : "", vip_ntop(&v->cfg.vips[i], s));
 	buf_printf(b,
 	           "],\"transitions\":%llu,\"last_reason\":\"%s\",\"adverts_sent\":%llu"
-	           ",\"adverts_received\":%llu,\"dropped\":{",
+	           ",\"adverts_received\":%llu,\"adverts_late\":%llu,\"advert_late_max_us\":%llu"
+	           ",\"dropped\":{",
 	           (unsigned long long)v->transitions, fsm_reason_names[v->last_reason],
-	           (unsigned long long)v->adverts_sent, (unsigned long long)v->adverts_received);
+	           (unsigned long long)v->adverts_sent, (unsigned long long)v->adverts_received,
+	           (unsigned long long)v->adverts_late,
+	           (unsigned long long)(v->advert_late_max_ns / 1000));
 	for (int i = 0; i < DROP_MAX; i++)
 		buf_printf(b, "%s\"%s\":%llu", i ? "," : "", vrrp_drop_names[i],
 		           (unsigned long long)v->dropped[i]);
@@ -73,6 +76,9 @@ vrrp_status_text(const struct vrrp *v, struct buf *b)
 	buf_printf(b, "\n  transitions %llu (last: %s), adverts sent %llu, received %llu\n",
 	           (unsigned long long)v->transitions, fsm_reason_names[v->last_reason],
 	           (unsigned long long)v->adverts_sent, (unsigned long long)v->adverts_received);
+	if (v->adverts_late)
+		buf_printf(b, "  adverts late %llu (the latest %.1f ms after its time)\n",
+		           (unsigned long long)v->adverts_late, v->advert_late_max_ns / 1e6);
 	buf_puts(b, "  dropped:");
 	for (int i = 0; i < DROP_MAX; i++) {
 		if (!v->dropped[i])

@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-from lab import (check_section, checks_conf, hooks_json, make_script, read_lines,
-                 vipd_instance, wait_converged, wait_until)
+from lab import (check_of, check_section, checks_conf, hooks_json, make_script, read_lines,
+                 stays, vipd_instance, wait_converged, wait_until)
 from test_events import Stream
 
 VIP = "192.0.2.100"
@@ -395,3 +395,92 @@ def test_multicast_to_unicast_in_place(lab):
     for h in (h1, h2):
         assert h.inst()["mode"] == "unicast" and h.inst()["transitions"] == t[h]
     assert h1.state() == "MASTER" and h2.state() == "BACKUP" and h1.has_addr(VIP)
+
+
+def _put_atomic(path, text):
+    with open(path + ".new", "w") as f:
+        f.write(text)
+    os.rename(path + ".new", path)
+
+
+def test_kept_file_check_survives_reload(clab):
+    """Issue 9: a kept file check pointed into the freed old conf; the next
+    change in its directory read freed memory (ASan under SANITIZE=1, a
+    crash or a missed change otherwise)."""
+    lab = clab
+    h1, = lab.add_hosts(1)
+    weight = os.path.join(lab.hostdir(h1), "weight")
+    _put_atomic(weight, "1\n")
+    conf = checks_conf(check_section("w", "file", path=weight),
+                       vipd_instance(priority=100, track=["w weight 10"]))
+    h1.start_vipd(conf)
+    wait_until(lambda: check_of(h1, "w").get("value") == 1, 3, what="first read")
+    h1.write_conf(shifted(conf))
+    assert reload_ok(h1).endswith(": " + summary((1, 0, 0, 0), (1, 0, 0, 0)))
+    for v in (2, 3, 4):
+        _put_atomic(weight, "%d\n" % v)
+        wait_until(lambda: h1.vipd_running() and check_of(h1, "w").get("value") == v, 3,
+                   what="value %d after the reload" % v)
+    assert h1.vipd_running()
+    h1.check_sanitizers()
+
+
+def test_reload_to_many_instances_tracking_one_check(clab):
+    """Issue 9: more than 32 instances tracking one check made the reload
+    call fatalx and kill the running daemon. Now any number may; the
+    reload applies, and a check change reaches every instance."""
+    lab = clab
+    h1, = lab.add_hosts(1)
+    n = 40
+    weight = os.path.join(lab.hostdir(h1), "weight")
+    _put_atomic(weight, "1\n")
+    chk = check_section("w", "file", path=weight)
+    h1.start_vipd(checks_conf(chk, vipd_instance(priority=100, track=["w weight 10"])))
+    wait_until(lambda: h1.inst()["effective_priority"] == 110, 3, what="priority 110")
+    many = [vipd_instance(name="VI_%d" % i, vrid=i, priority=100, track=["w weight 10"],
+                          vips=("192.0.2.%d/24" % (100 + i),)) for i in range(1, n + 1)]
+    h1.write_conf(checks_conf(chk, *many))
+    p = h1.vipctl("reload", check=False)
+    assert p.returncode == 0, (p.stdout, p.stderr, h1.log_text()[-2000:])
+    assert h1.vipd_running()
+    insts = h1.status()["instances"]
+    assert len(insts) == n
+    _put_atomic(weight, "2\n")
+    wait_until(lambda: all(i["effective_priority"] == 120 for i in h1.status()["instances"]),
+               3, what="every instance at 120")
+    assert h1.vipd_running()
+    h1.check_sanitizers()
+
+
+def test_reload_at_scale_touches_only_the_changed_instance(lab):
+    """255 instances; a reload that changes one priority reconfigures that one only."""
+    h1, h2 = lab.add_hosts(2)
+    n = 255
+
+    def conf(prio, bump=None):
+        return "".join(vipd_instance(
+            name="V%d" % i, vrid=i, priority=(prio + 60 if i == bump else prio),
+            vips=("198.51.100.%d/32" % i if i < 255 else "203.0.113.1/32",))
+            for i in range(1, n + 1))
+
+    h1.start_vipd(conf(150))
+    h2.start_vipd(conf(100))
+    wait_until(lambda: sum(i["state"] == "MASTER" for i in h1.status()["instances"]) == n and
+               sum(i["state"] == "BACKUP" for i in h2.status()["instances"]) == n, 10,
+               what="h1 Master and h2 Backup of all %d instances" % n)
+    before = {i["name"]: i["transitions"] for i in h2.status()["instances"]}
+    log0 = len(h2.log_text().splitlines())
+    # V7 on h2 goes from 100 to 160: it preempts; nothing else moves.
+    h2.write_conf(conf(100, bump=7))
+    assert reload_ok(h2).endswith(summary((n - 1, 1, 0, 0), (0, 0, 0, 0)))
+    wait_until(lambda: h2.state("V7") == "MASTER" and h1.state("V7") == "BACKUP", 3,
+               what="V7 to move to h2")
+    stays(lambda: all(i["state"] == ("MASTER" if i["name"] == "V7" else "BACKUP")
+                      for i in h2.status()["instances"]), 0.5)
+    after = {i["name"]: i["transitions"] for i in h2.status()["instances"]}
+    moved = sorted(k for k in after if after[k] != before[k])
+    assert moved == ["V7"], moved
+    added = h2.log_text().splitlines()[log0:]
+    reconf = [l for l in added if "reconfigured" in l]
+    assert len(reconf) == 1 and "[V7 " in reconf[0], reconf
+    assert h1.vipd_running() and h2.vipd_running()

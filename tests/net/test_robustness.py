@@ -66,8 +66,11 @@ def test_primary_address_removed_is_fault(lab):
     assert h2.inst()["master_ip"] == h1.ip4
 
 
-def test_many_vips(lab):
-    vips = ["192.0.2.%d/24" % (100 + i) for i in range(20)]
+@pytest.mark.parametrize("n", [20, 255])
+def test_many_vips(lab, n):
+    """Up to the protocol's 255 addresses in one advert, all added and moved."""
+    vips = ["192.0.2.%d/24" % (100 + i) for i in range(min(n, 155))]
+    vips += ["198.51.100.%d/24" % (1 + i) for i in range(n - len(vips))]
     h1, h2 = lab.add_hosts(2)
     h1.start_vipd(vipd_instance(priority=150, vips=vips))
     wait_converged(h1, [], VIP)
@@ -77,10 +80,10 @@ def test_many_vips(lab):
         time.sleep(0.3)
     assert set(vips) <= set(h1.addrs())
     a = cap.vrrp()[0]
-    assert a["count"] == 20 and sorted(a["addrs"]) == sorted(v.split("/")[0] for v in vips), a
+    assert a["count"] == n and sorted(a["addrs"]) == sorted(v.split("/")[0] for v in vips), a
     assert h2.inst()["adverts_received"] > 0 and not any(h2.inst()["dropped"].values())
     assert h1.stop_vipd() == 0
-    wait_until(lambda: set(vips) <= set(h2.addrs()), 1)
+    wait_until(lambda: set(vips) <= set(h2.addrs()), 2)
     assert not set(vips) & set(h1.addrs())
 
 

@@ -419,6 +419,46 @@ test_watchers(void **state)
 	loop_free(l);
 }
 
+/*
+ * Hundreds of instances may track one check (issue 9: watchers were
+ * capped at 32, and a reload reaching the cap killed the daemon).
+ */
+#define MANY_WATCHERS 300
+
+static void
+test_many_watchers(void **state)
+{
+	static const bool res[] = {true, false};
+	struct loop *l = loop_new();
+	struct conf_check cc = conf_fake(2, 0);
+	struct fake f = {.mode = FAKE_SYNC, .results = res, .nresults = 2, .stop_after = 2};
+	struct wrec *w = calloc(MANY_WATCHERS, sizeof(*w));
+	struct check *c = fake_check(l, &cc, &f);
+
+	(void)state;
+	assert_non_null(w);
+	for (size_t i = 0; i < MANY_WATCHERS; i++)
+		assert_int_equal(check_watch(c, wrec_cb, &w[i]), 0);
+	assert_int_equal(check_watch(c, wrec_cb, &w[7]), 0); /* still once only */
+	/* Every other one leaves; the rest are told, each once per change. */
+	for (size_t i = 0; i < MANY_WATCHERS; i += 2)
+		check_unwatch(c, wrec_cb, &w[i]);
+	/* Reserved room: the next watches cannot fail (what a reload relies on). */
+	assert_int_equal(check_reserve_watchers(c, 1000), 0);
+	check_start(c);
+	assert_false(tu_run_for(l, 2000));
+	for (size_t i = 0; i < MANY_WATCHERS; i++) {
+		assert_int_equal(w[i].calls, i % 2 ? 2 : 0);
+		if (i % 2) {
+			assert_int_equal(w[i].states[0], CHK_UP);
+			assert_int_equal(w[i].states[1], CHK_DOWN);
+		}
+	}
+	check_free(c);
+	loop_free(l);
+	free(w);
+}
+
 static void
 event_down_cb(struct loop *l, struct timer *t, void *arg)
 {
@@ -857,6 +897,119 @@ test_file_same_value(void **state)
 	assert_non_null(strstr(js, "\"successes\":1,\"failures\":0,\"runs\":1,"));
 }
 
+/*
+ * A reload keeps an identical check and frees the conf it came from
+ * (check_set_conf, then conf_free): the check must hold nothing of the
+ * old definition. Issue 9: the file check compared inotify names with a
+ * pointer into the freed conf (heap-use-after-free under ASan; with the
+ * memory reused, changes went unseen or vipd crashed).
+ */
+static void
+test_file_conf_replaced(void **state)
+{
+	struct file_fixture *fx = *state;
+	struct conf_check *old = malloc(sizeof(*old)), *new = malloc(sizeof(*new));
+
+	assert_non_null(old);
+	assert_non_null(new);
+	*old = fx->cc;
+	put(fx->path, "5\n");
+	fx->c = check_new(fx->l, old);
+	assert_non_null(fx->c);
+	check_watch(fx->c, wrec_cb, &fx->w);
+	assert_int_equal(check_start(fx->c), 0);
+	assert_true(file_wait(fx) >= 0);
+	assert_int_equal(check_value(fx->c), 5);
+	/* What reload_apply does to a kept check; the old conf is scribbled on, then freed. */
+	*new = *old;
+	check_set_conf(fx->c, new);
+	explicit_bzero(old, sizeof(*old)); /* a memset() before free() may be optimised out */
+	free(old);
+	put(fx->path, "6\n");
+	assert_true(file_wait(fx) >= 0);
+	assert_int_equal(check_value(fx->c), 6);
+	put_atomic(fx->path, "7\n");
+	assert_true(file_wait(fx) >= 0);
+	assert_int_equal(check_value(fx->c), 7);
+	check_free(fx->c);
+	fx->c = NULL;
+	free(new);
+}
+
+/*
+ * Files opened at run time must never block the daemon nor be anything
+ * but regular files (issue 9): a FIFO as a pidfile blocked vipd in open()
+ * for ever. alarm() turns such a hang into a failure.
+ */
+static const char *
+run_guarded(struct file_fixture *fx)
+{
+	static char js[1024];
+
+	alarm(5);
+	fx->c = check_new(fx->l, &fx->cc);
+	assert_non_null(fx->c);
+	check_watch(fx->c, wrec_cb, &fx->w);
+	assert_int_equal(check_start(fx->c), 0);
+	assert_true(file_wait(fx) >= 0);
+	alarm(0);
+	snprintf(js, sizeof(js), "%s", status(fx->c, check_status_json));
+	check_free(fx->c);
+	fx->c = NULL;
+	return js;
+}
+
+static void
+test_pidfile_not_regular(void **state)
+{
+	struct file_fixture *fx = *state;
+	char pid[32], link[160];
+	const char *js;
+
+	fx->cc.type = CT_PROCESS;
+	strcpy(fx->cc.pidfile, fx->path);
+	/* Sanity: our own pid in a regular file is up. */
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	put(fx->path, pid);
+	js = run_guarded(fx);
+	assert_non_null(strstr(js, "\"state\":\"up\""));
+	/* A FIFO: down at once, with the reason, instead of a daemon stuck in open(). */
+	unlink(fx->path);
+	assert_int_equal(mkfifo(fx->path, 0600), 0);
+	js = run_guarded(fx);
+	assert_non_null(strstr(js, "\"state\":\"down\""));
+	assert_non_null(strstr(js, "weight: not a regular file (a FIFO)"));
+	unlink(fx->path);
+	/* A symbolic link to a regular file: not followed. */
+	put(fx->path, pid);
+	snprintf(link, sizeof(link), "%s.tmp", fx->path);
+	assert_int_equal(symlink(fx->path, link), 0);
+	strcpy(fx->cc.pidfile, link);
+	js = run_guarded(fx);
+	unlink(link);
+	assert_non_null(strstr(js, "\"state\":\"down\""));
+	assert_non_null(
+	    strstr(js, "weight.tmp: not a regular file (a symbolic link, not followed)"));
+}
+
+/* A file check on a FIFO or a directory: down with the reason, never blocked. */
+static void
+test_file_not_regular(void **state)
+{
+	struct file_fixture *fx = *state;
+	const char *js;
+
+	assert_int_equal(mkfifo(fx->path, 0600), 0);
+	js = run_guarded(fx);
+	assert_non_null(strstr(js, "\"state\":\"down\""));
+	assert_non_null(strstr(js, "\"reason\":\"not a regular file (a FIFO)\""));
+	unlink(fx->path);
+	assert_int_equal(mkdir(fx->path, 0700), 0);
+	js = run_guarded(fx);
+	rmdir(fx->path);
+	assert_non_null(strstr(js, "\"reason\":\"not a regular file (a directory)\""));
+}
+
 int
 main(void)
 {
@@ -869,6 +1022,7 @@ main(void)
 	    cmocka_unit_test(test_rise_fall_engine),
 	    cmocka_unit_test(test_init_fail_engine),
 	    cmocka_unit_test(test_watchers),
+	    cmocka_unit_test(test_many_watchers),
 	    cmocka_unit_test(test_check_event),
 	    cmocka_unit_test(test_free_during_run),
 	    cmocka_unit_test(test_watcher_frees_check),
@@ -879,6 +1033,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_file_changes, file_setup, file_teardown),
 	    cmocka_unit_test_setup_teardown(test_file_missing_at_start, file_setup, file_teardown),
 	    cmocka_unit_test_setup_teardown(test_file_same_value, file_setup, file_teardown),
+	    cmocka_unit_test_setup_teardown(test_file_conf_replaced, file_setup, file_teardown),
+	    cmocka_unit_test_setup_teardown(test_pidfile_not_regular, file_setup, file_teardown),
+	    cmocka_unit_test_setup_teardown(test_file_not_regular, file_setup, file_teardown),
 	};
 
 	log_init("test_check", true, LOGL_WARNING);

@@ -479,17 +479,21 @@ static void
 test_too_many(void **state)
 {
 	(void)state;
-	char text[8192];
+	char text[16384];
 	size_t n = (size_t)snprintf(text, sizeof(text), "%s", GOOD_INSTANCE);
 
+	/* The protocol's limit: 255 addresses in one advert. */
+	assert_int_equal(CONF_MAX_VIPS, 255);
 	for (int i = 1; i < CONF_MAX_VIPS; i++)
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "virtual_ip = 10.0.0.%d\n", i);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "virtual_ip = 10.0.%d.%d\n", i / 200,
+		                      i % 200 + 1);
 	struct conf *c = load_ok(text);
 	assert_int_equal(c->instances[0].nvips, CONF_MAX_VIPS);
 	conf_free(c);
 
-	snprintf(text + n, sizeof(text) - n, "virtual_ip = 10.0.1.1\n");
-	expect_errors(text, "t.conf:68: virtual_ip: too many, at most 64 per instance\n");
+	snprintf(text + n, sizeof(text) - n, "virtual_ip = 10.0.9.1\n");
+	expect_errors(text, "t.conf:259: virtual_ip: too many, at most 255 per instance (the count "
+	                    "of addresses in an advert is one byte, RFC 5798 section 5.2.5)\n");
 
 	n = (size_t)snprintf(text, sizeof(text), "%s", GOOD_INSTANCE);
 	for (int i = 1; i <= CONF_MAX_PEERS + 1; i++)
@@ -760,7 +764,7 @@ static void
 test_load_file(void **state)
 {
 	(void)state;
-	char path[] = "/tmp/test_conf.XXXXXX", *errs;
+	char path[] = "/tmp/test_conf.XXXXXX", fifo[64], *errs;
 	size_t len;
 	int fd = mkstemp(path);
 
@@ -785,7 +789,22 @@ test_load_file(void **state)
 	f = open_memstream(&errs, &len);
 	assert_null(conf_load("/", f));
 	fclose(f);
-	assert_string_equal(errs, "/: read error: Is a directory\n");
+	assert_string_equal(errs, "/: cannot open: not a regular file\n");
+	free(errs);
+
+	/* A FIFO is refused at once: a reload must not wait for a writer for ever. */
+	strcpy(path, "/tmp/test_conf.XXXXXX");
+	assert_non_null(mkdtemp(path));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", path);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	f = open_memstream(&errs, &len);
+	alarm(5); /* a hang fails the test */
+	assert_null(conf_load(fifo, f));
+	alarm(0);
+	fclose(f);
+	unlink(fifo);
+	rmdir(path);
+	assert_non_null(strstr(errs, "/fifo: cannot open: not a regular file\n"));
 	free(errs);
 
 	/* errs may be NULL. */

@@ -460,6 +460,90 @@ test_split_brain(void **state)
 	assert_int_equal(f.adver_timer_ns, now + SEC);
 }
 
+/*
+ * A one-way partition: the other Master never hears us and advertises
+ * every 100 ms. Each advert is answered, but the VIPs are re-announced
+ * (a whole GARP burst) once per FSM_SPLIT_ANNOUNCE_NS, not on each one.
+ */
+static void
+test_split_brain_announce_rate_limited(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0, first;
+	int announces = 0, answers = 0;
+
+	(void)state;
+	mk(&f, cfg(200, 100, true, true, 0));
+	to_master(&f, &now);
+	first = now + 10 * MS;
+	for (now = first; now < first + 5 * SEC; now += 100 * MS) {
+		deliver(&f, now, adv(100, 10, "10.0.0.9"), &o);
+		assert_int_equal(o.to, ST_MASTER);
+		answers += (o.actions & FA_SEND_ADVERT) != 0;
+		announces += (o.actions & FA_ANNOUNCE) != 0;
+	}
+	assert_int_equal(answers, 50);
+	assert_int_equal(announces, 5); /* at 0, 1, 2, 3 and 4 s */
+	/* Leaving and winning Master again announces at once. */
+	deliver(&f, now, adv(250, 10, "10.0.0.9"), &o);
+	assert_int_equal(o.to, ST_BACKUP);
+	fsm_timer(&f, f.master_down_timer_ns, &o);
+	assert_int_equal(o.to, ST_MASTER);
+	now = f.master_down_timer_ns + 10 * MS;
+	deliver(&f, now, adv(100, 10, "10.0.0.9"), &o);
+	assert_true(o.actions & FA_ANNOUNCE);
+}
+
+/*
+ * With `align`, a Master's schedule moves onto the grid of multiples of
+ * its interval, 4 % of an interval per advert at most and always earlier:
+ * no gap is longer than the interval, none shorter than 96 % of it, and
+ * two Masters that started at different times end up advertising at the
+ * same instants (one wake-up of the loop for both).
+ */
+static void
+test_adverts_align_to_grid(void **state)
+{
+	struct fsm a, b;
+	struct fsm_out o;
+	struct fsm_cfg c = cfg(200, 100, true, true, 0);
+	uint64_t now = T0 + 123 * MS + 4567, t, prev;
+
+	(void)state;
+	c.align = true;
+	mk(&a, c);
+	mk(&b, c);
+	to_master(&a, &now);
+	now += 517 * MS + 89;
+	to_master(&b, &now);
+	for (struct fsm *f = &a; f; f = f == &a ? &b : NULL) {
+		prev = 0;
+		for (int k = 0; k < 40; k++) {
+			t = f->adver_timer_ns;
+			fsm_timer(f, t, &o);
+			assert_true(o.actions & FA_SEND_ADVERT);
+			if (prev) {
+				assert_true(t - prev <= SEC);
+				assert_true(t - prev >= SEC * 96 / 100);
+			}
+			prev = t;
+		}
+	}
+	/* After 25 adverts at most, both are on the grid, in step. */
+	assert_int_equal(a.adver_timer_ns % SEC, 0);
+	assert_int_equal(b.adver_timer_ns % SEC, 0);
+	/* Without `align` the schedule keeps its phase (the RFC's own timer). */
+	struct fsm f;
+	mk(&f, cfg(200, 100, true, true, 0));
+	now = T0 + 123 * MS;
+	to_master(&f, &now);
+	uint64_t phase = f.adver_timer_ns % SEC;
+	for (int k = 0; k < 10; k++)
+		fsm_timer(&f, f.adver_timer_ns, &o);
+	assert_int_equal(f.adver_timer_ns % SEC, phase);
+}
+
 static void
 test_master_hears_priority_zero(void **state)
 {
@@ -860,6 +944,8 @@ main(void)
 	    cmocka_unit_test(test_no_preempt_stays_backup),
 	    cmocka_unit_test(test_preempt_delay),
 	    cmocka_unit_test(test_split_brain),
+	    cmocka_unit_test(test_split_brain_announce_rate_limited),
+	    cmocka_unit_test(test_adverts_align_to_grid),
 	    cmocka_unit_test(test_master_hears_priority_zero),
 	    cmocka_unit_test(test_fault),
 	    cmocka_unit_test(test_fault_in_init_and_owner),
