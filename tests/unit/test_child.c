@@ -458,6 +458,23 @@ test_exec_failure(void **state)
 	run_opts(&o, &r);
 	assert_int_equal(WEXITSTATUS(r.got.status), 127);
 	assert_string_equal(r.got.output, "vipd: cannot run /etc/passwd: Permission denied");
+
+	/* Executable by root, not by the user it runs as: found out after the switch. */
+	if (geteuid() == 0) {
+		char dir[] = "/tmp/vipd-child-XXXXXX", prog[64];
+
+		assert_non_null(mkdtemp(dir)); /* mode 0700: closed to nobody */
+		snprintf(prog, sizeof(prog), "%s/true", dir);
+		assert_int_equal(symlink("/bin/true", prog), 0);
+		argv[0] = prog;
+		o.user = "nobody";
+		run_opts(&o, &r);
+		unlink(prog);
+		rmdir(dir);
+		assert_int_equal(WEXITSTATUS(r.got.status), 127);
+		assert_non_null(strstr(r.got.output, "vipd: cannot run /tmp/vipd-child-"));
+		assert_non_null(strstr(r.got.output, "/true: Permission denied"));
+	}
 }
 
 static int
