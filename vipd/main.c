@@ -21,6 +21,7 @@
 
 #include "announce.h"
 #include "buf.h"
+#include "child.h"
 #include "conf.h"
 #include "control.h"
 #include "daemon.h"
@@ -30,6 +31,7 @@
 #include "loop.h"
 #include "pace.h"
 #include "pkt.h"
+#include "spawn.h"
 #include "vport.h"
 #include "vrrp.h"
 #include "checks/check.h"
@@ -508,6 +510,8 @@ shutdown_all(struct vipd *d)
 	}
 	if (d->pidfile_written)
 		unlink(d->conf->pidfile);
+	child_reap_killed(d->loop);
+	spawn_helper_stop();
 	loop_free(d->loop);
 	conf_free(d->conf);
 }
@@ -595,6 +599,9 @@ main(int argc, char *argv[])
 		log_init("vipd", false, d.conf->log_level);
 	}
 	vipd_realtime(d.conf->realtime_priority);
+	/* Now, while we are small: scripts and hooks are started by it, not by fork(). */
+	if (spawn_helper_start() < 0)
+		log_warn("cannot start the spawn helper; the first script or hook will");
 	if (pidfile_write(d.conf->pidfile) < 0)
 		log_warn("cannot write pidfile %s", d.conf->pidfile);
 	else
