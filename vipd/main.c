@@ -7,13 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,6 +29,7 @@
 #include "loop.h"
 #include "pace.h"
 #include "pkt.h"
+#include "realtime.h"
 #include "spawn.h"
 #include "vport.h"
 #include "vrrp.h"
@@ -318,38 +317,6 @@ pidfile_write(const char *path)
 	return close(fd);
 }
 
-/*
- * Adverts must leave on time even on a busy host: run SCHED_RR like
- * corosync does. SCHED_RESET_ON_FORK keeps scripts and hooks out of it,
- * and RLIMIT_RTTIME turns a runaway loop into a kill (SIGXCPU, then
- * SIGKILL) instead of a starved machine: vipd never needs more than a few
- * milliseconds of CPU between two sleeps.
- */
-void
-vipd_realtime(unsigned priority)
-{
-	struct sched_param sp = {.sched_priority = (int)priority};
-	struct rlimit rl = {.rlim_cur = 200000, .rlim_max = 400000}; /* microseconds */
-
-	if (priority == 0) {
-		/* Only a reload gets here with SCHED_RR on: back to normal. */
-		if (sched_getscheduler(0) != SCHED_OTHER &&
-		    sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &sp) < 0)
-			log_warn("cannot leave SCHED_RR");
-		return;
-	}
-	if (setrlimit(RLIMIT_RTTIME, &rl) < 0) {
-		log_warn("cannot limit real-time CPU time; staying at normal priority");
-		return;
-	}
-	if (sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &sp) < 0)
-		log_warn(
-		    "cannot switch to SCHED_RR priority %u; adverts may leave late on a busy host",
-		    priority);
-	else
-		log_debug("running SCHED_RR priority %u", priority);
-}
-
 /* A raw socket needs CAP_NET_RAW: find out before detaching, while stderr is visible. */
 static int
 check_privileges(void)
@@ -508,6 +475,7 @@ shutdown_all(struct vipd *d)
 		loop_del_fd(d->loop, d->sigfd);
 		close(d->sigfd);
 	}
+	realtime_close();
 	if (d->pidfile_written)
 		unlink(d->conf->pidfile);
 	child_reap_killed(d->loop);
@@ -598,7 +566,7 @@ main(int argc, char *argv[])
 			fatal("daemon");
 		log_init("vipd", false, d.conf->log_level);
 	}
-	vipd_realtime(d.conf->realtime_priority);
+	realtime_set(d.loop, d.conf->realtime_priority);
 	/* Now, while we are small: scripts and hooks are started by it, not by fork(). */
 	if (spawn_helper_start() < 0)
 		log_warn("cannot start the spawn helper; the first script or hook will");
