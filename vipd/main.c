@@ -68,6 +68,41 @@ on_addr(void *arg, int ifindex, int family, const union inaddr *a, uint8_t prefi
 
 /* --- control socket --------------------------------------------------------- */
 
+/*
+ * How the daemon itself copes: the loop's passes (and those that hit
+ * their budget), the real-time guard, netlink events lost and resynced.
+ */
+static void
+daemon_status(const struct vipd *d, struct buf *b, bool json)
+{
+	struct loop_stats ls;
+	struct netlink_stats ns;
+
+	loop_get_stats(d->loop, &ls);
+	netlink_get_stats(&ns);
+	if (json) {
+		buf_printf(b,
+		           "{\"realtime\":%s,\"realtime_demotions\":%llu,\"loop_passes\":%llu"
+		           ",\"loop_budget_passes\":%llu,\"loop_longest_pass_us\":%llu"
+		           ",\"netlink_events\":%llu,\"netlink_overruns\":%llu"
+		           ",\"netlink_resyncs\":%llu}",
+		           realtime_active() ? "true" : "false",
+		           (unsigned long long)realtime_demotions(), (unsigned long long)ls.passes,
+		           (unsigned long long)ls.budget_passes,
+		           (unsigned long long)(ls.longest_pass_ns / 1000),
+		           (unsigned long long)ns.events, (unsigned long long)ns.overruns,
+		           (unsigned long long)ns.resyncs);
+		return;
+	}
+	buf_printf(b,
+	           "daemon: real-time priority %s (%llu demotion(s)); loop: %llu passes, %llu over "
+	           "budget, longest %.1f ms; netlink: %llu events, %llu overrun(s), %llu resync(s)\n",
+	           realtime_active() ? "on" : "off", (unsigned long long)realtime_demotions(),
+	           (unsigned long long)ls.passes, (unsigned long long)ls.budget_passes,
+	           ls.longest_pass_ns / 1e6, (unsigned long long)ns.events,
+	           (unsigned long long)ns.overruns, (unsigned long long)ns.resyncs);
+}
+
 static void
 cmd_status(struct vipd *d, struct ctl_client *c, bool json)
 {
@@ -89,6 +124,8 @@ cmd_status(struct vipd *d, struct ctl_client *c, bool json)
 		}
 		buf_puts(&b, "],\"interfaces\":");
 		vport_status_json(&b);
+		buf_puts(&b, ",\"daemon\":");
+		daemon_status(d, &b, true);
 		buf_puts(&b, "}\n");
 	} else {
 		for (size_t i = 0; i < d->nvrrps; i++)
@@ -98,6 +135,7 @@ cmd_status(struct vipd *d, struct ctl_client *c, bool json)
 		for (size_t i = 0; i < d->nchecks; i++)
 			check_status_text(d->checks[i], &b);
 		vport_status_text(&b);
+		daemon_status(d, &b, false);
 	}
 	ctl_write(c, b.data, b.len);
 	buf_free(&b);
