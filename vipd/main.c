@@ -343,10 +343,21 @@ static int
 pidfile_write(const char *path)
 {
 	char s[32];
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct stat st;
+	/*
+	 * Never blocks (a FIFO put there has no reader: ENXIO) and never
+	 * writes through a symbolic link; anything but a regular file is
+	 * refused before it is truncated.
+	 */
+	int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || ftruncate(fd, 0) < 0) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
 	int n = snprintf(s, sizeof(s), "%ld\n", (long)getpid());
 	if (write(fd, s, (size_t)n) != n) {
 		close(fd);
