@@ -67,8 +67,9 @@ test_check_LIB := 1
 test_script_LIB := 1
 test_http_pg_haproxy_LIB := 1
 test_hook_LIB := 1
-test_child_OBJS := vipd/child.o vipd/loop.o vipd/log.o
+test_child_OBJS := vipd/child.o vipd/spawn.o vipd/loop.o vipd/log.o
 test_netlink_OBJS := netlink/cache.o vipd/addr.o vipd/log.o
+test_realtime_OBJS := vipd/realtime.o vipd/loop.o vipd/log.o
 
 .PHONY: all deps check unit nettest demo bench install clean format valgrind
 all: $(BUILD)/vipd $(BUILD)/vipctl

@@ -33,6 +33,12 @@
 #define MON_RCVBUF (1 << 20)
 /* Reads per readiness callback; the loop is level-triggered and calls again. */
 #define MON_READS 32
+/*
+ * And at most this long: an event costs a search of the address cache
+ * and whatever the instances do with it, so 255 VIPs deleted at once would
+ * otherwise hold the loop for several milliseconds.
+ */
+#define MON_BUDGET_NS (1 * NS_PER_MS)
 
 /* Discarded reads after an overrun, at most (a bound, should events never stop). */
 #define MON_DRAIN_MAX 100000
@@ -149,7 +155,9 @@ mon_readable(struct loop *l, int fd, uint32_t events, void *arg)
 	(void)l, (void)fd, (void)events, (void)arg;
 	if (resync_failed && mon_resync() == 0)
 		resync_failed = false;
-	for (i = 0; i < MON_READS; i++) {
+	uint64_t until = mono_now_ns() + MON_BUDGET_NS;
+
+	for (i = 0; i < MON_READS && mono_now_ns() < until; i++) {
 		err = nl_recvmsgs_default(mon_sk);
 		if (err == 0)
 			continue; /* a batch parsed; there may be more */

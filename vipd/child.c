@@ -1,10 +1,11 @@
 /*
  * child.c - run a program as a child process without ever blocking the loop.
  *
- * Everything that can fail or that is not async-signal-safe (the user
- * lookup, the group list, the environment) is prepared in the parent
- * before fork(); the child only makes system calls and exec()s. The
- * daemon is single-threaded, so plain fork() is safe.
+ * The process itself is started by spawn.c's helper, not by a fork() of
+ * the daemon: child_spawn() sends the request and returns (tens of
+ * microseconds, however large the daemon has grown); the pid comes back
+ * on a pipe the loop watches, and only then is the exit watched and the
+ * timeout armed (from the spawn time).
  *
  * The parent watches two fds per child: a pidfd (readable once the child
  * has exited) and the read end of the output pipe. Where pidfd_open() is
@@ -16,14 +17,17 @@
  *
  * Timeouts signal the whole process group: a shell script's own children
  * must go with it, or a hung `curl` under a killed `sh` lives on.
+ *
+ * child_kill() never waits: it SIGKILLs the group and leaves the child on
+ * the killed list, where its pidfd callback reaps it whenever it dies
+ * (microseconds later, or much later for a process in uninterruptible
+ * sleep), without a callback to anyone.
  */
 #include "child.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,15 +39,15 @@
 
 #include "log.h"
 #include "loop.h"
+#include "spawn.h"
 
 #define CHILD_OUT_MAX       4096             /* output bytes kept, all lines together */
 #define CHILD_LINE_MAX      1024             /* longer lines are truncated */
 #define CHILD_READ_MAX      (64 * 1024)      /* per callback, so a chatty child can't hog */
 #define CHILD_DRAIN_MAX     (256 * 1024)     /* read at exit, at most */
 #define CHILD_KILL_AFTER_NS (2 * NS_PER_SEC) /* SIGTERM -> SIGKILL */
-#define CHILD_REAP_WAIT_MS  2                /* child_kill(): wait for the exit this long */
+#define CHILD_REAP_WAIT_NS  NS_PER_SEC       /* child_reap_killed(): wait this long in all */
 #define CHILD_POLL_NS       (5 * NS_PER_MS)  /* exit polling where there is no pidfd */
-#define CHILD_PATH          "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* The last lines of output: complete lines, then the unterminated one. */
 struct child_out {
@@ -55,9 +59,10 @@ struct child_out {
 
 struct child {
 	struct loop *loop;
-	pid_t pid; /* also the process group id */
-	int pidfd; /* -1: no pidfd support, `poll` polls for the exit */
-	int outfd; /* read end of the output pipe, -1 after EOF */
+	pid_t pid;   /* also the process group id; 0 until the helper has answered */
+	int replyfd; /* the helper's answer comes here; -1 once it has */
+	int pidfd;   /* -1: no pidfd support, `poll` polls for the exit */
+	int outfd;   /* read end of the output pipe, -1 after EOF */
 	struct timer *timer;
 	struct timer *poll;
 	child_done_fn done;
@@ -72,196 +77,11 @@ struct child {
 };
 
 /*
- * Children killed by child_kill() that had not exited within the short
- * wait: the loop reaps them when their pidfd fires (or the poll timer
- * sees them gone). The list keeps them
- * reachable (and accounted for) until then.
+ * Children killed by child_kill(): the loop reaps them when their pidfd
+ * fires (or the poll timer sees them gone). The list keeps them reachable
+ * (and accounted for) until then, and lets child_reap_killed() find them.
  */
 static struct child *orphans;
-
-/* What the child needs, prepared by the parent before fork(). */
-struct spawn {
-	char *const *argv;
-	const char *user;
-	char **envp;
-	char *envstr[3]; /* HOME=, USER=, LOGNAME= */
-	bool setuser;
-	uid_t uid;
-	gid_t gid;
-	gid_t *groups;
-	int ngroups;
-	int nullfd, outfd[2];
-};
-
-/* ---- the child side: system calls only, then exec ---- */
-
-static void
-child_say(const char *a, const char *b, int err)
-{
-	const char *parts[] = {"vipd: ", a, " ", b, ": ", strerror(err), "\n"};
-
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		if (write(STDERR_FILENO, parts[i], strlen(parts[i])) < 0)
-			return;
-}
-
-/* Move fd out of 0..2 so the dup2()s below cannot clobber it. */
-static int
-child_fd_high(int fd)
-{
-	return fd > STDERR_FILENO ? fd : fcntl(fd, F_DUPFD, STDERR_FILENO + 1);
-}
-
-static void
-child_signals_reset(void)
-{
-	struct sigaction sa = {.sa_handler = SIG_DFL};
-	sigset_t none;
-
-	sigemptyset(&sa.sa_mask);
-	/* SIGPIPE is ignored in the daemon, and SIG_IGN survives exec. */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-static _Noreturn void
-child_exec(const struct spawn *s)
-{
-	int out = child_fd_high(s->outfd[1]);
-	int in = child_fd_high(s->nullfd);
-
-	setpgid(0, 0);
-	child_signals_reset();
-	/* dup2() clears O_CLOEXEC on the copies. */
-	if (out < 0 || in < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
-	    dup2(out, STDERR_FILENO) < 0)
-		_exit(127);
-	close_range(STDERR_FILENO + 1, ~0U, 0);
-	if (s->setuser) {
-		if (setgroups((size_t)s->ngroups, s->groups) < 0 || setgid(s->gid) < 0 ||
-		    setuid(s->uid) < 0) {
-			child_say("cannot switch to user", s->user, errno);
-			_exit(127);
-		}
-	}
-	if (chdir("/") < 0) {
-		child_say("cannot chdir to", "/", errno);
-		_exit(127);
-	}
-	execve(s->argv[0], s->argv, s->envp);
-	child_say("cannot run", s->argv[0], errno);
-	_exit(127);
-}
-
-/* ---- preparing the spawn in the parent ---- */
-
-static void
-spawn_free(struct spawn *s)
-{
-	free(s->envp);
-	for (size_t i = 0; i < 3; i++)
-		free(s->envstr[i]);
-	free(s->groups);
-	if (s->nullfd >= 0)
-		close(s->nullfd);
-	for (int i = 0; i < 2; i++)
-		if (s->outfd[i] >= 0)
-			close(s->outfd[i]);
-}
-
-/* The supplementary groups of `name` (what initgroups() would set). */
-static int
-spawn_groups(struct spawn *s, const char *name, gid_t gid)
-{
-	int n = 16;
-
-	for (;;) {
-		int want = n;
-
-		s->groups = calloc((size_t)n, sizeof(gid_t));
-		if (!s->groups)
-			return -1;
-		if (getgrouplist(name, gid, s->groups, &want) >= 0) {
-			s->ngroups = want;
-			return 0;
-		}
-		free(s->groups);
-		s->groups = NULL;
-		if (want <= n)
-			n *= 2;
-		else
-			n = want;
-	}
-}
-
-/*
- * uid, gid, groups and HOME/USER/LOGNAME of the user to run as (or of the
- * user we are). getpwnam() may consult NSS; it runs once per spawn.
- */
-static int
-spawn_user(struct spawn *s, const char *user)
-{
-	struct passwd *pw;
-
-	errno = 0;
-	pw = user && *user ? getpwnam(user) : getpwuid(geteuid());
-	if (!pw) {
-		if (!user || !*user)
-			return asprintf(&s->envstr[0], "HOME=/") < 0 ? -1 : 0;
-		if (errno == 0)
-			errno = ENOENT;
-		return -1;
-	}
-	if (asprintf(&s->envstr[0], "HOME=%s", pw->pw_dir) < 0 ||
-	    asprintf(&s->envstr[1], "USER=%s", pw->pw_name) < 0 ||
-	    asprintf(&s->envstr[2], "LOGNAME=%s", pw->pw_name) < 0)
-		return -1;
-	if (!user || !*user || (pw->pw_uid == geteuid() && pw->pw_gid == getegid()))
-		return 0;
-	s->setuser = true;
-	s->uid = pw->pw_uid;
-	s->gid = pw->pw_gid;
-	return spawn_groups(s, pw->pw_name, pw->pw_gid);
-}
-
-static int
-spawn_env(struct spawn *s, char *const *extra)
-{
-	size_t n = 0, i = 0;
-
-	while (extra && extra[n])
-		n++;
-	s->envp = calloc(n + 5, sizeof(char *));
-	if (!s->envp)
-		return -1;
-	s->envp[i++] = (char *)CHILD_PATH;
-	for (size_t k = 0; k < 3; k++)
-		if (s->envstr[k])
-			s->envp[i++] = s->envstr[k];
-	for (size_t k = 0; k < n; k++)
-		s->envp[i++] = extra[k];
-	return 0;
-}
-
-static int
-spawn_prepare(struct spawn *s, const struct child_opts *o)
-{
-	*s = (struct spawn){.argv = o->argv, .user = o->user, .nullfd = -1, .outfd = {-1, -1}};
-	if (!o->argv || !o->argv[0]) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (spawn_user(s, o->user) < 0 || spawn_env(s, o->env) < 0)
-		return -1;
-	s->nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (s->nullfd < 0 || pipe2(s->outfd, O_CLOEXEC) < 0)
-		return -1;
-	/* Only our end is non-blocking: the child's stdout stays ordinary. */
-	return fcntl(s->outfd[0], F_SETFL, O_NONBLOCK);
-}
 
 /* ---- output: the last lines ---- */
 
@@ -410,6 +230,10 @@ child_free(struct child *c)
 	child_close_out(c);
 	timer_free(c->timer);
 	timer_free(c->poll);
+	if (c->replyfd >= 0) {
+		loop_del_fd(c->loop, c->replyfd);
+		close(c->replyfd);
+	}
 	if (c->pidfd >= 0) {
 		loop_del_fd(c->loop, c->pidfd);
 		close(c->pidfd);
@@ -462,11 +286,29 @@ on_exit_orphan(struct child *c)
 	child_free(c);
 }
 
+/* The end: the one call of done, then the child is freed. */
+static void
+child_deliver(struct child *c, int status)
+{
+	struct child_result r = {.status = status,
+	                         .pid = c->pid,
+	                         .timed_out = c->timed_out,
+	                         .duration_ns = mono_now_ns() - c->start_ns,
+	                         .timeout_ns = c->timeout_ns};
+
+	child_read(c, CHILD_DRAIN_MAX); /* what is there now; a grandchild may hold the pipe */
+	child_close_out(c);
+	r.output = out_text(c);
+	c->in_done = true;
+	c->done(&r, c->arg);
+	child_free(c);
+}
+
 /* The child has exited (it is a zombie until reaped here). */
 static void
 child_exited(struct child *c)
 {
-	struct child_result r = {.timeout_ns = c->timeout_ns};
+	int status;
 
 	if (c->orphaned) {
 		on_exit_orphan(c);
@@ -479,16 +321,9 @@ child_exited(struct child *c)
 	 */
 	if (c->timed_out)
 		kill(-c->pid, SIGKILL);
-	if (child_reap(c, &r.status) < 0)
+	if (child_reap(c, &status) < 0)
 		return;
-	r.duration_ns = mono_now_ns() - c->start_ns;
-	r.timed_out = c->timed_out;
-	child_read(c, CHILD_DRAIN_MAX); /* what is there now; a grandchild may hold the pipe */
-	child_close_out(c);
-	r.output = out_text(c);
-	c->in_done = true;
-	c->done(&r, c->arg);
-	child_free(c);
+	child_deliver(c, status);
 }
 
 static void
@@ -537,142 +372,199 @@ on_timeout(struct loop *l, struct timer *t, void *arg)
 	}
 }
 
-/* Undo a start: kill and reap at once. */
-static void
-child_unstart(pid_t pid)
-{
-	int err = errno;
-
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-	/* SIGKILLed before it could do anything: this wait is short. */
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	errno = err;
-}
-
+/* Watch for the exit: the pidfd, or the poll timer where there is none. */
 static int
-child_watch(struct child *c, const struct child_opts *o)
+child_watch_exit(struct child *c)
 {
 	c->pidfd = pidfd_open(c->pid, 0);
 	if (c->pidfd < 0 && errno == ENOSYS) {
 		c->poll = timer_new(c->loop, on_poll, c);
-		timer_arm_in(c->poll, CHILD_POLL_NS);
-	} else if (c->pidfd < 0 || loop_add_fd(c->loop, c->pidfd, EPOLLIN, on_child_exit, c) < 0) {
-		return -1;
-	}
-	if (loop_add_fd(c->loop, c->outfd, EPOLLIN, on_output, c) < 0)
-		return -1;
-	if (o->timeout_ns) {
-		c->timer = timer_new(c->loop, on_timeout, c);
-		if (!c->timer)
+		if (!c->poll)
 			return -1;
-		timer_arm(c->timer, c->start_ns + o->timeout_ns);
+		timer_arm_in(c->poll, CHILD_POLL_NS);
+		return 0;
 	}
-	return 0;
+	if (c->pidfd < 0)
+		return -1;
+	return loop_add_fd(c->loop, c->pidfd, EPOLLIN, on_child_exit, c);
+}
+
+/* Could not start, or could not watch: done says so, from the loop. */
+static void
+child_failed(struct child *c, const char *what, int err)
+{
+	char msg[256];
+
+	log_warnx("child: %s: %s", what, strerror(err));
+	if (c->orphaned) {
+		orphan_unlink(c);
+		child_free(c);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "vipd: %s: %s\n", what, strerror(err));
+	out_add(c, msg, strlen(msg));
+	child_deliver(c, W_EXITCODE(127, 0));
+}
+
+/*
+ * The helper's answer: the child has started (or could not be). false if
+ * that was the end of c (freed).
+ */
+static bool
+child_started(struct child *c)
+{
+	pid_t pid = spawn_reply(c->replyfd);
+
+	if (pid < 0 && errno == EAGAIN)
+		return true;
+	loop_del_fd(c->loop, c->replyfd);
+	close(c->replyfd);
+	c->replyfd = -1;
+	if (pid < 0) {
+		child_failed(c, "cannot start a process", errno);
+		return false;
+	}
+	c->pid = pid;
+	if (c->orphaned) /* child_kill()ed before it started */
+		kill(-pid, SIGKILL);
+	if (child_watch_exit(c) < 0) {
+		/*
+		 * Out of fds or memory: nothing would ever reap it. Kill it,
+		 * and wait: a SIGKILLed process that has just been started.
+		 */
+		int err = errno;
+
+		kill(-pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		child_failed(c, "cannot watch a process", err);
+		return false;
+	}
+	if (c->timeout_ns && !c->orphaned) {
+		c->timer = timer_new(c->loop, on_timeout, c);
+		if (c->timer)
+			timer_arm(c->timer, c->start_ns + c->timeout_ns);
+	}
+	log_debug("child %d: started", (int)pid);
+	return true;
+}
+
+static void
+on_reply(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)events;
+	child_started(arg);
 }
 
 struct child *
 child_spawn(struct loop *l, const struct child_opts *o, child_done_fn done, void *arg)
 {
-	struct spawn s;
-	struct child *c = NULL;
-	uint64_t start = mono_now_ns();
-	pid_t pid = -1;
+	struct child *c = calloc(1, sizeof(*c));
 	int err;
 
-	if (spawn_prepare(&s, o) < 0)
-		goto fail;
-	pid = fork();
-	if (pid == 0)
-		child_exec(&s);
-	if (pid < 0)
-		goto fail;
-	/* Both sides set the group, so it exists whoever runs first. */
-	setpgid(pid, pid);
-	/* Allocated after fork(): a child that fails to exec must not own it (valgrind). */
-	c = calloc(1, sizeof(*c));
 	if (!c)
-		goto fail;
+		return NULL;
 	*c = (struct child){.loop = l,
-	                    .pid = pid,
 	                    .pidfd = -1,
-	                    .outfd = s.outfd[0],
+	                    .outfd = -1,
+	                    .replyfd = -1,
 	                    .done = done,
 	                    .arg = arg,
-	                    .start_ns = start,
+	                    .start_ns = mono_now_ns(),
 	                    .timeout_ns = o->timeout_ns,
 	                    .keep_lines = o->keep_lines};
-	s.outfd[0] = -1;
-	spawn_free(&s);
-	if (child_watch(c, o) < 0) {
-		child_unstart(pid);
+	if (spawn_request(o, &c->outfd, &c->replyfd) < 0)
+		goto fail;
+	if (loop_add_fd(l, c->replyfd, EPOLLIN, on_reply, c) < 0) {
+		close(c->replyfd);
+		c->replyfd = -1;
+		goto fail;
+	}
+	if (loop_add_fd(l, c->outfd, EPOLLIN, on_output, c) < 0) {
+		close(c->outfd);
+		c->outfd = -1;
+		/*
+		 * The request is sent: let the answer come and kill what it
+		 * started, as if child_kill()ed.
+		 */
 		err = errno;
-		child_free(c);
+		child_kill(c);
 		errno = err;
 		return NULL;
 	}
-	log_debug("child %d: started %s", (int)pid, o->argv[0]);
+	log_debug("child: starting %s", o->argv[0]);
 	return c;
 fail:
-	if (pid > 0)
-		child_unstart(pid);
 	err = errno;
-	spawn_free(&s);
+	if (c->outfd >= 0)
+		close(c->outfd);
+	c->outfd = -1;
+	child_free(c);
 	errno = err;
 	return NULL;
-}
-
-/* Wait up to CHILD_REAP_WAIT_MS for the exit, then reap. */
-static int
-child_reap_soon(struct child *c)
-{
-	struct pollfd p = {.fd = c->pidfd, .events = POLLIN};
-	uint64_t end = mono_now_ns() + CHILD_REAP_WAIT_MS * NS_PER_MS;
-	int status;
-
-	for (;;) {
-		uint64_t now = mono_now_ns();
-		int ms = now < end ? (int)((end - now + NS_PER_MS - 1) / NS_PER_MS) : 0;
-		int r;
-
-		if (c->pidfd < 0) { /* no pidfd: look every 100 us */
-			if (child_has_exited(c))
-				return child_reap(c, &status);
-			if (now >= end)
-				return -1;
-			usleep(100);
-			continue;
-		}
-		r = poll(&p, 1, ms);
-		if (r > 0)
-			return child_reap(c, &status);
-		if (r == 0 || errno != EINTR)
-			return -1;
-	}
 }
 
 void
 child_kill(struct child *c)
 {
-	if (!c || c->in_done)
+	if (!c || c->in_done || c->orphaned)
 		return;
-	if (kill(-c->pid, SIGKILL) < 0)
+	/* Not started yet: child_started() kills it when the pid comes. */
+	if (c->pid > 0 && kill(-c->pid, SIGKILL) < 0)
 		kill(c->pid, SIGKILL);
+	/* Nothing more to read or time: only the exit is waited for, by the loop. */
 	child_close_out(c);
 	timer_free(c->timer);
 	c->timer = NULL;
-	if (child_reap_soon(c) == 0) {
-		child_free(c);
-		return;
-	}
-	/* Stuck in the kernel (D state): the pidfd callback reaps it later. */
-	log_warnx("child %d: not dead yet after SIGKILL; reaping it when it exits", (int)c->pid);
 	c->orphaned = true;
+	c->prev = NULL;
 	c->next = orphans;
 	if (orphans)
 		orphans->prev = c;
 	orphans = c;
+}
+
+void
+child_reap_killed(struct loop *l)
+{
+	uint64_t end = mono_now_ns() + CHILD_REAP_WAIT_NS;
+	struct child *next;
+
+	for (struct child *c = orphans; c; c = next) {
+		bool alive = true;
+		int status;
+
+		next = c->next;
+		if (c->loop != l)
+			continue;
+		while (alive && c->replyfd >= 0 && mono_now_ns() < end) {
+			struct pollfd p = {.fd = c->replyfd, .events = POLLIN};
+
+			if (poll(&p, 1, 10) > 0)
+				alive = child_started(c); /* kills it now that it has a pid */
+		}
+		if (!alive)
+			continue;
+		if (c->pid <= 0) { /* the helper never answered */
+			orphan_unlink(c);
+			child_free(c);
+			continue;
+		}
+		while (!child_has_exited(c) && mono_now_ns() < end) {
+			struct pollfd p = {.fd = c->pidfd, .events = POLLIN};
+
+			if (c->pidfd < 0 || poll(&p, 1, 10) < 0)
+				usleep(1000);
+		}
+		if (child_reap(c, &status) < 0)
+			log_warnx("child %d: not dead %llu ms after SIGKILL; leaving it to init",
+			          (int)c->pid,
+			          (unsigned long long)(CHILD_REAP_WAIT_NS / NS_PER_MS));
+		orphan_unlink(c);
+		child_free(c);
+	}
 }
 
 pid_t

@@ -38,9 +38,6 @@ struct vipd {
 	bool stopped; /* instances stopped: only hooks still run */
 };
 
-/* main.c: SCHED_RR at this priority, or normal scheduling for 0. */
-void vipd_realtime(unsigned priority);
-
 /*
  * reload_apply.c: parse d->conf->path anew and, if it is valid, apply the
  * difference (reload.h); else change nothing. Logs, publishes a "reload"

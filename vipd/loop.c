@@ -10,9 +10,16 @@
  * timerfd would do the same at the cost of two more system calls per
  * wakeup, to read and re-arm it: at 10 ms adverts that is half the CPU.)
  *
- * One pass of loop_run(): fire due timers, sleep in epoll_pwait2 until the
- * next deadline or an event, dispatch I/O, free timers that were freed
- * during the pass.
+ * One pass of loop_run(): dispatch the I/O events of the last wake-up, fire
+ * the due timers, free timers that were freed during the pass, then sleep
+ * in epoll_pwait2 until the next deadline or an event.
+ *
+ * Each half of a pass has a budget (LOOP_BUDGET_NS of the loop's clock):
+ * once it is spent, what is left (due timers, events not yet dispatched)
+ * waits for the next pass, in order, behind a zero-timeout epoll call, so
+ * no burst of work (a hundred instances becoming Master together, a flood
+ * of packets) keeps the loop away from epoll for more than a few
+ * milliseconds, and I/O and timers always both get their turn.
  */
 #include "loop.h"
 
@@ -33,6 +40,7 @@ struct io_handler {
 	void *arg;
 	uint32_t events;
 	uint32_t gen; /* matches the gen in epoll_data, 0 when free */
+	bool queued;  /* an event for it waits in loop->evs */
 };
 
 struct timer {
@@ -60,6 +68,15 @@ struct loop {
 	uint64_t seq;
 	struct timer *timers; /* all live timers */
 	struct timer *dead;   /* freed in this pass, linked by next */
+
+	/* Events of past wake-ups not dispatched yet, oldest first. */
+	struct epoll_event evs[LOOP_MAX_EVENTS];
+	int nevs;
+
+	loop_clock_fn clock; /* measures the budget and the stats */
+	void *clock_arg;
+	uint64_t budget_ns;
+	struct loop_stats stats;
 };
 
 uint64_t
@@ -69,6 +86,19 @@ mono_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+mono_clock(void *arg)
+{
+	(void)arg;
+	return mono_now_ns();
+}
+
+static uint64_t
+loop_clock(const struct loop *l)
+{
+	return l->clock(l->clock_arg);
 }
 
 /* ---- timer heap, ordered by (deadline, seq) ---- */
@@ -262,16 +292,20 @@ timers_reap(struct loop *l)
 }
 
 /*
- * Fire every timer due now. Each is disarmed before its callback so the
- * callback may re-arm it; a timer (re)armed during this run waits for the
- * next one even if already due, so a callback re-arming into the past
- * cannot starve I/O.
+ * Fire the timers due now, earliest first, until the budget is spent; true
+ * if due timers are left for the next pass (they keep their place). Each
+ * is disarmed before its callback so the callback may re-arm it; a timer
+ * (re)armed during this run waits for the next one even if already due,
+ * so a callback re-arming into the past cannot starve I/O.
  */
-static void
+static bool
 timers_run(struct loop *l)
 {
 	uint64_t now = mono_now_ns();
 	uint64_t first_new = l->seq + 1;
+	uint64_t start = loop_clock(l);
+	bool left = false;
+	unsigned fired = 0;
 
 	l->depth++;
 	while (l->nheap > 0 && !l->stop) {
@@ -279,10 +313,17 @@ timers_run(struct loop *l)
 
 		if (t->deadline_ns > now || t->seq >= first_new)
 			break;
+		/* At least one per pass, so a tiny budget still makes progress. */
+		if (fired > 0 && loop_clock(l) - start >= l->budget_ns) {
+			left = true;
+			break;
+		}
 		heap_remove(l, t);
 		t->fn(l, t, t->arg);
+		fired++;
 	}
 	l->depth--;
+	return left;
 }
 
 /* ---- file descriptors ---- */
@@ -381,20 +422,87 @@ loop_del_fd(struct loop *l, int fd)
 	memset(h, 0, sizeof(*h));
 }
 
-static void
-io_dispatch(struct loop *l, const struct epoll_event *evs, int n)
+static bool
+io_stale(struct loop *l, const struct epoll_event *ev, struct io_handler **hp)
 {
-	l->depth++;
-	for (int i = 0; i < n && !l->stop; i++) {
-		int fd = (int)(uint32_t)evs[i].data.u64;
-		uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
-		struct io_handler *h = io_get(l, fd);
+	int fd = (int)(uint32_t)ev->data.u64;
+	uint32_t gen = (uint32_t)(ev->data.u64 >> 32);
+	struct io_handler *h = io_get(l, fd);
 
-		if (!h || h->gen != gen)
+	*hp = h;
+	return !h || h->gen != gen; /* deleted since epoll reported it */
+}
+
+/*
+ * Append the n events epoll just wrote after the waiting ones. An fd
+ * whose earlier event still waits is not queued twice (it would be called
+ * twice in one pass): its new bits join the waiting event.
+ */
+static void
+io_queue(struct loop *l, int n)
+{
+	struct epoll_event *fresh = l->evs + l->nevs;
+	int old = l->nevs;
+
+	for (int i = 0; i < n; i++) {
+		struct io_handler *h;
+
+		if (io_stale(l, &fresh[i], &h))
+			continue;
+		if (!h->queued) {
+			h->queued = true;
+			l->evs[l->nevs++] = fresh[i];
+			continue;
+		}
+		for (int j = 0; j < old; j++)
+			if (l->evs[j].data.u64 == fresh[i].data.u64)
+				l->evs[j].events |= fresh[i].events;
+	}
+}
+
+/*
+ * Call the handlers of the queued events, oldest first, until the budget
+ * is spent; true if events are left for the next pass. Level-triggered
+ * fds (all of vipd's) lose nothing by waiting: a handler with more to do
+ * than its own per-call bound is simply reported again.
+ */
+static bool
+io_dispatch(struct loop *l)
+{
+	uint64_t start = loop_clock(l);
+	unsigned called = 0;
+	int i = 0;
+
+	l->depth++;
+	while (i < l->nevs && !l->stop) {
+		struct io_handler *h;
+
+		if (called > 0 && loop_clock(l) - start >= l->budget_ns)
+			break;
+		struct epoll_event ev = l->evs[i++];
+		if (io_stale(l, &ev, &h))
 			continue; /* deleted earlier in this pass */
-		h->fn(l, fd, evs[i].events, h->arg);
+		h->queued = false;
+		h->fn(l, (int)(uint32_t)ev.data.u64, ev.events, h->arg);
+		called++;
 	}
 	l->depth--;
+	l->nevs -= i;
+	memmove(l->evs, l->evs + i, (size_t)l->nevs * sizeof(l->evs[0]));
+	return l->nevs > 0 && !l->stop;
+}
+
+/* Forget the waiting events; epoll reports the fds again if still ready. */
+static void
+io_drop_queued(struct loop *l)
+{
+	for (int i = 0; i < l->nevs; i++) {
+		struct io_handler *h;
+
+		if (!io_stale(l, &l->evs[i], &h))
+			h->queued = false;
+	}
+	l->nevs = 0;
 }
 
 /* ---- the loop ---- */
@@ -406,6 +514,8 @@ loop_new(void)
 
 	if (!l)
 		fatal("loop_new");
+	l->clock = mono_clock;
+	l->budget_ns = LOOP_BUDGET_NS;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd == -1) {
 		log_warn("loop_new");
@@ -435,57 +545,82 @@ loop_free(struct loop *l)
 }
 
 /*
- * Sleep until an event or the earliest deadline, whichever comes first.
- * Without epoll_pwait2 (kernels before 5.11, valgrind 3.19) fall back to
- * epoll_wait with the timeout rounded up to whole milliseconds: timers
- * then fire up to a millisecond late, never early.
+ * Sleep until an event or the earliest deadline, whichever comes first;
+ * with work left from the last pass (`busy`), only look. New events go
+ * after those still waiting in l->evs. Without epoll_pwait2 (kernels
+ * before 5.11, valgrind 3.19) fall back to epoll_wait with the timeout
+ * rounded up to whole milliseconds: timers then fire up to a millisecond
+ * late, never early.
  */
 static int
-loop_wait(struct loop *l, struct epoll_event *evs)
+loop_wait(struct loop *l, bool busy)
 {
 	static bool no_pwait2;
+	struct epoll_event *evs = l->evs + l->nevs;
+	int max = LOOP_MAX_EVENTS - l->nevs; /* >= 1: a pass dispatches one at least */
 	struct timespec ts;
 	uint64_t now, rel;
 
+	if (busy)
+		return epoll_wait(l->epfd, evs, max, 0);
 	if (l->nheap == 0)
-		return epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, -1);
+		return epoll_wait(l->epfd, evs, max, -1);
 	now = mono_now_ns();
 	rel = l->heap[0]->deadline_ns > now ? l->heap[0]->deadline_ns - now : 0;
 	if (!no_pwait2) {
 		ts.tv_sec = (time_t)(rel / NS_PER_SEC);
 		ts.tv_nsec = (long)(rel % NS_PER_SEC);
-		int n = epoll_pwait2(l->epfd, evs, LOOP_MAX_EVENTS, &ts, NULL);
+		int n = epoll_pwait2(l->epfd, evs, max, &ts, NULL);
 		if (n >= 0 || errno != ENOSYS)
 			return n;
 		no_pwait2 = true;
 		log_debug("loop: no epoll_pwait2, timers have millisecond precision");
 	}
 	uint64_t ms = (rel + NS_PER_MS - 1) / NS_PER_MS;
-	return epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, ms > INT32_MAX ? INT32_MAX : (int)ms);
+	return epoll_wait(l->epfd, evs, max, ms > INT32_MAX ? INT32_MAX : (int)ms);
+}
+
+static void
+pass_done(struct loop *l, uint64_t start, bool over_budget)
+{
+	uint64_t ns = loop_clock(l) - start;
+
+	l->stats.passes++;
+	if (over_budget)
+		l->stats.budget_passes++;
+	if (ns > l->stats.longest_pass_ns)
+		l->stats.longest_pass_ns = ns;
 }
 
 int
 loop_run(struct loop *l)
 {
-	struct epoll_event evs[LOOP_MAX_EVENTS];
+	uint64_t start = loop_clock(l);
+	bool io_left = false;
 	int rc = 0;
 
 	while (!l->stop) {
-		timers_run(l);
+		bool timers_left = timers_run(l);
+
 		timers_reap(l);
+		pass_done(l, start, io_left || timers_left);
 		if (l->stop)
 			break;
-		int n = loop_wait(l, evs);
+		int n = loop_wait(l, io_left || timers_left);
+		start = loop_clock(l);
 		if (n == -1) {
-			if (errno == EINTR)
-				continue; /* signals arrive by signalfd or set flags */
-			log_warn("loop: epoll_wait");
-			rc = -1;
-			break;
+			if (errno != EINTR) { /* signals arrive by signalfd or set flags */
+				log_warn("loop: epoll_wait");
+				rc = -1;
+				break;
+			}
+			n = 0;
 		}
-		io_dispatch(l, evs, n);
+		io_queue(l, n);
+		io_left = io_dispatch(l);
 		timers_reap(l);
 	}
+	io_drop_queued(l);
 	l->stop = false; /* so the loop can be run again */
 	return rc;
 }
@@ -494,4 +629,23 @@ void
 loop_stop(struct loop *l)
 {
 	l->stop = true;
+}
+
+void
+loop_set_budget(struct loop *l, uint64_t budget_ns)
+{
+	l->budget_ns = budget_ns ? budget_ns : LOOP_BUDGET_NS;
+}
+
+void
+loop_set_clock(struct loop *l, loop_clock_fn fn, void *arg)
+{
+	l->clock = fn ? fn : mono_clock;
+	l->clock_arg = fn ? arg : NULL;
+}
+
+void
+loop_get_stats(const struct loop *l, struct loop_stats *st)
+{
+	*st = l->stats;
 }

@@ -7,6 +7,12 @@
  * Callbacks may add, delete, arm or free any fd or timer, including their
  * own, safely: deleted fds are skipped for the rest of the pass and freed
  * timers are never called again.
+ *
+ * Work per wake-up is bounded: one pass dispatches I/O events, then fires
+ * due timers (earliest deadline first, FIFO among equal deadlines), each
+ * half until LOOP_BUDGET_NS have passed; the rest waits for the next pass,
+ * in order, after a zero-timeout look at epoll. A callback must bound its
+ * own work (e.g. so many packets per call): the loop cannot interrupt it.
  */
 #ifndef VIPD_LOOP_H
 #define VIPD_LOOP_H
@@ -18,12 +24,24 @@
 #define NS_PER_MS  1000000ULL
 #define NS_PER_US  1000ULL
 
+/* Time one half of a pass (I/O or timers) may use before yielding. */
+#define LOOP_BUDGET_NS (2 * NS_PER_MS)
+
 struct loop;
 struct timer;
 
 /* events: EPOLLIN / EPOLLOUT / EPOLLERR / EPOLLHUP bits as delivered. */
 typedef void (*loop_io_fn)(struct loop *l, int fd, uint32_t events, void *arg);
 typedef void (*loop_timer_fn)(struct loop *l, struct timer *t, void *arg);
+/* A clock in ns for the budget and the statistics (tests simulate one). */
+typedef uint64_t (*loop_clock_fn)(void *arg);
+
+/* How the loop has been keeping to its budget, for `vipctl status`. */
+struct loop_stats {
+	uint64_t passes;          /* passes run (a wake-up and the work it brought) */
+	uint64_t budget_passes;   /* passes that spent a budget and left work for the next */
+	uint64_t longest_pass_ns; /* the longest pass, sleeping excluded */
+};
 
 /* CLOCK_MONOTONIC now, in nanoseconds. */
 uint64_t mono_now_ns(void);
@@ -52,5 +70,16 @@ void timer_free(struct timer *t);
 /* Run until loop_stop(). Returns 0, or -1 on an unrecoverable epoll error. */
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);
+
+/* Copy the statistics since loop_new(). */
+void loop_get_stats(const struct loop *l, struct loop_stats *st);
+/* Set the per-half budget in ns; 0 restores LOOP_BUDGET_NS. */
+void loop_set_budget(struct loop *l, uint64_t budget_ns);
+/*
+ * Measure the budget and the statistics with fn(arg) instead of
+ * CLOCK_MONOTONIC (NULL restores it). For tests: timer deadlines and
+ * sleeping always use CLOCK_MONOTONIC.
+ */
+void loop_set_clock(struct loop *l, loop_clock_fn fn, void *arg);
 
 #endif

@@ -7,13 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,6 +19,7 @@
 
 #include "announce.h"
 #include "buf.h"
+#include "child.h"
 #include "conf.h"
 #include "control.h"
 #include "daemon.h"
@@ -30,6 +29,8 @@
 #include "loop.h"
 #include "pace.h"
 #include "pkt.h"
+#include "realtime.h"
+#include "spawn.h"
 #include "vport.h"
 #include "vrrp.h"
 #include "checks/check.h"
@@ -67,6 +68,41 @@ on_addr(void *arg, int ifindex, int family, const union inaddr *a, uint8_t prefi
 
 /* --- control socket --------------------------------------------------------- */
 
+/*
+ * How the daemon itself copes: the loop's passes (and those that hit
+ * their budget), the real-time guard, netlink events lost and resynced.
+ */
+static void
+daemon_status(const struct vipd *d, struct buf *b, bool json)
+{
+	struct loop_stats ls;
+	struct netlink_stats ns;
+
+	loop_get_stats(d->loop, &ls);
+	netlink_get_stats(&ns);
+	if (json) {
+		buf_printf(b,
+		           "{\"realtime\":%s,\"realtime_demotions\":%llu,\"loop_passes\":%llu"
+		           ",\"loop_budget_passes\":%llu,\"loop_longest_pass_us\":%llu"
+		           ",\"netlink_events\":%llu,\"netlink_overruns\":%llu"
+		           ",\"netlink_resyncs\":%llu}",
+		           realtime_active() ? "true" : "false",
+		           (unsigned long long)realtime_demotions(), (unsigned long long)ls.passes,
+		           (unsigned long long)ls.budget_passes,
+		           (unsigned long long)(ls.longest_pass_ns / 1000),
+		           (unsigned long long)ns.events, (unsigned long long)ns.overruns,
+		           (unsigned long long)ns.resyncs);
+		return;
+	}
+	buf_printf(b,
+	           "daemon: real-time priority %s (%llu demotion(s)); loop: %llu passes, %llu over "
+	           "budget, longest %.1f ms; netlink: %llu events, %llu overrun(s), %llu resync(s)\n",
+	           realtime_active() ? "on" : "off", (unsigned long long)realtime_demotions(),
+	           (unsigned long long)ls.passes, (unsigned long long)ls.budget_passes,
+	           ls.longest_pass_ns / 1e6, (unsigned long long)ns.events,
+	           (unsigned long long)ns.overruns, (unsigned long long)ns.resyncs);
+}
+
 static void
 cmd_status(struct vipd *d, struct ctl_client *c, bool json)
 {
@@ -88,6 +124,8 @@ cmd_status(struct vipd *d, struct ctl_client *c, bool json)
 		}
 		buf_puts(&b, "],\"interfaces\":");
 		vport_status_json(&b);
+		buf_puts(&b, ",\"daemon\":");
+		daemon_status(d, &b, true);
 		buf_puts(&b, "}\n");
 	} else {
 		for (size_t i = 0; i < d->nvrrps; i++)
@@ -97,6 +135,7 @@ cmd_status(struct vipd *d, struct ctl_client *c, bool json)
 		for (size_t i = 0; i < d->nchecks; i++)
 			check_status_text(d->checks[i], &b);
 		vport_status_text(&b);
+		daemon_status(d, &b, false);
 	}
 	ctl_write(c, b.data, b.len);
 	buf_free(&b);
@@ -304,48 +343,27 @@ static int
 pidfile_write(const char *path)
 {
 	char s[32];
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct stat st;
+	/*
+	 * Never blocks (a FIFO put there has no reader: ENXIO) and never
+	 * writes through a symbolic link; anything but a regular file is
+	 * refused before it is truncated.
+	 */
+	int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || ftruncate(fd, 0) < 0) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
 	int n = snprintf(s, sizeof(s), "%ld\n", (long)getpid());
 	if (write(fd, s, (size_t)n) != n) {
 		close(fd);
 		return -1;
 	}
 	return close(fd);
-}
-
-/*
- * Adverts must leave on time even on a busy host: run SCHED_RR like
- * corosync does. SCHED_RESET_ON_FORK keeps scripts and hooks out of it,
- * and RLIMIT_RTTIME turns a runaway loop into a kill (SIGXCPU, then
- * SIGKILL) instead of a starved machine: vipd never needs more than a few
- * milliseconds of CPU between two sleeps.
- */
-void
-vipd_realtime(unsigned priority)
-{
-	struct sched_param sp = {.sched_priority = (int)priority};
-	struct rlimit rl = {.rlim_cur = 200000, .rlim_max = 400000}; /* microseconds */
-
-	if (priority == 0) {
-		/* Only a reload gets here with SCHED_RR on: back to normal. */
-		if (sched_getscheduler(0) != SCHED_OTHER &&
-		    sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &sp) < 0)
-			log_warn("cannot leave SCHED_RR");
-		return;
-	}
-	if (setrlimit(RLIMIT_RTTIME, &rl) < 0) {
-		log_warn("cannot limit real-time CPU time; staying at normal priority");
-		return;
-	}
-	if (sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &sp) < 0)
-		log_warn(
-		    "cannot switch to SCHED_RR priority %u; adverts may leave late on a busy host",
-		    priority);
-	else
-		log_debug("running SCHED_RR priority %u", priority);
 }
 
 /* A raw socket needs CAP_NET_RAW: find out before detaching, while stderr is visible. */
@@ -506,8 +524,11 @@ shutdown_all(struct vipd *d)
 		loop_del_fd(d->loop, d->sigfd);
 		close(d->sigfd);
 	}
+	realtime_close();
 	if (d->pidfile_written)
 		unlink(d->conf->pidfile);
+	child_reap_killed(d->loop);
+	spawn_helper_stop();
 	loop_free(d->loop);
 	conf_free(d->conf);
 }
@@ -594,7 +615,10 @@ main(int argc, char *argv[])
 			fatal("daemon");
 		log_init("vipd", false, d.conf->log_level);
 	}
-	vipd_realtime(d.conf->realtime_priority);
+	realtime_set(d.loop, d.conf->realtime_priority);
+	/* Now, while we are small: scripts and hooks are started by it, not by fork(). */
+	if (spawn_helper_start() < 0)
+		log_warn("cannot start the spawn helper; the first script or hook will");
 	if (pidfile_write(d.conf->pidfile) < 0)
 		log_warn("cannot write pidfile %s", d.conf->pidfile);
 	else

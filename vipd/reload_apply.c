@@ -33,6 +33,7 @@
 #include "event.h"
 #include "log.h"
 #include "loop.h"
+#include "realtime.h"
 #include "reload.h"
 #include "vrrp.h"
 
@@ -108,7 +109,7 @@ apply_global(const struct vipd *d, struct conf *nc, const struct reload_plan *p)
 	if (p->realtime_priority) {
 		log_info("realtime_priority %u -> %u", oc->realtime_priority,
 		         nc->realtime_priority);
-		vipd_realtime(nc->realtime_priority);
+		realtime_set(d->loop, nc->realtime_priority);
 	}
 	if (p->pidfile)
 		log_warnx("pidfile cannot change without a restart; keeping %s", oc->pidfile);

@@ -248,3 +248,23 @@ def test_sigint_is_a_graceful_stop(lab):
     assert h1.stop_vipd(signal.SIGINT) == 0
     assert not h1.has_addr("192.0.2.100")
     assert "MASTER -> INIT (stop)" in h1.log_text()
+
+
+def test_pidfile_fifo_never_blocks_start(lab):
+    """A FIFO (or a symbolic link) where the pidfile goes: vipd says so and runs."""
+    h1, = lab.add_hosts(1)
+    for kind in ("fifo", "symlink"):
+        path = os.path.join(h1.dir, "pid-" + kind)
+        target = os.path.join(h1.dir, "elsewhere")
+        if kind == "fifo":
+            os.mkfifo(path)
+        else:
+            with open(target, "w") as f:
+                f.write("keep\n")
+            os.symlink(target, path)
+        h1.start_vipd(vipd_instance(priority=150), extra_args=("-p", path))
+        wait_until(lambda: h1.state() == "MASTER", 3)
+        assert "cannot write pidfile %s" % path in h1.log_text()
+        assert h1.stop_vipd() == 0
+        if kind == "symlink":
+            assert open(target).read() == "keep\n"

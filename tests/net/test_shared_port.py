@@ -36,6 +36,10 @@ def test_one_socket_per_interface_and_family(lab):
     ports = {(p["interface"], p["family"]): p for p in h1.status()["interfaces"]}
     assert ports[("eth0", "ipv4")]["instances"] == 20
     assert ports[("eth0", "ipv6")]["instances"] == 5
+    d = h1.status()["daemon"]
+    assert d["realtime"] is True and d["realtime_demotions"] == 0, d
+    assert d["loop_passes"] > 0 and d["netlink_overruns"] == 0, d
+    assert "daemon: real-time priority on" in h1.vipctl("status").stdout
 
 
 def test_source_is_never_another_instances_vip(lab):

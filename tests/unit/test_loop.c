@@ -1,6 +1,7 @@
 /*
  * test_loop.c - the event loop: timer order, re-arming, freeing and fd
- * deletion inside callbacks, timerfd precision, EINTR, loop_stop.
+ * deletion inside callbacks, timerfd precision, EINTR, loop_stop, and the
+ * per-pass budget (on a simulated clock: no test here depends on speed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -511,6 +512,266 @@ test_eintr(void **state)
 	loop_free(l);
 }
 
+/* ---- the per-pass budget, on a simulated clock ---- */
+
+static uint64_t sim_ns; /* the loop's clock in these tests */
+
+static uint64_t
+sim_clock(void *arg)
+{
+	(void)arg;
+	return sim_ns;
+}
+
+enum { NBUSY = 1000, COST_US = 100, PER_PASS = 2000 / COST_US /* 2 ms budget */ };
+
+struct budget_run {
+	int order[NBUSY]; /* ids in firing order */
+	int n;
+	int io_at[NBUSY]; /* timers fired when the always-ready fd was serviced */
+	int nio;
+	int wake_at;    /* timers fired when the late-readable fd was serviced */
+	int poke_after; /* make it readable after this many timers */
+	int poke_fd;
+	uint64_t dl[NBUSY];
+};
+
+static struct budget_run br;
+
+/* A due timer that "costs" COST_US of simulated time. */
+static void
+costly_cb(struct loop *l, struct timer *t, void *arg)
+{
+	(void)t;
+	br.order[br.n++] = (int)(intptr_t)arg;
+	sim_ns += COST_US * US;
+	if (br.n == br.poke_after)
+		assert_int_equal(write(br.poke_fd, "x", 1), 1);
+	if (br.n == NBUSY)
+		loop_stop(l);
+}
+
+/* Always ready (a pipe's write end): runs once per pass. */
+static void
+ready_cb(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)events;
+	(void)arg;
+	br.io_at[br.nio++] = br.n;
+}
+
+static void
+wake_cb(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	char ch;
+
+	(void)l;
+	(void)events;
+	(void)arg;
+	assert_int_equal(read(fd, &ch, 1), 1);
+	br.wake_at = br.n;
+}
+
+/*
+ * 1000 due timers costing 100 us each: a pass fires the 20 that fit the
+ * 2 ms budget and goes back to epoll (the always-ready fd is serviced
+ * after every 20), the order is earliest deadline first and FIFO among
+ * equal deadlines, and an fd made readable by the 110th timer is serviced
+ * right after the pass it became readable in, not after all 1000.
+ */
+static void
+test_budget_timers(void **state)
+{
+	struct loop *l = loop_new();
+	struct loop_stats st;
+	int out[2], wake[2];
+	uint64_t base = mono_now_ns() - 10 * MS; /* all due */
+
+	(void)state;
+	memset(&br, 0, sizeof(br));
+	sim_ns = 1000 * MS;
+	loop_set_clock(l, sim_clock, NULL);
+	assert_int_equal(pipe2(out, O_CLOEXEC | O_NONBLOCK), 0);
+	assert_int_equal(pipe2(wake, O_CLOEXEC | O_NONBLOCK), 0);
+	br.poke_fd = wake[1];
+	br.poke_after = 110;
+	br.wake_at = -1;
+	assert_int_equal(loop_add_fd(l, out[1], EPOLLOUT, ready_cb, NULL), 0);
+	assert_int_equal(loop_add_fd(l, wake[0], EPOLLIN, wake_cb, NULL), 0);
+	/* 50 distinct deadlines, 20 timers on each, armed in a scrambled order. */
+	for (int i = 0; i < NBUSY; i++) {
+		br.dl[i] = base + (uint64_t)((i * 7) % 50) * US;
+		timer_arm(timer_new(l, costly_cb, (void *)(intptr_t)i), br.dl[i]);
+	}
+	assert_int_equal(loop_run(l), 0);
+
+	assert_int_equal(br.n, NBUSY);
+	for (int i = 1; i < NBUSY; i++) {
+		int a = br.order[i - 1], b = br.order[i];
+
+		assert_true(br.dl[a] <= br.dl[b]);
+		if (br.dl[a] == br.dl[b])
+			assert_true(a < b); /* armed first, fired first */
+	}
+	/* Back to epoll after every PER_PASS timers, never more in one pass. */
+	assert_int_equal(br.nio, NBUSY / PER_PASS - 1);
+	for (int i = 0; i < br.nio; i++)
+		assert_int_equal(br.io_at[i], (i + 1) * PER_PASS);
+	assert_int_equal(br.wake_at, 120);
+	loop_get_stats(l, &st);
+	assert_int_equal(st.budget_passes, NBUSY / PER_PASS - 1);
+	assert_int_equal(st.longest_pass_ns, PER_PASS * COST_US * US);
+	assert_true(st.passes >= NBUSY / PER_PASS);
+
+	loop_del_fd(l, out[1]);
+	loop_del_fd(l, wake[0]);
+	close(out[0]);
+	close(out[1]);
+	close(wake[0]);
+	close(wake[1]);
+	loop_free(l);
+}
+
+/* I/O under the budget: 30 readable pipes costing 100 us each. */
+enum { NPIPES = 30 };
+
+struct pipe_run {
+	int fds[NPIPES][2];
+	int calls[NPIPES];
+	int order[2 * NPIPES];
+	int n;
+	int timer_at; /* handlers called when the due timer fired */
+	int late;     /* index of the pipe made readable during the first pass */
+	struct timer *timer;
+};
+
+static struct pipe_run pr;
+
+static void
+pipe_cb(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	char ch;
+
+	(void)events;
+	/* Called twice in a pass, the second read would find the pipe empty. */
+	assert_int_equal(read(fd, &ch, 1), 1);
+	pr.calls[i]++;
+	pr.order[pr.n++] = i;
+	sim_ns += COST_US * US;
+	if (pr.n == 1) {
+		assert_int_equal(write(pr.fds[pr.late][1], "x", 1), 1);
+		timer_arm(pr.timer, 1); /* due now, fires in this pass's timer half */
+	}
+	if (pr.n == NPIPES)
+		loop_stop(l);
+}
+
+static void
+mark_cb(struct loop *l, struct timer *t, void *arg)
+{
+	(void)l;
+	(void)t;
+	(void)arg;
+	pr.timer_at = pr.n;
+}
+
+/*
+ * 29 pipes readable at once: the first pass calls the 20 handlers that
+ * fit the budget, a due timer fires before the other 9, which run in the
+ * next pass ahead of the pipe that became readable meanwhile, and no
+ * handler is called twice although epoll reports the waiting fds again.
+ */
+static void
+test_budget_io(void **state)
+{
+	struct loop *l = loop_new();
+	struct loop_stats st;
+
+	(void)state;
+	memset(&pr, 0, sizeof(pr));
+	pr.late = NPIPES - 1;
+	pr.timer_at = -1;
+	sim_ns = 0;
+	loop_set_clock(l, sim_clock, NULL);
+	for (int i = 0; i < NPIPES; i++) {
+		assert_int_equal(pipe2(pr.fds[i], O_CLOEXEC | O_NONBLOCK), 0);
+		assert_int_equal(
+		    loop_add_fd(l, pr.fds[i][0], EPOLLIN, pipe_cb, (void *)(intptr_t)i), 0);
+		if (i != pr.late)
+			assert_int_equal(write(pr.fds[i][1], "x", 1), 1);
+	}
+	pr.timer = timer_new(l, mark_cb, NULL);
+	assert_int_equal(loop_run(l), 0);
+
+	assert_int_equal(pr.n, NPIPES);
+	for (int i = 0; i < NPIPES; i++)
+		assert_int_equal(pr.calls[i], 1);
+	/* The timer armed by the first handler fired between the two I/O passes. */
+	assert_int_equal(pr.timer_at, PER_PASS);
+	/* The first 29 calls are the 29 pipes written first, the late one last. */
+	for (int i = 0; i < NPIPES - 1; i++) {
+		assert_int_not_equal(pr.order[i], pr.late);
+	}
+	assert_int_equal(pr.order[NPIPES - 1], pr.late);
+	loop_get_stats(l, &st);
+	assert_int_equal(st.budget_passes, 1);
+	assert_int_equal(st.longest_pass_ns, PER_PASS * COST_US * US);
+
+	for (int i = 0; i < NPIPES; i++) {
+		loop_del_fd(l, pr.fds[i][0]);
+		close(pr.fds[i][0]);
+		close(pr.fds[i][1]);
+	}
+	loop_free(l);
+}
+
+/* A handler deleting a waiting fd: its event is dropped, not dispatched. */
+static int del_calls[2];
+static int del_fds[2];
+
+static void
+del_other_cb(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	char ch;
+
+	(void)events;
+	assert_int_equal(read(fd, &ch, 1), 1);
+	del_calls[i]++;
+	sim_ns += 5 * MS; /* spends the whole budget */
+	loop_del_fd(l, del_fds[1 - i]);
+}
+
+static void
+test_budget_del_waiting(void **state)
+{
+	struct loop *l = loop_new();
+	int p[2][2];
+
+	(void)state;
+	del_calls[0] = del_calls[1] = 0;
+	loop_set_clock(l, sim_clock, NULL);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pipe2(p[i], O_CLOEXEC | O_NONBLOCK), 0);
+		assert_int_equal(write(p[i][1], "x", 1), 1);
+		del_fds[i] = p[i][0];
+		assert_int_equal(
+		    loop_add_fd(l, p[i][0], EPOLLIN, del_other_cb, (void *)(intptr_t)i), 0);
+	}
+	assert_true(tu_run_for(l, 20));
+	/* One ran (and spent the budget), the other was deleted while it waited. */
+	assert_int_equal(del_calls[0] + del_calls[1], 1);
+	for (int i = 0; i < 2; i++) {
+		loop_del_fd(l, p[i][0]);
+		close(p[i][0]);
+		close(p[i][1]);
+	}
+	loop_free(l);
+}
+
 int
 main(void)
 {
@@ -521,7 +782,8 @@ main(void)
 	    cmocka_unit_test(test_timer_free_self), cmocka_unit_test(test_timer_free_other),
 	    cmocka_unit_test(test_del_fd_pending),  cmocka_unit_test(test_fd_api),
 	    cmocka_unit_test(test_stop_from_io),    cmocka_unit_test(test_timer_precision),
-	    cmocka_unit_test(test_eintr),
+	    cmocka_unit_test(test_eintr),           cmocka_unit_test(test_budget_timers),
+	    cmocka_unit_test(test_budget_io),       cmocka_unit_test(test_budget_del_waiting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
