@@ -1899,6 +1899,21 @@ class ScaleLab:
             i += 1
         return pids
 
+    def vipd_daemon_status(self, role):
+        """The "daemon" object of `vipctl status --json` (None if vipctl is
+        missing, does not answer, or the daemon predates that object)."""
+        vipctl = os.path.join(os.path.dirname(self.bin), "vipctl")
+        sock = os.path.join(self.dir, role, "vipd.sock")
+        if self.rc(role) is not None or not os.access(vipctl, os.X_OK):
+            return None
+        try:
+            r = subprocess.run(["ip", "netns", "exec", self.ns[role], vipctl, "-S", sock,
+                                "status", "--json"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, timeout=10)
+            return json.loads(r.stdout).get("daemon") if r.returncode == 0 else None
+        except (subprocess.TimeoutExpired, ValueError, AttributeError):
+            return None
+
     def log_size(self, role):
         return os.path.getsize(self.logs[role])
 
@@ -2034,6 +2049,11 @@ def measure_scale(kind, binpath, spec, window, workdir, out):
                                      uss_kib=sum(m["uss"] for m in mem), nproc=len(alive))
                 except OSError:
                     pass
+            if kind == "vipd":      # its own view of its load (real-time guard, loop budget)
+                for r, role in (("a", "master"), ("b", "backup")):
+                    d = lab.vipd_daemon_status(r)
+                    if d is not None:
+                        res[role]["daemon"] = d
             a, b = ns_addrs(lab.ns["a"]) & want, ns_addrs(lab.ns["b"]) & want
             res["stable_at_end"] = len(a) == len(want) and not b
             if lab.sniffer:
@@ -2090,6 +2110,10 @@ def scale_report(rows, window):
         for who, x in (("master", m), ("backup", b)):
             if x.get("exit") is None and x.get("gone"):    # keepalived's VRRP child
                 dead.append("%s: %d of %d processes gone" % (who, len(x["gone"]), len(x["pids"])))
+        # vipd's real-time guard: alive, but demoted for running 200 ms straight
+        demoted = ["%s demoted %dx" % (who, x["daemon"]["realtime_demotions"])
+                   for who, x in (("master", m), ("backup", b))
+                   if (x.get("daemon") or {}).get("realtime_demotions")]
         gap = "no data"
         if adv.get("max_gap_ms") is not None:
             gap = "%.1f ms" % adv["max_gap_ms"]
@@ -2112,7 +2136,8 @@ def scale_report(rows, window):
                       "%d KiB" % m["pss_kib"] + ("*" if m.get("nproc", 1) > 1 else "")
                       if "pss_kib" in m else "-",
                       str(b["flips"]) if "flips" in b else "-", conv, gap,
-                      "; ".join(dead) if dead else "yes"])
+                      "; ".join(dead + demoted) if dead else
+                      "yes" + (" (%s)" % ", ".join(demoted) if demoted else "")])
     widths = [max(len(head[i]), *(len(ln[i]) for ln in lines)) + 2 for i in range(len(head))]
     out = ["scale: advert_interval %d ms, priorities %d / %d, CPU per 10 s over a %.0f s window"
            % (SCALE_IV, PRIO_A, PRIO_B, window),
@@ -2532,12 +2557,13 @@ def main():
     if "scale" in args.what:
         notes.append(
             "scale: master (prio %d) and backup (prio %d) on veth pairs, one VIP (/32, /128) per "
-            "instance; CPU = schedstat run time of\n  the daemon's threads (keepalived: all its "
-            "processes, * on PSS) over the window, per 10 s; flips = state changes the backup\n  "
-            "logged in the window; all VIPs up = daemon start -> every VIP on the master (ip -br "
-            "addr, 50 ms polls); max advert gap = the\n  largest gap between two adverts of one "
-            "VRID, kernel egress timestamps on the master (silent = VRIDs never heard)." % (
-                PRIO_A, PRIO_B))
+            "instance; CPU = schedstat run time of\n  all threads of the daemon's processes over "
+            "the window, per 10 s (* on PSS: several processes summed, keepalived parent + VRRP\n"
+            "  child, vipd + its spawn helper); flips = state changes the backup logged in the "
+            "window; all VIPs up = daemon start ->\n  every VIP on the master (ip -br addr, 50 ms "
+            "polls); max advert gap = the largest gap between two adverts of one VRID, kernel\n"
+            "  egress timestamps on the master (silent = VRIDs never heard); demoted = vipd's "
+            "real-time guard (vipctl status)." % (PRIO_A, PRIO_B))
     if args.what & {"failover", "graceful", "haproxy"}:
         notes.append("%d trials per point; runtime %.0f s; %s" % (
             args.trials, runtime,
