@@ -1707,21 +1707,138 @@ def count_flips(kind, path, start, end):
     return len(SCALE_FLIP_RE[kind].findall(text))
 
 
-def ns_addrs(ns):
-    """Every address on every interface of NS, as ip_address objects."""
-    out = set()
+RTMGRP_IPV6_IFADDR = 0x100
+NLMSG_DONE, NLMSG_ERROR = 3, 2
+
+
+def addr_watch_main(argv):
+    """bench.py --addr-watch FILE, in a namespace: how many of the addresses
+    listed in FILE (one per line) are on any interface.  A NETLINK_ROUTE
+    socket on the IPv4 and IPv6 address groups (no `ip` process, no RTNL
+    lock: events arrive however busy the machine is); a dump at the start
+    and after the kernel reports an overrun.  Prints {"ev": "n", "n": K,
+    "t": CLOCK_MONOTONIC} each time K changes (once per wake-up)."""
+    with open(argv[0]) as f:
+        want = {str(ipaddress.ip_address(x.strip())) for x in f if x.strip()}
+    ev = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
     try:
-        r = subprocess.run(["ip", "-n", ns, "-br", "addr", "show"], stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL, text=True, timeout=5)
-    except subprocess.TimeoutExpired:
-        return out
-    for line in r.stdout.splitlines():
-        for tok in line.split()[2:]:
+        ev.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 16 << 20)
+    except OSError:
+        ev.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+    ev.bind((0, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR))
+    have = set()     # (ifindex, address) of the wanted addresses present
+
+    def parse(buf):
+        """Apply RTM_NEWADDR / RTM_DELADDR in BUF; True at NLMSG_DONE."""
+        off = 0
+        while off + 16 <= len(buf):
+            mlen, mtype = struct.unpack_from("IH", buf, off)
+            if mlen < 16:
+                break
+            if mtype == NLMSG_DONE:
+                return True
+            if mtype in (RTM_NEWADDR, RTM_DELADDR) and mlen >= 24:
+                fam, _plen, _fl, _sc, idx = struct.unpack_from("BBBBI", buf, off + 16)
+                addrs, a = {}, off + 24
+                while a + 4 <= off + mlen:
+                    rlen, rtype = struct.unpack_from("HH", buf, a)
+                    if rlen < 4:
+                        break
+                    if rtype in (IFA_ADDRESS, IFA_LOCAL) and rlen in (8, 20):
+                        addrs[rtype] = str(ipaddress.ip_address(bytes(buf[a + 4:a + rlen])))
+                    a += (rlen + 3) & ~3
+                ip = addrs.get(IFA_LOCAL) or addrs.get(IFA_ADDRESS)
+                if ip in want:
+                    (have.add if mtype == RTM_NEWADDR else have.discard)((idx, ip))
+            off += (mlen + 3) & ~3
+        return False
+
+    def dump():
+        have.clear()
+        d = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+        d.bind((0, 0))
+        d.send(struct.pack("IHHII", 24, 22, 0x301, 1, 0) + struct.pack("BBBBI", 0, 0, 0, 0, 0))
+        while not parse(d.recv(1 << 20)):       # RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP
+            pass
+        d.close()
+
+    def emit(obj):
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+    dump()
+    last = len(have)
+    emit({"ev": "ready", "n": last, "t": time.monotonic()})
+    poller = select.poll()
+    poller.register(ev.fileno(), select.POLLIN)
+    poller.register(sys.stdin.fileno(), select.POLLIN)
+    while True:
+        fds = {fd for fd, _ in poller.poll()}
+        t = time.monotonic()
+        if sys.stdin.fileno() in fds:
+            return 0
+        while True:
             try:
-                out.add(ipaddress.ip_address(tok.split("/")[0]))
+                parse(ev.recv(1 << 20, socket.MSG_DONTWAIT))
+            except BlockingIOError:
+                break
+            except OSError:         # ENOBUFS: events lost, read the state anew
+                emit({"ev": "overrun", "t": t})
+                dump()
+        if len(have) != last:
+            last = len(have)
+            emit({"ev": "n", "n": last, "t": t})
+
+
+class AddrWatch:
+    """bench.py --addr-watch in a namespace; .n and .t_full follow it."""
+
+    def __init__(self, ns, addrs, path):
+        with open(path, "w") as f:
+            f.write("\n".join(addrs) + "\n")
+        self.want = len(addrs)
+        errf = open(path + ".err", "w")
+        self.p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable,
+                                   os.path.abspath(__file__), "--addr-watch", path],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf,
+                                  text=True, start_new_session=True)
+        errf.close()
+        REG.add_proc(self.p)
+        r, _, _ = select.select([self.p.stdout], [], [], 15)
+        line = self.p.stdout.readline() if r else ""
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            ev = {}
+        if ev.get("ev") != "ready":
+            self.close()
+            raise RuntimeError("address watcher did not start in %s: %r" % (ns, line[:200]))
+        self.n, self.t_full, self.overruns = ev["n"], None, 0
+        self.t = threading.Thread(target=self._reader, daemon=True)
+        self.t.start()
+
+    def _reader(self):
+        for line in self.p.stdout:
+            try:
+                ev = json.loads(line)
             except ValueError:
-                pass
-    return out
+                continue
+            if ev["ev"] == "overrun":
+                self.overruns += 1
+            elif ev["ev"] == "n":
+                self.n = ev["n"]
+                if self.n == self.want and self.t_full is None:
+                    self.t_full = ev["t"]
+
+    def close(self):
+        if self.p.poll() is None:
+            try:
+                self.p.stdin.write("x\n")
+                self.p.stdin.flush()
+                self.p.wait(3)
+            except (OSError, subprocess.TimeoutExpired):
+                self.p.kill()
+                self.p.wait(3)
 
 
 def scale_packet_socket(ifname, rcvbuf=32 << 20):
@@ -1825,6 +1942,12 @@ class ScaleLab:
         os.makedirs(self.dir, exist_ok=True)
         self.p, self.logs, self.tstart = {}, {}, {}
         self.sniffer = None
+        self.watch = {}
+
+    def start_watchers(self):
+        for role, ns in self.ns.items():
+            self.watch[role] = AddrWatch(ns, self.spec.vips(),
+                                         os.path.join(self.dir, "vips-%s.txt" % role))
 
     def setup(self):
         for role, ns in self.ns.items():
@@ -1960,6 +2083,8 @@ class ScaleLab:
             self.sniffer.wait(5)
         for role in ("a", "b"):
             self.stop(role)
+        for w in self.watch.values():
+            w.close()
         for ns in self.ns.values():
             kill_ns_procs(ns)
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
@@ -1980,24 +2105,23 @@ def measure_scale(kind, binpath, spec, window, workdir, out):
     want = {ipaddress.ip_address(v) for v in spec.vips()}
     try:
         lab.setup()
+        lab.start_watchers()
         log("scale %-10s %s: starting (%d instances)" % (kind, spec.label(), spec.n))
         lab.start("b")
         lab.start("a")
         # converge: every VIP on the master, none on the backup; if that does
         # not happen within LIMIT s, the window is still measured (it shows why)
         limit = 20 + spec.n / 50.0
-        conv, have_a, have_b = None, 0, 0
+        wa, wb = lab.watch["a"], lab.watch["b"]
         while True:
-            el = time.monotonic() - lab.tstart["a"]
-            a, b = ns_addrs(lab.ns["a"]) & want, ns_addrs(lab.ns["b"]) & want
-            have_a, have_b = len(a), len(b)
-            if have_a == len(want) and conv is None:
-                conv = el        # all up on the master
-            if conv is not None and not have_b:
+            if wa.t_full is not None and not wb.n:
                 break
-            if lab.rc("a") is not None or lab.rc("b") is not None or el > limit:
+            if (lab.rc("a") is not None or lab.rc("b") is not None
+                    or time.monotonic() - lab.tstart["a"] > limit):
                 break
-            time.sleep(0.05)
+            time.sleep(0.02)
+        have_a, have_b = wa.n, wb.n
+        conv = wa.t_full - lab.tstart["a"] if wa.t_full is not None else None
         res.update(converge_s=conv, vips_on_master=have_a, vips_on_backup=have_b)
         if conv is None or have_b:
             res["why"] = ("%d/%d VIPs on the master, %d on the backup after %.1f s" % (
@@ -2054,8 +2178,8 @@ def measure_scale(kind, binpath, spec, window, workdir, out):
                     d = lab.vipd_daemon_status(r)
                     if d is not None:
                         res[role]["daemon"] = d
-            a, b = ns_addrs(lab.ns["a"]) & want, ns_addrs(lab.ns["b"]) & want
-            res["stable_at_end"] = len(a) == len(want) and not b
+            res["stable_at_end"] = wa.n == len(want) and not wb.n
+            res["vips_at_end"] = {"master": wa.n, "backup": wb.n}
             if lab.sniffer:
                 try:
                     d = lab.sniffer_dump(w0, w1)
@@ -2073,6 +2197,7 @@ def measure_scale(kind, binpath, spec, window, workdir, out):
                         "drops": d["drops"], "other": d["other"]}
                 except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as e:
                     log("scale %s: sniffer: %s" % (kind, e))
+        res["addr_watch_overruns"] = {"master": wa.overruns, "backup": wb.overruns}
         for r, role in (("a", "master"), ("b", "backup")):
             res.setdefault(role, {})["exit"] = lab.rc(r)
     except (RuntimeError, OSError) as e:
@@ -2560,8 +2685,8 @@ def main():
             "instance; CPU = schedstat run time of\n  all threads of the daemon's processes over "
             "the window, per 10 s (* on PSS: several processes summed, keepalived parent + VRRP\n"
             "  child, vipd + its spawn helper); flips = state changes the backup logged in the "
-            "window; all VIPs up = daemon start ->\n  every VIP on the master (ip -br addr, 50 ms "
-            "polls); max advert gap = the largest gap between two adverts of one VRID, kernel\n"
+            "window; all VIPs up = daemon start ->\n  every VIP on the master (netlink address "
+            "events); max advert gap = the largest gap between two adverts of one VRID, kernel\n"
             "  egress timestamps on the master (silent = VRIDs never heard); demoted = vipd's "
             "real-time guard (vipctl status)." % (PRIO_A, PRIO_B))
     if args.what & {"failover", "graceful", "haproxy"}:
@@ -2596,6 +2721,8 @@ if __name__ == "__main__":
         sys.exit(monitor_main(sys.argv[2:]))
     if len(sys.argv) > 1 and sys.argv[1] == "--sniff":
         sys.exit(sniff_main(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] == "--addr-watch":
+        sys.exit(addr_watch_main(sys.argv[2:]))
     if len(sys.argv) > 1 and sys.argv[1] == "--scale-sniff":
         sys.exit(scale_sniff_main(sys.argv[2:]))
     if len(sys.argv) > 1 and sys.argv[1] == "--init":
