@@ -2049,7 +2049,7 @@ class ScaleLab:
                              text=True, start_new_session=True)
         errf.close()
         REG.add_proc(p)
-        r, _, _ = select.select([p.stdout], [], [], 10)
+        r, _, _ = select.select([p.stdout], [], [], 30)
         line = p.stdout.readline() if r else ""
         if '"ready"' not in line:
             p.kill()
@@ -2106,6 +2106,10 @@ def measure_scale(kind, binpath, spec, window, workdir, out):
     try:
         lab.setup()
         lab.start_watchers()
+        try:        # before the daemons: they may keep the machine busy
+            lab.start_sniffer()
+        except (RuntimeError, OSError) as e:
+            log("scale %s: no advert gaps: %s" % (kind, e))
         log("scale %-10s %s: starting (%d instances)" % (kind, spec.label(), spec.n))
         lab.start("b")
         lab.start("a")
@@ -2127,10 +2131,6 @@ def measure_scale(kind, binpath, spec, window, workdir, out):
             res["why"] = ("%d/%d VIPs on the master, %d on the backup after %.1f s" % (
                 have_a, len(want), have_b, time.monotonic() - lab.tstart["a"]))
         if lab.rc("a") is None and lab.rc("b") is None:
-            try:
-                lab.start_sniffer()
-            except (RuntimeError, OSError) as e:
-                log("scale %s: no advert gaps: %s" % (kind, e))
             time.sleep(SCALE_SETTLE)
             trees = {r: lab.tree(r) for r in ("a", "b")}
             logs0 = {r: lab.log_size(r) for r in ("a", "b")}
