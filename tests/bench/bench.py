@@ -2062,7 +2062,13 @@ class ScaleLab:
         p.stdin.flush()
         r, _, _ = select.select([p.stdout], [], [], 30)
         line = p.stdout.readline() if r else ""
-        p.wait(5)
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            # its result is in; closing its packet sockets can wait long for
+            # an RCU grace period on a machine the daemons keep busy: the
+            # teardown kills what is left of it
+            p.kill()
         return json.loads(line)
 
     def stop(self, role, timeout=20):
@@ -2124,8 +2130,9 @@ def measure_scale(kind, binpath, spec, window, workdir, out):
                     or time.monotonic() - lab.tstart["a"] > limit):
                 break
             time.sleep(0.02)
-        have_a, have_b = wa.n, wb.n
-        conv = wa.t_full - lab.tstart["a"] if wa.t_full is not None else None
+        t_full, have_a, have_b = wa.t_full, wa.n, wb.n
+        res["converge_loop_s"] = time.monotonic() - lab.tstart["a"]
+        conv = t_full - lab.tstart["a"] if t_full is not None else None
         res.update(converge_s=conv, vips_on_master=have_a, vips_on_backup=have_b)
         if conv is None or have_b:
             res["why"] = ("%d/%d VIPs on the master, %d on the backup after %.1f s" % (
