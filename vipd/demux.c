@@ -54,7 +54,7 @@ is_peer(const struct demux_ent *e, int family, const union inaddr *a)
 	return false;
 }
 
-void *
+const struct demux_ent *
 demux_route(struct demux *d, const struct vsock_rx *rx, enum vrrp_drop *why)
 {
 	const struct demux_ent *e;
@@ -85,5 +85,5 @@ demux_route(struct demux *d, const struct vsock_rx *rx, enum vrrp_drop *why)
 		/* RFC 5798 §7.1: multicast adverts never cross a router. */
 		*why = DROP_TTL;
 	}
-	return e->arg;
+	return e;
 }

@@ -26,6 +26,7 @@
 /* One instance in the table. */
 struct demux_ent {
 	void *arg;                 /* the instance; NULL = VRID free */
+	const void *ctx;           /* the caller's, handed back with arg */
 	const union inaddr *peers; /* unicast peers, owned by the instance */
 	size_t npeers;             /* 0 = multicast */
 };
@@ -49,11 +50,13 @@ void demux_del(struct demux *d, uint8_t vrid, const void *arg);
 void *demux_get(const struct demux *d, uint8_t vrid);
 
 /*
- * The instance an advert is for. NULL if none is (too short to carry a
- * VRID, or a VRID nobody has here): counted in d->dropped. Otherwise the
- * instance, with *why = DROP_MAX if it should process the advert, or the
- * reason it must drop it (DROP_TTL, DROP_PEER), for its own counters.
+ * The entry of the instance an advert is for. NULL if none is (too short
+ * to carry a VRID, or a VRID nobody has here): counted in d->dropped.
+ * Otherwise the entry, with *why = DROP_MAX if the instance should
+ * process the advert, or the reason it must drop it (DROP_TTL,
+ * DROP_PEER), for its own counters.
  */
-void *demux_route(struct demux *d, const struct vsock_rx *rx, enum vrrp_drop *why);
+const struct demux_ent *demux_route(struct demux *d, const struct vsock_rx *rx,
+                                    enum vrrp_drop *why);
 
 #endif

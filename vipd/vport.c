@@ -288,17 +288,16 @@ port_readable(struct loop *l, int fd, uint32_t events, void *arg)
 	for (; n < RX_BUDGET && p->fd == fd; n++) {
 		enum vrrp_drop why;
 		int rc = vsock_recv(fd, p->family, buf, sizeof(buf), &rx);
-		struct member *m;
-		void *to;
+		const struct demux_ent *e;
 
 		if (rc <= 0) {
 			if (rc < 0 && errno != EAGAIN && errno != EINTR)
 				log_debug("vport %s: receive: %s", p->ifname, strerror(errno));
 			break;
 		}
-		if (!(to = demux_route(&p->dm, &rx, &why)) || !(m = member_find(p, to)))
+		if (!(e = demux_route(&p->dm, &rx, &why)))
 			continue;
-		m->ops->rx(to, &rx, why);
+		((const struct vport_ops *)e->ctx)->rx(e->arg, &rx, why);
 	}
 	if (n > 0 && p->fd == fd)
 		rx_coalesce(p);
@@ -372,12 +371,14 @@ vport_listen(struct vport *p, void *arg, int ifindex, uint8_t vrid, const union 
              size_t npeers)
 {
 	struct demux_ent e = {.arg = arg, .peers = peers, .npeers = npeers};
+	struct member *m;
 	bool was, was_mcast, mcast = npeers == 0;
 
-	if (!p) {
+	if (!p || !(m = member_find(p, arg))) {
 		errno = ENODEV;
 		return -1;
 	}
+	e.ctx = m->ops;
 	was = demux_get(&p->dm, vrid) == arg;
 	was_mcast = was && p->dm.ent[vrid].npeers == 0;
 

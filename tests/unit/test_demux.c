@@ -106,10 +106,10 @@ test_multicast_ttl(void **state)
 	demux_init(&d, AF_INET);
 	demux_add(&d, 9, &ea);
 	rx = rx_for(9, "192.0.2.9", 255, buf);
-	assert_ptr_equal(demux_route(&d, &rx, &why), &a);
+	assert_ptr_equal(demux_route(&d, &rx, &why)->arg, &a);
 	assert_int_equal(why, DROP_MAX);
 	rx.ttl = 254;
-	assert_ptr_equal(demux_route(&d, &rx, &why), &a);
+	assert_ptr_equal(demux_route(&d, &rx, &why)->arg, &a);
 	assert_int_equal(why, DROP_TTL);
 	/* The instance counts it, not the interface. */
 	assert_int_equal(d.dropped[DROP_TTL], 0);
@@ -131,11 +131,11 @@ test_unicast_source(void **state)
 	demux_add(&d, 9, &ea);
 	/* A peer, any TTL (unicast adverts may be routed). */
 	rx = rx_for(9, "192.0.2.3", 64, buf);
-	assert_ptr_equal(demux_route(&d, &rx, &why), &a);
+	assert_ptr_equal(demux_route(&d, &rx, &why)->arg, &a);
 	assert_int_equal(why, DROP_MAX);
 	/* Not a peer: the instance drops it. */
 	rx = rx_for(9, "192.0.2.4", 255, buf);
-	assert_ptr_equal(demux_route(&d, &rx, &why), &a);
+	assert_ptr_equal(demux_route(&d, &rx, &why)->arg, &a);
 	assert_int_equal(why, DROP_PEER);
 	/* A reload that drops the peer updates the entry in place. */
 	ea.npeers = 1;
@@ -164,7 +164,7 @@ test_full_table(void **state)
 	for (int v = 1; v <= 255; v++) {
 		struct vsock_rx rx = rx_for((uint8_t)v, "192.0.2.9", 255, buf);
 
-		assert_ptr_equal(demux_route(&d, &rx, &why), &inst[v]);
+		assert_ptr_equal(demux_route(&d, &rx, &why)->arg, &inst[v]);
 	}
 	for (int v = 1; v <= 255; v += 2)
 		demux_del(&d, (uint8_t)v, &inst[v]);
@@ -172,7 +172,7 @@ test_full_table(void **state)
 	struct vsock_rx rx = rx_for(3, "192.0.2.9", 255, buf);
 	assert_null(demux_route(&d, &rx, &why));
 	rx = rx_for(4, "192.0.2.9", 255, buf);
-	assert_ptr_equal(demux_route(&d, &rx, &why), &inst[4]);
+	assert_ptr_equal(demux_route(&d, &rx, &why)->arg, &inst[4]);
 }
 
 int
