@@ -54,7 +54,11 @@ struct hookq {
 	uint64_t started_real_ns;
 	uint64_t seq;
 
-	struct hook_run ring[HOOK_RING];
+	/*
+	 * The last HOOK_RING runs (70 KiB), allocated by the first run: most
+	 * instances of a large configuration never run a hook.
+	 */
+	struct hook_run *ring;
 	size_t nring; /* runs ever recorded */
 };
 
@@ -132,6 +136,7 @@ hookq_free(struct hookq *q)
 	q->promoting = NULL;
 	for (struct hook_job *j; (j = pop(q));)
 		job_free(j);
+	free(q->ring);
 	free(q);
 }
 
@@ -175,6 +180,9 @@ hookq_runs(const struct hookq *q, const struct hook_run **out)
 	size_t n = q->nring < HOOK_RING ? q->nring : HOOK_RING;
 	size_t first = q->nring - n;
 
+	if (!q->ring)
+		return 0;
+
 	for (size_t i = 0; i < n; i++)
 		out[i] = &q->ring[(first + i) % HOOK_RING];
 	return n;
@@ -199,8 +207,14 @@ hook_fault_reason(const char *why)
 static struct hook_run *
 record_begin(struct hookq *q, const struct hook_job *j)
 {
-	struct hook_run *r = &q->ring[q->nring++ % HOOK_RING];
+	/* Out of memory: the run goes on, written to a scratch record. */
+	static struct hook_run scratch;
+	struct hook_run *r = &scratch;
 
+	if (!q->ring)
+		q->ring = calloc(HOOK_RING, sizeof(*q->ring));
+	if (q->ring)
+		r = &q->ring[q->nring++ % HOOK_RING];
 	memset(r, 0, sizeof(*r));
 	r->seq = q->seq;
 	r->started_real_ns = q->started_real_ns;
