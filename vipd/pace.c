@@ -156,12 +156,6 @@ pace_close(void)
 void
 pace_add(struct pace_job *j, unsigned rounds)
 {
-	if (!pace_timer) {
-		/* No loop (a unit test of vrrp.c): send at once. */
-		while (rounds--)
-			j->send(j->arg);
-		return;
-	}
 	pacer_add(&pacer, j, rounds);
 	rearm(pacer_run(&pacer, mono_now_ns()));
 }
@@ -169,8 +163,5 @@ pace_add(struct pace_job *j, unsigned rounds)
 void
 pace_cancel(struct pace_job *j)
 {
-	if (pace_timer)
-		pacer_cancel(&pacer, j);
-	else
-		j->rounds = 0;
+	pacer_cancel(&pacer, j);
 }

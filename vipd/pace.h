@@ -54,7 +54,7 @@ void pacer_cancel(struct pacer *p, struct pace_job *j);
  */
 uint64_t pacer_run(struct pacer *p, uint64_t now);
 
-/* The daemon's pacer, run from the loop: the first rounds go out at once. */
+/* The daemon's pacer, run from the loop (pace_open() first): the first rounds go out at once. */
 int pace_open(struct loop *l);
 void pace_close(void);
 void pace_add(struct pace_job *j, unsigned rounds);

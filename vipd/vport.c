@@ -49,7 +49,7 @@ struct vport {
 	struct member *members;
 	size_t nmembers, capmembers;
 
-	/* Every member's VIPs, sorted: never a source address. */
+	/* Every member's VIPs: never a source address. */
 	struct vip *excl;
 	size_t nexcl;
 	bool excl_dirty;
@@ -87,16 +87,6 @@ member_find(struct vport *p, const void *arg)
 /* --- the source address ------------------------------------------------- */
 
 static int
-vip_order(const void *a, const void *b)
-{
-	const struct vip *x = a, *y = b;
-
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	return addr_cmp(x->family, &x->addr, &y->addr);
-}
-
-static int
 excl_rebuild(struct vport *p)
 {
 	size_t n = 0, k = 0;
@@ -110,7 +100,6 @@ excl_rebuild(struct vport *p)
 	for (size_t i = 0; i < p->nmembers; i++)
 		for (size_t j = 0; j < p->members[i].nvips; j++)
 			e[k++] = p->members[i].vips[j];
-	qsort(e, n, sizeof(*e), vip_order);
 	free(p->excl);
 	p->excl = e;
 	p->nexcl = n;
