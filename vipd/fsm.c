@@ -62,10 +62,44 @@ fsm_master_down_ns(uint8_t priority, uint16_t adver_int_cs)
 	return 3 * cs_to_ns(adver_int_cs) + fsm_skew_time_ns(priority, adver_int_cs);
 }
 
-static bool
-is_owner(const struct fsm *f)
+bool
+fsm_is_owner(const struct fsm *f)
 {
-	return f->priority == PRIO_OWNER;
+	return f->cfg.priority == PRIO_OWNER;
+}
+
+#define is_owner fsm_is_owner
+
+/* We are the Master now (for status), or nobody is known to be. */
+static void
+master_self(struct fsm *f, bool self)
+{
+	f->have_master = self;
+	f->master_ip = f->primary;
+	f->master_priority = f->priority;
+	f->master_seen_ns = 0;
+}
+
+/*
+ * An advert accepted as the Master's in Backup (§6.4.2). Another sender
+ * replaces the known Master only if better, or if the known one has not
+ * been heard for a Master_Adver_Interval: the last advert of a Master
+ * that just yielded (fsm.c master_advert) does not name it Master again.
+ */
+static void
+master_heard(struct fsm *f, uint64_t now, const struct fsm_adv *adv)
+{
+	int cmp = addr_cmp(f->family, &adv->src, &f->master_ip);
+
+	if (f->have_master && cmp != 0 &&
+	    now < f->master_seen_ns + cs_to_ns(f->master_adver_int_cs) &&
+	    (adv->priority < f->master_priority ||
+	     (adv->priority == f->master_priority && cmp < 0)))
+		return;
+	f->have_master = true;
+	f->master_ip = adv->src;
+	f->master_priority = adv->priority;
+	f->master_seen_ns = now;
 }
 
 /* Skew_Time and Master_Down_Interval follow priority and the Master's interval. */
@@ -140,6 +174,7 @@ enter_master(struct fsm *f, uint64_t now, struct fsm_out *out, enum fsm_reason r
 	f->master_down_timer_ns = 0;
 	f->down_prio0 = false;
 	f->split_announce_ns = 0;
+	master_self(f, true);
 	set_state(f, out, ST_MASTER, reason, FA_VIPS_ADD | FA_SEND_ADVERT | FA_ANNOUNCE);
 }
 
@@ -187,6 +222,7 @@ leave(struct fsm *f, struct fsm_out *out, enum vrrp_state to, enum fsm_reason re
 	if (f->state == ST_MASTER)
 		actions = FA_SEND_PRIO0 | FA_VIPS_DEL;
 	timers_off(f);
+	master_self(f, false);
 	set_state(f, out, to, reason, actions);
 }
 
@@ -201,11 +237,12 @@ start_running(struct fsm *f, uint64_t now, struct fsm_out *out, enum fsm_reason 
 }
 
 void
-fsm_startup(struct fsm *f, uint64_t now, struct fsm_out *out)
+fsm_startup(struct fsm *f, uint64_t now, bool fault, struct fsm_out *out)
 {
 	struct snap s;
 
 	out_begin(f, out, &s);
+	f->faulted = fault;
 	if (f->state == ST_INIT) {
 		if (f->faulted)
 			set_state(f, out, ST_FAULT, R_FAULT, 0);
@@ -252,6 +289,8 @@ master_advert(struct fsm *f, uint64_t now, const struct fsm_adv *adv, struct fsm
 	if (adv->priority > f->priority || (adv->priority == f->priority && cmp > 0)) {
 		enter_backup(f, now, out, R_HIGHER_PRIORITY, adv->max_adver_int_cs,
 		             FA_VIPS_DEL | FA_SEND_ADVERT);
+		master_self(f, false);
+		master_heard(f, now, adv);
 		return;
 	}
 	/* Equal priority and address: our own advert looped back; ignore it. */
@@ -284,11 +323,14 @@ backup_advert(struct fsm *f, uint64_t now, const struct fsm_adv *adv, struct fsm
 	if (adv->priority == 0) {
 		f->master_down_timer_ns = now + f->skew_time_ns;
 		f->down_prio0 = true;
+		if (f->have_master && addr_cmp(f->family, &adv->src, &f->master_ip) == 0)
+			f->have_master = false;
 		return;
 	}
 	/* A legitimate Master: learn its interval and keep waiting on it. */
 	if (!f->cfg.preempt || adv->priority >= f->priority || delaying) {
 		reset_down_timer(f, now, adv->max_adver_int_cs);
+		master_heard(f, now, adv);
 		return;
 	}
 	/*

@@ -88,6 +88,17 @@ struct fsm {
 
 	bool faulted;    /* a fault condition holds (link, address, check) */
 	bool down_prio0; /* Master_Down_Timer was set by a priority-0 advert */
+
+	/*
+	 * Who is the Master (for status): ourselves as Master, or in Backup
+	 * the sender of the last advert accepted as the Master's (§6.4.2),
+	 * unless a better one was heard within Master_Adver_Interval (a
+	 * yielding Master's last advert does not replace its successor).
+	 */
+	bool have_master;
+	union inaddr master_ip;
+	uint8_t master_priority;
+	uint64_t master_seen_ns;
 };
 
 /*
@@ -108,8 +119,14 @@ uint64_t fsm_master_down_ns(uint8_t priority, uint16_t adver_int_cs);
 void fsm_init(struct fsm *f, const struct fsm_cfg *cfg, int family, const union inaddr *primary);
 void fsm_set_primary(struct fsm *f, const union inaddr *primary);
 
-/* Startup event (§6.4.1): Init -> Master (owner) or Backup, or Fault if faulted. */
-void fsm_startup(struct fsm *f, uint64_t now, struct fsm_out *out);
+/* The address owner: configured priority 255 (§6.1), whatever tracks apply. */
+bool fsm_is_owner(const struct fsm *f);
+
+/*
+ * Startup event (§6.4.1): Init -> Master (owner) or Backup, or Fault
+ * while `fault` holds (the caller's fault condition at start).
+ */
+void fsm_startup(struct fsm *f, uint64_t now, bool fault, struct fsm_out *out);
 /* Shutdown event: Master sends priority 0 and drops the VIPs; -> Init. */
 void fsm_shutdown(struct fsm *f, uint64_t now, struct fsm_out *out);
 
@@ -129,8 +146,7 @@ uint64_t fsm_next_deadline(const struct fsm *f);
 /*
  * A fault condition starts (fault = true) or clears. Any state -> Fault
  * (a Master sends priority 0 and drops its VIPs); Fault -> Backup, or
- * Master for an owner, when it clears. Ignored in Init (the next
- * fsm_startup() honours f->faulted).
+ * Master for an owner, when it clears. In Init only remembered.
  */
 void fsm_fault(struct fsm *f, uint64_t now, bool fault, struct fsm_out *out);
 

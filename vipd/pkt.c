@@ -15,8 +15,7 @@ const char *const vrrp_drop_names[DROP_MAX] = {
     [DROP_TYPE] = "type",         [DROP_ADDR_COUNT] = "addr_count",
     [DROP_INTERVAL] = "interval", [DROP_CHECKSUM] = "checksum",
     [DROP_TTL] = "ttl",           [DROP_VRID] = "vrid",
-    [DROP_OWNER] = "owner",       [DROP_PEER] = "peer",
-    [DROP_FAMILY] = "family",
+    [DROP_PEER] = "peer",         [DROP_FAMILY] = "family",
 };
 
 #define VRRP_INTERVAL_MAX 0x0fff /* 12 bits, RFC 5798 §5.2.7 */

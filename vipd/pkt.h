@@ -56,7 +56,6 @@ enum vrrp_drop {
 	DROP_CHECKSUM,   /* neither checksum form matches */
 	DROP_TTL,        /* TTL / hop limit != 255 (multicast mode) */
 	DROP_VRID,       /* VRID not configured on this interface */
-	DROP_OWNER,      /* we are the address owner (priority 255) */
 	DROP_PEER,       /* unicast mode: source is not a configured peer */
 	DROP_FAMILY,     /* address family does not match */
 	DROP_MAX
@@ -85,8 +84,8 @@ struct vrrp_adv {
  * invalid (nvips 0 or > 255, interval 0 or > 4095).
  */
 ssize_t pkt_encode(uint8_t *buf, size_t cap, int family, uint8_t vrid, uint8_t priority,
-		   uint16_t max_adver_int_cs, const struct vip *vips, size_t nvips,
-		   const union inaddr *src, const union inaddr *dst, enum vrrp_cksum mode);
+                   uint16_t max_adver_int_cs, const struct vip *vips, size_t nvips,
+                   const union inaddr *src, const union inaddr *dst, enum vrrp_cksum mode);
 
 /*
  * Decode and verify buf[0..len) received from src to dst. Returns 0 and
@@ -94,7 +93,7 @@ ssize_t pkt_encode(uint8_t *buf, size_t cap, int family, uint8_t vrid, uint8_t p
  * version, type, address count, interval and checksum (IPv4: either form).
  */
 int pkt_decode(const uint8_t *buf, size_t len, int family, const union inaddr *src,
-	       const union inaddr *dst, struct vrrp_adv *adv, enum vrrp_drop *drop);
+               const union inaddr *dst, struct vrrp_adv *adv, enum vrrp_drop *drop);
 
 /*
  * The Internet checksum of a VRRP message, with the pseudo-header when
@@ -102,7 +101,7 @@ int pkt_decode(const uint8_t *buf, size_t len, int family, const union inaddr *s
  * so a correct packet sums to 0.
  */
 uint16_t pkt_checksum(const uint8_t *buf, size_t len, int family, const union inaddr *src,
-		      const union inaddr *dst, bool pseudo);
+                      const union inaddr *dst, bool pseudo);
 
 /* True if the advert's address list equals vips (same set, same order ignored). */
 bool pkt_addrs_match(const struct vrrp_adv *adv, const struct vip *vips, size_t nvips);

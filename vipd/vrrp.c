@@ -1,9 +1,13 @@
 /*
  * vrrp.c - one VRRP instance at runtime.
  *
- * The decisions of RFC 5798 / RFC 9568 §6.4 are all in fsm.c; this file
- * feeds it events (packets, timers, netlink) and carries out the actions
- * it returns, always in the order documented in fsm.h.
+ * The decisions of RFC 5798 / RFC 9568 §6.4 are all in fsm.c. Everything
+ * that happens to an instance (start, stop, an advert, its timer, a
+ * change of its priority or fault inputs, a reload) enters through
+ * vrrp_event(), the one function here that talks to the state machine;
+ * it carries out the actions returned, in the order documented in
+ * fsm.h, with the hooks last. The outside world (clock, socket,
+ * addresses, announcements) is reached through v->io (vrrp_io.h).
  */
 #include "vrrp_priv.h"
 
@@ -16,13 +20,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "announce.h"
 #include "event.h"
 #include "hook.h"
 #include "log.h"
 #include "loop.h"
 #include "sock.h"
 #include "vport.h"
+#include "vrrp_io.h"
 
 /*
  * What a peer can trigger (address-list mismatch, each drop reason) and
@@ -34,9 +38,9 @@
 #define ADVERT_LATE_NS (2 * NS_PER_MS)
 /* True at most once per RATELIMIT_NS for the given stamp. */
 static bool
-ratelimit(uint64_t *stamp)
+ratelimit(const struct vrrp *v, uint64_t *stamp)
 {
-	uint64_t now = mono_now_ns();
+	uint64_t now = v->io->now();
 
 	if (*stamp && now - *stamp < RATELIMIT_NS)
 		return false;
@@ -53,7 +57,7 @@ vrrp_unicast(const struct vrrp *v)
 static bool
 vrrp_is_owner(const struct vrrp *v)
 {
-	return v->cfg.priority == 255;
+	return fsm_is_owner(&v->fsm);
 }
 
 /* --- sending ------------------------------------------------------------ */
@@ -70,8 +74,8 @@ send_one(struct vrrp *v, uint8_t priority, const union inaddr *dst)
 		log_warnx("%s cannot encode advert", v->tag);
 		return;
 	}
-	if (vport_send(v->port, &v->src, dst, pkt, (size_t)n) < 0) {
-		if (ratelimit(&v->send_err_logged_ns))
+	if (v->io->port_send(v->port, &v->src, dst, pkt, (size_t)n) < 0) {
+		if (ratelimit(v, &v->send_err_logged_ns))
 			log_warn("%s cannot send advert (logged once a minute)", v->tag);
 		return;
 	}
@@ -80,11 +84,11 @@ send_one(struct vrrp *v, uint8_t priority, const union inaddr *dst)
 
 /* One advert to the group, or to every unicast peer. */
 static void
-send_advert(struct vrrp *v, uint8_t priority)
+send_advert(struct vrrp *v, uint64_t now, uint8_t priority)
 {
-	if (!vport_listening(v->port, v, v->cfg.vrid) || !v->have_src)
+	if (!v->io->port_listening(v->port, v, v->cfg.vrid) || !v->have_src)
 		return;
-	v->last_advert_ns = priority ? mono_now_ns() : 0;
+	v->last_advert_ns = priority ? now : 0;
 	if (!vrrp_unicast(v)) {
 		send_one(v, priority, &v->group);
 		return;
@@ -102,13 +106,14 @@ vrrp_vip_add(struct vrrp *v, size_t k)
 	char s[ADDR_STRLEN + 4];
 
 	/* An owner's VIP may be the interface's own address: leave that alone. */
-	if (vrrp_is_owner(v) && vaddr_present(v->ifc.ifindex, vip) == 1)
+	if (vrrp_is_owner(v) && v->io->addr_present(v->ifc.ifindex, vip) == 1)
 		return false;
-	if (vaddr_add(v->ifc.ifindex, vip) < 0) {
+	if (v->io->addr_add(v->ifc.ifindex, vip) < 0) {
 		log_warnx("%s cannot add %s", v->tag, vip_ntop(vip, s));
 		return false;
 	}
 	v->vip_ours[k] = true;
+	v->vips_ifindex = v->ifc.ifindex;
 	log_info("%s added %s", v->tag, vip_ntop(vip, s));
 	return true;
 }
@@ -129,9 +134,13 @@ vips_del(struct vrrp *v)
 		if (!v->vip_ours[i])
 			continue;
 		v->vip_ours[i] = false;
-		if (v->ifc.ifindex == 0)
-			continue; /* the interface went away, and its addresses with it */
-		if (vaddr_del(v->ifc.ifindex, &v->cfg.vips[i]) < 0)
+		/*
+		 * Where they were added: after a rename the link keeps its
+		 * index and its addresses; a deleted link took them along (0).
+		 */
+		if (v->vips_ifindex == 0)
+			continue;
+		if (v->io->addr_del(v->vips_ifindex, &v->cfg.vips[i]) < 0)
 			log_warnx("%s cannot remove %s", v->tag, vip_ntop(&v->cfg.vips[i], s));
 		else
 			log_info("%s removed %s", v->tag, vip_ntop(&v->cfg.vips[i], s));
@@ -142,11 +151,9 @@ vips_del(struct vrrp *v)
 void
 vrrp_announce_vip(struct vrrp *v, const struct vip *vip)
 {
-	int rc = vip->family == AF_INET ? arp_send(v->ifc.ifindex, v->ifc.mac, &vip->addr.v4)
-	                                : ndisc_send(v->ifc.ifindex, v->ifc.mac, &vip->addr.v6);
-
-	if (rc < 0)
+	if (v->io->announce(&v->ifc, vip) < 0)
 		log_debug("%s announce: %s", v->tag, strerror(errno));
+	v->announced++;
 }
 
 /* One round: a gratuitous ARP / unsolicited NA for every VIP (pace.h). */
@@ -159,6 +166,22 @@ announce_round(void *arg)
 		return;
 	for (size_t i = 0; i < v->cfg.nvips; i++)
 		vrrp_announce_vip(v, &v->cfg.vips[i]);
+}
+
+/*
+ * One round for the VIPs guard_vip() re-added (vip_guard[]): the others
+ * were never gone, so they are not announced again.
+ */
+static void
+guard_round(void *arg)
+{
+	struct vrrp *v = arg;
+
+	if (v->fsm.state != ST_MASTER)
+		return;
+	for (size_t i = 0; i < v->cfg.nvips; i++)
+		if (v->vip_guard[i])
+			vrrp_announce_vip(v, &v->cfg.vips[i]);
 }
 
 /*
@@ -211,7 +234,7 @@ garp_timer_fired(struct loop *l, struct timer *t, void *arg)
 
 /*
  * Enqueue the notify hooks of a transition. VIPs were already added (to
- * MASTER) or removed (from MASTER) by vrrp_apply when this runs.
+ * MASTER) or removed (from MASTER) by apply() before this runs.
  */
 static void
 run_hooks(struct vrrp *v, const struct fsm_out *out, const char *reason)
@@ -253,13 +276,18 @@ publish_transition(const struct vrrp *v, const struct fsm_out *out, const char *
 	ev_end(b);
 }
 
+/* Why a transition happened, as hooks get it in VIPD_REASON ("master_down", "check:pg"...). */
+static const char *
+transition_reason(const struct vrrp *v, const struct fsm_out *out)
+{
+	return out->to == ST_FAULT ? hook_fault_reason(v->fault_why)
+	                           : fsm_reason_names[out->reason];
+}
+
+/* Log and count a transition; a Master leaving stops announcing. */
 static void
 note_transition(struct vrrp *v, const struct fsm_out *out)
 {
-	/* What hooks get as VIPD_REASON: "master_down", "check:pg", "stop"... */
-	const char *reason =
-	    out->to == ST_FAULT ? hook_fault_reason(v->fault_why) : fsm_reason_names[out->reason];
-
 	v->transitions++;
 	v->last_reason = out->reason;
 	if (out->to == ST_FAULT)
@@ -268,71 +296,171 @@ note_transition(struct vrrp *v, const struct fsm_out *out)
 	else
 		log_info("%s %s -> %s (%s)", v->tag, fsm_state_names[out->from],
 		         fsm_state_names[out->to], fsm_reason_names[out->reason]);
-	if (out->to == ST_MASTER) {
-		v->have_master = true;
-		v->master_ip = v->src;
-	} else if (out->to != ST_BACKUP) {
-		v->have_master = false;
-	}
 	if (out->from == ST_MASTER) {
 		timer_disarm(v->garp_timer);
 		pace_cancel(&v->garp_job);
+		pace_cancel(&v->guard_job);
 	}
-	publish_transition(v, out, reason);
-	run_hooks(v, out, reason);
 }
 
-/* Carry out what the state machine asked for, in fsm.h's order. */
-void
-vrrp_apply(struct vrrp *v, const struct fsm_out *out)
+/*
+ * Carry out what the state machine asked for, in fsm.h's order: the
+ * packets and addresses first, then the announcement, and only then the
+ * event stream and the hooks (starting a child costs time the
+ * gratuitous ARP must not wait for).
+ */
+static void
+apply(struct vrrp *v, uint64_t now, const struct fsm_out *out, bool timer_fired)
 {
 	if (out->actions & FA_SEND_PRIO0)
-		send_advert(v, 0);
+		send_advert(v, now, 0);
 	if (out->actions & FA_VIPS_DEL)
 		vips_del(v);
 	if (out->actions & FA_VIPS_ADD)
 		vips_add(v);
 	if (out->actions & FA_SEND_ADVERT)
-		send_advert(v, v->fsm.priority);
+		send_advert(v, now, v->fsm.priority);
 	if (out->actions & FA_STATE)
 		note_transition(v, out);
 	if (out->actions & FA_ANNOUNCE)
 		announce_start(v);
+	if (out->actions & FA_STATE) {
+		const char *reason = transition_reason(v, out);
 
-	uint64_t next = fsm_next_deadline(&v->fsm);
-	if (next)
-		timer_arm(v->fsm_timer, next);
-	else
-		timer_disarm(v->fsm_timer);
+		publish_transition(v, out, reason);
+		run_hooks(v, out, reason);
+	}
+	/* The loop timer that fired is disarmed: always re-arm then. */
+	if ((out->actions & FA_TIMERS) || timer_fired) {
+		uint64_t next = fsm_next_deadline(&v->fsm);
+
+		if (next)
+			timer_arm(v->fsm_timer, next);
+		else
+			timer_disarm(v->fsm_timer);
+	}
+}
+
+/* Why the instance cannot run now, or NULL if it can. */
+static const char *
+fault_reason(const struct vrrp *v, const struct vrrp_verdict *tv)
+{
+	if (v->ifc.ifindex == 0)
+		return "interface missing";
+	if (!v->ifc.running)
+		return "interface down";
+	if (!v->have_src)
+		return "no source address";
+	if (!v->io->port_listening(v->port, v, v->cfg.vrid))
+		return "socket error";
+	if (tv->fault)
+		return tv->fault_why;
+	return NULL;
+}
+
+/*
+ * The inputs of the state machine besides packets and time: the
+ * effective priority (tracked items) and the fault condition (interface,
+ * source address, socket, weight-0 items). Tell it what changed: the
+ * priority first, so a Master leaving for FAULT says goodbye with it.
+ * Returns whether the instance is faulted.
+ */
+static bool
+sync_inputs(struct vrrp *v, uint64_t now, const char *why)
+{
+	struct vrrp_verdict tv;
+	struct fsm_out out;
+	const char *fault;
+
+	vrrp_tracks_eval(v, why, &tv);
+	if (tv.priority != v->fsm.priority) {
+		fsm_set_priority(&v->fsm, now, tv.priority, &out);
+		apply(v, now, &out, false);
+	}
+	fault = fault_reason(v, &tv);
+	/* Keep the cause current (also while already in FAULT) for status. */
+	if (fault)
+		snprintf(v->fault_why, sizeof(v->fault_why), "%s", fault);
+	if ((fault != NULL) != v->fsm.faulted) {
+		fsm_fault(&v->fsm, now, fault != NULL, &out);
+		apply(v, now, &out, false);
+	}
+	if (!fault)
+		v->fault_why[0] = '\0';
+	return fault != NULL;
+}
+
+/* Count an advert that left more than ADVERT_LATE_NS after its interval. */
+static void
+note_late(struct vrrp *v, uint64_t now)
+{
+	uint64_t iv = (uint64_t)v->cfg.advert_interval_ms * NS_PER_MS;
+
+	/*
+	 * Many Masters advertise together, so each advert leaves a little
+	 * after its deadline by design; what the Backups see is the gap.
+	 */
+	if (v->fsm.state != ST_MASTER || !v->last_advert_ns || now - v->last_advert_ns <= iv ||
+	    now - v->last_advert_ns - iv <= ADVERT_LATE_NS)
+		return;
+	v->adverts_late++;
+	if (now - v->last_advert_ns - iv > v->advert_late_max_ns)
+		v->advert_late_max_ns = now - v->last_advert_ns - iv;
+}
+
+void
+vrrp_event(struct vrrp *v, const struct vrrp_ev *e)
+{
+	uint64_t now = v->io->now();
+	struct fsm_out out;
+	struct fsm_cfg fc;
+	bool fault;
+
+	switch (e->type) {
+	case VE_STARTUP:
+		/* Tracked items set the starting priority and may hold us in FAULT. */
+		fault = sync_inputs(v, now, NULL);
+		fsm_startup(&v->fsm, now, fault, &out);
+		break;
+	case VE_SHUTDOWN:
+		fsm_shutdown(&v->fsm, now, &out);
+		break;
+	case VE_ADVERT:
+		fsm_advert(&v->fsm, now, e->adv, &out);
+		break;
+	case VE_TIMER:
+		note_late(v, now);
+		fsm_timer(&v->fsm, now, &out);
+		break;
+	case VE_RECONF:
+		vrrp_fsm_cfg(&v->cfg, &fc);
+		fsm_reconfigure(&v->fsm, now, &fc, &out);
+		apply(v, now, &out, false);
+		/* Priority (base, weights, tracked items) and the fault condition last. */
+		sync_inputs(v, now, "reload");
+		return;
+	case VE_INPUTS:
+	default:
+		sync_inputs(v, now, e->why);
+		return;
+	}
+	apply(v, now, &out, e->type == VE_TIMER);
 }
 
 static void
 fsm_timer_fired(struct loop *l, struct timer *t, void *arg)
 {
-	struct vrrp *v = arg;
-	struct fsm_out out;
-
-	uint64_t now = mono_now_ns();
-	uint64_t iv = (uint64_t)v->cfg.advert_interval_ms * NS_PER_MS;
-
 	(void)l;
 	(void)t;
-	/*
-	 * A gap between two adverts longer than the interval means vipd is at
-	 * its limit: count it. (Many Masters advertise together, so each
-	 * advert leaves a little after its deadline by design; what the
-	 * Backups see is the gap.)
-	 */
-	if (v->fsm.state == ST_MASTER && v->last_advert_ns && now - v->last_advert_ns > iv &&
-	    now - v->last_advert_ns - iv > ADVERT_LATE_NS) {
-		uint64_t late = now - v->last_advert_ns - iv;
+	vrrp_event(arg, &(struct vrrp_ev){.type = VE_TIMER});
+}
 
-		v->adverts_late++;
-		if (late > v->advert_late_max_ns)
-			v->advert_late_max_ns = late;
-	}
-	fsm_timer(&v->fsm, now, &out);
-	vrrp_apply(v, &out);
+/* A tracked check changed state (check.h). */
+static void
+check_changed(struct check *c, void *arg)
+{
+	(void)c;
+	vrrp_event(arg, &(struct vrrp_ev){.type = VE_INPUTS});
 }
 
 /* --- receiving ---------------------------------------------------------- */
@@ -342,7 +470,7 @@ log_mismatch(struct vrrp *v, const struct vrrp_adv *adv, const union inaddr *fro
 {
 	char s[ADDR_STRLEN];
 
-	if (!ratelimit(&v->mismatch_logged_ns))
+	if (!ratelimit(v, &v->mismatch_logged_ns))
 		return;
 	log_warnx("%s advert from %s lists %u address(es) that differ from ours "
 	          "(check virtual_ip on both; logged once a minute)",
@@ -360,7 +488,7 @@ drop(struct vrrp *v, enum vrrp_drop why, const union inaddr *from)
 	char s[ADDR_STRLEN];
 
 	v->dropped[why]++;
-	if (log_get_level() >= LOGL_DEBUG && ratelimit(&v->drop_logged_ns[why]))
+	if (log_get_level() >= LOGL_DEBUG && ratelimit(v, &v->drop_logged_ns[why]))
 		log_debug("%s dropped a packet from %s: %s (counted; logged once a minute)", v->tag,
 		          addr_ntop(v->cfg.family, from, s), vrrp_drop_names[why]);
 }
@@ -368,7 +496,8 @@ drop(struct vrrp *v, enum vrrp_drop why, const union inaddr *from)
 /*
  * An advert for our VRID, from the port's socket. The port checked the
  * TTL and unicast peers (demux.h) and says why if it must be dropped; the
- * codec checks the rest of RFC 5798 §7.1, and an owner ignores adverts.
+ * codec checks the rest of RFC 5798 §7.1; the state machine decides (an
+ * owner only answers a priority-0 advert).
  */
 static void
 receive_one(void *arg, const struct vsock_rx *rx, enum vrrp_drop why)
@@ -386,24 +515,14 @@ receive_one(void *arg, const struct vsock_rx *rx, enum vrrp_drop why)
 		drop(v, why, &rx->src);
 		return;
 	}
-	if (vrrp_is_owner(v)) {
-		drop(v, DROP_OWNER, &rx->src);
-		return;
-	}
 	if (!pkt_addrs_match(&adv, v->cfg.vips, v->cfg.nvips))
 		log_mismatch(v, &adv, &rx->src);
 	v->adverts_received++;
 
 	struct fsm_adv in = {.priority = adv.priority, .max_adver_int_cs = adv.max_adver_int_cs};
-	struct fsm_out out;
 
 	in.src = rx->src;
-	fsm_advert(&v->fsm, mono_now_ns(), &in, &out);
-	vrrp_apply(v, &out);
-	if (v->fsm.state == ST_BACKUP && adv.priority > 0) {
-		v->have_master = true;
-		v->master_ip = rx->src;
-	}
+	vrrp_event(v, &(struct vrrp_ev){.type = VE_ADVERT, .adv = &in});
 }
 
 /* --- interface, address and fault tracking --------------------------- */
@@ -411,15 +530,16 @@ receive_one(void *arg, const struct vsock_rx *rx, enum vrrp_drop why)
 void
 vrrp_sock_close(struct vrrp *v)
 {
-	vport_unlisten(v->port, v, v->cfg.vrid);
+	v->io->port_unlisten(v->port, v, v->cfg.vrid);
 }
 
 int
 vrrp_sock_open(struct vrrp *v)
 {
-	if (vport_listening(v->port, v, v->cfg.vrid))
+	if (v->io->port_listening(v->port, v, v->cfg.vrid))
 		return 0;
-	return vport_listen(v->port, v, v->ifc.ifindex, v->cfg.vrid, v->cfg.peers, v->cfg.npeers);
+	return v->io->port_listen(v->port, v, v->ifc.ifindex, v->cfg.vrid, v->cfg.peers,
+	                          v->cfg.npeers);
 }
 
 /*
@@ -431,11 +551,11 @@ void
 vrrp_refresh_src(struct vrrp *v)
 {
 	union inaddr a;
-	bool have = vport_src(v->port, v->ifc.ifindex, &a);
+	bool have = v->io->port_src(v->port, v->ifc.ifindex, &a);
 
 	/* An owner's VIP may be the interface's only address: advertise from it. */
 	if (!have && vrrp_is_owner(v) && v->ifc.ifindex > 0)
-		have = iface_primary_addr(v->ifc.ifindex, v->cfg.family, NULL, 0, &a) == 0;
+		have = v->io->primary_addr(v->ifc.ifindex, v->cfg.family, &a) == 0;
 	if (have && v->cfg.has_unicast_src)
 		a = v->cfg.unicast_src;
 	if (have == v->have_src && (!have || addr_cmp(v->cfg.family, &a, &v->src) == 0))
@@ -450,70 +570,50 @@ vrrp_refresh_src(struct vrrp *v)
 	}
 }
 
-/* Why the instance cannot run now, or NULL if it can. */
-static const char *
-fault_reason(const struct vrrp *v)
-{
-	if (v->ifc.ifindex == 0)
-		return "interface missing";
-	if (!v->ifc.running)
-		return "interface down";
-	if (!v->have_src)
-		return "no source address";
-	if (!vport_listening(v->port, v, v->cfg.vrid))
-		return "socket error";
-	if (v->track_fault)
-		return v->track_fault_why;
-	return NULL;
-}
-
-/* Re-evaluate the fault condition and tell the state machine if it changed. */
-void
-vrrp_update_fault(struct vrrp *v)
-{
-	const char *why = fault_reason(v);
-	struct fsm_out out;
-
-	/* Keep the cause current (also while already in FAULT) for status. */
-	if (why)
-		snprintf(v->fault_why, sizeof(v->fault_why), "%s", why);
-	if ((why != NULL) == v->fsm.faulted)
-		return;
-	fsm_fault(&v->fsm, mono_now_ns(), why != NULL, &out);
-	vrrp_apply(v, &out);
-	if (!why)
-		v->fault_why[0] = '\0';
-}
-
 void
 vrrp_link_event(struct vrrp *v, const struct iface *ifc)
 {
 	bool ours = strcmp(ifc->name, v->cfg.ifname) == 0 ||
 	            (v->ifc.ifindex > 0 && ifc->ifindex == v->ifc.ifindex);
 
-	vrrp_tracks_link_event(v, ifc);
-	if (!ours)
+	bool tracked = vrrp_tracks_link_event(v, ifc);
+
+	if (!ours) {
+		if (tracked)
+			vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
 		return;
-	if (!ifc->present || strcmp(ifc->name, v->cfg.ifname) != 0) {
-		/* Deleted, or renamed away: whatever comes back gets a new socket. */
-		vrrp_sock_close(v);
-		memset(&v->ifc, 0, sizeof(v->ifc));
-	} else {
-		if (ifc->ifindex != v->ifc.ifindex)
-			vrrp_sock_close(v);
-		v->ifc = *ifc;
-		if (v->ifc.running && vrrp_sock_open(v) < 0)
-			log_warn("%s cannot open socket on %s", v->tag, v->cfg.ifname);
 	}
+	if (!ifc->present || strcmp(ifc->name, v->cfg.ifname) != 0) {
+		/*
+		 * Deleted, or renamed away: whatever comes back gets a new
+		 * socket. A deleted link took our VIPs along; a renamed one
+		 * keeps them, and its socket, until the fault below has said
+		 * goodbye (priority 0) and removed them.
+		 */
+		if (!ifc->present) {
+			vrrp_sock_close(v);
+			v->vips_ifindex = 0;
+		}
+		memset(&v->ifc, 0, sizeof(v->ifc));
+		vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
+		vrrp_sock_close(v);
+		vrrp_refresh_src(v);
+		return;
+	}
+	if (ifc->ifindex != v->ifc.ifindex)
+		vrrp_sock_close(v);
+	v->ifc = *ifc;
+	if (v->ifc.running && vrrp_sock_open(v) < 0)
+		log_warn("%s cannot open socket on %s", v->tag, v->cfg.ifname);
 	vrrp_refresh_src(v);
-	vrrp_update_fault(v);
+	vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
 }
 
 /*
  * Someone deleted one of our VIPs while we are Master (systemd-networkd and
  * NetworkManager do this when they reconfigure a link): put it back and
- * announce it. Our own deletions arrive here too, after vip_ours was
- * cleared, and are ignored.
+ * announce it, and only it (guard_round). Our own deletions arrive here
+ * too, after vip_ours was cleared, and are ignored.
  */
 static void
 guard_vip(struct vrrp *v, const union inaddr *a)
@@ -525,14 +625,21 @@ guard_vip(struct vrrp *v, const union inaddr *a)
 
 		if (!v->vip_ours[i] || addr_cmp(v->cfg.family, &vip->addr, a) != 0)
 			continue;
-		if (vaddr_present(v->ifc.ifindex, vip) == 1)
+		if (v->io->addr_present(v->ifc.ifindex, vip) == 1)
 			continue;
 		log_info("%s %s was deleted by someone else, re-adding", v->tag, vip_ntop(vip, s));
-		if (vaddr_add(v->ifc.ifindex, vip) < 0) {
+		if (v->io->addr_add(v->ifc.ifindex, vip) < 0) {
 			log_warnx("%s cannot re-add %s", v->tag, s);
 			continue;
 		}
-		announce(v, v->cfg.garp_repeat);
+		/* A finished job's flags are stale: start a new set. */
+		if (!v->guard_job.queued)
+			memset(v->vip_guard, 0, sizeof(v->vip_guard));
+		v->vip_guard[i] = true;
+		v->guard_job.cost = 0;
+		for (size_t k = 0; k < v->cfg.nvips; k++)
+			v->guard_job.cost += v->vip_guard[k];
+		pace_add(&v->guard_job, v->cfg.garp_repeat);
 	}
 }
 
@@ -544,7 +651,7 @@ port_src_changed(void *arg)
 
 	vrrp_refresh_src(v);
 	if (v->fsm.state != ST_INIT)
-		vrrp_update_fault(v);
+		vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
 }
 
 /* One of our VIPs was deleted from the interface (vport.h). */
@@ -628,10 +735,13 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 		return NULL;
 	v->cfg = *ci;
 	v->loop = l;
+	v->io = vrrp_io_get();
 	vrrp_set_tag(v);
 	addr_pton(ci->family == AF_INET ? VRRP_MCAST4 : VRRP_MCAST6, &fam, &v->group);
 	v->garp_job.send = announce_round;
 	v->garp_job.arg = v;
+	v->guard_job.send = guard_round;
+	v->guard_job.arg = v;
 	v->fsm_timer = timer_new(l, fsm_timer_fired, v);
 	v->garp_timer = timer_new(l, garp_timer_fired, v);
 	struct hookq_cfg hc;
@@ -647,9 +757,10 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	vrrp_fsm_cfg(ci, &fc);
 	static const union inaddr none;
 	fsm_init(&v->fsm, &fc, ci->family, &none);
-	v->port = vport_ref(l, ci->ifname, ci->family, v, &port_ops, v->cfg.vips, v->cfg.nvips);
-	if (!v->port || vrrp_tracks_init(v, checks, nchecks) < 0) {
-		vport_unref(v->port, v);
+	v->port =
+	    v->io->port_ref(l, ci->ifname, ci->family, v, &port_ops, v->cfg.vips, v->cfg.nvips);
+	if (!v->port || vrrp_tracks_init(v, checks, nchecks, check_changed) < 0) {
+		v->io->port_unref(v->port, v);
 		vrrp_tracks_free(v);
 		hookq_free(v->hooks);
 		timer_free(v->fsm_timer);
@@ -676,9 +787,9 @@ remove_leftovers(struct vrrp *v)
 	for (size_t i = 0; i < v->cfg.nvips; i++) {
 		const struct vip *vip = &v->cfg.vips[i];
 
-		if (vaddr_present(v->ifc.ifindex, vip) != 1)
+		if (v->io->addr_present(v->ifc.ifindex, vip) != 1)
 			continue;
-		if (vaddr_del(v->ifc.ifindex, vip) < 0)
+		if (v->io->addr_del(v->ifc.ifindex, vip) < 0)
 			log_warnx("%s cannot remove leftover %s", v->tag, vip_ntop(vip, s));
 		else
 			log_info("%s removed leftover %s at start", v->tag, vip_ntop(vip, s));
@@ -688,9 +799,7 @@ remove_leftovers(struct vrrp *v)
 int
 vrrp_start(struct vrrp *v)
 {
-	struct fsm_out out;
-
-	if (iface_get(v->cfg.ifname, &v->ifc) < 0) {
+	if (v->io->iface_get(v->cfg.ifname, &v->ifc) < 0) {
 		memset(&v->ifc, 0, sizeof(v->ifc));
 		log_warnx("%s interface %s not found; waiting for it", v->tag, v->cfg.ifname);
 	}
@@ -703,25 +812,17 @@ vrrp_start(struct vrrp *v)
 		}
 		log_warn("%s cannot open socket on %s", v->tag, v->cfg.ifname);
 	}
-	/* Tracked items set the starting priority and may hold us in FAULT. */
-	vrrp_tracks_eval(v);
-	const char *why = fault_reason(v);
-	snprintf(v->fault_why, sizeof(v->fault_why), "%s", why ? why : "");
-	v->fsm.faulted = why != NULL;
-	fsm_startup(&v->fsm, mono_now_ns(), &out);
-	vrrp_apply(v, &out);
+	vrrp_event(v, &(struct vrrp_ev){.type = VE_STARTUP});
 	return 0;
 }
 
 void
 vrrp_stop(struct vrrp *v)
 {
-	struct fsm_out out;
-
-	fsm_shutdown(&v->fsm, mono_now_ns(), &out);
-	vrrp_apply(v, &out);
+	vrrp_event(v, &(struct vrrp_ev){.type = VE_SHUTDOWN});
 	timer_disarm(v->garp_timer);
 	pace_cancel(&v->garp_job);
+	pace_cancel(&v->guard_job);
 	vrrp_sock_close(v);
 }
 
@@ -731,7 +832,7 @@ vrrp_retire(struct vrrp *v)
 	vrrp_stop(v);
 	vrrp_tracks_free(v);
 	/* Its VIPs are no longer kept from being another instance's source. */
-	vport_unref(v->port, v);
+	v->io->port_unref(v->port, v);
 	v->port = NULL;
 }
 
@@ -740,8 +841,9 @@ vrrp_free(struct vrrp *v)
 {
 	if (!v)
 		return;
-	vport_unref(v->port, v);
+	v->io->port_unref(v->port, v);
 	pace_cancel(&v->garp_job);
+	pace_cancel(&v->guard_job);
 	vrrp_tracks_free(v);
 	hookq_free(v->hooks);
 	timer_free(v->fsm_timer);

@@ -28,8 +28,31 @@ struct vrrp_track_if {
 	int applied;
 };
 
+/* What the tracked items make of the instance (vrrp_tracks_eval). */
+struct vrrp_verdict {
+	uint8_t priority;   /* effective, 1..255 */
+	bool fault;         /* a weight-0 item is down */
+	char fault_why[80]; /* "check:NAME" or "interface eth1 down" */
+};
+
+/*
+ * Everything that happens to an instance, for vrrp_event(). Startup and
+ * shutdown come from vrrp_start() / vrrp_stop(), adverts from the port,
+ * the timer from the loop; VE_INPUTS says the effective priority or the
+ * fault condition may have changed (a check, a link, the source
+ * address); VE_RECONF that v->cfg was replaced (a reload).
+ */
+enum vrrp_ev_type { VE_STARTUP, VE_SHUTDOWN, VE_ADVERT, VE_TIMER, VE_INPUTS, VE_RECONF };
+
+struct vrrp_ev {
+	enum vrrp_ev_type type;
+	const struct fsm_adv *adv; /* VE_ADVERT: decoded and checked */
+	const char *why;           /* VE_INPUTS: names a priority change in the log, or NULL */
+};
+
 struct vrrp {
 	struct conf_instance cfg;
+	const struct vrrp_io *io;                   /* clock, socket, addresses (vrrp_io.h) */
 	char tag[CONF_NAME_MAX + IF_NAMESIZE + 32]; /* "[VI_1 eth0 vrid 51 v4]" */
 	struct loop *loop;
 	struct fsm fsm;
@@ -47,21 +70,22 @@ struct vrrp {
 	size_t ntracks;
 	struct vrrp_track_if track_ifs[CONF_MAX_TRACKS];
 	size_t ntrack_ifs;
-	bool track_fault;         /* a weight-0 item is down */
-	char track_fault_why[80]; /* "check:NAME" or "interface eth1 down" */
+	void (*track_changed)(struct check *c, void *arg); /* watches the checks */
 
 	struct timer *fsm_timer;
 	struct timer *garp_timer;
-	bool garp_second_pending; /* the garp_delay burst is still to come */
-	struct pace_job garp_job; /* announcement rounds waiting for the pacer */
+	bool garp_second_pending;      /* the garp_delay burst is still to come */
+	struct pace_job garp_job;      /* announcement rounds waiting for the pacer */
+	struct pace_job guard_job;     /* rounds for VIPs re-added by guard_vip */
+	bool vip_guard[CONF_MAX_VIPS]; /* announced by guard_job */
 
 	bool vip_ours[CONF_MAX_VIPS]; /* we added it, so we remove it */
-	bool have_master;
-	union inaddr master_ip;
+	int vips_ifindex;             /* where we added them; 0: gone with their link */
 
 	uint64_t transitions;
 	uint64_t adverts_sent;
 	uint64_t adverts_received;
+	uint64_t announced;          /* gratuitous ARPs / unsolicited NAs sent */
 	uint64_t last_advert_ns;     /* when our last advert left (0: priority 0, or none) */
 	uint64_t adverts_late;       /* left more than interval + 2 ms after the previous one */
 	uint64_t advert_late_max_ns; /* the most past the interval of those */
@@ -89,13 +113,15 @@ void vrrp_refresh_src(struct vrrp *v);
 void vrrp_announce_vip(struct vrrp *v, const struct vip *vip);
 /* Add cfg.vips[k] and log it (an owner's own address is left alone): true if now ours. */
 bool vrrp_vip_add(struct vrrp *v, size_t k);
-/* Carry out what the state machine asked for (vrrp.c). */
-void vrrp_apply(struct vrrp *v, const struct fsm_out *out);
-/* Re-evaluate the fault condition (interface, address, tracks). */
-void vrrp_update_fault(struct vrrp *v);
+/*
+ * The one way into an instance's state machine: feed it the event and
+ * carry out what it asks for (vrrp.c).
+ */
+void vrrp_event(struct vrrp *v, const struct vrrp_ev *e);
 
-/* vrrp_track.c */
-int vrrp_tracks_init(struct vrrp *v, struct check *const *checks, size_t nchecks);
+/* vrrp_track.c: `changed` is called when a tracked check changes state. */
+int vrrp_tracks_init(struct vrrp *v, struct check *const *checks, size_t nchecks,
+                     void (*changed)(struct check *c, void *arg));
 void vrrp_tracks_free(struct vrrp *v);
 /*
  * Reload: watch the checks v->cfg tracks now, among `checks`; what each
@@ -103,11 +129,14 @@ void vrrp_tracks_free(struct vrrp *v);
  * the previous set. 0, or -1 (a tracked check missing).
  */
 int vrrp_tracks_rewire(struct vrrp *v, struct check *const *checks, size_t nchecks);
-/* vrrp_tracks_eval(); a priority change is logged with `why` ("reload") if not NULL. */
-void vrrp_tracks_eval_why(struct vrrp *v, const char *why);
-/* Recompute effective priority and track fault; tell the fsm. */
-void vrrp_tracks_eval(struct vrrp *v);
-void vrrp_tracks_link_event(struct vrrp *v, const struct iface *ifc);
+/*
+ * The verdict of the tracked items now. A priority different from the
+ * state machine's is logged and published, naming the items that changed
+ * (or `why`, e.g. "reload", if not NULL).
+ */
+void vrrp_tracks_eval(struct vrrp *v, const char *why, struct vrrp_verdict *out);
+/* A link changed: true if a tracked interface went up or down. */
+bool vrrp_tracks_link_event(struct vrrp *v, const struct iface *ifc);
 void vrrp_tracks_json(const struct vrrp *v, struct buf *b);
 void vrrp_tracks_text(const struct vrrp *v, struct buf *b);
 

@@ -14,6 +14,7 @@
 #include "loop.h"
 #include "reload.h"
 #include "vport.h"
+#include "vrrp_io.h"
 #include "vrrp_priv.h"
 
 /* Index of vip (address and prefix) in list, or -1. */
@@ -41,9 +42,9 @@ vips_drop_old(struct vrrp *v, const struct conf_instance *old)
 			ours[k] = v->vip_ours[i];
 			continue;
 		}
-		if (!v->vip_ours[i] || v->ifc.ifindex == 0)
+		if (!v->vip_ours[i] || v->vips_ifindex == 0)
 			continue;
-		if (vaddr_del(v->ifc.ifindex, vip) < 0)
+		if (v->io->addr_del(v->vips_ifindex, vip) < 0)
 			log_warnx("%s cannot remove %s", v->tag, vip_ntop(vip, s));
 		else
 			log_info("%s removed %s", v->tag, vip_ntop(vip, s));
@@ -76,9 +77,10 @@ vips_add_new(struct vrrp *v, const struct conf_instance *old)
 static void
 port_update(struct vrrp *v)
 {
-	vport_set_vips(v->port, v, v->cfg.vips, v->cfg.nvips);
-	if (vport_listening(v->port, v, v->cfg.vrid) &&
-	    vport_listen(v->port, v, v->ifc.ifindex, v->cfg.vrid, v->cfg.peers, v->cfg.npeers) < 0)
+	v->io->port_set_vips(v->port, v, v->cfg.vips, v->cfg.nvips);
+	if (v->io->port_listening(v->port, v, v->cfg.vrid) &&
+	    v->io->port_listen(v->port, v, v->ifc.ifindex, v->cfg.vrid, v->cfg.peers,
+	                       v->cfg.npeers) < 0)
 		log_warn("%s cannot update its socket on %s", v->tag, v->cfg.ifname);
 }
 
@@ -107,8 +109,6 @@ vrrp_reconfigure(struct vrrp *v, const struct conf_instance *ci, unsigned diff,
 	static struct conf_instance prev;
 	struct conf_instance *old = &prev;
 	struct hookq_cfg hc;
-	struct fsm_cfg fc;
-	struct fsm_out out;
 	char what[128];
 	int rc;
 
@@ -126,11 +126,8 @@ vrrp_reconfigure(struct vrrp *v, const struct conf_instance *ci, unsigned diff,
 	vips_add_new(v, old);
 	vrrp_refresh_src(v);
 	garp_update(v, old);
-	vrrp_fsm_cfg(ci, &fc);
-	fsm_reconfigure(&v->fsm, mono_now_ns(), &fc, &out);
-	vrrp_apply(v, &out);
-	/* Priority (base, weights, tracked items) and the fault condition last. */
 	rc = vrrp_tracks_rewire(v, checks, nchecks);
-	vrrp_tracks_eval_why(v, "reload");
+	/* The state machine's settings, then priority and fault (vrrp.c). */
+	vrrp_event(v, &(struct vrrp_ev){.type = VE_RECONF});
 	return rc;
 }

@@ -21,8 +21,8 @@ vrrp_status_json(const struct vrrp *v, struct buf *b)
 	           v->cfg.family == AF_INET ? "ipv4" : "ipv6",
 	           vrrp_unicast(v) ? "unicast" : "multicast", v->cfg.priority, v->fsm.priority,
 	           v->cfg.advert_interval_ms, v->fsm.master_adver_int_cs * 10u);
-	if (v->have_master)
-		buf_printf(b, "\"%s\"", addr_ntop(v->cfg.family, &v->master_ip, s));
+	if (v->fsm.have_master)
+		buf_printf(b, "\"%s\"", addr_ntop(v->cfg.family, &v->fsm.master_ip, s));
 	else
 		buf_puts(b, "null");
 	buf_puts(b, ",\"vips\":[");
@@ -69,7 +69,7 @@ vrrp_status_text(const struct vrrp *v, struct buf *b)
 	           vrrp_unicast(v) ? "unicast" : "multicast");
 	buf_printf(b, "  priority %u, effective %u, advert %u ms, master %s\n", v->cfg.priority,
 	           v->fsm.priority, v->cfg.advert_interval_ms,
-	           v->have_master ? addr_ntop(v->cfg.family, &v->master_ip, s) : "unknown");
+	           v->fsm.have_master ? addr_ntop(v->cfg.family, &v->fsm.master_ip, s) : "unknown");
 	buf_puts(b, "  vips");
 	for (size_t i = 0; i < v->cfg.nvips; i++)
 		buf_printf(b, " %s", vip_ntop(&v->cfg.vips[i], s));

@@ -2,9 +2,9 @@
  * vrrp_track.c - an instance's tracked checks and interfaces.
  *
  * Every change of a tracked item re-evaluates the whole set (track.c:
- * keepalived's weight semantics) and hands the state machine the new
- * effective priority, then the fault condition. A Master advertises a
- * new priority at once (fsm_set_priority), not at its next Adver_Timer.
+ * keepalived's weight semantics) into a verdict: the effective priority
+ * and whether a weight-0 item holds the instance in FAULT. This file
+ * never talks to the state machine; vrrp.c hands it the verdict.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,18 +14,14 @@
 #include "event.h"
 #include "log.h"
 #include "loop.h"
+#include "vrrp_io.h"
 #include "vrrp_priv.h"
 
-static void
-check_changed(struct check *c, void *arg)
-{
-	(void)c;
-	vrrp_tracks_eval(arg);
-}
-
 int
-vrrp_tracks_init(struct vrrp *v, struct check *const *checks, size_t nchecks)
+vrrp_tracks_init(struct vrrp *v, struct check *const *checks, size_t nchecks,
+                 void (*changed)(struct check *c, void *arg))
 {
+	v->track_changed = changed;
 	for (size_t i = 0; i < v->cfg.ntracks; i++) {
 		const struct conf_track *ct = &v->cfg.tracks[i];
 		struct check *found = NULL;
@@ -37,7 +33,7 @@ vrrp_tracks_init(struct vrrp *v, struct check *const *checks, size_t nchecks)
 			log_warnx("%s tracks unknown check %s", v->tag, ct->check);
 			return -1;
 		}
-		if (check_watch(found, check_changed, v) < 0)
+		if (check_watch(found, changed, v) < 0)
 			return -1;
 		v->tracks[v->ntracks++] = (struct vrrp_track){.check = found, .weight = ct->weight};
 	}
@@ -48,7 +44,7 @@ vrrp_tracks_init(struct vrrp *v, struct check *const *checks, size_t nchecks)
 
 		snprintf(t->ifname, sizeof(t->ifname), "%s", ct->ifname);
 		t->weight = ct->weight;
-		t->up = iface_get(ct->ifname, &ifc) == 0 && ifc.admin_up && ifc.running;
+		t->up = v->io->iface_get(ct->ifname, &ifc) == 0 && ifc.admin_up && ifc.running;
 	}
 	return 0;
 }
@@ -57,7 +53,7 @@ void
 vrrp_tracks_free(struct vrrp *v)
 {
 	for (size_t i = 0; i < v->ntracks; i++)
-		check_unwatch(v->tracks[i].check, check_changed, v);
+		check_unwatch(v->tracks[i].check, v->track_changed, v);
 	v->ntracks = 0;
 }
 
@@ -73,7 +69,7 @@ vrrp_tracks_rewire(struct vrrp *v, struct check *const *checks, size_t nchecks)
 	memcpy(old_ifs, v->track_ifs, sizeof(old_ifs));
 	vrrp_tracks_free(v);
 	v->ntrack_ifs = 0;
-	rc = vrrp_tracks_init(v, checks, nchecks);
+	rc = vrrp_tracks_init(v, checks, nchecks, v->track_changed);
 	/*
 	 * The old check objects are still alive here (the caller frees the
 	 * replaced ones after every instance is rewired): match by name, so
@@ -93,7 +89,7 @@ vrrp_tracks_rewire(struct vrrp *v, struct check *const *checks, size_t nchecks)
 	return rc;
 }
 
-void
+bool
 vrrp_tracks_link_event(struct vrrp *v, const struct iface *ifc)
 {
 	bool changed = false;
@@ -108,8 +104,7 @@ vrrp_tracks_link_event(struct vrrp *v, const struct iface *ifc)
 		changed = true;
 		log_info("%s tracked interface %s is %s", v->tag, t->ifname, up ? "up" : "down");
 	}
-	if (changed)
-		vrrp_tracks_eval(v);
+	return changed;
 }
 
 /* Inputs for track_eval(): checks first, then interfaces. */
@@ -193,13 +188,7 @@ note_priority(const struct vrrp *v, uint8_t from, uint8_t to, const bool *change
 }
 
 void
-vrrp_tracks_eval(struct vrrp *v)
-{
-	vrrp_tracks_eval_why(v, NULL);
-}
-
-void
-vrrp_tracks_eval_why(struct vrrp *v, const char *why)
+vrrp_tracks_eval(struct vrrp *v, const char *why, struct vrrp_verdict *out)
 {
 	struct track_input in[2 * CONF_MAX_TRACKS] = {0};
 	struct track_result r;
@@ -216,17 +205,14 @@ vrrp_tracks_eval_why(struct vrrp *v, const char *why)
 		changed[i] = now != *applied;
 		*applied = now;
 	}
-	if (r.priority != v->fsm.priority) {
-		struct fsm_out out;
-
-		note_priority(v, v->fsm.priority, r.priority, changed, n, why);
-		fsm_set_priority(&v->fsm, mono_now_ns(), r.priority, &out);
-		vrrp_apply(v, &out);
-	}
-	v->track_fault = r.fault;
+	/* 0 on the wire means "Master leaving": the state machine never takes it. */
+	out->priority = r.priority ? r.priority : 1;
+	if (out->priority != v->fsm.priority)
+		note_priority(v, v->fsm.priority, out->priority, changed, n, why);
+	out->fault = r.fault;
+	out->fault_why[0] = '\0';
 	if (r.fault)
-		describe(v, r.fault_idx, false, v->track_fault_why, sizeof(v->track_fault_why));
-	vrrp_update_fault(v);
+		describe(v, r.fault_idx, false, out->fault_why, sizeof(out->fault_why));
 }
 
 void

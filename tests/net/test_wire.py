@@ -207,17 +207,25 @@ def test_vip_list_mismatch_is_accepted(lab):
     wait_until(lambda: h1.state() == "MASTER", mdi_s(100, 100) + 1)
 
 
-def test_owner_drops_adverts_and_starts_master(lab):
-    """Priority 255 (address owner): Master at once, ignores other adverts."""
+def test_owner_ignores_adverts_and_starts_master(lab):
+    """Priority 255 (address owner): Master at once, keeps Master whatever it
+    hears, and answers a leaving Master's priority-0 advert at once."""
     h1, x = lab.add_hosts(2)
     t0 = time.monotonic()
-    h1.start_vipd(vipd_instance(priority=255))
+    h1.start_vipd(vipd_instance(priority=255, interval="1s"))
     wait_until(lambda: h1.state() == "MASTER" and h1.has_addr(VIP), 2)
     assert time.monotonic() - t0 < mdi_s(255, 100), "the owner waited Master_Down_Interval"
     assert h1.inst()["last_reason"] == "owner"
     x.craft(src=x.ip4, prio=254, repeat=3)
-    wait_until(lambda: h1.inst()["dropped"]["owner"] >= 3, 2, what="dropped.owner +3")
+    wait_until(lambda: h1.inst()["adverts_received"] >= 3, 2, what="adverts_received +3")
     stays(lambda: h1.state() == "MASTER", 0.3)
+    # right after one of its 1 s adverts, so another within 0.3 s is the answer
+    sent = h1.inst()["adverts_sent"]
+    wait_until(lambda: h1.inst()["adverts_sent"] > sent, 1.5, interval=0.005)
+    sent = h1.inst()["adverts_sent"]
+    x.craft(src=x.ip4, prio=0)
+    wait_until(lambda: h1.inst()["adverts_sent"] > sent, 0.3, what="an advert answering priority 0")
+    assert h1.state() == "MASTER"
 
 
 def test_remote_junk_does_not_flood_the_log(lab):

@@ -88,7 +88,7 @@ to_master(struct fsm *f, uint64_t *now)
 {
 	struct fsm_out o;
 
-	fsm_startup(f, *now, &o);
+	fsm_startup(f, *now, f->faulted, &o);
 	expect(&o, FA_STATE | FA_TIMERS, ST_INIT, ST_BACKUP, R_STARTUP);
 	*now = fsm_next_deadline(f);
 	fsm_timer(f, *now, &o);
@@ -122,7 +122,7 @@ test_startup_backup_down_timer(void **state)
 
 	(void)state;
 	mk(&f, cfg(100, 100, true, true, 0));
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	expect(&o, FA_STATE | FA_TIMERS, ST_INIT, ST_BACKUP, R_STARTUP);
 	assert_int_equal(f.master_adver_int_cs, 100);
 	assert_int_equal(f.skew_time_ns, 609375000ULL);
@@ -133,7 +133,7 @@ test_startup_backup_down_timer(void **state)
 	assert_int_equal(fsm_next_deadline(&f), dl);
 
 	/* A second startup is not an event in Backup. */
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	expect_none(&f, &o);
 
 	/* Not a nanosecond early. */
@@ -157,7 +157,7 @@ test_backup_learns_master_interval(void **state)
 
 	(void)state;
 	mk(&f, cfg(100, 100, true, true, 0));
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 
 	/* RFC 5798 §6.4.2: Master_Adver_Interval comes from the Master's advert. */
 	now += 200 * MS;
@@ -196,7 +196,7 @@ test_priority_zero_takeover(void **state)
 
 	(void)state;
 	mk(&f, cfg(100, 100, true, true, 0));
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	now += SEC;
 	deliver(&f, now, adv(200, 100, "10.0.0.9"), &o);
 
@@ -223,7 +223,7 @@ test_priority_zero_then_new_master(void **state)
 
 	(void)state;
 	mk(&f, cfg(100, 100, true, true, 0));
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	deliver(&f, now, adv(0, 100, "10.0.0.9"), &o);
 	/* Another Master appears within Skew_Time: back to a normal wait. */
 	now += 100 * MS;
@@ -319,7 +319,7 @@ test_owner(void **state)
 
 	(void)state;
 	mk(&f, cfg(255, 100, false, false, 0));
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	expect(&o, ENTER, ST_INIT, ST_MASTER, R_OWNER);
 	assert_int_equal(f.adver_timer_ns, now + SEC);
 	assert_int_equal(f.master_down_timer_ns, 0);
@@ -349,7 +349,7 @@ test_preempt_fast(void **state)
 
 	(void)state;
 	mk(&f, cfg(200, 100, true, true, 0));
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	now += 50 * MS;
 	deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
 	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_PREEMPT);
@@ -367,7 +367,7 @@ test_preempt_waits_down_timer(void **state)
 	(void)state;
 	/* RFC 5798 §6.4.2: preempt on, lower priority -> discard the advert. */
 	mk(&f, cfg(200, 100, true, false, 0));
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	dl = f.master_down_timer_ns;
 	assert_int_equal(dl, now + fsm_master_down_ns(200, 100));
 	for (int i = 0; i < 3; i++) {
@@ -391,7 +391,7 @@ test_no_preempt_stays_backup(void **state)
 
 	(void)state;
 	mk(&f, cfg(200, 100, false, true, 0));
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	/* A lower-priority Master keeps resetting our timer for a minute. */
 	for (int i = 0; i < 60; i++) {
 		now += SEC;
@@ -404,7 +404,7 @@ test_no_preempt_stays_backup(void **state)
 	assert_int_equal(f.state, ST_BACKUP);
 	/* Equal priority too (the >= of §6.4.2). */
 	mk(&f, cfg(200, 100, true, true, 0));
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	now += SEC;
 	deliver(&f, now, adv(200, 100, "10.0.0.1"), &o);
 	expect(&o, FA_TIMERS, ST_BACKUP, ST_BACKUP, R_NONE);
@@ -420,7 +420,7 @@ test_preempt_delay(void **state)
 	(void)state;
 	/* Fast preemption is off whenever a delay is configured. */
 	mk(&f, cfg(200, 100, true, true, 5 * SEC));
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	assert_int_equal(f.preempt_after_ns, start + 5 * SEC);
 	/* During the delay lower-priority adverts reset the timer... */
 	for (int i = 0; i < 4; i++) {
@@ -611,14 +611,14 @@ test_fault_in_init_and_owner(void **state)
 	fsm_fault(&f, now, true, &o);
 	expect_none(&f, &o);
 	assert_int_equal(f.state, ST_INIT);
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	expect(&o, FA_STATE | FA_TIMERS, ST_INIT, ST_FAULT, R_FAULT);
 	assert_int_equal(fsm_next_deadline(&f), 0);
 
 	/* An owner leaves Fault straight for Master. */
 	mk(&f, cfg(255, 100, true, true, 0));
 	fsm_fault(&f, now, true, &o);
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	assert_int_equal(f.state, ST_FAULT);
 	now += SEC;
 	fsm_fault(&f, now, false, &o);
@@ -642,13 +642,13 @@ test_shutdown(void **state)
 	fsm_shutdown(&f, now, &o);
 	expect_none(&f, &o);
 
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	fsm_shutdown(&f, now, &o);
 	expect(&o, FA_STATE | FA_TIMERS, ST_BACKUP, ST_INIT, R_STOP);
 	assert_int_equal(fsm_next_deadline(&f), 0);
 
 	fsm_fault(&f, now, true, &o);
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	fsm_shutdown(&f, now, &o);
 	expect(&o, FA_STATE | FA_TIMERS, ST_FAULT, ST_INIT, R_STOP);
 }
@@ -755,7 +755,7 @@ test_reconf_backup_keeps_master_interval(void **state)
 
 	(void)state;
 	mk(&f, cfg(100, 100, true, true, 0));
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	now += 200 * MS;
 	deliver(&f, now, adv(150, 20, "10.0.0.9"), &o);
 	assert_int_equal(f.master_adver_int_cs, 20);
@@ -783,7 +783,7 @@ test_reconf_backup_preemption(void **state)
 
 	(void)state;
 	mk(&f, cfg(200, 100, false, true, 0));
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	now += 100 * MS;
 	/* preempt = no: a worse Master is followed. */
 	deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
@@ -821,7 +821,7 @@ test_reconf_fault_then_start(void **state)
 	(void)state;
 	mk(&f, cfg(100, 100, true, true, 0));
 	fsm_fault(&f, now, true, &o);
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	expect(&o, FA_STATE | FA_TIMERS, ST_INIT, ST_FAULT, R_FAULT);
 	reconf(&f, now, cfg(100, 10, true, true, 0), &o);
 	expect_none(&f, &o);
@@ -842,7 +842,7 @@ test_reconf_becomes_owner(void **state)
 
 	(void)state;
 	mk(&f, cfg(100, 100, true, true, 0));
-	fsm_startup(&f, now, &o);
+	fsm_startup(&f, now, f.faulted, &o);
 	now += 100 * MS;
 	deliver(&f, now, adv(150, 100, "10.0.0.9"), &o);
 	reconf(&f, now, cfg(255, 100, true, true, 0), &o);
@@ -857,6 +857,72 @@ test_reconf_becomes_owner(void **state)
 	deliver(&f, now, adv(150, 100, "10.0.0.9"), &o);
 	assert_int_equal(o.to, ST_BACKUP);
 	assert_int_equal(o.reason, R_HIGHER_PRIORITY);
+}
+
+/* Who is the Master: only adverts the fsm accepts name it (vipctl status master_ip). */
+static void
+test_master_known(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+	union inaddr a9 = ip("10.0.0.9"), a7 = ip("10.0.0.7");
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, false, 0));
+	fsm_startup(&f, now, false, &o);
+	assert_false(f.have_master);
+	deliver(&f, now, adv(150, 100, "10.0.0.9"), &o);
+	assert_true(f.have_master);
+	assert_memory_equal(&f.master_ip, &a9, sizeof(a9.v4));
+	/* A lower-priority advert we would preempt is discarded: not the Master. */
+	now += 10 * MS;
+	deliver(&f, now, adv(50, 100, "10.0.0.8"), &o);
+	assert_memory_equal(&f.master_ip, &a9, sizeof(a9.v4));
+	/* A yielding Master's last advert does not replace the one just heard. */
+	mk(&f, cfg(20, 100, true, false, 0));
+	fsm_startup(&f, now, false, &o);
+	deliver(&f, now, adv(150, 100, "10.0.0.9"), &o);
+	deliver(&f, now + MS, adv(100, 100, "10.0.0.7"), &o);
+	assert_memory_equal(&f.master_ip, &a9, sizeof(a9.v4));
+	/* ...but once the known one is silent for an interval, the other is it. */
+	deliver(&f, now + 1100 * MS, adv(100, 100, "10.0.0.7"), &o);
+	assert_memory_equal(&f.master_ip, &a7, sizeof(a7.v4));
+	/* The Master leaves (priority 0): nobody is known. */
+	deliver(&f, now + 1200 * MS, adv(0, 100, "10.0.0.7"), &o);
+	assert_false(f.have_master);
+	/* Ourselves as Master; nobody in Fault. */
+	now = fsm_next_deadline(&f);
+	fsm_timer(&f, now, &o);
+	assert_int_equal(f.state, ST_MASTER);
+	assert_true(f.have_master);
+	assert_memory_equal(&f.master_ip, &f.primary, sizeof(a9.v4));
+	/* Yielding names the winner. */
+	deliver(&f, now + MS, adv(150, 100, "10.0.0.9"), &o);
+	assert_int_equal(f.state, ST_BACKUP);
+	assert_memory_equal(&f.master_ip, &a9, sizeof(a9.v4));
+	fsm_fault(&f, now + 2 * MS, true, &o);
+	assert_false(f.have_master);
+}
+
+/* An owner (configured 255) answers a priority-0 advert at once and ignores the rest. */
+static void
+test_owner_prio0(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	mk(&f, cfg(255, 100, true, false, 0));
+	fsm_startup(&f, now, false, &o);
+	assert_int_equal(f.state, ST_MASTER);
+	assert_true(fsm_is_owner(&f));
+	now += 30 * MS;
+	deliver(&f, now, adv(0, 100, "10.0.0.9"), &o);
+	expect(&o, FA_SEND_ADVERT | FA_TIMERS, ST_MASTER, ST_MASTER, R_NONE);
+	deliver(&f, now, adv(254, 100, "10.0.0.9"), &o);
+	expect_none(&f, &o);
 }
 
 static void
@@ -958,6 +1024,8 @@ main(void)
 	    cmocka_unit_test(test_reconf_backup_preemption),
 	    cmocka_unit_test(test_reconf_fault_then_start),
 	    cmocka_unit_test(test_reconf_becomes_owner),
+	    cmocka_unit_test(test_master_known),
+	    cmocka_unit_test(test_owner_prio0),
 	    cmocka_unit_test(test_next_deadline),
 	    cmocka_unit_test(test_names),
 	};

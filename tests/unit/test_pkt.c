@@ -421,7 +421,7 @@ test_drop_names(void **state)
 {
 	static const char *const want[DROP_MAX] = {
 	    "short", "version", "type",  "addr_count", "interval", "checksum",
-	    "ttl",   "vrid",    "owner", "peer",       "family",
+	    "ttl",   "vrid",    "peer",       "family",
 	};
 
 	(void)state;

@@ -1,0 +1,691 @@
+/*
+ * test_vrrp.c - one instance (vrrp.c) driven through vrrp_event() on a
+ * simulated clock, with fake edges (vrrp_io.h): a socket that records
+ * the adverts sent and lets the test inject received ones, an interface
+ * and address table in memory, and a counter of announcements per VIP.
+ * Adverts, timers, checks, faults, links and reloads, and the defects a
+ * review found in this file, each pinned by a case.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks/check.h"
+#include "vipd/conf.h"
+#include "vipd/event.h"
+#include "vipd/loop.h"
+#include "vipd/pace.h"
+#include "vipd/pkt.h"
+#include "vipd/vport.h"
+#include "vipd/vrrp_io.h"
+#include "vipd/vrrp_priv.h"
+
+#define MS       1000000ULL
+#define T0       (1000 * 1000 * MS)
+#define IFINDEX  2
+#define MAX_ADDR 64
+
+/* ---- the fake world ---- */
+
+static struct {
+	uint64_t now;
+	struct iface ifc; /* eth0 as netlink would report it */
+	bool have_src;
+	union inaddr src;
+	bool listening;
+	const struct vport_ops *ops;
+	void *arg;
+
+	/* addresses on interfaces */
+	struct {
+		int ifindex;
+		struct vip vip;
+	} addrs[MAX_ADDR];
+	size_t naddrs;
+	unsigned adds, dels;
+
+	/* adverts sent */
+	unsigned sent;
+	uint8_t last_prio;
+	uint64_t last_sent_ns;
+
+	/* announcements, by the VIP's last byte */
+	unsigned announced[256];
+	unsigned announced_total;
+
+	/* the event stream: announcements made before each transition event */
+	unsigned announced_at_transition;
+	char last_transition[256];
+} w;
+
+static uint64_t
+fake_now(void)
+{
+	return w.now;
+}
+
+static struct vport *
+fake_port_ref(struct loop *l, const char *ifname, int family, void *arg,
+              const struct vport_ops *ops, const struct vip *vips, size_t nvips)
+{
+	(void)l, (void)ifname, (void)family, (void)vips, (void)nvips;
+	w.ops = ops;
+	w.arg = arg;
+	return (struct vport *)&w; /* any non-NULL handle */
+}
+
+static void
+fake_port_unref(struct vport *p, void *arg)
+{
+	(void)p, (void)arg;
+	w.listening = false;
+}
+
+static void
+fake_port_set_vips(struct vport *p, void *arg, const struct vip *vips, size_t nvips)
+{
+	(void)p, (void)arg, (void)vips, (void)nvips;
+}
+
+static int
+fake_port_listen(struct vport *p, void *arg, int ifindex, uint8_t vrid, const union inaddr *peers,
+                 size_t npeers)
+{
+	(void)p, (void)arg, (void)ifindex, (void)vrid, (void)peers, (void)npeers;
+	w.listening = true;
+	return 0;
+}
+
+static void
+fake_port_unlisten(struct vport *p, void *arg, uint8_t vrid)
+{
+	(void)p, (void)arg, (void)vrid;
+	w.listening = false;
+}
+
+static bool
+fake_port_listening(const struct vport *p, const void *arg, uint8_t vrid)
+{
+	(void)p, (void)arg, (void)vrid;
+	return w.listening;
+}
+
+static int
+fake_port_send(struct vport *p, const union inaddr *src, const union inaddr *dst,
+               const uint8_t *buf, size_t len)
+{
+	struct vrrp_adv adv;
+	enum vrrp_drop why;
+
+	(void)p;
+	assert_int_equal(pkt_decode(buf, len, AF_INET, src, dst, &adv, &why), 0);
+	w.sent++;
+	w.last_prio = adv.priority;
+	w.last_sent_ns = w.now;
+	return 0;
+}
+
+static bool
+fake_port_src(struct vport *p, int ifindex, union inaddr *out)
+{
+	(void)p;
+	if (!w.have_src || ifindex != w.ifc.ifindex)
+		return false;
+	*out = w.src;
+	return true;
+}
+
+static int
+fake_iface_get(const char *name, struct iface *out)
+{
+	if (!w.ifc.present || strcmp(name, w.ifc.name) != 0)
+		return -1;
+	*out = w.ifc;
+	return 0;
+}
+
+static int
+fake_primary_addr(int ifindex, int family, union inaddr *out)
+{
+	(void)ifindex, (void)family, (void)out;
+	return -1;
+}
+
+static long
+addr_find(int ifindex, const struct vip *v)
+{
+	for (size_t i = 0; i < w.naddrs; i++)
+		if (w.addrs[i].ifindex == ifindex && vip_equal(&w.addrs[i].vip, v))
+			return (long)i;
+	return -1;
+}
+
+static int
+fake_addr_add(int ifindex, const struct vip *v)
+{
+	w.adds++;
+	if (addr_find(ifindex, v) < 0) {
+		assert_true(w.naddrs < MAX_ADDR);
+		w.addrs[w.naddrs].ifindex = ifindex;
+		w.addrs[w.naddrs++].vip = *v;
+	}
+	return 0;
+}
+
+static int
+fake_addr_del(int ifindex, const struct vip *v)
+{
+	long i = addr_find(ifindex, v);
+
+	w.dels++;
+	if (i < 0)
+		return -1;
+	w.addrs[i] = w.addrs[--w.naddrs];
+	return 0;
+}
+
+static int
+fake_addr_present(int ifindex, const struct vip *v)
+{
+	return addr_find(ifindex, v) >= 0;
+}
+
+static int
+fake_announce(const struct iface *ifc, const struct vip *vip)
+{
+	assert_int_equal(ifc->ifindex, w.ifc.ifindex);
+	w.announced[((const uint8_t *)&vip->addr.v4)[3]]++;
+	w.announced_total++;
+	return 0;
+}
+
+static const struct vrrp_io fake_io = {
+    .now = fake_now,
+    .port_ref = fake_port_ref,
+    .port_unref = fake_port_unref,
+    .port_set_vips = fake_port_set_vips,
+    .port_listen = fake_port_listen,
+    .port_unlisten = fake_port_unlisten,
+    .port_listening = fake_port_listening,
+    .port_send = fake_port_send,
+    .port_src = fake_port_src,
+    .iface_get = fake_iface_get,
+    .primary_addr = fake_primary_addr,
+    .addr_add = fake_addr_add,
+    .addr_del = fake_addr_del,
+    .addr_present = fake_addr_present,
+    .announce = fake_announce,
+};
+
+static void
+on_event(const char *line, size_t len, void *arg)
+{
+	(void)arg;
+	if (!strstr(line, "\"type\":\"transition\""))
+		return;
+	w.announced_at_transition = w.announced_total;
+	snprintf(w.last_transition, sizeof(w.last_transition), "%.*s", (int)len, line);
+}
+
+/* ---- a check the test sets up or down ---- */
+
+static int
+fc_open(struct check *c)
+{
+	(void)c;
+	return 0;
+}
+
+static void
+fc_run(struct check *c)
+{
+	(void)c;
+}
+
+static void
+fc_nop(struct check *c)
+{
+	(void)c;
+}
+
+static const struct check_ops fc_ops = {
+    .open = fc_open, .run = fc_run, .abort = fc_nop, .close = fc_nop};
+
+/* ---- fixture ---- */
+
+struct fx {
+	struct loop *l;
+	struct conf *c;
+	struct check *checks[4];
+	size_t nchecks;
+	struct vrrp *v;
+	struct ev_sink *sink;
+};
+
+static union inaddr
+ip(const char *s)
+{
+	union inaddr a;
+	int fam;
+
+	assert_int_equal(addr_pton(s, &fam, &a), 0);
+	return a;
+}
+
+static struct vip
+vip4(const char *s)
+{
+	struct vip v = {.family = AF_INET, .prefixlen = 32};
+
+	v.addr = ip(s);
+	return v;
+}
+
+static void
+world_reset(void)
+{
+	memset(&w, 0, sizeof(w));
+	w.now = T0;
+	w.ifc =
+	    (struct iface){.ifindex = IFINDEX, .present = true, .admin_up = true, .running = true};
+	strcpy(w.ifc.name, "eth0");
+	w.have_src = true;
+	w.src = ip("192.0.2.2");
+}
+
+/* An instance from `body` (the [instance] section), started. */
+static struct fx *
+fx_new(const char *body)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char text[2048];
+
+	assert_non_null(f);
+	world_reset();
+	vrrp_io_set(&fake_io);
+	f->l = loop_new();
+	assert_non_null(f->l);
+	assert_int_equal(pace_open(f->l), 0);
+	snprintf(text, sizeof(text),
+	         "[check pg]\ntype = script\ncommand = /bin/true\n"
+	         "[check lb]\ntype = script\ncommand = /bin/true\n"
+	         "[instance VI_1]\ninterface = eth0\nvrid = 51\n%s",
+	         body);
+	f->c = conf_load_string("t.conf", text, stderr);
+	assert_non_null(f->c);
+	for (size_t i = 0; i < f->c->nchecks; i++) {
+		f->checks[i] = check_new_with_ops(f->l, &f->c->checks[i], &fc_ops);
+		assert_non_null(f->checks[i]);
+		check_seed(f->checks[i], CHK_UP, 0);
+	}
+	f->nchecks = f->c->nchecks;
+	f->sink = ev_subscribe(on_event, NULL);
+	f->v = vrrp_new(f->l, &f->c->instances[0], f->checks, f->nchecks);
+	assert_non_null(f->v);
+	assert_int_equal(vrrp_start(f->v), 0);
+	return f;
+}
+
+static void
+fx_free(struct fx *f)
+{
+	vrrp_stop(f->v);
+	vrrp_free(f->v);
+	for (size_t i = 0; i < f->nchecks; i++)
+		check_free(f->checks[i]);
+	conf_free(f->c);
+	ev_unsubscribe(f->sink);
+	pace_close();
+	loop_free(f->l);
+	vrrp_io_set(NULL);
+	free(f);
+}
+
+/* Advance the clock to the state machine's next deadline and fire the timer. */
+static void
+fire(struct fx *f)
+{
+	uint64_t next = fsm_next_deadline(&f->v->fsm);
+
+	assert_true(next > 0);
+	if (next > w.now)
+		w.now = next;
+	vrrp_event(f->v, &(struct vrrp_ev){.type = VE_TIMER});
+}
+
+/* Receive an advert from src with prio, listing `vips`. */
+static void
+hear(const char *src, uint8_t prio, const char *vips)
+{
+	uint8_t pkt[VRRP_PKT_MAX];
+	struct vip list[8];
+	size_t n = 0;
+	char buf[128], *save = NULL;
+	union inaddr s = ip(src), d = ip("224.0.0.18");
+
+	snprintf(buf, sizeof(buf), "%s", vips);
+	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		list[n++] = vip4(t);
+	ssize_t len =
+	    pkt_encode(pkt, sizeof(pkt), AF_INET, 51, prio, 100, list, n, &s, &d, CKSUM_RFC9568);
+	assert_true(len > 0);
+	struct vsock_rx rx = {.family = AF_INET,
+	                      .ifindex = IFINDEX,
+	                      .ttl = 255,
+	                      .src = s,
+	                      .dst = d,
+	                      .payload = pkt,
+	                      .len = (size_t)len};
+	w.ops->rx(w.arg, &rx, DROP_MAX);
+}
+
+static bool
+has_vip(const char *a)
+{
+	struct vip v = vip4(a);
+
+	return addr_find(IFINDEX, &v) >= 0;
+}
+
+static struct fx *
+fx_master(const char *body)
+{
+	struct fx *f = fx_new(body);
+
+	assert_int_equal(f->v->fsm.state, ST_BACKUP);
+	fire(f);
+	assert_int_equal(f->v->fsm.state, ST_MASTER);
+	return f;
+}
+
+#define BASIC "priority = 100\nadvert_interval = 1s\nvirtual_ip = 192.0.2.10\n"
+
+/* ---- cases ---- */
+
+/* Startup, Master_Down_Interval, Master: VIPs, advert, announcements, in that order. */
+static void
+test_backup_to_master(void **state)
+{
+	struct fx *f = fx_new(BASIC "garp_repeat = 3\n");
+
+	(void)state;
+	assert_int_equal(f->v->fsm.state, ST_BACKUP);
+	assert_int_equal(w.sent, 0);
+	assert_false(has_vip("192.0.2.10"));
+	fire(f);
+	assert_int_equal(w.now, T0 + fsm_master_down_ns(100, 100));
+	assert_int_equal(f->v->fsm.state, ST_MASTER);
+	assert_true(has_vip("192.0.2.10"));
+	assert_int_equal(w.sent, 1);
+	assert_int_equal(w.last_prio, 100);
+	assert_true(f->v->fsm.have_master);
+	/* The first announcement went out before the transition event (and the hooks). */
+	assert_true(w.announced_at_transition >= 1);
+	assert_non_null(strstr(w.last_transition, "\"to\":\"MASTER\""));
+	/* Adverts every interval while Master. */
+	fire(f);
+	assert_int_equal(w.sent, 2);
+	fx_free(f);
+}
+
+/* A higher-priority advert: a Master yields, removes its VIPs, names the winner. */
+static void
+test_master_yields(void **state)
+{
+	struct fx *f = fx_master(BASIC);
+	union inaddr win = ip("192.0.2.9");
+
+	(void)state;
+	hear("192.0.2.9", 150, "192.0.2.10");
+	assert_int_equal(f->v->fsm.state, ST_BACKUP);
+	assert_false(has_vip("192.0.2.10"));
+	assert_true(f->v->fsm.have_master);
+	assert_memory_equal(&f->v->fsm.master_ip, &win, 4);
+	assert_int_equal(f->v->adverts_received, 1);
+	fx_free(f);
+}
+
+/* master_ip: only adverts the state machine accepted name the Master. */
+static void
+test_master_ip_from_accepted_adverts(void **state)
+{
+	struct fx *f = fx_new(BASIC "preempt_fast = no\n");
+	union inaddr m = ip("192.0.2.9");
+
+	(void)state;
+	hear("192.0.2.9", 150, "192.0.2.10");
+	assert_memory_equal(&f->v->fsm.master_ip, &m, 4);
+	/* Lower than us with preemption: discarded (we will take over), not the Master. */
+	w.now += 10 * MS;
+	hear("192.0.2.8", 50, "192.0.2.10");
+	assert_memory_equal(&f->v->fsm.master_ip, &m, 4);
+	/* The Master leaves: nobody. */
+	hear("192.0.2.9", 0, "192.0.2.10");
+	assert_false(f->v->fsm.have_master);
+	fx_free(f);
+}
+
+/* The address owner answers a priority-0 advert at once (it used to drop it unseen). */
+static void
+test_owner_answers_priority_zero(void **state)
+{
+	struct fx *f = fx_new("priority = 255\nadvert_interval = 1s\nvirtual_ip = 192.0.2.10\n");
+	unsigned sent;
+
+	(void)state;
+	assert_int_equal(f->v->fsm.state, ST_MASTER);
+	sent = w.sent;
+	w.now += 100 * MS;
+	hear("192.0.2.9", 0, "192.0.2.10");
+	assert_int_equal(w.sent, sent + 1);
+	assert_int_equal(w.last_prio, 255);
+	hear("192.0.2.9", 254, "192.0.2.10");
+	assert_int_equal(f->v->fsm.state, ST_MASTER);
+	assert_int_equal(f->v->adverts_received, 2);
+	fx_free(f);
+}
+
+/* One VIP deleted by someone else: re-added, and only it is announced. */
+static void
+test_guard_announces_only_the_readded_vip(void **state)
+{
+	struct fx *f =
+	    fx_master(BASIC "virtual_ip = 192.0.2.11\nvirtual_ip = 192.0.2.12\n"
+	                    "virtual_ip = 192.0.2.13\ngarp_repeat = 2\ngarp_delay = 0\n");
+	struct vip gone = vip4("192.0.2.12");
+
+	(void)state;
+	memset(w.announced, 0, sizeof(w.announced));
+	w.announced_total = 0;
+	assert_int_equal(fake_addr_del(IFINDEX, &gone), 0);
+	w.ops->vip_gone(w.arg, &gone.addr);
+	assert_true(has_vip("192.0.2.12"));
+	assert_true(w.announced[12] >= 1);
+	assert_int_equal(w.announced[10] + w.announced[11] + w.announced[13], 0);
+	assert_int_equal(w.announced_total, w.announced[12]);
+	fx_free(f);
+}
+
+/* Renamed away while Master: FAULT, and the VIPs leave the renamed link. */
+static void
+test_rename_away_removes_vips(void **state)
+{
+	struct fx *f = fx_master(BASIC);
+	struct iface renamed = w.ifc;
+
+	(void)state;
+	assert_true(has_vip("192.0.2.10"));
+	strcpy(renamed.name, "old0");
+	w.ifc = renamed;
+	vrrp_link_event(f->v, &renamed);
+	assert_int_equal(f->v->fsm.state, ST_FAULT);
+	assert_false(has_vip("192.0.2.10"));
+	assert_int_equal(w.last_prio, 0); /* said goodbye first */
+	fx_free(f);
+}
+
+/* Deleted while Master: FAULT; the link took the VIPs along, nothing to delete. */
+static void
+test_link_deleted(void **state)
+{
+	struct fx *f = fx_master(BASIC);
+	struct iface gone = w.ifc;
+	unsigned dels = w.dels;
+
+	(void)state;
+	gone.present = false;
+	w.ifc = gone;
+	w.naddrs = 0; /* the kernel dropped them */
+	vrrp_link_event(f->v, &gone);
+	assert_int_equal(f->v->fsm.state, ST_FAULT);
+	assert_string_equal(f->v->fault_why, "interface missing");
+	assert_int_equal(w.dels, dels);
+	/* It comes back: Backup again. */
+	w.ifc.present = true;
+	vrrp_link_event(f->v, &w.ifc);
+	assert_int_equal(f->v->fsm.state, ST_BACKUP);
+	fx_free(f);
+}
+
+/* Carrier loss and return. */
+static void
+test_link_down_up(void **state)
+{
+	struct fx *f = fx_master(BASIC);
+
+	(void)state;
+	w.ifc.running = false;
+	vrrp_link_event(f->v, &w.ifc);
+	assert_int_equal(f->v->fsm.state, ST_FAULT);
+	assert_string_equal(f->v->fault_why, "interface down");
+	assert_false(has_vip("192.0.2.10"));
+	w.ifc.running = true;
+	vrrp_link_event(f->v, &w.ifc);
+	assert_int_equal(f->v->fsm.state, ST_BACKUP);
+	assert_string_equal(f->v->fault_why, "");
+	fx_free(f);
+}
+
+/* A weighted check moves the priority (a Master advertises it at once); weight 0 faults. */
+static void
+test_checks(void **state)
+{
+	struct fx *f = fx_master(BASIC "track = pg weight -30\ntrack = lb\n");
+	unsigned sent;
+
+	(void)state;
+	assert_int_equal(f->v->fsm.priority, 100);
+	sent = w.sent;
+	check_event(f->checks[0], false, "down");
+	assert_int_equal(f->v->fsm.priority, 70);
+	assert_int_equal(w.sent, sent + 1);
+	assert_int_equal(w.last_prio, 70);
+	assert_int_equal(f->v->fsm.state, ST_MASTER);
+	check_event(f->checks[1], false, "down");
+	assert_int_equal(f->v->fsm.state, ST_FAULT);
+	assert_string_equal(f->v->fault_why, "check:lb");
+	assert_int_equal(w.last_prio, 0);
+	check_event(f->checks[1], true, "up");
+	assert_int_equal(f->v->fsm.state, ST_BACKUP);
+	check_event(f->checks[0], true, "up");
+	assert_int_equal(f->v->fsm.priority, 100);
+	fx_free(f);
+}
+
+/* A check down at start: the instance starts with its priority, or in FAULT. */
+static void
+test_startup_with_checks_down(void **state)
+{
+	struct fx *f;
+
+	(void)state;
+	f = fx_new(BASIC "track = lb\n");
+	check_event(f->checks[1], false, "down");
+	assert_int_equal(f->v->fsm.state, ST_FAULT);
+	fx_free(f);
+}
+
+/* A reload keeps the state and applies the new priority through the state machine. */
+static void
+test_reload(void **state)
+{
+	struct fx *f = fx_master(BASIC);
+	struct conf *nc = conf_load_string("t.conf",
+	                                   "[instance VI_1]\ninterface = eth0\nvrid = 51\n"
+	                                   "priority = 120\nadvert_interval = 1s\n"
+	                                   "virtual_ip = 192.0.2.10\nvirtual_ip = 192.0.2.11\n",
+	                                   stderr);
+	unsigned sent = w.sent;
+
+	(void)state;
+	assert_non_null(nc);
+	assert_int_equal(vrrp_reconfigure(f->v, &nc->instances[0], 0, NULL, 0), 0);
+	assert_int_equal(f->v->fsm.state, ST_MASTER);
+	assert_int_equal(f->v->fsm.priority, 120);
+	assert_true(w.sent > sent);
+	assert_int_equal(w.last_prio, 120);
+	assert_true(has_vip("192.0.2.11"));
+	fx_free(f);
+	conf_free(nc);
+}
+
+/* A Master whose timer fires late counts it (vipctl status adverts_late). */
+static void
+test_late_advert_counted(void **state)
+{
+	struct fx *f = fx_master(BASIC);
+
+	(void)state;
+	uint64_t last;
+
+	fire(f);
+	assert_int_equal(f->v->adverts_late, 0);
+	last = f->v->last_advert_ns;
+	w.now = fsm_next_deadline(&f->v->fsm) + 50 * MS;
+	fire(f);
+	assert_int_equal(f->v->adverts_late, 1);
+	assert_int_equal(f->v->advert_late_max_ns, w.now - last - 1000 * MS);
+	fx_free(f);
+}
+
+/* Shutdown: a Master sends priority 0 and removes its VIPs. */
+static void
+test_stop(void **state)
+{
+	struct fx *f = fx_master(BASIC);
+
+	(void)state;
+	vrrp_stop(f->v);
+	assert_int_equal(w.last_prio, 0);
+	assert_false(has_vip("192.0.2.10"));
+	assert_int_equal(f->v->fsm.state, ST_INIT);
+	fx_free(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_backup_to_master),
+	    cmocka_unit_test(test_master_yields),
+	    cmocka_unit_test(test_master_ip_from_accepted_adverts),
+	    cmocka_unit_test(test_owner_answers_priority_zero),
+	    cmocka_unit_test(test_guard_announces_only_the_readded_vip),
+	    cmocka_unit_test(test_rename_away_removes_vips),
+	    cmocka_unit_test(test_link_deleted),
+	    cmocka_unit_test(test_link_down_up),
+	    cmocka_unit_test(test_checks),
+	    cmocka_unit_test(test_startup_with_checks_down),
+	    cmocka_unit_test(test_reload),
+	    cmocka_unit_test(test_late_advert_counted),
+	    cmocka_unit_test(test_stop),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
