@@ -418,12 +418,6 @@ set_garp_refresh(struct parser *p, const char *key, const char *val)
 	conf_get_duration(p, key, val, &r, &cur(p)->garp_refresh_ms);
 }
 
-const char *const conf_hook_names[CONF_HOOK_MAX] = {
-    [CONF_HOOK_MASTER] = "notify_master", [CONF_HOOK_BACKUP] = "notify_backup",
-    [CONF_HOOK_FAULT] = "notify_fault",   [CONF_HOOK_STOP] = "notify_stop",
-    [CONF_HOOK_NOTIFY] = "notify",
-};
-
 static void
 set_notify(struct parser *p, const char *key, const char *val)
 {

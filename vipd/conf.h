@@ -40,7 +40,7 @@ enum conf_hook {
 	CONF_HOOK_MAX
 };
 
-/* "notify_master", ..., "notify" */
+/* "notify_master", ..., "notify" (conf_names.c) */
 extern const char *const conf_hook_names[CONF_HOOK_MAX];
 
 /* "track = NAME [weight N]" in an instance. */
@@ -112,7 +112,7 @@ enum check_type {
 	CT_MAX
 };
 
-/* "script", "process", "tcp", "http", "pgsql", "haproxy", "file" */
+/* "script", "process", "tcp", "http", "pgsql", "haproxy", "file" (conf_names.c) */
 extern const char *const check_type_names[CT_MAX];
 
 enum pg_expect {

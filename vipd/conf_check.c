@@ -23,11 +23,6 @@
 
 #include "checks/dl.h"
 
-const char *const check_type_names[CT_MAX] = {
-    [CT_SCRIPT] = "script", [CT_PROCESS] = "process", [CT_TCP] = "tcp",   [CT_HTTP] = "http",
-    [CT_PGSQL] = "pgsql",   [CT_HAPROXY] = "haproxy", [CT_FILE] = "file",
-};
-
 /* Keys of [check NAME], indexes of check_keys[], parser.cseen[] and parser.cval[]. */
 enum {
 	CK_TYPE,
