@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "argv.h"
 #include "log.h"
 #include "pkt.h"
 
@@ -25,7 +26,7 @@
 #define CONF_NAME_MAX            64
 #define CONF_MAX_VIPS            VRRP_MAX_ADDRS /* one advert's address count is 8 bits */
 #define CONF_MAX_PEERS           32
-#define CONF_MAX_ARGS            32
+#define CONF_MAX_ARGS            ARGV_MAX
 #define CONF_MAX_STATUS          8
 #define CONF_MAX_TRACKS          32
 #define CONF_STR                 1024
@@ -204,13 +205,6 @@ const struct conf_check *conf_find_check(const struct conf *c, const char *name)
  * others"). For check scripts and notify hooks.
  */
 int conf_check_secure(const char *path, char *why, size_t whysize);
-
-/*
- * Split a command line at blanks into argv (CONF_MAX_ARGS + 1 slots; the
- * words strdup'ed, the rest untouched): 'single' quotes are literal,
- * "double" quotes know \" and \\. 0, or -1 with *why (argv freed).
- */
-int conf_split_command(const char *s, char **argv, const char **why);
 
 /*
  * Parse a duration: "1s", "100ms", "0.01s", "2" (seconds, keepalived's

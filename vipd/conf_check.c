@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "argv.h"
 #include "checks/dl.h"
 
 /* Keys of [check NAME], indexes of check_keys[], parser.cseen[] and parser.cval[]. */
@@ -574,99 +575,7 @@ conf_check_secure(const char *path, char *why, size_t whysize)
 	return secure_walk(path, 0, why, whysize);
 }
 
-/* ---- the command line of a script ---- */
-
-/* One word at *sp (not at a blank) into w; advances *sp. Length, or -1 with *why. */
-static int
-split_word(const char **sp, char *w, const char **why)
-{
-	const char *s = *sp;
-	size_t k = 0;
-
-	while (*s && *s != ' ' && *s != '\t') {
-		if (*s == '\'') {
-			const char *e = strchr(s + 1, '\'');
-
-			if (!e) {
-				*why = "unterminated single quote";
-				return -1;
-			}
-			memcpy(w + k, s + 1, (size_t)(e - s - 1));
-			k += (size_t)(e - s - 1);
-			s = e + 1;
-		} else if (*s == '"') {
-			for (s++; *s && *s != '"'; s++) {
-				if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
-					s++;
-				w[k++] = *s;
-			}
-			if (!*s++) {
-				*why = "unterminated double quote";
-				return -1;
-			}
-		} else {
-			w[k++] = *s++;
-		}
-	}
-	*sp = s;
-	return (int)k;
-}
-
-#define STR_(x) #x
-#define STR(x)  STR_(x)
-
-/*
- * Split s at blanks into argv (strdup'ed, NULL-terminated): 'single'
- * quotes are literal, "double" quotes know \" and \\. No shell
- * expansions: that is what shell = yes is for. 0, or -1 with *why.
- */
-static int
-split_command(const char *s, char **argv, const char **why)
-{
-	char *w = malloc(strlen(s) + 1);
-	size_t n = 0;
-	int rc = -1, k;
-
-	*why = "out of memory";
-	if (!w)
-		return -1;
-	for (;; n++) {
-		s += strspn(s, " \t");
-		if (!*s) {
-			*why = "empty command";
-			rc = n > 0 ? 0 : -1;
-			break;
-		}
-		if (n == CONF_MAX_ARGS) {
-			*why = "too many arguments, at most " STR(CONF_MAX_ARGS);
-			break;
-		}
-		if ((k = split_word(&s, w, why)) < 0)
-			break;
-		if (!(argv[n] = strndup(w, (size_t)k))) {
-			*why = "out of memory";
-			break;
-		}
-	}
-	free(w);
-	return rc;
-}
-
-int
-conf_split_command(const char *s, char **argv, const char **why)
-{
-	size_t n;
-
-	for (n = 0; n <= CONF_MAX_ARGS; n++)
-		argv[n] = NULL;
-	if (split_command(s, argv, why) == 0)
-		return 0;
-	for (n = 0; n <= CONF_MAX_ARGS; n++) {
-		free(argv[n]);
-		argv[n] = NULL;
-	}
-	return -1;
-}
+/* ---- programs: scripts and hooks ---- */
 
 /* An existing, executable regular file that only root can change. */
 static void
@@ -708,7 +617,7 @@ script_end(struct parser *p, struct conf_check *cc)
 	if (!cc->command[0])
 		return; /* missing or bad, reported already */
 	if (!cc->shell) {
-		if (split_command(cc->command, cc->argv, &why) < 0)
+		if (argv_split(cc->command, cc->argv, &why) < 0)
 			conf_perr(p, p->lineno, key, "%s", why);
 		else
 			check_program(p, key, cc->argv[0]);
@@ -740,7 +649,7 @@ conf_hook_validate(struct parser *p, const char *key, const char *cmd, bool shel
 			check_program(p, key, first);
 		return;
 	}
-	if (conf_split_command(cmd, argv, &why) < 0) {
+	if (argv_split(cmd, argv, &why) < 0) {
 		conf_perr(p, p->lineno, key, "%s", why);
 		return;
 	}

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vipd/argv.h"
 #include "vipd/conf.h"
 
 /* A valid instance to put next to the line under test (lines 1..4). */
@@ -1371,14 +1372,14 @@ test_notify_hooks(void **state)
 
 	char *argv[CONF_MAX_ARGS + 1];
 	const char *why;
-	assert_int_equal(conf_split_command("/bin/x 'a b' \"c\\\"d\"", argv, &why), 0);
+	assert_int_equal(argv_split("/bin/x 'a b' \"c\\\"d\"", argv, &why), 0);
 	assert_string_equal(argv[0], "/bin/x");
 	assert_string_equal(argv[1], "a b");
 	assert_string_equal(argv[2], "c\"d");
 	assert_null(argv[3]);
 	for (int i = 0; argv[i]; i++)
 		free(argv[i]);
-	assert_int_equal(conf_split_command("/bin/x 'a", argv, &why), -1);
+	assert_int_equal(argv_split("/bin/x 'a", argv, &why), -1);
 	assert_string_equal(why, "unterminated single quote");
 
 	/* relative, missing, insecure: refused at the hook's line */
