@@ -198,15 +198,6 @@ const struct conf_instance *conf_find(const struct conf *c, const char *ifname, 
 const struct conf_check *conf_find_check(const struct conf *c, const char *name);
 
 /*
- * Whether the program at `path` (absolute) may be run as root: the file
- * and every directory on its path, symlinks resolved, are owned by root
- * and not writable by group or others. 0, or -1 with a reason naming the
- * component at fault in `why` ("/tmp has mode 1777, writable by group and
- * others"). For check scripts and notify hooks.
- */
-int conf_check_secure(const char *path, char *why, size_t whysize);
-
-/*
  * Parse a duration: "1s", "100ms", "0.01s", "2" (seconds, keepalived's
  * unit). 0 and *ms set, or -1.
  */

@@ -1,6 +1,6 @@
 /*
- * conf_check.c - the [check NAME] sections of vipd.conf, the `track`
- * references to them, and the script security test.
+ * conf_check.c - the [check NAME] sections of vipd.conf and the `track`
+ * references to them.
  *
  * A check's `type` may come after its type-specific keys, so those keys'
  * values are kept (parser.cval) and judged when the section ends, each
@@ -19,9 +19,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "argv.h"
+#include "fsec.h"
 #include "checks/dl.h"
 
 /* Keys of [check NAME], indexes of check_keys[], parser.cseen[] and parser.cval[]. */
@@ -455,126 +455,6 @@ static const struct check_key check_keys[CK_MAX] = {
     [CK_PATH] = {"path", CT_FILE, true, set_path},
 };
 
-/* ---- script security ---- */
-
-/* One file or directory: owned by root, not writable by group or others. */
-static int
-secure_one(const char *path, char *why, size_t whysize)
-{
-	static const char *const by[] = {"", "others", "group", "group and others"};
-	struct stat st;
-
-	if (stat(path, &st) < 0) {
-		snprintf(why, whysize, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (st.st_uid != 0) {
-		snprintf(why, whysize, "%s is owned by uid %u, not root", path,
-		         (unsigned)st.st_uid);
-		return -1;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(why, whysize, "%s has mode %04o, writable by %s", path,
-		         (unsigned)(st.st_mode & 07777),
-		         by[(st.st_mode & S_IWGRP ? 2 : 0) | (st.st_mode & S_IWOTH ? 1 : 0)]);
-		return -1;
-	}
-	return 0;
-}
-
-/* realpath(path) and every directory above it. */
-static int
-secure_chain(const char *path, char *why, size_t whysize)
-{
-	char real[PATH_MAX], *slash;
-
-	if (!realpath(path, real)) {
-		snprintf(why, whysize, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		if (secure_one(real, why, whysize) < 0)
-			return -1;
-		if (strcmp(real, "/") == 0)
-			return 0;
-		slash = strrchr(real, '/');
-		slash[slash == real] = '\0'; /* "/usr" -> "/", "/usr/bin" -> "/usr" */
-	}
-}
-
-/* The target of the symlink `link` as an absolute path, into out (PATH_MAX). */
-static int
-link_target(const char *link, char *out, char *why, size_t whysize)
-{
-	char target[PATH_MAX];
-	const char *slash = strrchr(link, '/');
-	ssize_t n = readlink(link, target, sizeof(target) - 1);
-
-	if (n < 0)
-		return 0; /* not a link */
-	target[n] = '\0';
-	/* A relative target is relative to the link's directory. */
-	if (target[0] == '/')
-		n = snprintf(out, PATH_MAX, "%s", target);
-	else
-		n = snprintf(out, PATH_MAX, "%.*s/%s", (int)(slash - link), link, target);
-	if (n >= PATH_MAX) {
-		snprintf(why, whysize, "%s: %s", link, strerror(ENAMETOOLONG));
-		return -1;
-	}
-	return 1;
-}
-
-/*
- * Every prefix of path, resolved, with every directory above it; and the
- * same for the target of each symlink met on the way, so that the
- * directory holding any link of a chain is checked too.
- */
-static int
-secure_walk(const char *path, int depth, char *why, size_t whysize)
-{
-	char prefix[PATH_MAX], target[PATH_MAX];
-	int rc;
-
-	if (depth > 16) {
-		snprintf(why, whysize, "%s: %s", path, strerror(ELOOP));
-		return -1;
-	}
-	for (size_t i = 1;; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		memcpy(prefix, path, i);
-		prefix[i] = '\0';
-		if (secure_chain(prefix, why, whysize) < 0)
-			return -1;
-		if ((rc = link_target(prefix, target, why, whysize)) < 0)
-			return -1;
-		if (rc > 0 && secure_walk(target, depth + 1, why, whysize) < 0)
-			return -1;
-		if (!path[i])
-			return 0;
-	}
-}
-
-/*
- * Whether a program may be run as root: the file and every directory on
- * its resolved path are owned by root and writable by nobody else. Each
- * prefix of the path as written, and of every symlink's target, is
- * resolved and checked too, so that a link in a world-writable directory
- * (/tmp/x -> /usr/bin/true) is refused as well. A sticky o+w directory
- * like /tmp is refused: owner-only deletion does not stop anyone from
- * creating the name first.
- */
-int
-conf_check_secure(const char *path, char *why, size_t whysize)
-{
-	if (path[0] != '/' || strlen(path) >= PATH_MAX) {
-		snprintf(why, whysize, "%s: must be an absolute path", path);
-		return -1;
-	}
-	return secure_walk(path, 0, why, whysize);
-}
-
 /* ---- programs: scripts and hooks ---- */
 
 /* An existing, executable regular file that only root can change. */
@@ -601,7 +481,7 @@ check_program(struct parser *p, const char *key, const char *prog)
 		conf_perr(p, p->lineno, key, "%s: not executable", prog);
 		return;
 	}
-	if (conf_check_secure(prog, why, sizeof(why)) < 0)
+	if (fsec_root_only(prog, why, sizeof(why)) < 0)
 		conf_perr(p, p->lineno, key,
 		          "%s is writable by non-root users (%s); vipd refuses to run it as root",
 		          prog, why);

@@ -18,6 +18,7 @@
 
 #include "vipd/argv.h"
 #include "vipd/conf.h"
+#include "vipd/fsec.h"
 
 /* A valid instance to put next to the line under test (lines 1..4). */
 #define GOOD_BODY                                                                                  \
@@ -1450,13 +1451,13 @@ test_script_security(void **state)
 	expect_errors(text, expect);
 
 	/* A symlink to a secure program from an insecure directory is refused too. */
-	assert_int_equal(conf_check_secure(link, why, sizeof(why)), -1);
+	assert_int_equal(fsec_root_only(link, why, sizeof(why)), -1);
 	assert_string_equal(why, "/tmp has mode 1777, writable by group and others");
-	assert_int_equal(conf_check_secure("/bin/true", why, sizeof(why)), 0);
-	assert_int_equal(conf_check_secure("/usr/bin/true", why, sizeof(why)), 0);
-	assert_int_equal(conf_check_secure("bin/true", why, sizeof(why)), -1);
+	assert_int_equal(fsec_root_only("/bin/true", why, sizeof(why)), 0);
+	assert_int_equal(fsec_root_only("/usr/bin/true", why, sizeof(why)), 0);
+	assert_int_equal(fsec_root_only("bin/true", why, sizeof(why)), -1);
 	assert_string_equal(why, "bin/true: must be an absolute path");
-	assert_int_equal(conf_check_secure("/nonexistent/x", why, sizeof(why)), -1);
+	assert_int_equal(fsec_root_only("/nonexistent/x", why, sizeof(why)), -1);
 	assert_string_equal(why, "/nonexistent: No such file or directory");
 
 	unlink(link);
