@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "argv.h"
+#include "conninfo.h"
 #include "fsec.h"
 #include "checks/dl.h"
 
@@ -312,66 +313,16 @@ set_method(struct parser *p, const char *key, const char *val)
 
 /* ---- pgsql ---- */
 
-/*
- * libpq resolves a host name with getaddrinfo() inside PQconnectStart(),
- * blocking the loop: only IP literals and socket directories (or an
- * abstract "@name" socket) are accepted; with hostaddr, host is not
- * resolved at all.
- */
-static int
-pg_hosts_ok(struct parser *p, const char *key, const char *hosts, const char *hostaddr)
-{
-	char buf[CONF_STR], *h, *next;
-	union inaddr a;
-	int family;
-
-	if (!hosts || (hostaddr && *hostaddr))
-		return 0;
-	snprintf(buf, sizeof(buf), "%s", hosts);
-	for (h = buf; h; h = next) {
-		if ((next = strchr(h, ',')))
-			*next++ = '\0';
-		if (*h && *h != '/' && *h != '@' && addr_pton(h, &family, &a) < 0) {
-			conf_perr(p, p->lineno, key,
-			          "host \"%s\" must be an IP address or a socket directory (libpq "
-			          "resolves names synchronously, which would block vipd)",
-			          h);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 int
 conf_pg_conninfo(struct parser *p, const char *key, const char *val, char *out, size_t size)
 {
-	const char *host = NULL, *hostaddr = NULL;
-	char *err = NULL, why[512];
-	const struct dl_pq *pq;
-	PQconninfoOption *opts;
-	int rc = -1;
+	char why[CONF_STR + 512];
 
-	if (!(pq = dl_pq(why, sizeof(why)))) {
+	if (conninfo_check(val, why, sizeof(why)) < 0) {
 		conf_perr(p, p->lineno, key, "%s", why);
 		return -1;
 	}
-	if (!(opts = pq->conninfoParse(val, &err))) {
-		if (err)
-			err[strcspn(err, "\n")] = '\0';
-		conf_perr(p, p->lineno, key, "%s", err ? err : "out of memory");
-		pq->freemem(err);
-		return -1;
-	}
-	for (const PQconninfoOption *o = opts; o->keyword; o++) {
-		if (strcmp(o->keyword, "host") == 0)
-			host = o->val;
-		else if (strcmp(o->keyword, "hostaddr") == 0)
-			hostaddr = o->val;
-	}
-	if (pg_hosts_ok(p, key, host, hostaddr) == 0)
-		rc = get_str(p, key, val, out, size);
-	pq->conninfoFree(opts);
-	return rc;
+	return get_str(p, key, val, out, size);
 }
 
 static void
