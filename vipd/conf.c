@@ -18,6 +18,7 @@
  * error found when an instance ends still appears at its header's line.
  */
 #include "conf_priv.h"
+#include "conf_value.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -69,38 +70,6 @@ enum {
 _Static_assert(GK_MAX <= CONF_GLOBAL_KEYS, "parser.gseen too small");
 _Static_assert(IK_MAX <= CONF_INSTANCE_KEYS, "parser.iseen too small");
 
-void
-conf_perr(struct parser *p, int line, const char *key, const char *fmt, ...)
-{
-	char *msg, *full;
-	char where[32] = "";
-	va_list ap;
-	int n;
-
-	p->nerr++;
-	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (line > 0)
-		snprintf(where, sizeof(where), ":%d", line);
-	n = asprintf(&full, "%s%s: %s%s%s", p->file, where, key ? key : "", key ? ": " : "", msg);
-	free(msg);
-	if (n < 0)
-		return;
-	struct conf_error *v = realloc(p->errv, (p->nerrv + 1) * sizeof(*v));
-	if (!v) {
-		free(full);
-		return;
-	}
-	p->errv = v;
-	size_t i = p->nerrv++;
-	for (; i > 0 && v[i - 1].line > line; i--)
-		v[i] = v[i - 1];
-	v[i] = (struct conf_error){line, full};
-}
-
 static struct conf_instance *
 cur(struct parser *p)
 {
@@ -125,155 +94,6 @@ trim(char *s)
 }
 
 /* ---- values ---- */
-
-/* A decimal in min..max (max < 2^32 / 10); no sign, no blanks. */
-int
-conf_get_uint(struct parser *p, const char *key, const char *val, unsigned min, unsigned max,
-              unsigned *out)
-{
-	unsigned long n = 0;
-	const char *s = val;
-
-	for (; isdigit((unsigned char)*s) && n <= max; s++)
-		n = n * 10 + (unsigned long)(*s - '0');
-	if (s == val || *s != '\0' || n < min || n > max) {
-		conf_perr(p, p->lineno, key, "must be %u..%u, got \"%s\"", min, max, val);
-		return -1;
-	}
-	*out = (unsigned)n;
-	return 0;
-}
-
-int
-conf_get_duration(struct parser *p, const char *key, const char *val, const struct dur_range *r,
-                  uint32_t *out)
-{
-	uint32_t ms;
-
-	if (conf_parse_duration_ms(val, &ms) < 0) {
-		conf_perr(p, p->lineno, key,
-		          "must be a duration such as \"1s\" or \"100ms\", got \"%s\"", val);
-		return -1;
-	}
-	if (ms < r->min_ms || ms > r->max_ms || ms % r->step_ms != 0) {
-		conf_perr(p, p->lineno, key, "must be %s, got \"%s\"", r->text, val);
-		return -1;
-	}
-	*out = ms;
-	return 0;
-}
-
-int
-conf_get_bool(struct parser *p, const char *key, const char *val, bool *out)
-{
-	static const char *const yes[] = {"yes", "true", "on", "1"};
-	static const char *const no[] = {"no", "false", "off", "0"};
-
-	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcasecmp(val, yes[i]) == 0 || strcasecmp(val, no[i]) == 0) {
-			*out = strcasecmp(val, yes[i]) == 0;
-			return 0;
-		}
-	}
-	conf_perr(p, p->lineno, key, "must be yes or no (or true/false, on/off, 1/0), got \"%s\"",
-	          val);
-	return -1;
-}
-
-int
-conf_parse_int(const char *s, int min, int max, int *out)
-{
-	long long n = 0;
-	bool neg = *s == '-';
-	const char *d = neg ? s + 1 : s;
-
-	for (s = d; isdigit((unsigned char)*s) && n <= INT_MAX; s++)
-		n = n * 10 + (*s - '0');
-	if (s == d || *s != '\0')
-		return -1;
-	n = neg ? -n : n;
-	if (n < min || n > max)
-		return -1;
-	*out = (int)n;
-	return 0;
-}
-
-int
-conf_get_int(struct parser *p, const char *key, const char *val, int min, int max, int *out)
-{
-	if (conf_parse_int(val, min, max, out) < 0) {
-		conf_perr(p, p->lineno, key, "must be %d..%d, got \"%s\"", min, max, val);
-		return -1;
-	}
-	return 0;
-}
-
-/* The user must exist now: a typo found at reload beats a check that never runs. */
-int
-conf_get_user(struct parser *p, const char *key, const char *val, char *out, size_t size)
-{
-	if (!*val || strlen(val) >= size) {
-		conf_perr(p, p->lineno, key, "must be a user name of 1..%zu characters, got \"%s\"",
-		          size - 1, val);
-		return -1;
-	}
-	if (!getpwnam(val)) {
-		conf_perr(p, p->lineno, key, "no such user \"%s\"", val);
-		return -1;
-	}
-	snprintf(out, size, "%s", val);
-	return 0;
-}
-
-/* A unicast address: IPv4 or IPv6, not the unspecified address. */
-static int
-get_addr(struct parser *p, const char *key, const char *val, int *family, union inaddr *a)
-{
-	if (addr_pton(val, family, a) < 0) {
-		conf_perr(p, p->lineno, key, "must be an IPv4 or IPv6 address, got \"%s\"", val);
-		return -1;
-	}
-	if (addr_is_zero(*family, a)) {
-		conf_perr(p, p->lineno, key, "must not be the unspecified address, got \"%s\"",
-		          val);
-		return -1;
-	}
-	return 0;
-}
-
-int
-conf_parse_duration_ms(const char *s, uint32_t *ms)
-{
-	uint64_t whole = 0, frac = 0, v;
-	int places = 0;
-
-	if (!isdigit((unsigned char)*s))
-		return -1; /* empty, negative, ".5", garbage */
-	for (; isdigit((unsigned char)*s); s++)
-		if ((whole = whole * 10 + (uint64_t)(*s - '0')) > UINT32_MAX)
-			return -1;
-	if (*s == '.') {
-		if (!isdigit((unsigned char)*++s))
-			return -1;
-		for (; isdigit((unsigned char)*s); s++, places++)
-			if (places == 3)
-				return -1; /* below a millisecond */
-			else
-				frac = frac * 10 + (uint64_t)(*s - '0');
-		for (int i = places; i < 3; i++)
-			frac *= 10;
-	}
-	if (strcmp(s, "ms") == 0 && places == 0)
-		v = whole;
-	else if (strcmp(s, "s") == 0 || *s == '\0') /* bare: seconds, as keepalived's advert_int */
-		v = whole * 1000 + frac;
-	else
-		return -1;
-	if (v > UINT32_MAX)
-		return -1;
-	*ms = (uint32_t)v;
-	return 0;
-}
 
 /* ---- [global] ---- */
 
@@ -461,7 +281,7 @@ set_promote_pgsql(struct parser *p, const char *key, const char *val)
 		conf_perr(p, p->lineno, key, "empty conninfo");
 		return;
 	}
-	conf_pg_conninfo(p, key, val, ci->promote_pgsql, sizeof(ci->promote_pgsql));
+	conf_get_conninfo(p, key, val, ci->promote_pgsql, sizeof(ci->promote_pgsql));
 }
 
 static void
@@ -527,7 +347,7 @@ set_vip(struct parser *p, const char *key, const char *val)
 static void
 set_src(struct parser *p, const char *key, const char *val)
 {
-	if (get_addr(p, key, val, &p->src_family, &cur(p)->unicast_src) == 0)
+	if (conf_get_addr(p, key, val, &p->src_family, &cur(p)->unicast_src) == 0)
 		cur(p)->has_unicast_src = true;
 }
 
@@ -538,7 +358,7 @@ set_peer(struct parser *p, const char *key, const char *val)
 	union inaddr a;
 	int family;
 
-	if (get_addr(p, key, val, &family, &a) < 0)
+	if (conf_get_addr(p, key, val, &family, &a) < 0)
 		return;
 	for (size_t i = 0; i < ci->npeers; i++) {
 		if (p->peer_family[i] == family && addr_cmp(family, &a, &ci->peers[i]) == 0) {
@@ -678,30 +498,6 @@ static const struct conf_key instance_keys[IK_MAX] = {
 
 /* ---- sections ---- */
 
-bool
-conf_name_ok(const char *s)
-{
-	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-");
-
-	return n > 0 && n < CONF_NAME_MAX && s[n] == '\0';
-}
-
-bool
-conf_section_name_ok(struct parser *p, const char *kind, const char *name)
-{
-	if (!*name) {
-		conf_perr(p, p->lineno, NULL, "[%s]: missing %s name", kind, kind);
-		return false;
-	}
-	if (!conf_name_ok(name)) {
-		conf_perr(p, p->lineno, NULL,
-		          "[%s %s]: name must be 1..%d characters of A-Z a-z 0-9 _ . -", kind, name,
-		          CONF_NAME_MAX - 1);
-		return false;
-	}
-	return true;
-}
-
 static void
 instance_defaults(struct conf_instance *ci, const char *name, int line)
 {
@@ -797,6 +593,29 @@ instance_check_unique(struct parser *p, const struct conf_instance *ci)
 	}
 }
 
+/* A hook's command line: split, and its program checked like a script's. */
+static void
+hook_validate(struct parser *p, const char *key, const char *cmd, bool shell)
+{
+	char *argv[CONF_MAX_ARGS + 1];
+	char first[CONF_STR];
+	const char *why;
+
+	if (shell) {
+		snprintf(first, sizeof(first), "%.*s", (int)strcspn(cmd, " \t"), cmd);
+		if (first[0] == '/')
+			conf_get_program(p, key, first);
+		return;
+	}
+	if (argv_split(cmd, argv, &why) < 0) {
+		conf_perr(p, p->lineno, key, "%s", why);
+		return;
+	}
+	conf_get_program(p, key, argv[0]);
+	for (size_t i = 0; argv[i]; i++)
+		free(argv[i]);
+}
+
 static void
 instance_end(struct parser *p)
 {
@@ -815,7 +634,7 @@ instance_end(struct parser *p)
 		if (!ci->notify[h][0])
 			continue;
 		p->lineno = ci->notify_line[h];
-		conf_hook_validate(p, conf_hook_names[h], ci->notify[h], ci->notify_shell);
+		hook_validate(p, conf_hook_names[h], ci->notify[h], ci->notify_shell);
 	}
 	p->lineno = saved;
 }
@@ -861,24 +680,16 @@ section_begin(struct parser *p, char *hdr)
 /* ---- inih glue ---- */
 
 static void
-set_key(struct parser *p, const struct conf_key *keys, size_t nkeys, int *seen, const char *name,
-        const char *val)
+global_key(struct parser *p, const char *name, const char *val)
 {
-	for (size_t i = 0; i < nkeys; i++) {
-		if (strcmp(name, keys[i].name) != 0)
-			continue;
-		if (seen[i] && !keys[i].repeatable) {
-			conf_perr(p, p->lineno, name, "given twice, first on line %d", seen[i]);
-			return;
-		}
-		if (!seen[i])
-			seen[i] = p->lineno;
-		keys[i].set(p, name, val);
-		return;
-	}
-	if (p->sec == SEC_GLOBAL)
+	if (conf_set_key(p, global_keys, GK_MAX, p->gseen, name, val) < 0)
 		conf_perr(p, p->lineno, name, "unknown key in [global]");
-	else
+}
+
+static void
+instance_key(struct parser *p, const char *name, const char *val)
+{
+	if (conf_set_key(p, instance_keys, IK_MAX, p->iseen, name, val) < 0)
 		conf_perr(p, p->lineno, name, "unknown key in [instance %s]", cur(p)->name);
 }
 
@@ -897,9 +708,9 @@ conf_handler(void *user, const char *section, const char *name, const char *valu
 	else if (p->sec == SEC_NONE)
 		conf_perr(p, p->lineno, name, "outside any section, put it under " SECTIONS);
 	else if (p->sec == SEC_GLOBAL)
-		set_key(p, global_keys, GK_MAX, p->gseen, name, value);
+		global_key(p, name, value);
 	else if (p->sec == SEC_INSTANCE)
-		set_key(p, instance_keys, IK_MAX, p->iseen, name, value);
+		instance_key(p, name, value);
 	else if (p->sec == SEC_CHECK)
 		conf_check_key(p, name, value);
 	return 1; /* errors are collected here, not counted by inih */

@@ -11,6 +11,7 @@
  * missing, at the check's `type` line.
  */
 #include "conf_priv.h"
+#include "conf_value.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -69,30 +70,6 @@ curc(struct parser *p)
 }
 
 /* ---- values ---- */
-
-static int
-get_str(struct parser *p, const char *key, const char *val, char *out, size_t size)
-{
-	if (strlen(val) >= size) {
-		conf_perr(p, p->lineno, key, "too long, at most %zu bytes", size - 1);
-		return -1;
-	}
-	strcpy(out, val);
-	return 0;
-}
-
-static int
-get_abs_path(struct parser *p, const char *key, const char *val, char *out, size_t size)
-{
-	if (val[0] != '/' || strlen(val) >= size) {
-		conf_perr(p, p->lineno, key,
-		          "must be an absolute path of at most %zu bytes, got \"%s\"", size - 1,
-		          val);
-		return -1;
-	}
-	strcpy(out, val);
-	return 0;
-}
 
 /* "IPV4:PORT" or "[IPV6]:PORT". 0 or -1. */
 static int
@@ -190,7 +167,7 @@ set_command(struct parser *p, const char *key, const char *val)
 		conf_perr(p, p->lineno, key, "must not be empty");
 		return;
 	}
-	get_str(p, key, val, curc(p)->command, sizeof(curc(p)->command));
+	conf_get_str(p, key, val, curc(p)->command, sizeof(curc(p)->command));
 }
 
 static void
@@ -226,7 +203,7 @@ set_proc_name(struct parser *p, const char *key, const char *val)
 static void
 set_pidfile(struct parser *p, const char *key, const char *val)
 {
-	get_abs_path(p, key, val, curc(p)->pidfile, sizeof(curc(p)->pidfile));
+	conf_get_abs_path(p, key, val, curc(p)->pidfile, sizeof(curc(p)->pidfile));
 }
 
 /* ---- tcp ---- */
@@ -258,7 +235,7 @@ set_url(struct parser *p, const char *key, const char *val)
 		          "must be an http:// or https:// URL with a host, got \"%s\"", val);
 		return;
 	}
-	get_str(p, key, val, curc(p)->url, sizeof(curc(p)->url));
+	conf_get_str(p, key, val, curc(p)->url, sizeof(curc(p)->url));
 }
 
 /* "200", "200,204", "200 204". */
@@ -294,7 +271,7 @@ set_expect_status(struct parser *p, const char *key, const char *val)
 static void
 set_expect_body(struct parser *p, const char *key, const char *val)
 {
-	get_str(p, key, val, curc(p)->expect_body, sizeof(curc(p)->expect_body));
+	conf_get_str(p, key, val, curc(p)->expect_body, sizeof(curc(p)->expect_body));
 }
 
 static void
@@ -313,24 +290,12 @@ set_method(struct parser *p, const char *key, const char *val)
 
 /* ---- pgsql ---- */
 
-int
-conf_pg_conninfo(struct parser *p, const char *key, const char *val, char *out, size_t size)
-{
-	char why[CONF_STR + 512];
-
-	if (conninfo_check(val, why, sizeof(why)) < 0) {
-		conf_perr(p, p->lineno, key, "%s", why);
-		return -1;
-	}
-	return get_str(p, key, val, out, size);
-}
-
 static void
 set_conninfo(struct parser *p, const char *key, const char *val)
 {
 	if (!dl_pq(NULL, 0))
 		return; /* reported at the type line (check_library) */
-	conf_pg_conninfo(p, key, val, curc(p)->conninfo, sizeof(curc(p)->conninfo));
+	conf_get_conninfo(p, key, val, curc(p)->conninfo, sizeof(curc(p)->conninfo));
 }
 
 static void
@@ -356,7 +321,7 @@ set_pg_expect(struct parser *p, const char *key, const char *val)
 static void
 set_socket(struct parser *p, const char *key, const char *val)
 {
-	get_abs_path(p, key, val, curc(p)->socket, sizeof(curc(p)->socket));
+	conf_get_abs_path(p, key, val, curc(p)->socket, sizeof(curc(p)->socket));
 }
 
 /* HAProxy's proxy names: letters, digits, '-', '_', '.' and ':'. */
@@ -378,7 +343,7 @@ set_backend(struct parser *p, const char *key, const char *val)
 static void
 set_path(struct parser *p, const char *key, const char *val)
 {
-	get_abs_path(p, key, val, curc(p)->path, sizeof(curc(p)->path));
+	conf_get_abs_path(p, key, val, curc(p)->path, sizeof(curc(p)->path));
 }
 
 static const struct check_key check_keys[CK_MAX] = {
@@ -406,37 +371,7 @@ static const struct check_key check_keys[CK_MAX] = {
     [CK_PATH] = {"path", CT_FILE, true, set_path},
 };
 
-/* ---- programs: scripts and hooks ---- */
-
-/* An existing, executable regular file that only root can change. */
-static void
-check_program(struct parser *p, const char *key, const char *prog)
-{
-	char why[PATH_MAX + 128];
-	struct stat st;
-
-	if (prog[0] != '/') {
-		conf_perr(p, p->lineno, key, "%s: must be an absolute path", prog);
-		return;
-	}
-	if (stat(prog, &st) < 0) {
-		conf_perr(p, p->lineno, key, "%s: %s", prog,
-		          errno == ENOENT ? "no such file" : strerror(errno));
-		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		conf_perr(p, p->lineno, key, "%s: not a regular file", prog);
-		return;
-	}
-	if (!(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) {
-		conf_perr(p, p->lineno, key, "%s: not executable", prog);
-		return;
-	}
-	if (fsec_root_only(prog, why, sizeof(why)) < 0)
-		conf_perr(p, p->lineno, key,
-		          "%s is writable by non-root users (%s); vipd refuses to run it as root",
-		          prog, why);
-}
+/* ---- the script's command ---- */
 
 /* argv from command and shell, then the program's checks (at the command's line). */
 static void
@@ -451,7 +386,7 @@ script_end(struct parser *p, struct conf_check *cc)
 		if (argv_split(cc->command, cc->argv, &why) < 0)
 			conf_perr(p, p->lineno, key, "%s", why);
 		else
-			check_program(p, key, cc->argv[0]);
+			conf_get_program(p, key, cc->argv[0]);
 		return;
 	}
 	cc->argv[0] = strdup("/bin/sh");
@@ -464,29 +399,7 @@ script_end(struct parser *p, struct conf_check *cc)
 	/* The shell finds a relative name in its PATH; an absolute one we can check. */
 	snprintf(first, sizeof(first), "%.*s", (int)strcspn(cc->command, " \t"), cc->command);
 	if (first[0] == '/')
-		check_program(p, key, first);
-}
-
-void
-conf_hook_validate(struct parser *p, const char *key, const char *cmd, bool shell)
-{
-	char *argv[CONF_MAX_ARGS + 1];
-	char first[CONF_STR];
-	const char *why;
-
-	if (shell) {
-		snprintf(first, sizeof(first), "%.*s", (int)strcspn(cmd, " \t"), cmd);
-		if (first[0] == '/')
-			check_program(p, key, first);
-		return;
-	}
-	if (argv_split(cmd, argv, &why) < 0) {
-		conf_perr(p, p->lineno, key, "%s", why);
-		return;
-	}
-	check_program(p, key, argv[0]);
-	for (size_t i = 0; argv[i]; i++)
-		free(argv[i]);
+		conf_get_program(p, key, first);
 }
 
 /* ---- the section ---- */
