@@ -1,7 +1,7 @@
 /*
- * conf_priv.h - the parser's state, shared by conf.c (the reader, [global],
- * [instance NAME]), conf_check.c ([check NAME]) and conf_value.c (values,
- * errors). Not for use outside them.
+ * conf_priv.h - the parser's state, shared by conf.c (the reader, [global]),
+ * conf_instance.c ([instance NAME]), conf_check.c ([check NAME]) and
+ * conf_value.c (values, errors). Not for use outside them.
  */
 #ifndef VIPD_CONF_PRIV_H
 #define VIPD_CONF_PRIV_H
@@ -69,6 +69,11 @@ struct conf_key {
 	bool repeatable;
 	void (*set)(struct parser *p, const char *key, const char *val);
 };
+
+/* conf_instance.c: the [instance NAME] section. */
+void conf_instance_begin(struct parser *p, const char *name);
+void conf_instance_key(struct parser *p, const char *name, const char *val);
+void conf_instance_end(struct parser *p);
 
 /* conf_check.c: the [check NAME] section. */
 void conf_check_begin(struct parser *p, const char *name);
