@@ -13,17 +13,11 @@
 #include "conf_priv.h"
 #include "conf_value.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include "argv.h"
-#include "conninfo.h"
-#include "fsec.h"
 #include "checks/dl.h"
 
 /* Keys of [check NAME], indexes of check_keys[], parser.cseen[] and parser.cval[]. */

@@ -256,7 +256,7 @@ conf_section_name_ok(struct parser *p, const char *kind, const char *name)
 
 /* ---- what vipd will run or connect to ---- */
 
-/* Refused: a program vipd would run as root that a non-root user could replace. */
+/* A program vipd would run as root: refused if missing, not executable or not root-only. */
 int
 conf_get_program(struct parser *p, const char *key, const char *prog)
 {
