@@ -52,7 +52,8 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 test_pkt_OBJS  := vipd/pkt.o vipd/addr.o
 test_fsm_OBJS  := vipd/fsm.o vipd/addr.o
-test_conf_OBJS := vipd/conf.o vipd/conf_check.o vipd/addr.o vipd/log.o checks/dl.o
+test_conf_OBJS := vipd/conf.o vipd/conf_instance.o vipd/conf_check.o vipd/conf_value.o \
+		  vipd/conf_names.o vipd/argv.o vipd/fsec.o vipd/conninfo.o vipd/addr.o vipd/log.o checks/dl.o
 test_addr_OBJS := vipd/addr.o
 test_loop_OBJS := vipd/loop.o vipd/log.o
 test_control_OBJS := vipd/control.o vipd/buf.o vipd/log.o vipd/loop.o
@@ -61,7 +62,7 @@ test_event_OBJS := vipd/event.o vipd/buf.o
 test_track_OBJS := checks/track.o
 test_demux_OBJS := vipd/demux.o vipd/addr.o
 test_pace_OBJS  := vipd/pace.o vipd/loop.o vipd/log.o
-test_reload_OBJS := vipd/reload.o vipd/conf.o vipd/conf_check.o vipd/addr.o vipd/log.o checks/dl.o
+test_reload_OBJS := vipd/reload.o $(test_conf_OBJS)
 # These link the whole archive (the engine references every check type).
 test_check_LIB := 1
 test_script_LIB := 1

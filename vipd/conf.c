@@ -1,6 +1,8 @@
 /*
- * conf.c - vipd.conf: inih splits lines into key = value; this file turns
- * them into one fresh struct conf and collects every error.
+ * conf.c - vipd.conf: inih splits lines into key = value; this file reads
+ * the lines, follows the sections and turns them into one fresh struct
+ * conf, handing each key to its section (here for [global],
+ * conf_instance.c, conf_check.c), and prints every error at the end.
  *
  * inih is driven through ini_parse_stream() with our own reader
  * (conf_reader) rather than ini_parse(), because the reader sees every line:
@@ -18,16 +20,14 @@
  * error found when an instance ends still appears at its header's line.
  */
 #include "conf_priv.h"
+#include "conf_value.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
-#include <pwd.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,81 +37,7 @@
 /* Keys of [global], indexes of global_keys[] and parser.gseen[]. */
 enum { GK_PIDFILE, GK_SOCKET, GK_LOG_LEVEL, GK_SCRIPT_USER, GK_REALTIME, GK_MAX };
 
-/* Keys of [instance NAME], indexes of instance_keys[] and parser.iseen[]. */
-enum {
-	IK_INTERFACE,
-	IK_VRID,
-	IK_PRIORITY,
-	IK_ADVERT,
-	IK_VIP,
-	IK_PREEMPT,
-	IK_PREEMPT_FAST,
-	IK_PREEMPT_DELAY,
-	IK_SRC,
-	IK_PEER,
-	IK_CHECKSUM,
-	IK_GARP_REPEAT,
-	IK_GARP_DELAY,
-	IK_GARP_REFRESH,
-	IK_TRACK,
-	IK_TRACK_IF,
-	IK_NOTIFY_MASTER, /* in conf_hook order */
-	IK_NOTIFY_BACKUP,
-	IK_NOTIFY_FAULT,
-	IK_NOTIFY_STOP,
-	IK_NOTIFY,
-	IK_NOTIFY_TIMEOUT,
-	IK_NOTIFY_SHELL,
-	IK_PROMOTE_PGSQL,
-	IK_MAX
-};
-
 _Static_assert(GK_MAX <= CONF_GLOBAL_KEYS, "parser.gseen too small");
-_Static_assert(IK_MAX <= CONF_INSTANCE_KEYS, "parser.iseen too small");
-
-void
-conf_perr(struct parser *p, int line, const char *key, const char *fmt, ...)
-{
-	char *msg, *full;
-	char where[32] = "";
-	va_list ap;
-	int n;
-
-	p->nerr++;
-	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (line > 0)
-		snprintf(where, sizeof(where), ":%d", line);
-	n = asprintf(&full, "%s%s: %s%s%s", p->file, where, key ? key : "", key ? ": " : "", msg);
-	free(msg);
-	if (n < 0)
-		return;
-	struct conf_error *v = realloc(p->errv, (p->nerrv + 1) * sizeof(*v));
-	if (!v) {
-		free(full);
-		return;
-	}
-	p->errv = v;
-	size_t i = p->nerrv++;
-	for (; i > 0 && v[i - 1].line > line; i--)
-		v[i] = v[i - 1];
-	v[i] = (struct conf_error){line, full};
-}
-
-static struct conf_instance *
-cur(struct parser *p)
-{
-	return &p->conf->instances[p->conf->ninstances - 1];
-}
-
-static const char *
-family_name(int family)
-{
-	return family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "?";
-}
 
 static char *
 trim(char *s)
@@ -122,157 +48,6 @@ trim(char *s)
 	while (n > 0 && isspace((unsigned char)s[n - 1]))
 		s[--n] = '\0';
 	return s;
-}
-
-/* ---- values ---- */
-
-/* A decimal in min..max (max < 2^32 / 10); no sign, no blanks. */
-int
-conf_get_uint(struct parser *p, const char *key, const char *val, unsigned min, unsigned max,
-              unsigned *out)
-{
-	unsigned long n = 0;
-	const char *s = val;
-
-	for (; isdigit((unsigned char)*s) && n <= max; s++)
-		n = n * 10 + (unsigned long)(*s - '0');
-	if (s == val || *s != '\0' || n < min || n > max) {
-		conf_perr(p, p->lineno, key, "must be %u..%u, got \"%s\"", min, max, val);
-		return -1;
-	}
-	*out = (unsigned)n;
-	return 0;
-}
-
-int
-conf_get_duration(struct parser *p, const char *key, const char *val, const struct dur_range *r,
-                  uint32_t *out)
-{
-	uint32_t ms;
-
-	if (conf_parse_duration_ms(val, &ms) < 0) {
-		conf_perr(p, p->lineno, key,
-		          "must be a duration such as \"1s\" or \"100ms\", got \"%s\"", val);
-		return -1;
-	}
-	if (ms < r->min_ms || ms > r->max_ms || ms % r->step_ms != 0) {
-		conf_perr(p, p->lineno, key, "must be %s, got \"%s\"", r->text, val);
-		return -1;
-	}
-	*out = ms;
-	return 0;
-}
-
-int
-conf_get_bool(struct parser *p, const char *key, const char *val, bool *out)
-{
-	static const char *const yes[] = {"yes", "true", "on", "1"};
-	static const char *const no[] = {"no", "false", "off", "0"};
-
-	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcasecmp(val, yes[i]) == 0 || strcasecmp(val, no[i]) == 0) {
-			*out = strcasecmp(val, yes[i]) == 0;
-			return 0;
-		}
-	}
-	conf_perr(p, p->lineno, key, "must be yes or no (or true/false, on/off, 1/0), got \"%s\"",
-	          val);
-	return -1;
-}
-
-int
-conf_parse_int(const char *s, int min, int max, int *out)
-{
-	long long n = 0;
-	bool neg = *s == '-';
-	const char *d = neg ? s + 1 : s;
-
-	for (s = d; isdigit((unsigned char)*s) && n <= INT_MAX; s++)
-		n = n * 10 + (*s - '0');
-	if (s == d || *s != '\0')
-		return -1;
-	n = neg ? -n : n;
-	if (n < min || n > max)
-		return -1;
-	*out = (int)n;
-	return 0;
-}
-
-int
-conf_get_int(struct parser *p, const char *key, const char *val, int min, int max, int *out)
-{
-	if (conf_parse_int(val, min, max, out) < 0) {
-		conf_perr(p, p->lineno, key, "must be %d..%d, got \"%s\"", min, max, val);
-		return -1;
-	}
-	return 0;
-}
-
-/* The user must exist now: a typo found at reload beats a check that never runs. */
-int
-conf_get_user(struct parser *p, const char *key, const char *val, char *out, size_t size)
-{
-	if (!*val || strlen(val) >= size) {
-		conf_perr(p, p->lineno, key, "must be a user name of 1..%zu characters, got \"%s\"",
-		          size - 1, val);
-		return -1;
-	}
-	if (!getpwnam(val)) {
-		conf_perr(p, p->lineno, key, "no such user \"%s\"", val);
-		return -1;
-	}
-	snprintf(out, size, "%s", val);
-	return 0;
-}
-
-/* A unicast address: IPv4 or IPv6, not the unspecified address. */
-static int
-get_addr(struct parser *p, const char *key, const char *val, int *family, union inaddr *a)
-{
-	if (addr_pton(val, family, a) < 0) {
-		conf_perr(p, p->lineno, key, "must be an IPv4 or IPv6 address, got \"%s\"", val);
-		return -1;
-	}
-	if (addr_is_zero(*family, a)) {
-		conf_perr(p, p->lineno, key, "must not be the unspecified address, got \"%s\"",
-		          val);
-		return -1;
-	}
-	return 0;
-}
-
-int
-conf_parse_duration_ms(const char *s, uint32_t *ms)
-{
-	uint64_t whole = 0, frac = 0, v;
-	int places = 0;
-
-	if (!isdigit((unsigned char)*s))
-		return -1; /* empty, negative, ".5", garbage */
-	for (; isdigit((unsigned char)*s); s++)
-		if ((whole = whole * 10 + (uint64_t)(*s - '0')) > UINT32_MAX)
-			return -1;
-	if (*s == '.') {
-		if (!isdigit((unsigned char)*++s))
-			return -1;
-		for (; isdigit((unsigned char)*s); s++, places++)
-			if (places == 3)
-				return -1; /* below a millisecond */
-			else
-				frac = frac * 10 + (uint64_t)(*s - '0');
-		for (int i = places; i < 3; i++)
-			frac *= 10;
-	}
-	if (strcmp(s, "ms") == 0 && places == 0)
-		v = whole;
-	else if (strcmp(s, "s") == 0 || *s == '\0') /* bare: seconds, as keepalived's advert_int */
-		v = whole * 1000 + frac;
-	else
-		return -1;
-	if (v > UINT32_MAX)
-		return -1;
-	*ms = (uint32_t)v;
-	return 0;
 }
 
 /* ---- [global] ---- */
@@ -333,498 +108,14 @@ static const struct conf_key global_keys[GK_MAX] = {
     [GK_REALTIME] = {"realtime_priority", false, set_realtime},
 };
 
-/* ---- [instance NAME] ---- */
-
-/* What the kernel accepts (dev_valid_name()), and short enough for IFNAMSIZ. */
-static bool
-ifname_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= IF_NAMESIZE || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
-			return false;
-	return true;
-}
-
 static void
-set_interface(struct parser *p, const char *key, const char *val)
+global_key(struct parser *p, const char *name, const char *val)
 {
-	if (!ifname_ok(val)) {
-		conf_perr(p, p->lineno, key,
-		          "must be an interface name of 1..%d characters, got \"%s\"",
-		          IF_NAMESIZE - 1, val);
-		return;
-	}
-	strcpy(cur(p)->ifname, val);
+	if (conf_set_key(p, global_keys, GK_MAX, p->gseen, name, val) < 0)
+		conf_perr(p, p->lineno, name, "unknown key in [global]");
 }
-
-static void
-set_vrid(struct parser *p, const char *key, const char *val)
-{
-	unsigned u;
-
-	if (conf_get_uint(p, key, val, 1, 255, &u) == 0)
-		cur(p)->vrid = (uint8_t)u;
-}
-
-static void
-set_priority(struct parser *p, const char *key, const char *val)
-{
-	unsigned u;
-
-	if (conf_get_uint(p, key, val, 1, 255, &u) == 0)
-		cur(p)->priority = (uint8_t)u;
-}
-
-static void
-set_garp_repeat(struct parser *p, const char *key, const char *val)
-{
-	conf_get_uint(p, key, val, 0, 100, &cur(p)->garp_repeat);
-}
-
-/* RFC 5798 §5.2.7: Max Adver Int is 12 bits of centiseconds. */
-static void
-set_advert(struct parser *p, const char *key, const char *val)
-{
-	static const struct dur_range r = {10, 40950, 10, "10ms..40950ms in steps of 10ms"};
-
-	conf_get_duration(p, key, val, &r, &cur(p)->advert_interval_ms);
-}
-
-static void
-set_preempt_delay(struct parser *p, const char *key, const char *val)
-{
-	static const struct dur_range r = {0, 3600 * 1000, 1, "0s..3600s"};
-
-	conf_get_duration(p, key, val, &r, &cur(p)->preempt_delay_ms);
-}
-
-static void
-set_garp_delay(struct parser *p, const char *key, const char *val)
-{
-	static const struct dur_range r = {0, 3600 * 1000, 1, "0s..3600s"};
-
-	conf_get_duration(p, key, val, &r, &cur(p)->garp_delay_ms);
-}
-
-static void
-set_garp_refresh(struct parser *p, const char *key, const char *val)
-{
-	static const struct dur_range r = {0, 86400 * 1000, 1, "0s..86400s"};
-
-	conf_get_duration(p, key, val, &r, &cur(p)->garp_refresh_ms);
-}
-
-const char *const conf_hook_names[CONF_HOOK_MAX] = {
-    [CONF_HOOK_MASTER] = "notify_master", [CONF_HOOK_BACKUP] = "notify_backup",
-    [CONF_HOOK_FAULT] = "notify_fault",   [CONF_HOOK_STOP] = "notify_stop",
-    [CONF_HOOK_NOTIFY] = "notify",
-};
-
-static void
-set_notify(struct parser *p, const char *key, const char *val)
-{
-	for (int h = 0; h < CONF_HOOK_MAX; h++) {
-		if (strcmp(key, conf_hook_names[h]) != 0)
-			continue;
-		if (!*val) {
-			conf_perr(p, p->lineno, key, "empty command");
-			return;
-		}
-		if (strlen(val) >= CONF_STR) {
-			conf_perr(p, p->lineno, key, "too long (at most %d bytes)", CONF_STR - 1);
-			return;
-		}
-		snprintf(cur(p)->notify[h], CONF_STR, "%s", val);
-		cur(p)->notify_line[h] = p->lineno;
-		return;
-	}
-}
-
-static void
-set_notify_timeout(struct parser *p, const char *key, const char *val)
-{
-	static const struct dur_range r = {10, 3600 * 1000, 1, "10ms..3600s"};
-
-	conf_get_duration(p, key, val, &r, &cur(p)->notify_timeout_ms);
-}
-
-static void
-set_notify_shell(struct parser *p, const char *key, const char *val)
-{
-	conf_get_bool(p, key, val, &cur(p)->notify_shell);
-}
-
-static void
-set_promote_pgsql(struct parser *p, const char *key, const char *val)
-{
-	struct conf_instance *ci = cur(p);
-
-	if (!*val) {
-		conf_perr(p, p->lineno, key, "empty conninfo");
-		return;
-	}
-	conf_pg_conninfo(p, key, val, ci->promote_pgsql, sizeof(ci->promote_pgsql));
-}
-
-static void
-set_preempt(struct parser *p, const char *key, const char *val)
-{
-	conf_get_bool(p, key, val, &cur(p)->preempt);
-}
-
-static void
-set_preempt_fast(struct parser *p, const char *key, const char *val)
-{
-	conf_get_bool(p, key, val, &cur(p)->preempt_fast);
-}
-
-static void
-set_checksum(struct parser *p, const char *key, const char *val)
-{
-	if (strcmp(val, "rfc5798") == 0)
-		cur(p)->checksum = CKSUM_RFC5798;
-	else if (strcmp(val, "rfc9568") == 0)
-		cur(p)->checksum = CKSUM_RFC9568;
-	else
-		conf_perr(p, p->lineno, key, "must be rfc5798 or rfc9568, got \"%s\"", val);
-}
-
-/* The first VIP fixes the instance's family: one VRRP router per family. */
-static void
-set_vip(struct parser *p, const char *key, const char *val)
-{
-	struct conf_instance *ci = cur(p);
-	const char *why;
-	struct vip v;
-
-	if (vip_parse(val, &v, &why) < 0) {
-		conf_perr(p, p->lineno, key, "%s, got \"%s\"", why, val);
-		return;
-	}
-	if (ci->nvips > 0 && v.family != ci->family) {
-		conf_perr(p, p->lineno, key,
-		          "%s is %s but this instance's first VIP is %s (line %d)", val,
-		          family_name(v.family), family_name(ci->family), p->vip_line[0]);
-		return;
-	}
-	for (size_t i = 0; i < ci->nvips; i++) {
-		if (addr_cmp(v.family, &v.addr, &ci->vips[i].addr) == 0) {
-			conf_perr(p, p->lineno, key, "%s given twice, first on line %d", val,
-			          p->vip_line[i]);
-			return;
-		}
-	}
-	if (ci->nvips == CONF_MAX_VIPS) {
-		conf_perr(p, p->lineno, key,
-		          "too many, at most %d per instance (the count of addresses in an "
-		          "advert is one byte, RFC 5798 section 5.2.5)",
-		          CONF_MAX_VIPS);
-		return;
-	}
-	p->vip_line[ci->nvips] = p->lineno;
-	ci->vips[ci->nvips++] = v;
-	ci->family = v.family;
-}
-
-static void
-set_src(struct parser *p, const char *key, const char *val)
-{
-	if (get_addr(p, key, val, &p->src_family, &cur(p)->unicast_src) == 0)
-		cur(p)->has_unicast_src = true;
-}
-
-static void
-set_peer(struct parser *p, const char *key, const char *val)
-{
-	struct conf_instance *ci = cur(p);
-	union inaddr a;
-	int family;
-
-	if (get_addr(p, key, val, &family, &a) < 0)
-		return;
-	for (size_t i = 0; i < ci->npeers; i++) {
-		if (p->peer_family[i] == family && addr_cmp(family, &a, &ci->peers[i]) == 0) {
-			conf_perr(p, p->lineno, key, "%s given twice, first on line %d", val,
-			          p->peer_line[i]);
-			return;
-		}
-	}
-	if (ci->npeers == CONF_MAX_PEERS) {
-		conf_perr(p, p->lineno, key, "too many, at most %d per instance", CONF_MAX_PEERS);
-		return;
-	}
-	p->peer_line[ci->npeers] = p->lineno;
-	p->peer_family[ci->npeers] = family;
-	ci->peers[ci->npeers++] = a;
-}
-
-/*
- * "WHAT [weight N]" (track, track_interface): *name points into buf
- * (CONF_STR bytes, the name is the caller's to check), *weight is N or
- * CONF_WEIGHT_UNSET. 0 or -1.
- */
-static int
-get_tracked(struct parser *p, const char *key, const char *what, const char *val, char *buf,
-            char **name, int *weight)
-{
-	char *w[4], *save = NULL;
-	size_t n = 0;
-
-	snprintf(buf, CONF_STR, "%s", val);
-	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
-		if (n < 4)
-			w[n++] = t;
-	if ((n != 1 && n != 3) || (n == 3 && strcmp(w[1], "weight") != 0)) {
-		conf_perr(p, p->lineno, key, "expected \"%s [weight N]\", got \"%s\"", what, val);
-		return -1;
-	}
-	*weight = CONF_WEIGHT_UNSET;
-	if (n == 3 && conf_parse_int(w[2], -254, 254, weight) < 0) {
-		conf_perr(p, p->lineno, key, "weight must be -254..254, got \"%s\"", w[2]);
-		return -1;
-	}
-	*name = w[0];
-	return 0;
-}
-
-/* The weight stays CONF_WEIGHT_UNSET until the check is known (conf_checks_resolve). */
-static void
-set_track(struct parser *p, const char *key, const char *val)
-{
-	struct conf_instance *ci = cur(p);
-	struct conf_track t = {.line = p->lineno};
-	char buf[CONF_STR], *name;
-
-	if (get_tracked(p, key, "CHECK", val, buf, &name, &t.weight) < 0)
-		return;
-	if (!conf_name_ok(name)) {
-		conf_perr(p, p->lineno, key,
-		          "check name must be 1..%d characters of A-Z a-z 0-9 _ . -, got \"%s\"",
-		          CONF_NAME_MAX - 1, name);
-		return;
-	}
-	strcpy(t.check, name);
-	for (size_t i = 0; i < ci->ntracks; i++) {
-		if (strcmp(ci->tracks[i].check, t.check) == 0) {
-			conf_perr(p, p->lineno, key, "%s given twice, first on line %d", t.check,
-			          ci->tracks[i].line);
-			return;
-		}
-	}
-	if (ci->ntracks == CONF_MAX_TRACKS) {
-		conf_perr(p, p->lineno, key, "too many, at most %d per instance", CONF_MAX_TRACKS);
-		return;
-	}
-	ci->tracks[ci->ntracks++] = t;
-}
-
-/* Weight 0 (the default): the instance goes to FAULT while the link is down. */
-static void
-set_track_if(struct parser *p, const char *key, const char *val)
-{
-	struct conf_instance *ci = cur(p);
-	struct conf_track_if t = {.line = p->lineno};
-	char buf[CONF_STR], *name;
-
-	if (get_tracked(p, key, "IFNAME", val, buf, &name, &t.weight) < 0)
-		return;
-	if (t.weight == CONF_WEIGHT_UNSET)
-		t.weight = 0;
-	if (!ifname_ok(name)) {
-		conf_perr(p, p->lineno, key,
-		          "must be an interface name of 1..%d characters, got \"%s\"",
-		          IF_NAMESIZE - 1, name);
-		return;
-	}
-	strcpy(t.ifname, name);
-	for (size_t i = 0; i < ci->ntrack_ifs; i++) {
-		if (strcmp(ci->track_ifs[i].ifname, t.ifname) == 0) {
-			conf_perr(p, p->lineno, key, "%s given twice, first on line %d", t.ifname,
-			          ci->track_ifs[i].line);
-			return;
-		}
-	}
-	if (ci->ntrack_ifs == CONF_MAX_TRACKS) {
-		conf_perr(p, p->lineno, key, "too many, at most %d per instance", CONF_MAX_TRACKS);
-		return;
-	}
-	ci->track_ifs[ci->ntrack_ifs++] = t;
-}
-
-static const struct conf_key instance_keys[IK_MAX] = {
-    [IK_INTERFACE] = {"interface", false, set_interface},
-    [IK_VRID] = {"vrid", false, set_vrid},
-    [IK_PRIORITY] = {"priority", false, set_priority},
-    [IK_ADVERT] = {"advert_interval", false, set_advert},
-    [IK_VIP] = {"virtual_ip", true, set_vip},
-    [IK_PREEMPT] = {"preempt", false, set_preempt},
-    [IK_PREEMPT_FAST] = {"preempt_fast", false, set_preempt_fast},
-    [IK_PREEMPT_DELAY] = {"preempt_delay", false, set_preempt_delay},
-    [IK_SRC] = {"unicast_src", false, set_src},
-    [IK_PEER] = {"unicast_peer", true, set_peer},
-    [IK_CHECKSUM] = {"checksum", false, set_checksum},
-    [IK_GARP_REPEAT] = {"garp_repeat", false, set_garp_repeat},
-    [IK_GARP_DELAY] = {"garp_delay", false, set_garp_delay},
-    [IK_GARP_REFRESH] = {"garp_refresh", false, set_garp_refresh},
-    [IK_TRACK] = {"track", true, set_track},
-    [IK_TRACK_IF] = {"track_interface", true, set_track_if},
-    [IK_NOTIFY_MASTER] = {"notify_master", false, set_notify},
-    [IK_NOTIFY_BACKUP] = {"notify_backup", false, set_notify},
-    [IK_NOTIFY_FAULT] = {"notify_fault", false, set_notify},
-    [IK_NOTIFY_STOP] = {"notify_stop", false, set_notify},
-    [IK_NOTIFY] = {"notify", false, set_notify},
-    [IK_NOTIFY_TIMEOUT] = {"notify_timeout", false, set_notify_timeout},
-    [IK_NOTIFY_SHELL] = {"notify_shell", false, set_notify_shell},
-    [IK_PROMOTE_PGSQL] = {"promote_pgsql", false, set_promote_pgsql},
-};
 
 /* ---- sections ---- */
-
-bool
-conf_name_ok(const char *s)
-{
-	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-");
-
-	return n > 0 && n < CONF_NAME_MAX && s[n] == '\0';
-}
-
-bool
-conf_section_name_ok(struct parser *p, const char *kind, const char *name)
-{
-	if (!*name) {
-		conf_perr(p, p->lineno, NULL, "[%s]: missing %s name", kind, kind);
-		return false;
-	}
-	if (!conf_name_ok(name)) {
-		conf_perr(p, p->lineno, NULL,
-		          "[%s %s]: name must be 1..%d characters of A-Z a-z 0-9 _ . -", kind, name,
-		          CONF_NAME_MAX - 1);
-		return false;
-	}
-	return true;
-}
-
-static void
-instance_defaults(struct conf_instance *ci, const char *name, int line)
-{
-	memset(ci, 0, sizeof(*ci));
-	snprintf(ci->name, sizeof(ci->name), "%s", name);
-	ci->line = line;
-	ci->priority = 100;
-	ci->advert_interval_ms = 1000;
-	ci->preempt = true;
-	ci->preempt_fast = true;
-	ci->checksum = CKSUM_RFC5798;
-	ci->garp_repeat = 5;
-	ci->garp_delay_ms = 5000;
-	ci->notify_timeout_ms = 30000;
-}
-
-static void
-instance_begin(struct parser *p, const char *name)
-{
-	struct conf *c = p->conf;
-	struct conf_instance *v = realloc(c->instances, (c->ninstances + 1) * sizeof(*v));
-
-	if (!v) {
-		conf_perr(p, p->lineno, NULL, "out of memory");
-		return;
-	}
-	c->instances = v;
-	instance_defaults(&v[c->ninstances++], name, p->lineno);
-	memset(p->iseen, 0, sizeof(p->iseen));
-	p->src_family = 0;
-	p->sec = SEC_INSTANCE;
-	if (!conf_section_name_ok(p, "instance", name))
-		return;
-	for (size_t i = 0; i + 1 < c->ninstances; i++) {
-		if (strcmp(c->instances[i].name, name) == 0) {
-			conf_perr(p, p->lineno, NULL,
-			          "[instance %s]: defined twice, first on line %d", name,
-			          c->instances[i].line);
-			return;
-		}
-	}
-}
-
-/* Unicast mode needs peers of the VIPs' family, none of them our own source. */
-static void
-instance_check_unicast(struct parser *p, const struct conf_instance *ci)
-{
-	const char *src = instance_keys[IK_SRC].name, *peer = instance_keys[IK_PEER].name;
-	char a[ADDR_STRLEN];
-
-	if (ci->has_unicast_src && !p->iseen[IK_PEER])
-		conf_perr(p, p->iseen[IK_SRC], src, "needs at least one unicast_peer");
-	if (ci->family == 0)
-		return; /* no valid VIP, reported already */
-	if (ci->has_unicast_src && p->src_family != ci->family)
-		conf_perr(p, p->iseen[IK_SRC], src,
-		          "%s is %s but this instance's VIPs are %s (line %d)",
-		          addr_ntop(p->src_family, &ci->unicast_src, a), family_name(p->src_family),
-		          family_name(ci->family), p->vip_line[0]);
-	for (size_t i = 0; i < ci->npeers; i++) {
-		int fam = p->peer_family[i];
-
-		addr_ntop(fam, &ci->peers[i], a);
-		if (fam != ci->family)
-			conf_perr(p, p->peer_line[i], peer,
-			          "%s is %s but this instance's VIPs are %s (line %d)", a,
-			          family_name(fam), family_name(ci->family), p->vip_line[0]);
-		else if (ci->has_unicast_src && p->src_family == fam &&
-		         addr_cmp(fam, &ci->peers[i], &ci->unicast_src) == 0)
-			conf_perr(p, p->peer_line[i], peer, "%s is also the unicast_src (line %d)",
-			          a, p->iseen[IK_SRC]);
-	}
-}
-
-/* RFC 5798 §7.1 (and reload's diff) key a router by (interface, VRID, family). */
-static void
-instance_check_unique(struct parser *p, const struct conf_instance *ci)
-{
-	const struct conf *c = p->conf;
-
-	if (!ci->ifname[0] || !ci->vrid || !ci->family)
-		return; /* incomplete, reported already */
-	for (size_t i = 0; i + 1 < c->ninstances; i++) {
-		const struct conf_instance *o = &c->instances[i];
-
-		if (o->vrid == ci->vrid && o->family == ci->family &&
-		    strcmp(o->ifname, ci->ifname) == 0) {
-			conf_perr(p, p->iseen[IK_VRID], instance_keys[IK_VRID].name,
-			          "%u on %s (%s) is already used by instance %s (line %d)",
-			          ci->vrid, ci->ifname, family_name(ci->family), o->name, o->line);
-			return;
-		}
-	}
-}
-
-static void
-instance_end(struct parser *p)
-{
-	static const int required[] = {IK_INTERFACE, IK_VRID, IK_VIP};
-	const struct conf_instance *ci = cur(p);
-
-	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-		if (!p->iseen[required[i]])
-			conf_perr(p, ci->line, instance_keys[required[i]].name, "missing");
-	instance_check_unicast(p, ci);
-	instance_check_unique(p, ci);
-
-	/* Hooks: checked like script checks, at their own lines. */
-	int saved = p->lineno;
-	for (int h = 0; h < CONF_HOOK_MAX; h++) {
-		if (!ci->notify[h][0])
-			continue;
-		p->lineno = ci->notify_line[h];
-		conf_hook_validate(p, conf_hook_names[h], ci->notify[h], ci->notify_shell);
-	}
-	p->lineno = saved;
-}
 
 /* "instance NAME" -> "NAME" (maybe ""), for word "instance"; NULL if another word. */
 static char *
@@ -844,7 +135,7 @@ section_begin(struct parser *p, char *hdr)
 	char *end = strchr(hdr, ']'), *name, *arg;
 
 	if (p->sec == SEC_INSTANCE)
-		instance_end(p);
+		conf_instance_end(p);
 	else if (p->sec == SEC_CHECK)
 		conf_check_end(p);
 	p->sec = SEC_BAD;
@@ -857,7 +148,7 @@ section_begin(struct parser *p, char *hdr)
 	if (strcmp(name, "global") == 0)
 		p->sec = SEC_GLOBAL;
 	else if ((arg = section_arg(name, "instance")))
-		instance_begin(p, arg);
+		conf_instance_begin(p, arg);
 	else if ((arg = section_arg(name, "check")))
 		conf_check_begin(p, arg);
 	else
@@ -865,28 +156,6 @@ section_begin(struct parser *p, char *hdr)
 }
 
 /* ---- inih glue ---- */
-
-static void
-set_key(struct parser *p, const struct conf_key *keys, size_t nkeys, int *seen, const char *name,
-        const char *val)
-{
-	for (size_t i = 0; i < nkeys; i++) {
-		if (strcmp(name, keys[i].name) != 0)
-			continue;
-		if (seen[i] && !keys[i].repeatable) {
-			conf_perr(p, p->lineno, name, "given twice, first on line %d", seen[i]);
-			return;
-		}
-		if (!seen[i])
-			seen[i] = p->lineno;
-		keys[i].set(p, name, val);
-		return;
-	}
-	if (p->sec == SEC_GLOBAL)
-		conf_perr(p, p->lineno, name, "unknown key in [global]");
-	else
-		conf_perr(p, p->lineno, name, "unknown key in [instance %s]", cur(p)->name);
-}
 
 /* inih's callback; `section` is unused, the reader tracks sections. */
 static int
@@ -903,9 +172,9 @@ conf_handler(void *user, const char *section, const char *name, const char *valu
 	else if (p->sec == SEC_NONE)
 		conf_perr(p, p->lineno, name, "outside any section, put it under " SECTIONS);
 	else if (p->sec == SEC_GLOBAL)
-		set_key(p, global_keys, GK_MAX, p->gseen, name, value);
+		global_key(p, name, value);
 	else if (p->sec == SEC_INSTANCE)
-		set_key(p, instance_keys, IK_MAX, p->iseen, name, value);
+		conf_instance_key(p, name, value);
 	else if (p->sec == SEC_CHECK)
 		conf_check_key(p, name, value);
 	return 1; /* errors are collected here, not counted by inih */
@@ -1041,7 +310,7 @@ conf_parse(struct parser *p, FILE *errs)
 	}
 	rc = ini_parse_stream(conf_reader, p, conf_handler, p);
 	if (p->sec == SEC_INSTANCE)
-		instance_end(p);
+		conf_instance_end(p);
 	else if (p->sec == SEC_CHECK)
 		conf_check_end(p);
 	conf_checks_resolve(p);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "argv.h"
 #include "log.h"
 #include "pkt.h"
 
@@ -25,7 +26,7 @@
 #define CONF_NAME_MAX            64
 #define CONF_MAX_VIPS            VRRP_MAX_ADDRS /* one advert's address count is 8 bits */
 #define CONF_MAX_PEERS           32
-#define CONF_MAX_ARGS            32
+#define CONF_MAX_ARGS            ARGV_MAX
 #define CONF_MAX_STATUS          8
 #define CONF_MAX_TRACKS          32
 #define CONF_STR                 1024
@@ -40,7 +41,7 @@ enum conf_hook {
 	CONF_HOOK_MAX
 };
 
-/* "notify_master", ..., "notify" */
+/* "notify_master", ..., "notify" (conf_names.c) */
 extern const char *const conf_hook_names[CONF_HOOK_MAX];
 
 /* "track = NAME [weight N]" in an instance. */
@@ -112,7 +113,7 @@ enum check_type {
 	CT_MAX
 };
 
-/* "script", "process", "tcp", "http", "pgsql", "haproxy", "file" */
+/* "script", "process", "tcp", "http", "pgsql", "haproxy", "file" (conf_names.c) */
 extern const char *const check_type_names[CT_MAX];
 
 enum pg_expect {
@@ -195,22 +196,6 @@ const struct conf_instance *conf_find(const struct conf *c, const char *ifname, 
 
 /* Find a check by name; NULL if none. */
 const struct conf_check *conf_find_check(const struct conf *c, const char *name);
-
-/*
- * Whether the program at `path` (absolute) may be run as root: the file
- * and every directory on its path, symlinks resolved, are owned by root
- * and not writable by group or others. 0, or -1 with a reason naming the
- * component at fault in `why` ("/tmp has mode 1777, writable by group and
- * others"). For check scripts and notify hooks.
- */
-int conf_check_secure(const char *path, char *why, size_t whysize);
-
-/*
- * Split a command line at blanks into argv (CONF_MAX_ARGS + 1 slots; the
- * words strdup'ed, the rest untouched): 'single' quotes are literal,
- * "double" quotes know \" and \\. 0, or -1 with *why (argv freed).
- */
-int conf_split_command(const char *s, char **argv, const char **why);
 
 /*
  * Parse a duration: "1s", "100ms", "0.01s", "2" (seconds, keepalived's

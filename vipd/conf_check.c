@@ -1,6 +1,6 @@
 /*
- * conf_check.c - the [check NAME] sections of vipd.conf, the `track`
- * references to them, and the script security test.
+ * conf_check.c - the [check NAME] sections of vipd.conf and the `track`
+ * references to them.
  *
  * A check's `type` may come after its type-specific keys, so those keys'
  * values are kept (parser.cval) and judged when the section ends, each
@@ -11,22 +11,14 @@
  * missing, at the check's `type` line.
  */
 #include "conf_priv.h"
+#include "conf_value.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "argv.h"
 #include "checks/dl.h"
-
-const char *const check_type_names[CT_MAX] = {
-    [CT_SCRIPT] = "script", [CT_PROCESS] = "process", [CT_TCP] = "tcp",   [CT_HTTP] = "http",
-    [CT_PGSQL] = "pgsql",   [CT_HAPROXY] = "haproxy", [CT_FILE] = "file",
-};
 
 /* Keys of [check NAME], indexes of check_keys[], parser.cseen[] and parser.cval[]. */
 enum {
@@ -72,30 +64,6 @@ curc(struct parser *p)
 }
 
 /* ---- values ---- */
-
-static int
-get_str(struct parser *p, const char *key, const char *val, char *out, size_t size)
-{
-	if (strlen(val) >= size) {
-		conf_perr(p, p->lineno, key, "too long, at most %zu bytes", size - 1);
-		return -1;
-	}
-	strcpy(out, val);
-	return 0;
-}
-
-static int
-get_abs_path(struct parser *p, const char *key, const char *val, char *out, size_t size)
-{
-	if (val[0] != '/' || strlen(val) >= size) {
-		conf_perr(p, p->lineno, key,
-		          "must be an absolute path of at most %zu bytes, got \"%s\"", size - 1,
-		          val);
-		return -1;
-	}
-	strcpy(out, val);
-	return 0;
-}
 
 /* "IPV4:PORT" or "[IPV6]:PORT". 0 or -1. */
 static int
@@ -193,7 +161,7 @@ set_command(struct parser *p, const char *key, const char *val)
 		conf_perr(p, p->lineno, key, "must not be empty");
 		return;
 	}
-	get_str(p, key, val, curc(p)->command, sizeof(curc(p)->command));
+	conf_get_str(p, key, val, curc(p)->command, sizeof(curc(p)->command));
 }
 
 static void
@@ -229,7 +197,7 @@ set_proc_name(struct parser *p, const char *key, const char *val)
 static void
 set_pidfile(struct parser *p, const char *key, const char *val)
 {
-	get_abs_path(p, key, val, curc(p)->pidfile, sizeof(curc(p)->pidfile));
+	conf_get_abs_path(p, key, val, curc(p)->pidfile, sizeof(curc(p)->pidfile));
 }
 
 /* ---- tcp ---- */
@@ -261,7 +229,7 @@ set_url(struct parser *p, const char *key, const char *val)
 		          "must be an http:// or https:// URL with a host, got \"%s\"", val);
 		return;
 	}
-	get_str(p, key, val, curc(p)->url, sizeof(curc(p)->url));
+	conf_get_str(p, key, val, curc(p)->url, sizeof(curc(p)->url));
 }
 
 /* "200", "200,204", "200 204". */
@@ -297,7 +265,7 @@ set_expect_status(struct parser *p, const char *key, const char *val)
 static void
 set_expect_body(struct parser *p, const char *key, const char *val)
 {
-	get_str(p, key, val, curc(p)->expect_body, sizeof(curc(p)->expect_body));
+	conf_get_str(p, key, val, curc(p)->expect_body, sizeof(curc(p)->expect_body));
 }
 
 static void
@@ -316,74 +284,12 @@ set_method(struct parser *p, const char *key, const char *val)
 
 /* ---- pgsql ---- */
 
-/*
- * libpq resolves a host name with getaddrinfo() inside PQconnectStart(),
- * blocking the loop: only IP literals and socket directories (or an
- * abstract "@name" socket) are accepted; with hostaddr, host is not
- * resolved at all.
- */
-static int
-pg_hosts_ok(struct parser *p, const char *key, const char *hosts, const char *hostaddr)
-{
-	char buf[CONF_STR], *h, *next;
-	union inaddr a;
-	int family;
-
-	if (!hosts || (hostaddr && *hostaddr))
-		return 0;
-	snprintf(buf, sizeof(buf), "%s", hosts);
-	for (h = buf; h; h = next) {
-		if ((next = strchr(h, ',')))
-			*next++ = '\0';
-		if (*h && *h != '/' && *h != '@' && addr_pton(h, &family, &a) < 0) {
-			conf_perr(p, p->lineno, key,
-			          "host \"%s\" must be an IP address or a socket directory (libpq "
-			          "resolves names synchronously, which would block vipd)",
-			          h);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-int
-conf_pg_conninfo(struct parser *p, const char *key, const char *val, char *out, size_t size)
-{
-	const char *host = NULL, *hostaddr = NULL;
-	char *err = NULL, why[512];
-	const struct dl_pq *pq;
-	PQconninfoOption *opts;
-	int rc = -1;
-
-	if (!(pq = dl_pq(why, sizeof(why)))) {
-		conf_perr(p, p->lineno, key, "%s", why);
-		return -1;
-	}
-	if (!(opts = pq->conninfoParse(val, &err))) {
-		if (err)
-			err[strcspn(err, "\n")] = '\0';
-		conf_perr(p, p->lineno, key, "%s", err ? err : "out of memory");
-		pq->freemem(err);
-		return -1;
-	}
-	for (const PQconninfoOption *o = opts; o->keyword; o++) {
-		if (strcmp(o->keyword, "host") == 0)
-			host = o->val;
-		else if (strcmp(o->keyword, "hostaddr") == 0)
-			hostaddr = o->val;
-	}
-	if (pg_hosts_ok(p, key, host, hostaddr) == 0)
-		rc = get_str(p, key, val, out, size);
-	pq->conninfoFree(opts);
-	return rc;
-}
-
 static void
 set_conninfo(struct parser *p, const char *key, const char *val)
 {
 	if (!dl_pq(NULL, 0))
 		return; /* reported at the type line (check_library) */
-	conf_pg_conninfo(p, key, val, curc(p)->conninfo, sizeof(curc(p)->conninfo));
+	conf_get_conninfo(p, key, val, curc(p)->conninfo, sizeof(curc(p)->conninfo));
 }
 
 static void
@@ -409,7 +315,7 @@ set_pg_expect(struct parser *p, const char *key, const char *val)
 static void
 set_socket(struct parser *p, const char *key, const char *val)
 {
-	get_abs_path(p, key, val, curc(p)->socket, sizeof(curc(p)->socket));
+	conf_get_abs_path(p, key, val, curc(p)->socket, sizeof(curc(p)->socket));
 }
 
 /* HAProxy's proxy names: letters, digits, '-', '_', '.' and ':'. */
@@ -431,7 +337,7 @@ set_backend(struct parser *p, const char *key, const char *val)
 static void
 set_path(struct parser *p, const char *key, const char *val)
 {
-	get_abs_path(p, key, val, curc(p)->path, sizeof(curc(p)->path));
+	conf_get_abs_path(p, key, val, curc(p)->path, sizeof(curc(p)->path));
 }
 
 static const struct check_key check_keys[CK_MAX] = {
@@ -459,249 +365,7 @@ static const struct check_key check_keys[CK_MAX] = {
     [CK_PATH] = {"path", CT_FILE, true, set_path},
 };
 
-/* ---- script security ---- */
-
-/* One file or directory: owned by root, not writable by group or others. */
-static int
-secure_one(const char *path, char *why, size_t whysize)
-{
-	static const char *const by[] = {"", "others", "group", "group and others"};
-	struct stat st;
-
-	if (stat(path, &st) < 0) {
-		snprintf(why, whysize, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (st.st_uid != 0) {
-		snprintf(why, whysize, "%s is owned by uid %u, not root", path,
-		         (unsigned)st.st_uid);
-		return -1;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(why, whysize, "%s has mode %04o, writable by %s", path,
-		         (unsigned)(st.st_mode & 07777),
-		         by[(st.st_mode & S_IWGRP ? 2 : 0) | (st.st_mode & S_IWOTH ? 1 : 0)]);
-		return -1;
-	}
-	return 0;
-}
-
-/* realpath(path) and every directory above it. */
-static int
-secure_chain(const char *path, char *why, size_t whysize)
-{
-	char real[PATH_MAX], *slash;
-
-	if (!realpath(path, real)) {
-		snprintf(why, whysize, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		if (secure_one(real, why, whysize) < 0)
-			return -1;
-		if (strcmp(real, "/") == 0)
-			return 0;
-		slash = strrchr(real, '/');
-		slash[slash == real] = '\0'; /* "/usr" -> "/", "/usr/bin" -> "/usr" */
-	}
-}
-
-/* The target of the symlink `link` as an absolute path, into out (PATH_MAX). */
-static int
-link_target(const char *link, char *out, char *why, size_t whysize)
-{
-	char target[PATH_MAX];
-	const char *slash = strrchr(link, '/');
-	ssize_t n = readlink(link, target, sizeof(target) - 1);
-
-	if (n < 0)
-		return 0; /* not a link */
-	target[n] = '\0';
-	/* A relative target is relative to the link's directory. */
-	if (target[0] == '/')
-		n = snprintf(out, PATH_MAX, "%s", target);
-	else
-		n = snprintf(out, PATH_MAX, "%.*s/%s", (int)(slash - link), link, target);
-	if (n >= PATH_MAX) {
-		snprintf(why, whysize, "%s: %s", link, strerror(ENAMETOOLONG));
-		return -1;
-	}
-	return 1;
-}
-
-/*
- * Every prefix of path, resolved, with every directory above it; and the
- * same for the target of each symlink met on the way, so that the
- * directory holding any link of a chain is checked too.
- */
-static int
-secure_walk(const char *path, int depth, char *why, size_t whysize)
-{
-	char prefix[PATH_MAX], target[PATH_MAX];
-	int rc;
-
-	if (depth > 16) {
-		snprintf(why, whysize, "%s: %s", path, strerror(ELOOP));
-		return -1;
-	}
-	for (size_t i = 1;; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		memcpy(prefix, path, i);
-		prefix[i] = '\0';
-		if (secure_chain(prefix, why, whysize) < 0)
-			return -1;
-		if ((rc = link_target(prefix, target, why, whysize)) < 0)
-			return -1;
-		if (rc > 0 && secure_walk(target, depth + 1, why, whysize) < 0)
-			return -1;
-		if (!path[i])
-			return 0;
-	}
-}
-
-/*
- * Whether a program may be run as root: the file and every directory on
- * its resolved path are owned by root and writable by nobody else. Each
- * prefix of the path as written, and of every symlink's target, is
- * resolved and checked too, so that a link in a world-writable directory
- * (/tmp/x -> /usr/bin/true) is refused as well. A sticky o+w directory
- * like /tmp is refused: owner-only deletion does not stop anyone from
- * creating the name first.
- */
-int
-conf_check_secure(const char *path, char *why, size_t whysize)
-{
-	if (path[0] != '/' || strlen(path) >= PATH_MAX) {
-		snprintf(why, whysize, "%s: must be an absolute path", path);
-		return -1;
-	}
-	return secure_walk(path, 0, why, whysize);
-}
-
-/* ---- the command line of a script ---- */
-
-/* One word at *sp (not at a blank) into w; advances *sp. Length, or -1 with *why. */
-static int
-split_word(const char **sp, char *w, const char **why)
-{
-	const char *s = *sp;
-	size_t k = 0;
-
-	while (*s && *s != ' ' && *s != '\t') {
-		if (*s == '\'') {
-			const char *e = strchr(s + 1, '\'');
-
-			if (!e) {
-				*why = "unterminated single quote";
-				return -1;
-			}
-			memcpy(w + k, s + 1, (size_t)(e - s - 1));
-			k += (size_t)(e - s - 1);
-			s = e + 1;
-		} else if (*s == '"') {
-			for (s++; *s && *s != '"'; s++) {
-				if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
-					s++;
-				w[k++] = *s;
-			}
-			if (!*s++) {
-				*why = "unterminated double quote";
-				return -1;
-			}
-		} else {
-			w[k++] = *s++;
-		}
-	}
-	*sp = s;
-	return (int)k;
-}
-
-#define STR_(x) #x
-#define STR(x)  STR_(x)
-
-/*
- * Split s at blanks into argv (strdup'ed, NULL-terminated): 'single'
- * quotes are literal, "double" quotes know \" and \\. No shell
- * expansions: that is what shell = yes is for. 0, or -1 with *why.
- */
-static int
-split_command(const char *s, char **argv, const char **why)
-{
-	char *w = malloc(strlen(s) + 1);
-	size_t n = 0;
-	int rc = -1, k;
-
-	*why = "out of memory";
-	if (!w)
-		return -1;
-	for (;; n++) {
-		s += strspn(s, " \t");
-		if (!*s) {
-			*why = "empty command";
-			rc = n > 0 ? 0 : -1;
-			break;
-		}
-		if (n == CONF_MAX_ARGS) {
-			*why = "too many arguments, at most " STR(CONF_MAX_ARGS);
-			break;
-		}
-		if ((k = split_word(&s, w, why)) < 0)
-			break;
-		if (!(argv[n] = strndup(w, (size_t)k))) {
-			*why = "out of memory";
-			break;
-		}
-	}
-	free(w);
-	return rc;
-}
-
-int
-conf_split_command(const char *s, char **argv, const char **why)
-{
-	size_t n;
-
-	for (n = 0; n <= CONF_MAX_ARGS; n++)
-		argv[n] = NULL;
-	if (split_command(s, argv, why) == 0)
-		return 0;
-	for (n = 0; n <= CONF_MAX_ARGS; n++) {
-		free(argv[n]);
-		argv[n] = NULL;
-	}
-	return -1;
-}
-
-/* An existing, executable regular file that only root can change. */
-static void
-check_program(struct parser *p, const char *key, const char *prog)
-{
-	char why[PATH_MAX + 128];
-	struct stat st;
-
-	if (prog[0] != '/') {
-		conf_perr(p, p->lineno, key, "%s: must be an absolute path", prog);
-		return;
-	}
-	if (stat(prog, &st) < 0) {
-		conf_perr(p, p->lineno, key, "%s: %s", prog,
-		          errno == ENOENT ? "no such file" : strerror(errno));
-		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		conf_perr(p, p->lineno, key, "%s: not a regular file", prog);
-		return;
-	}
-	if (!(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) {
-		conf_perr(p, p->lineno, key, "%s: not executable", prog);
-		return;
-	}
-	if (conf_check_secure(prog, why, sizeof(why)) < 0)
-		conf_perr(p, p->lineno, key,
-		          "%s is writable by non-root users (%s); vipd refuses to run it as root",
-		          prog, why);
-}
+/* ---- the script's command ---- */
 
 /* argv from command and shell, then the program's checks (at the command's line). */
 static void
@@ -713,10 +377,10 @@ script_end(struct parser *p, struct conf_check *cc)
 	if (!cc->command[0])
 		return; /* missing or bad, reported already */
 	if (!cc->shell) {
-		if (split_command(cc->command, cc->argv, &why) < 0)
+		if (argv_split(cc->command, cc->argv, &why) < 0)
 			conf_perr(p, p->lineno, key, "%s", why);
 		else
-			check_program(p, key, cc->argv[0]);
+			conf_get_program(p, key, cc->argv[0]);
 		return;
 	}
 	cc->argv[0] = strdup("/bin/sh");
@@ -729,29 +393,7 @@ script_end(struct parser *p, struct conf_check *cc)
 	/* The shell finds a relative name in its PATH; an absolute one we can check. */
 	snprintf(first, sizeof(first), "%.*s", (int)strcspn(cc->command, " \t"), cc->command);
 	if (first[0] == '/')
-		check_program(p, key, first);
-}
-
-void
-conf_hook_validate(struct parser *p, const char *key, const char *cmd, bool shell)
-{
-	char *argv[CONF_MAX_ARGS + 1];
-	char first[CONF_STR];
-	const char *why;
-
-	if (shell) {
-		snprintf(first, sizeof(first), "%.*s", (int)strcspn(cmd, " \t"), cmd);
-		if (first[0] == '/')
-			check_program(p, key, first);
-		return;
-	}
-	if (conf_split_command(cmd, argv, &why) < 0) {
-		conf_perr(p, p->lineno, key, "%s", why);
-		return;
-	}
-	check_program(p, key, argv[0]);
-	for (size_t i = 0; argv[i]; i++)
-		free(argv[i]);
+		conf_get_program(p, key, first);
 }
 
 /* ---- the section ---- */

@@ -1,6 +1,7 @@
 /*
- * conf_priv.h - what conf.c (the parser, [global], [instance NAME]) and
- * conf_check.c ([check NAME]) share. Not for use outside the two.
+ * conf_priv.h - the parser's state, shared by conf.c (the reader, [global]),
+ * conf_instance.c ([instance NAME]), conf_check.c ([check NAME]) and
+ * conf_value.c (values, errors). Not for use outside them.
  */
 #ifndef VIPD_CONF_PRIV_H
 #define VIPD_CONF_PRIV_H
@@ -69,34 +70,10 @@ struct conf_key {
 	void (*set)(struct parser *p, const char *key, const char *val);
 };
 
-struct dur_range {
-	uint32_t min_ms, max_ms, step_ms;
-	const char *text;
-};
-
-/*
- * Record "FILE:LINE: key: message" (or "FILE: message" for line 0, or
- * without "key: " when key is NULL), keeping the list sorted by line.
- */
-void conf_perr(struct parser *p, int line, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Values of the line p->lineno; each reports its own error and returns -1. */
-int conf_get_uint(struct parser *p, const char *key, const char *val, unsigned min, unsigned max,
-                  unsigned *out);
-int conf_get_int(struct parser *p, const char *key, const char *val, int min, int max, int *out);
-int conf_get_duration(struct parser *p, const char *key, const char *val, const struct dur_range *r,
-                      uint32_t *out);
-int conf_get_bool(struct parser *p, const char *key, const char *val, bool *out);
-/* An existing user name that fits in `size` bytes, copied to out. */
-int conf_get_user(struct parser *p, const char *key, const char *val, char *out, size_t size);
-
-/* A signed decimal in min..max, no blanks: 0, or -1. */
-int conf_parse_int(const char *s, int min, int max, int *out);
-/* 1..CONF_NAME_MAX-1 characters of A-Z a-z 0-9 _ . - (instances and checks). */
-bool conf_name_ok(const char *s);
-/* The same for "[kind name]" on line p->lineno; reports a missing or bad name. */
-bool conf_section_name_ok(struct parser *p, const char *kind, const char *name);
+/* conf_instance.c: the [instance NAME] section. */
+void conf_instance_begin(struct parser *p, const char *name);
+void conf_instance_key(struct parser *p, const char *name, const char *val);
+void conf_instance_end(struct parser *p);
 
 /* conf_check.c: the [check NAME] section. */
 void conf_check_begin(struct parser *p, const char *name);
@@ -105,14 +82,5 @@ void conf_check_end(struct parser *p);
 /* After the whole file: `track` lines against the checks, users' defaults. */
 void conf_checks_resolve(struct parser *p);
 void conf_checks_free(struct conf *c);
-/*
- * A libpq conninfo given to `key` on line p->lineno (a pgsql check's
- * conninfo, promote_pgsql): libpq must load and parse it, and every host
- * must be an IP address or a socket directory. Copied to out; 0, or -1
- * with the error reported.
- */
-int conf_pg_conninfo(struct parser *p, const char *key, const char *val, char *out, size_t size);
-/* A hook's command line (split, program checked like a script's), errors at p->lineno. */
-void conf_hook_validate(struct parser *p, const char *key, const char *cmd, bool shell);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "argv.h"
 #include "child.h"
 #include "event.h"
 #include "hook.h"
@@ -433,7 +434,7 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 	} else {
 		char *words[CONF_MAX_ARGS + 1];
 
-		if (conf_split_command(q->cmd[h], words, &why) < 0) {
+		if (argv_split(q->cmd[h], words, &why) < 0) {
 			log_warnx("%s hook %s: %s", q->tag, conf_hook_names[h], why);
 			job_free(j);
 			return NULL;

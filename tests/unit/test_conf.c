@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vipd/argv.h"
 #include "vipd/conf.h"
+#include "vipd/fsec.h"
 
 /* A valid instance to put next to the line under test (lines 1..4). */
 #define GOOD_BODY                                                                                  \
@@ -1371,14 +1373,14 @@ test_notify_hooks(void **state)
 
 	char *argv[CONF_MAX_ARGS + 1];
 	const char *why;
-	assert_int_equal(conf_split_command("/bin/x 'a b' \"c\\\"d\"", argv, &why), 0);
+	assert_int_equal(argv_split("/bin/x 'a b' \"c\\\"d\"", argv, &why), 0);
 	assert_string_equal(argv[0], "/bin/x");
 	assert_string_equal(argv[1], "a b");
 	assert_string_equal(argv[2], "c\"d");
 	assert_null(argv[3]);
 	for (int i = 0; argv[i]; i++)
 		free(argv[i]);
-	assert_int_equal(conf_split_command("/bin/x 'a", argv, &why), -1);
+	assert_int_equal(argv_split("/bin/x 'a", argv, &why), -1);
 	assert_string_equal(why, "unterminated single quote");
 
 	/* relative, missing, insecure: refused at the hook's line */
@@ -1449,13 +1451,13 @@ test_script_security(void **state)
 	expect_errors(text, expect);
 
 	/* A symlink to a secure program from an insecure directory is refused too. */
-	assert_int_equal(conf_check_secure(link, why, sizeof(why)), -1);
+	assert_int_equal(fsec_root_only(link, why, sizeof(why)), -1);
 	assert_string_equal(why, "/tmp has mode 1777, writable by group and others");
-	assert_int_equal(conf_check_secure("/bin/true", why, sizeof(why)), 0);
-	assert_int_equal(conf_check_secure("/usr/bin/true", why, sizeof(why)), 0);
-	assert_int_equal(conf_check_secure("bin/true", why, sizeof(why)), -1);
+	assert_int_equal(fsec_root_only("/bin/true", why, sizeof(why)), 0);
+	assert_int_equal(fsec_root_only("/usr/bin/true", why, sizeof(why)), 0);
+	assert_int_equal(fsec_root_only("bin/true", why, sizeof(why)), -1);
 	assert_string_equal(why, "bin/true: must be an absolute path");
-	assert_int_equal(conf_check_secure("/nonexistent/x", why, sizeof(why)), -1);
+	assert_int_equal(fsec_root_only("/nonexistent/x", why, sizeof(why)), -1);
 	assert_string_equal(why, "/nonexistent: No such file or directory");
 
 	unlink(link);
