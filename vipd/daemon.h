@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
 #include "conf.h"
 
 struct loop;
@@ -37,16 +36,5 @@ struct vipd {
 	bool pidfile_written;
 	bool stopped; /* instances stopped: only hooks still run */
 };
-
-/*
- * reload_apply.c: parse d->conf->path anew and, if it is valid, apply the
- * difference (reload.h); else change nothing. Logs, publishes a "reload"
- * event, and appends the reply for `vipctl reload` to `reply`: the
- * summary line, or one "error: ..." line per problem. 0, or -1 if the
- * file was refused.
- */
-int vipd_reload(struct vipd *d, struct buf *reply);
-/* Free the retiring instances whose hooks are done; every one if `all`. */
-void vipd_reap_retired(struct vipd *d, bool all);
 
 #endif

@@ -30,6 +30,7 @@
 #include "pace.h"
 #include "pkt.h"
 #include "realtime.h"
+#include "reload_apply.h"
 #include "spawn.h"
 #include "vport.h"
 #include "vrrp.h"
@@ -239,7 +240,7 @@ cmd_reload(struct vipd *d, struct ctl_client *c)
 	struct buf b;
 
 	buf_init(&b);
-	vipd_reload(d, &b);
+	reload_apply(d, &b);
 	ctl_write(c, b.data, b.len);
 	buf_free(&b);
 }
@@ -308,9 +309,9 @@ on_signal(struct loop *l, int fd, uint32_t events, void *arg)
 				log_info("received SIGHUP while stopping; not reloading");
 				break;
 			}
-			/* vipd_reload() logs everything; the reply is for vipctl only. */
+			/* reload_apply() logs everything; the reply is for vipctl only. */
 			buf_init(&b);
-			vipd_reload(d, &b);
+			reload_apply(d, &b);
 			buf_free(&b);
 			break;
 		default:
@@ -510,7 +511,7 @@ shutdown_all(struct vipd *d)
 	for (size_t i = 0; i < d->nvrrps; i++)
 		vrrp_free(d->vrrps[i]);
 	free(d->vrrps);
-	vipd_reap_retired(d, true);
+	reload_reap_retired(d, true);
 	for (size_t i = 0; i < d->nchecks; i++)
 		check_free(d->checks[i]);
 	free(d->checks);
