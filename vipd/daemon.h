@@ -37,4 +37,20 @@ struct vipd {
 	bool stopped; /* instances stopped: only hooks still run */
 };
 
+/*
+ * Every instance with a hook queue: the running ones, then those a
+ * reload removed, kept until their hooks have run. i < daemon_nhooked(d).
+ */
+static inline size_t
+daemon_nhooked(const struct vipd *d)
+{
+	return d->nvrrps + d->nretiring;
+}
+
+static inline struct vrrp *
+daemon_hooked(const struct vipd *d, size_t i)
+{
+	return i < d->nvrrps ? d->vrrps[i] : d->retiring[i - d->nvrrps];
+}
+
 #endif

@@ -22,6 +22,7 @@
 #include "child.h"
 #include "conf.h"
 #include "control.h"
+#include "ctlcmd.h"
 #include "daemon.h"
 #include "event.h"
 #include "hook.h"
@@ -65,226 +66,6 @@ on_addr(void *arg, int ifindex, int family, const union inaddr *a, uint8_t prefi
 	if (d->stopped)
 		return;
 	vrrp_netlink_addr(ifindex, family, a, added);
-}
-
-/* --- control socket --------------------------------------------------------- */
-
-/*
- * How the daemon itself copes: the loop's passes (and those that hit
- * their budget), the real-time guard, netlink events lost and resynced.
- */
-static void
-daemon_status(const struct vipd *d, struct buf *b, bool json)
-{
-	struct loop_stats ls;
-	struct netlink_stats ns;
-
-	loop_get_stats(d->loop, &ls);
-	netlink_get_stats(&ns);
-	if (json) {
-		buf_printf(b,
-		           "{\"realtime\":%s,\"realtime_demotions\":%llu,\"loop_passes\":%llu"
-		           ",\"loop_budget_passes\":%llu,\"loop_longest_pass_us\":%llu"
-		           ",\"netlink_events\":%llu,\"netlink_overruns\":%llu"
-		           ",\"netlink_resyncs\":%llu}",
-		           realtime_active() ? "true" : "false",
-		           (unsigned long long)realtime_demotions(), (unsigned long long)ls.passes,
-		           (unsigned long long)ls.budget_passes,
-		           (unsigned long long)(ls.longest_pass_ns / 1000),
-		           (unsigned long long)ns.events, (unsigned long long)ns.overruns,
-		           (unsigned long long)ns.resyncs);
-		return;
-	}
-	buf_printf(b,
-	           "daemon: real-time priority %s (%llu demotion(s)); loop: %llu passes, %llu over "
-	           "budget, longest %.1f ms; netlink: %llu events, %llu overrun(s), %llu resync(s)\n",
-	           realtime_active() ? "on" : "off", (unsigned long long)realtime_demotions(),
-	           (unsigned long long)ls.passes, (unsigned long long)ls.budget_passes,
-	           ls.longest_pass_ns / 1e6, (unsigned long long)ns.events,
-	           (unsigned long long)ns.overruns, (unsigned long long)ns.resyncs);
-}
-
-static void
-cmd_status(struct vipd *d, struct ctl_client *c, bool json)
-{
-	struct buf b;
-
-	buf_init(&b);
-	if (json) {
-		buf_puts(&b, "{\"instances\":[");
-		for (size_t i = 0; i < d->nvrrps; i++) {
-			if (i)
-				buf_puts(&b, ",");
-			vrrp_status_json(d->vrrps[i], &b);
-		}
-		buf_puts(&b, "],\"checks\":[");
-		for (size_t i = 0; i < d->nchecks; i++) {
-			if (i)
-				buf_puts(&b, ",");
-			check_status_json(d->checks[i], &b);
-		}
-		buf_puts(&b, "],\"interfaces\":");
-		vport_status_json(&b);
-		buf_puts(&b, ",\"daemon\":");
-		daemon_status(d, &b, true);
-		buf_puts(&b, "}\n");
-	} else {
-		for (size_t i = 0; i < d->nvrrps; i++)
-			vrrp_status_text(d->vrrps[i], &b);
-		if (d->nvrrps == 0)
-			buf_puts(&b, "no instances configured\n");
-		for (size_t i = 0; i < d->nchecks; i++)
-			check_status_text(d->checks[i], &b);
-		vport_status_text(&b);
-		daemon_status(d, &b, false);
-	}
-	ctl_write(c, b.data, b.len);
-	buf_free(&b);
-}
-
-/*
- * Instance i of every instance with a hook queue: the running ones, then
- * those a reload removed, kept until their hooks have run.
- */
-static size_t
-nhooked(const struct vipd *d)
-{
-	return d->nvrrps + d->nretiring;
-}
-
-static struct vrrp *
-hooked(const struct vipd *d, size_t i)
-{
-	return i < d->nvrrps ? d->vrrps[i] : d->retiring[i - d->nvrrps];
-}
-
-static void
-cmd_hooks(struct vipd *d, struct ctl_client *c, bool json)
-{
-	size_t n = nhooked(d);
-	struct hookq **qs = calloc(n + 1, sizeof(*qs));
-	struct buf b;
-
-	if (!qs) {
-		ctl_printf(c, "error: out of memory\n");
-		return;
-	}
-	/* Instances a reload removed show their last hooks until they are freed. */
-	for (size_t i = 0; i < n; i++)
-		qs[i] = vrrp_hooks(hooked(d, i));
-	buf_init(&b);
-	if (json)
-		hook_runs_json(qs, n, &b);
-	else
-		hook_runs_text(qs, n, &b);
-	ctl_write(c, b.data, b.len);
-	buf_free(&b);
-	free(qs);
-}
-
-/*
- * `vipctl events`: the client stays connected and gets every event line
- * (event.h), after a "hello" line with the current state of everything.
- */
-static void
-stream_write(const char *line, size_t len, void *arg)
-{
-	ctl_write(arg, line, len);
-}
-
-static void
-stream_gone(struct ctl_client *c, void *arg)
-{
-	ev_unsubscribe(arg);
-	ctl_end(c);
-}
-
-static void
-cmd_events(struct vipd *d, struct ctl_client *c)
-{
-	struct ev_sink *s = ev_subscribe(stream_write, c);
-	struct buf b;
-	char ts[40];
-
-	if (!s) {
-		ctl_printf(c, "error: out of memory\n");
-		ctl_end(c);
-		return;
-	}
-	ctl_on_gone(c, stream_gone, s);
-	ev_iso_time(ev_real_now_ns(), ts, sizeof(ts));
-	buf_init(&b);
-	buf_printf(&b, "{\"seq\":%llu,\"time\":\"%s\",\"type\":\"hello\",\"instances\":[",
-	           (unsigned long long)ev_last_seq(), ts);
-	for (size_t i = 0; i < d->nvrrps; i++) {
-		if (i)
-			buf_puts(&b, ",");
-		vrrp_summary_json(d->vrrps[i], &b);
-	}
-	buf_puts(&b, "],\"checks\":[");
-	for (size_t i = 0; i < d->nchecks; i++) {
-		buf_puts(&b, i ? ",{\"check\":" : "{\"check\":");
-		json_str(&b, check_name(d->checks[i]));
-		buf_printf(&b, ",\"state\":\"%s\"}",
-		           check_state_names[check_get_state(d->checks[i])]);
-	}
-	buf_puts(&b, "]}\n");
-	ctl_write(c, b.data, b.len);
-	buf_free(&b);
-}
-
-/* `vipctl reload`: the summary line, or the errors (and vipctl exits 1). */
-static void
-cmd_reload(struct vipd *d, struct ctl_client *c)
-{
-	struct buf b;
-
-	buf_init(&b);
-	reload_apply(d, &b);
-	ctl_write(c, b.data, b.len);
-	buf_free(&b);
-}
-
-static bool
-json_flag(int argc, char **argv, bool *json)
-{
-	*json = argc == 2 && strcmp(argv[1], "--json") == 0;
-	return argc == 1 || *json;
-}
-
-static void
-on_request(struct ctl_client *c, int argc, char **argv, void *arg)
-{
-	struct vipd *d = arg;
-	bool json;
-
-	if (strcmp(argv[0], "events") == 0) {
-		if (argc == 1 && !d->stopped) {
-			cmd_events(d, c);
-			return; /* kept open */
-		}
-		ctl_printf(c, argc == 1 ? "error: vipd is stopping\n" : "error: usage: events\n");
-	} else if (strcmp(argv[0], "hooks") == 0) {
-		if (json_flag(argc, argv, &json))
-			cmd_hooks(d, c, json);
-		else
-			ctl_printf(c, "error: usage: hooks [--json]\n");
-	} else if (strcmp(argv[0], "reload") == 0) {
-		if (argc != 1)
-			ctl_printf(c, "error: usage: reload\n");
-		else if (d->stopped)
-			ctl_printf(c, "error: vipd is stopping\n");
-		else
-			cmd_reload(d, c);
-	} else if (strcmp(argv[0], "status") == 0) {
-		if (json_flag(argc, argv, &json))
-			cmd_status(d, c, json);
-		else
-			ctl_printf(c, "error: usage: status [--json]\n");
-	} else {
-		ctl_printf(c, "error: unknown command \"%s\"\n", argv[0]);
-	}
-	ctl_end(c);
 }
 
 /* --- signals -------------------------------------------------------------- */
@@ -438,8 +219,8 @@ struct drain {
 static bool
 hooks_idle(const struct vipd *d)
 {
-	for (size_t i = 0; i < nhooked(d); i++)
-		if (!vrrp_hooks_idle(hooked(d, i)))
+	for (size_t i = 0; i < daemon_nhooked(d); i++)
+		if (!vrrp_hooks_idle(daemon_hooked(d, i)))
 			return false;
 	return true;
 }
@@ -450,8 +231,8 @@ hooks_timeout_ms(const struct vipd *d)
 {
 	uint32_t tmo = 0;
 
-	for (size_t i = 0; i < nhooked(d); i++) {
-		const struct vrrp *v = hooked(d, i);
+	for (size_t i = 0; i < daemon_nhooked(d); i++) {
+		const struct vrrp *v = daemon_hooked(d, i);
 		uint32_t t = hookq_timeout_ms(vrrp_hooks(v));
 
 		if (!vrrp_hooks_idle(v) && t > tmo)
@@ -498,8 +279,8 @@ stop_instances(struct vipd *d)
 		loop_run(d->loop);
 		timer_free(t);
 	}
-	for (size_t i = 0; i < nhooked(d); i++)
-		hookq_abort(vrrp_hooks(hooked(d, i)));
+	for (size_t i = 0; i < daemon_nhooked(d); i++)
+		hookq_abort(vrrp_hooks(daemon_hooked(d, i)));
 }
 
 static void
@@ -605,7 +386,7 @@ main(int argc, char *argv[])
 	d.loop = loop_new();
 	if (!d.loop || pace_open(d.loop) < 0)
 		fatal("cannot create the event loop");
-	if (control_open(d.loop, d.conf->control_socket, on_request, &d) < 0) {
+	if (control_open(d.loop, d.conf->control_socket, ctlcmd_request, &d) < 0) {
 		if (errno == EADDRINUSE)
 			fatalx("control socket %s is in use by a running vipd",
 			       d.conf->control_socket);
