@@ -1,7 +1,7 @@
 /*
  * daemon.h - the running daemon: its configuration, instances and
- * checks. Shared by main.c (start-up, signals, control socket, shutdown)
- * and reload_apply.c (configuration reload); nothing else.
+ * checks. Run by daemon.c (start-up, signals, graceful stop, shutdown),
+ * reloaded by reload_apply.c, shown by ctlcmd.c; main.c only starts it.
  *
  * vrrps[i] runs conf->instances[i] and checks[i] runs conf->checks[i],
  * before and after every reload.
@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "control.h"
 
 struct loop;
 struct timer;
@@ -52,5 +53,27 @@ daemon_hooked(const struct vipd *d, size_t i)
 {
 	return i < d->nvrrps ? d->vrrps[i] : d->retiring[i - d->nvrrps];
 }
+
+/*
+ * Start-up, in the order that keeps every error visible: logging, the
+ * raw-socket privilege, the loop, the control socket (whose requests go
+ * to `on_request`, with d as its argument; fatal if a running vipd holds
+ * it), then daemon() unless `foreground`, real-time priority, the spawn
+ * helper, the pidfile, signals, netlink and the ARP / ND sockets. d has
+ * its conf (options applied) and sigfd -1; fatal() on what vipd cannot
+ * run without.
+ */
+void daemon_start(struct vipd *d, bool foreground, ctl_handler on_request);
+
+/*
+ * Create and start the checks and instances, run the loop until SIGTERM
+ * or SIGINT, then stop every instance and let the hooks of the stop run.
+ * The exit status: 0, or 1 if something could not start or the loop
+ * failed (then nothing waits for hooks).
+ */
+int daemon_run(struct vipd *d);
+
+/* Stop what still runs, free everything d holds, remove the pidfile. */
+void daemon_close(struct vipd *d);
 
 #endif
