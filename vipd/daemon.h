@@ -1,7 +1,7 @@
 /*
  * daemon.h - the running daemon: its configuration, instances and
- * checks. Shared by main.c (start-up, signals, control socket, shutdown)
- * and reload_apply.c (configuration reload); nothing else.
+ * checks. Run by daemon.c (start-up, signals, graceful stop, shutdown),
+ * reloaded by reload_apply.c, shown by ctlcmd.c; main.c only starts it.
  *
  * vrrps[i] runs conf->instances[i] and checks[i] runs conf->checks[i],
  * before and after every reload.
@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
 #include "conf.h"
+#include "control.h"
 
 struct loop;
 struct timer;
@@ -39,14 +39,41 @@ struct vipd {
 };
 
 /*
- * reload_apply.c: parse d->conf->path anew and, if it is valid, apply the
- * difference (reload.h); else change nothing. Logs, publishes a "reload"
- * event, and appends the reply for `vipctl reload` to `reply`: the
- * summary line, or one "error: ..." line per problem. 0, or -1 if the
- * file was refused.
+ * Every instance with a hook queue: the running ones, then those a
+ * reload removed, kept until their hooks have run. i < daemon_nhooked(d).
  */
-int vipd_reload(struct vipd *d, struct buf *reply);
-/* Free the retiring instances whose hooks are done; every one if `all`. */
-void vipd_reap_retired(struct vipd *d, bool all);
+static inline size_t
+daemon_nhooked(const struct vipd *d)
+{
+	return d->nvrrps + d->nretiring;
+}
+
+static inline struct vrrp *
+daemon_hooked(const struct vipd *d, size_t i)
+{
+	return i < d->nvrrps ? d->vrrps[i] : d->retiring[i - d->nvrrps];
+}
+
+/*
+ * Start-up, in the order that keeps every error visible: logging, the
+ * raw-socket privilege, the loop, the control socket (whose requests go
+ * to `on_request`, with d as its argument; fatal if a running vipd holds
+ * it), then daemon() unless `foreground`, real-time priority, the spawn
+ * helper, the pidfile, signals, netlink and the ARP / ND sockets. d has
+ * its conf (options applied) and sigfd -1; fatal() on what vipd cannot
+ * run without.
+ */
+void daemon_start(struct vipd *d, bool foreground, ctl_handler on_request);
+
+/*
+ * Create and start the checks and instances, run the loop until SIGTERM
+ * or SIGINT, then stop every instance and let the hooks of the stop run.
+ * The exit status: 0, or 1 if something could not start or the loop
+ * failed (then nothing waits for hooks).
+ */
+int daemon_run(struct vipd *d);
+
+/* Stop what still runs, free everything d holds, remove the pidfile. */
+void daemon_close(struct vipd *d);
 
 #endif

@@ -1,40 +1,28 @@
 /*
- * main.c - vipd: command line, start-up, signals, shutdown.
+ * main.c - vipd: the command line, and the wiring of the daemon
+ * (daemon.c) to its control commands (ctlcmd.c).
  *
  * Config first, engine second: the whole file is parsed and validated
  * before anything touches the network, so a bad config never half-starts.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "announce.h"
-#include "buf.h"
-#include "child.h"
 #include "conf.h"
-#include "control.h"
+#include "ctlcmd.h"
 #include "daemon.h"
-#include "event.h"
-#include "hook.h"
-#include "log.h"
-#include "loop.h"
-#include "pace.h"
-#include "pkt.h"
-#include "realtime.h"
-#include "spawn.h"
-#include "vport.h"
-#include "vrrp.h"
-#include "checks/check.h"
-#include "../netlink/netlink.h"
+
+struct options {
+	const char *path;    /* -f */
+	const char *pidfile; /* -p, or NULL */
+	const char *sock;    /* -S, or NULL */
+	bool foreground;     /* -n */
+	bool test_only;      /* -t */
+};
 
 static void
 usage(void)
@@ -43,494 +31,38 @@ usage(void)
 	exit(1);
 }
 
-/* --- netlink events fan out to every instance ---------------------------- */
-
+/* -V prints the version and exits; anything unknown prints the usage and exits 1. */
 static void
-on_link(void *arg, const struct iface *ifc)
+parse_options(int argc, char *argv[], struct options *o)
 {
-	struct vipd *d = arg;
+	int ch;
 
-	if (d->stopped)
-		return;
-	vrrp_netlink_link(d->vrrps, d->nvrrps, ifc);
-}
-
-static void
-on_addr(void *arg, int ifindex, int family, const union inaddr *a, uint8_t prefixlen, bool added)
-{
-	struct vipd *d = arg;
-
-	(void)prefixlen;
-	if (d->stopped)
-		return;
-	vrrp_netlink_addr(ifindex, family, a, added);
-}
-
-/* --- control socket --------------------------------------------------------- */
-
-/*
- * How the daemon itself copes: the loop's passes (and those that hit
- * their budget), the real-time guard, netlink events lost and resynced.
- */
-static void
-daemon_status(const struct vipd *d, struct buf *b, bool json)
-{
-	struct loop_stats ls;
-	struct netlink_stats ns;
-
-	loop_get_stats(d->loop, &ls);
-	netlink_get_stats(&ns);
-	if (json) {
-		buf_printf(b,
-		           "{\"realtime\":%s,\"realtime_demotions\":%llu,\"loop_passes\":%llu"
-		           ",\"loop_budget_passes\":%llu,\"loop_longest_pass_us\":%llu"
-		           ",\"netlink_events\":%llu,\"netlink_overruns\":%llu"
-		           ",\"netlink_resyncs\":%llu}",
-		           realtime_active() ? "true" : "false",
-		           (unsigned long long)realtime_demotions(), (unsigned long long)ls.passes,
-		           (unsigned long long)ls.budget_passes,
-		           (unsigned long long)(ls.longest_pass_ns / 1000),
-		           (unsigned long long)ns.events, (unsigned long long)ns.overruns,
-		           (unsigned long long)ns.resyncs);
-		return;
-	}
-	buf_printf(b,
-	           "daemon: real-time priority %s (%llu demotion(s)); loop: %llu passes, %llu over "
-	           "budget, longest %.1f ms; netlink: %llu events, %llu overrun(s), %llu resync(s)\n",
-	           realtime_active() ? "on" : "off", (unsigned long long)realtime_demotions(),
-	           (unsigned long long)ls.passes, (unsigned long long)ls.budget_passes,
-	           ls.longest_pass_ns / 1e6, (unsigned long long)ns.events,
-	           (unsigned long long)ns.overruns, (unsigned long long)ns.resyncs);
-}
-
-static void
-cmd_status(struct vipd *d, struct ctl_client *c, bool json)
-{
-	struct buf b;
-
-	buf_init(&b);
-	if (json) {
-		buf_puts(&b, "{\"instances\":[");
-		for (size_t i = 0; i < d->nvrrps; i++) {
-			if (i)
-				buf_puts(&b, ",");
-			vrrp_status_json(d->vrrps[i], &b);
-		}
-		buf_puts(&b, "],\"checks\":[");
-		for (size_t i = 0; i < d->nchecks; i++) {
-			if (i)
-				buf_puts(&b, ",");
-			check_status_json(d->checks[i], &b);
-		}
-		buf_puts(&b, "],\"interfaces\":");
-		vport_status_json(&b);
-		buf_puts(&b, ",\"daemon\":");
-		daemon_status(d, &b, true);
-		buf_puts(&b, "}\n");
-	} else {
-		for (size_t i = 0; i < d->nvrrps; i++)
-			vrrp_status_text(d->vrrps[i], &b);
-		if (d->nvrrps == 0)
-			buf_puts(&b, "no instances configured\n");
-		for (size_t i = 0; i < d->nchecks; i++)
-			check_status_text(d->checks[i], &b);
-		vport_status_text(&b);
-		daemon_status(d, &b, false);
-	}
-	ctl_write(c, b.data, b.len);
-	buf_free(&b);
-}
-
-/*
- * Instance i of every instance with a hook queue: the running ones, then
- * those a reload removed, kept until their hooks have run.
- */
-static size_t
-nhooked(const struct vipd *d)
-{
-	return d->nvrrps + d->nretiring;
-}
-
-static struct vrrp *
-hooked(const struct vipd *d, size_t i)
-{
-	return i < d->nvrrps ? d->vrrps[i] : d->retiring[i - d->nvrrps];
-}
-
-static void
-cmd_hooks(struct vipd *d, struct ctl_client *c, bool json)
-{
-	size_t n = nhooked(d);
-	struct hookq **qs = calloc(n + 1, sizeof(*qs));
-	struct buf b;
-
-	if (!qs) {
-		ctl_printf(c, "error: out of memory\n");
-		return;
-	}
-	/* Instances a reload removed show their last hooks until they are freed. */
-	for (size_t i = 0; i < n; i++)
-		qs[i] = vrrp_hooks(hooked(d, i));
-	buf_init(&b);
-	if (json)
-		hook_runs_json(qs, n, &b);
-	else
-		hook_runs_text(qs, n, &b);
-	ctl_write(c, b.data, b.len);
-	buf_free(&b);
-	free(qs);
-}
-
-/*
- * `vipctl events`: the client stays connected and gets every event line
- * (event.h), after a "hello" line with the current state of everything.
- */
-static void
-stream_write(const char *line, size_t len, void *arg)
-{
-	ctl_write(arg, line, len);
-}
-
-static void
-stream_gone(struct ctl_client *c, void *arg)
-{
-	ev_unsubscribe(arg);
-	ctl_end(c);
-}
-
-static void
-cmd_events(struct vipd *d, struct ctl_client *c)
-{
-	struct ev_sink *s = ev_subscribe(stream_write, c);
-	struct buf b;
-	char ts[40];
-
-	if (!s) {
-		ctl_printf(c, "error: out of memory\n");
-		ctl_end(c);
-		return;
-	}
-	ctl_on_gone(c, stream_gone, s);
-	ev_iso_time(ev_real_now_ns(), ts, sizeof(ts));
-	buf_init(&b);
-	buf_printf(&b, "{\"seq\":%llu,\"time\":\"%s\",\"type\":\"hello\",\"instances\":[",
-	           (unsigned long long)ev_last_seq(), ts);
-	for (size_t i = 0; i < d->nvrrps; i++) {
-		if (i)
-			buf_puts(&b, ",");
-		vrrp_summary_json(d->vrrps[i], &b);
-	}
-	buf_puts(&b, "],\"checks\":[");
-	for (size_t i = 0; i < d->nchecks; i++) {
-		buf_puts(&b, i ? ",{\"check\":" : "{\"check\":");
-		json_str(&b, check_name(d->checks[i]));
-		buf_printf(&b, ",\"state\":\"%s\"}",
-		           check_state_names[check_get_state(d->checks[i])]);
-	}
-	buf_puts(&b, "]}\n");
-	ctl_write(c, b.data, b.len);
-	buf_free(&b);
-}
-
-/* `vipctl reload`: the summary line, or the errors (and vipctl exits 1). */
-static void
-cmd_reload(struct vipd *d, struct ctl_client *c)
-{
-	struct buf b;
-
-	buf_init(&b);
-	vipd_reload(d, &b);
-	ctl_write(c, b.data, b.len);
-	buf_free(&b);
-}
-
-static bool
-json_flag(int argc, char **argv, bool *json)
-{
-	*json = argc == 2 && strcmp(argv[1], "--json") == 0;
-	return argc == 1 || *json;
-}
-
-static void
-on_request(struct ctl_client *c, int argc, char **argv, void *arg)
-{
-	struct vipd *d = arg;
-	bool json;
-
-	if (strcmp(argv[0], "events") == 0) {
-		if (argc == 1 && !d->stopped) {
-			cmd_events(d, c);
-			return; /* kept open */
-		}
-		ctl_printf(c, argc == 1 ? "error: vipd is stopping\n" : "error: usage: events\n");
-	} else if (strcmp(argv[0], "hooks") == 0) {
-		if (json_flag(argc, argv, &json))
-			cmd_hooks(d, c, json);
-		else
-			ctl_printf(c, "error: usage: hooks [--json]\n");
-	} else if (strcmp(argv[0], "reload") == 0) {
-		if (argc != 1)
-			ctl_printf(c, "error: usage: reload\n");
-		else if (d->stopped)
-			ctl_printf(c, "error: vipd is stopping\n");
-		else
-			cmd_reload(d, c);
-	} else if (strcmp(argv[0], "status") == 0) {
-		if (json_flag(argc, argv, &json))
-			cmd_status(d, c, json);
-		else
-			ctl_printf(c, "error: usage: status [--json]\n");
-	} else {
-		ctl_printf(c, "error: unknown command \"%s\"\n", argv[0]);
-	}
-	ctl_end(c);
-}
-
-/* --- signals -------------------------------------------------------------- */
-
-static void
-on_signal(struct loop *l, int fd, uint32_t events, void *arg)
-{
-	struct signalfd_siginfo si;
-	struct vipd *d = arg;
-	struct buf b;
-
-	(void)events;
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGTERM:
-		case SIGINT:
-			log_info("received %s, stopping", strsignal((int)si.ssi_signo));
-			loop_stop(l);
+	while ((ch = getopt(argc, argv, "f:hnp:S:tV")) != -1) {
+		switch (ch) {
+		case 'f':
+			o->path = optarg;
 			break;
-		case SIGHUP:
-			if (d->stopped) {
-				log_info("received SIGHUP while stopping; not reloading");
-				break;
-			}
-			/* vipd_reload() logs everything; the reply is for vipctl only. */
-			buf_init(&b);
-			vipd_reload(d, &b);
-			buf_free(&b);
+		case 'n':
+			o->foreground = true;
 			break;
+		case 'p':
+			o->pidfile = optarg;
+			break;
+		case 'S':
+			o->sock = optarg;
+			break;
+		case 't':
+			o->test_only = true;
+			break;
+		case 'V':
+			printf("vipd %s\n", VIPD_VERSION);
+			exit(0);
 		default:
-			break;
+			usage();
 		}
 	}
-}
-
-static int
-signals_open(struct vipd *d)
-{
-	sigset_t set;
-
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (d->sigfd < 0)
-		return -1;
-	return loop_add_fd(d->loop, d->sigfd, EPOLLIN, on_signal, d);
-}
-
-/* --- start-up and shutdown ------------------------------------------------- */
-
-static int
-pidfile_write(const char *path)
-{
-	char s[32];
-	struct stat st;
-	/*
-	 * Never blocks (a FIFO put there has no reader: ENXIO) and never
-	 * writes through a symbolic link; anything but a regular file is
-	 * refused before it is truncated.
-	 */
-	int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || ftruncate(fd, 0) < 0) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	int n = snprintf(s, sizeof(s), "%ld\n", (long)getpid());
-	if (write(fd, s, (size_t)n) != n) {
-		close(fd);
-		return -1;
-	}
-	return close(fd);
-}
-
-/* A raw socket needs CAP_NET_RAW: find out before detaching, while stderr is visible. */
-static int
-check_privileges(void)
-{
-	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, VRRP_PROTO);
-
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return 0;
-}
-
-/* Checks are created first so instances can watch them, and started last. */
-static int
-checks_create(struct vipd *d)
-{
-	d->checks = calloc(d->conf->nchecks ? d->conf->nchecks : 1, sizeof(*d->checks));
-	if (!d->checks)
-		return -1;
-	for (size_t i = 0; i < d->conf->nchecks; i++) {
-		struct check *c = check_new(d->loop, &d->conf->checks[i]);
-
-		if (!c)
-			return -1;
-		d->checks[d->nchecks++] = c;
-	}
-	return 0;
-}
-
-static int
-checks_start(struct vipd *d)
-{
-	for (size_t i = 0; i < d->nchecks; i++)
-		if (check_start(d->checks[i]) < 0) {
-			log_warnx("check %s cannot start", check_name(d->checks[i]));
-			return -1;
-		}
-	return 0;
-}
-
-static int
-instances_start(struct vipd *d)
-{
-	if (checks_create(d) < 0)
-		return -1;
-	d->vrrps = calloc(d->conf->ninstances ? d->conf->ninstances : 1, sizeof(*d->vrrps));
-	if (!d->vrrps)
-		return -1;
-	for (size_t i = 0; i < d->conf->ninstances; i++) {
-		struct vrrp *v = vrrp_new(d->loop, &d->conf->instances[i], d->checks, d->nchecks);
-
-		if (!v)
-			return -1;
-		d->vrrps[d->nvrrps++] = v;
-	}
-	for (size_t i = 0; i < d->nvrrps; i++)
-		if (vrrp_start(d->vrrps[i]) < 0)
-			return -1;
-	return checks_start(d);
-}
-
-/* --- graceful stop: let the notify hooks of the stop run ----------------- */
-
-struct drain {
-	struct vipd *d;
-	uint64_t deadline;
-};
-
-static bool
-hooks_idle(const struct vipd *d)
-{
-	for (size_t i = 0; i < nhooked(d); i++)
-		if (!vrrp_hooks_idle(hooked(d, i)))
-			return false;
-	return true;
-}
-
-/* The longest hook timeout among the queues still busy. */
-static uint32_t
-hooks_timeout_ms(const struct vipd *d)
-{
-	uint32_t tmo = 0;
-
-	for (size_t i = 0; i < nhooked(d); i++) {
-		const struct vrrp *v = hooked(d, i);
-		uint32_t t = hookq_timeout_ms(vrrp_hooks(v));
-
-		if (!vrrp_hooks_idle(v) && t > tmo)
-			tmo = t;
-	}
-	return tmo;
-}
-
-static void
-drain_tick(struct loop *l, struct timer *t, void *arg)
-{
-	struct drain *dr = arg;
-
-	if (hooks_idle(dr->d) || mono_now_ns() >= dr->deadline) {
-		loop_stop(l);
-		return;
-	}
-	timer_arm_in(t, 5 * NS_PER_MS);
-}
-
-/*
- * Stop every instance (Masters send priority 0 and drop their VIPs), then
- * keep the loop running until the hook queues (notify_stop, notify STOP,
- * and anything still queued) drain, for at most the longest notify_timeout
- * + 2 s; whatever is left then is killed. Returns at once without hooks.
- */
-static void
-stop_instances(struct vipd *d)
-{
-	uint32_t tmo;
-
-	for (size_t i = 0; i < d->nvrrps; i++)
-		vrrp_stop(d->vrrps[i]);
-	d->stopped = true;
-	if (hooks_idle(d))
-		return;
-	tmo = hooks_timeout_ms(d);
-	struct drain dr = {.d = d, .deadline = mono_now_ns() + (tmo + 2000ULL) * NS_PER_MS};
-	struct timer *t = timer_new(d->loop, drain_tick, &dr);
-
-	log_info("waiting up to %u ms for hooks to finish", tmo + 2000);
-	if (t) {
-		timer_arm_in(t, 0);
-		loop_run(d->loop);
-		timer_free(t);
-	}
-	for (size_t i = 0; i < nhooked(d); i++)
-		hookq_abort(vrrp_hooks(hooked(d, i)));
-}
-
-static void
-shutdown_all(struct vipd *d)
-{
-	if (!d->stopped)
-		for (size_t i = 0; i < d->nvrrps; i++)
-			vrrp_stop(d->vrrps[i]);
-	for (size_t i = 0; i < d->nvrrps; i++)
-		vrrp_free(d->vrrps[i]);
-	free(d->vrrps);
-	vipd_reap_retired(d, true);
-	for (size_t i = 0; i < d->nchecks; i++)
-		check_free(d->checks[i]);
-	free(d->checks);
-	ev_close();
-	control_close(d->loop);
-	netlink_close(d->loop);
-	arp_close();
-	ndisc_close();
-	pace_close();
-	if (d->sigfd >= 0) {
-		loop_del_fd(d->loop, d->sigfd);
-		close(d->sigfd);
-	}
-	realtime_close();
-	if (d->pidfile_written)
-		unlink(d->conf->pidfile);
-	child_reap_killed(d->loop);
-	spawn_helper_stop();
-	loop_free(d->loop);
-	conf_free(d->conf);
+	if (optind != argc)
+		usage();
 }
 
 static void
@@ -543,105 +75,44 @@ copy_override(char *dst, size_t size, const char *src, const char *what)
 	memcpy(dst, src, strlen(src) + 1);
 }
 
+/* -p and -S win over the file (and over it again at every reload). */
+static void
+apply_options(struct vipd *d, const struct options *o)
+{
+	char abspath[PATH_MAX];
+
+	if (o->pidfile)
+		copy_override(d->conf->pidfile, sizeof(d->conf->pidfile), o->pidfile, "pidfile");
+	if (o->sock)
+		copy_override(d->conf->control_socket, sizeof(d->conf->control_socket), o->sock,
+		              "control socket");
+	d->opt_pidfile = o->pidfile;
+	d->opt_socket = o->sock;
+	/* A reload reads the file again after daemon() moved us to "/". */
+	if (d->conf->path[0] != '/' && realpath(o->path, abspath))
+		snprintf(d->conf->path, sizeof(d->conf->path), "%s", abspath);
+}
+
 int
 main(int argc, char *argv[])
 {
-	const char *path = CONF_DEFAULT_PATH, *pidfile = NULL, *sock = NULL;
-	bool foreground = false, test_only = false;
+	struct options o = {.path = CONF_DEFAULT_PATH};
 	struct vipd d = {.sigfd = -1};
-	int ch;
+	int rc;
 
-	while ((ch = getopt(argc, argv, "f:hnp:S:tV")) != -1) {
-		switch (ch) {
-		case 'f':
-			path = optarg;
-			break;
-		case 'n':
-			foreground = true;
-			break;
-		case 'p':
-			pidfile = optarg;
-			break;
-		case 'S':
-			sock = optarg;
-			break;
-		case 't':
-			test_only = true;
-			break;
-		case 'V':
-			printf("vipd %s\n", VIPD_VERSION);
-			return 0;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-
-	d.conf = conf_load(path, stderr);
+	parse_options(argc, argv, &o);
+	d.conf = conf_load(o.path, stderr);
 	if (!d.conf)
 		return 1;
-	if (test_only) {
-		printf("%s: configuration OK\n", path);
+	if (o.test_only) {
+		printf("%s: configuration OK\n", o.path);
 		conf_free(d.conf);
 		return 0;
 	}
-	if (pidfile)
-		copy_override(d.conf->pidfile, sizeof(d.conf->pidfile), pidfile, "pidfile");
-	if (sock)
-		copy_override(d.conf->control_socket, sizeof(d.conf->control_socket), sock,
-		              "control socket");
-	d.opt_pidfile = pidfile;
-	d.opt_socket = sock;
-	/* A reload reads the file again after daemon() moved us to "/". */
-	char abspath[PATH_MAX];
-	if (d.conf->path[0] != '/' && realpath(path, abspath))
-		snprintf(d.conf->path, sizeof(d.conf->path), "%s", abspath);
+	apply_options(&d, &o);
 
-	log_init("vipd", true, d.conf->log_level);
-	if (check_privileges() < 0)
-		fatal("cannot open a raw socket (vipd needs root or CAP_NET_RAW)");
-	d.loop = loop_new();
-	if (!d.loop || pace_open(d.loop) < 0)
-		fatal("cannot create the event loop");
-	if (control_open(d.loop, d.conf->control_socket, on_request, &d) < 0) {
-		if (errno == EADDRINUSE)
-			fatalx("control socket %s is in use by a running vipd",
-			       d.conf->control_socket);
-		fatal("cannot listen on %s", d.conf->control_socket);
-	}
-	if (!foreground) {
-		if (daemon(0, 0) < 0)
-			fatal("daemon");
-		log_init("vipd", false, d.conf->log_level);
-	}
-	realtime_set(d.loop, d.conf->realtime_priority);
-	/* Now, while we are small: scripts and hooks are started by it, not by fork(). */
-	if (spawn_helper_start() < 0)
-		log_warn("cannot start the spawn helper; the first script or hook will");
-	if (pidfile_write(d.conf->pidfile) < 0)
-		log_warn("cannot write pidfile %s", d.conf->pidfile);
-	else
-		d.pidfile_written = true;
-	if (signals_open(&d) < 0)
-		fatal("cannot set up signals");
-
-	struct netlink_events ev = {.link = on_link, .addr = on_addr, .arg = &d};
-	if (netlink_open(d.loop, &ev) < 0)
-		fatalx("cannot open netlink sockets");
-	if (arp_open() < 0)
-		log_warn("cannot open ARP socket; gratuitous ARP disabled");
-	if (ndisc_open() < 0)
-		log_warn("cannot open ICMPv6 socket; unsolicited NA disabled");
-
-	log_info("vipd %s starting with %zu instance(s) from %s", VIPD_VERSION, d.conf->ninstances,
-	         d.conf->path);
-	int rc = instances_start(&d) < 0 ? 1 : 0;
-	if (rc == 0 && loop_run(d.loop) < 0)
-		rc = 1;
-	if (rc == 0)
-		stop_instances(&d);
-	shutdown_all(&d);
-	log_info("vipd stopped");
+	daemon_start(&d, o.foreground, ctlcmd_request);
+	rc = daemon_run(&d);
+	daemon_close(&d);
 	return rc;
 }

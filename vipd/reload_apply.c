@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "checks/check.h"
 #include "daemon.h"
 #include "event.h"
@@ -35,6 +36,7 @@
 #include "loop.h"
 #include "realtime.h"
 #include "reload.h"
+#include "reload_apply.h"
 #include "vrrp.h"
 
 #define RETIRE_POLL_NS (50 * NS_PER_MS)
@@ -128,7 +130,7 @@ retire_tick(struct loop *l, struct timer *t, void *arg)
 {
 	(void)l;
 	(void)t;
-	vipd_reap_retired(arg, false);
+	reload_reap_retired(arg, false);
 }
 
 /* How many instances of nc track the check named `name`. */
@@ -227,7 +229,7 @@ retire(struct vipd *d, struct vrrp *v)
 }
 
 void
-vipd_reap_retired(struct vipd *d, bool all)
+reload_reap_retired(struct vipd *d, bool all)
 {
 	size_t n = 0;
 
@@ -318,7 +320,7 @@ load(const char *path, char **errs)
 }
 
 int
-vipd_reload(struct vipd *d, struct buf *reply)
+reload_apply(struct vipd *d, struct buf *reply)
 {
 	struct reload_plan p;
 	struct check **cs = NULL;

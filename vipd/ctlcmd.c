@@ -1,0 +1,257 @@
+/*
+ * ctlcmd.c - what the control socket answers: `status`, `hooks`, `reload`
+ * and `events`, in one table of {name, usage, flags, handler, help}.
+ *
+ * The replies are byte for byte what vipctl prints and what scripts and
+ * the tests parse; the handlers only render what the instances, checks,
+ * hooks and the daemon report.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "control.h"
+#include "ctlcmd.h"
+#include "daemon.h"
+#include "event.h"
+#include "hook.h"
+#include "loop.h"
+#include "realtime.h"
+#include "reload_apply.h"
+#include "vport.h"
+#include "vrrp.h"
+#include "checks/check.h"
+#include "../netlink/netlink.h"
+
+/* --- status --------------------------------------------------------------- */
+
+/*
+ * How the daemon itself copes: the loop's passes (and those that hit
+ * their budget), the real-time guard, netlink events lost and resynced.
+ */
+static void
+status_daemon(const struct vipd *d, struct buf *b, bool json)
+{
+	struct loop_stats ls;
+	struct netlink_stats ns;
+
+	loop_get_stats(d->loop, &ls);
+	netlink_get_stats(&ns);
+	if (json) {
+		buf_printf(
+		    b,
+		    "{\"realtime\":%s,\"realtime_demotions\":%llu,\"loop_passes\":%llu"
+		    ",\"loop_budget_passes\":%llu,\"loop_longest_pass_us\":%llu"
+		    ",\"netlink_events\":%llu,\"netlink_overruns\":%llu"
+		    ",\"netlink_resyncs\":%llu}",
+		    realtime_active() ? "true" : "false", (unsigned long long)realtime_demotions(),
+		    (unsigned long long)ls.passes, (unsigned long long)ls.budget_passes,
+		    (unsigned long long)(ls.longest_pass_ns / 1000), (unsigned long long)ns.events,
+		    (unsigned long long)ns.overruns, (unsigned long long)ns.resyncs);
+		return;
+	}
+	buf_printf(
+	    b,
+	    "daemon: real-time priority %s (%llu demotion(s)); loop: %llu passes, %llu over "
+	    "budget, longest %.1f ms; netlink: %llu events, %llu overrun(s), %llu resync(s)\n",
+	    realtime_active() ? "on" : "off", (unsigned long long)realtime_demotions(),
+	    (unsigned long long)ls.passes, (unsigned long long)ls.budget_passes,
+	    ls.longest_pass_ns / 1e6, (unsigned long long)ns.events,
+	    (unsigned long long)ns.overruns, (unsigned long long)ns.resyncs);
+}
+
+static bool
+cmd_status(struct vipd *d, struct ctl_client *c, bool json)
+{
+	struct buf b;
+
+	buf_init(&b);
+	if (json) {
+		buf_puts(&b, "{\"instances\":[");
+		for (size_t i = 0; i < d->nvrrps; i++) {
+			if (i)
+				buf_puts(&b, ",");
+			vrrp_status_json(d->vrrps[i], &b);
+		}
+		buf_puts(&b, "],\"checks\":[");
+		for (size_t i = 0; i < d->nchecks; i++) {
+			if (i)
+				buf_puts(&b, ",");
+			check_status_json(d->checks[i], &b);
+		}
+		buf_puts(&b, "],\"interfaces\":");
+		vport_status_json(&b);
+		buf_puts(&b, ",\"daemon\":");
+		status_daemon(d, &b, true);
+		buf_puts(&b, "}\n");
+	} else {
+		for (size_t i = 0; i < d->nvrrps; i++)
+			vrrp_status_text(d->vrrps[i], &b);
+		if (d->nvrrps == 0)
+			buf_puts(&b, "no instances configured\n");
+		for (size_t i = 0; i < d->nchecks; i++)
+			check_status_text(d->checks[i], &b);
+		vport_status_text(&b);
+		status_daemon(d, &b, false);
+	}
+	ctl_write(c, b.data, b.len);
+	buf_free(&b);
+	return false;
+}
+
+/* --- hooks ---------------------------------------------------------------- */
+
+static bool
+cmd_hooks(struct vipd *d, struct ctl_client *c, bool json)
+{
+	size_t n = daemon_nhooked(d);
+	struct hookq **qs = calloc(n + 1, sizeof(*qs));
+	struct buf b;
+
+	if (!qs) {
+		ctl_printf(c, "error: out of memory\n");
+		return false;
+	}
+	/* Instances a reload removed show their last hooks until they are freed. */
+	for (size_t i = 0; i < n; i++)
+		qs[i] = vrrp_hooks(daemon_hooked(d, i));
+	buf_init(&b);
+	if (json)
+		hook_runs_json(qs, n, &b);
+	else
+		hook_runs_text(qs, n, &b);
+	ctl_write(c, b.data, b.len);
+	buf_free(&b);
+	free(qs);
+	return false;
+}
+
+/* --- events --------------------------------------------------------------- */
+
+/*
+ * `vipctl events`: the client stays connected and gets every event line
+ * (event.h), after a "hello" line with the current state of everything.
+ */
+static void
+stream_write(const char *line, size_t len, void *arg)
+{
+	ctl_write(arg, line, len);
+}
+
+static void
+stream_gone(struct ctl_client *c, void *arg)
+{
+	ev_unsubscribe(arg);
+	ctl_end(c);
+}
+
+static bool
+cmd_events(struct vipd *d, struct ctl_client *c, bool json)
+{
+	struct ev_sink *s = ev_subscribe(stream_write, c);
+	struct buf b;
+	char ts[40];
+
+	(void)json;
+	if (!s) {
+		ctl_printf(c, "error: out of memory\n");
+		ctl_end(c);
+		return true; /* ended already */
+	}
+	ctl_on_gone(c, stream_gone, s);
+	ev_iso_time(ev_real_now_ns(), ts, sizeof(ts));
+	buf_init(&b);
+	buf_printf(&b, "{\"seq\":%llu,\"time\":\"%s\",\"type\":\"hello\",\"instances\":[",
+	           (unsigned long long)ev_last_seq(), ts);
+	for (size_t i = 0; i < d->nvrrps; i++) {
+		if (i)
+			buf_puts(&b, ",");
+		vrrp_summary_json(d->vrrps[i], &b);
+	}
+	buf_puts(&b, "],\"checks\":[");
+	for (size_t i = 0; i < d->nchecks; i++) {
+		buf_puts(&b, i ? ",{\"check\":" : "{\"check\":");
+		json_str(&b, check_name(d->checks[i]));
+		buf_printf(&b, ",\"state\":\"%s\"}",
+		           check_state_names[check_get_state(d->checks[i])]);
+	}
+	buf_puts(&b, "]}\n");
+	ctl_write(c, b.data, b.len);
+	buf_free(&b);
+	return true; /* kept open */
+}
+
+/* --- reload --------------------------------------------------------------- */
+
+/* `vipctl reload`: the summary line, or the errors (and vipctl exits 1). */
+static bool
+cmd_reload(struct vipd *d, struct ctl_client *c, bool json)
+{
+	struct buf b;
+
+	(void)json;
+	buf_init(&b);
+	reload_apply(d, &b);
+	ctl_write(c, b.data, b.len);
+	buf_free(&b);
+	return false;
+}
+
+/* --- the table ------------------------------------------------------------ */
+
+enum {
+	CMD_JSON = 1 << 0,    /* takes one optional argument, --json */
+	CMD_RUNNING = 1 << 1, /* refused once the instances are stopping */
+};
+
+struct ctlcmd {
+	const char *name;
+	const char *usage; /* the request's form, told back when it is not met */
+	unsigned flags;    /* CMD_* */
+	/* Answers; true if it kept the client (a stream) or ended it itself. */
+	bool (*fn)(struct vipd *d, struct ctl_client *c, bool json);
+	const char *help; /* what it does, as vipctl's usage() says it */
+};
+
+static const struct ctlcmd ctlcmds[] = {
+    {"events", "events", CMD_RUNNING, cmd_events, "follow events as JSON lines until vipd stops"},
+    {"hooks", "hooks [--json]", CMD_JSON, cmd_hooks, "show the last notify hook runs"},
+    {"reload", "reload", CMD_RUNNING, cmd_reload, "reload the configuration file (errors: exit 1)"},
+    {"status", "status [--json]", CMD_JSON, cmd_status, "show every instance's state"},
+};
+
+static const struct ctlcmd *
+ctlcmd_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(ctlcmds) / sizeof(ctlcmds[0]); i++)
+		if (strcmp(ctlcmds[i].name, name) == 0)
+			return &ctlcmds[i];
+	return NULL;
+}
+
+/* The command alone, or (CMD_JSON) followed by --json. */
+static bool
+ctlcmd_args_ok(const struct ctlcmd *cmd, int argc, char **argv, bool *json)
+{
+	*json = (cmd->flags & CMD_JSON) && argc == 2 && strcmp(argv[1], "--json") == 0;
+	return argc == 1 || *json;
+}
+
+void
+ctlcmd_request(struct ctl_client *c, int argc, char **argv, void *arg)
+{
+	const struct ctlcmd *cmd = ctlcmd_find(argv[0]);
+	struct vipd *d = arg;
+	bool json;
+
+	if (!cmd)
+		ctl_printf(c, "error: unknown command \"%s\"\n", argv[0]);
+	else if (!ctlcmd_args_ok(cmd, argc, argv, &json))
+		ctl_printf(c, "error: usage: %s\n", cmd->usage);
+	else if ((cmd->flags & CMD_RUNNING) && d->stopped)
+		ctl_printf(c, "error: vipd is stopping\n");
+	else if (cmd->fn(d, c, json))
+		return; /* kept open, or ended by the handler */
+	ctl_end(c);
+}

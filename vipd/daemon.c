@@ -1,0 +1,379 @@
+/*
+ * daemon.c - the running daemon's life: start-up, the instances and
+ * checks started and run, signals, the graceful stop, and shutdown.
+ *
+ * Start-up goes in the order that keeps every error visible: what vipd
+ * cannot run without is checked while stderr is still there, before
+ * daemon() detaches. The stop lets the hooks of the stop run before
+ * anything is freed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "announce.h"
+#include "buf.h"
+#include "child.h"
+#include "conf.h"
+#include "control.h"
+#include "daemon.h"
+#include "event.h"
+#include "hook.h"
+#include "log.h"
+#include "loop.h"
+#include "pace.h"
+#include "pkt.h"
+#include "realtime.h"
+#include "reload_apply.h"
+#include "spawn.h"
+#include "vrrp.h"
+#include "checks/check.h"
+#include "../netlink/netlink.h"
+
+/* --- netlink events fan out to every instance ---------------------------- */
+
+static void
+on_link(void *arg, const struct iface *ifc)
+{
+	struct vipd *d = arg;
+
+	if (d->stopped)
+		return;
+	vrrp_netlink_link(d->vrrps, d->nvrrps, ifc);
+}
+
+static void
+on_addr(void *arg, int ifindex, int family, const union inaddr *a, uint8_t prefixlen, bool added)
+{
+	struct vipd *d = arg;
+
+	(void)prefixlen;
+	if (d->stopped)
+		return;
+	vrrp_netlink_addr(ifindex, family, a, added);
+}
+
+/* --- signals -------------------------------------------------------------- */
+
+static void
+on_signal(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo si;
+	struct vipd *d = arg;
+	struct buf b;
+
+	(void)events;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_info("received %s, stopping", strsignal((int)si.ssi_signo));
+			loop_stop(l);
+			break;
+		case SIGHUP:
+			if (d->stopped) {
+				log_info("received SIGHUP while stopping; not reloading");
+				break;
+			}
+			/* reload_apply() logs everything; the reply is for vipctl only. */
+			buf_init(&b);
+			reload_apply(d, &b);
+			buf_free(&b);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static int
+signals_open(struct vipd *d)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sigfd < 0)
+		return -1;
+	return loop_add_fd(d->loop, d->sigfd, EPOLLIN, on_signal, d);
+}
+
+/* --- start-up and shutdown ------------------------------------------------- */
+
+static int
+pidfile_write(const char *path)
+{
+	char s[32];
+	struct stat st;
+	/*
+	 * Never blocks (a FIFO put there has no reader: ENXIO) and never
+	 * writes through a symbolic link; anything but a regular file is
+	 * refused before it is truncated.
+	 */
+	int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || ftruncate(fd, 0) < 0) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	int n = snprintf(s, sizeof(s), "%ld\n", (long)getpid());
+	if (write(fd, s, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* A raw socket needs CAP_NET_RAW: find out before detaching, while stderr is visible. */
+static int
+check_privileges(void)
+{
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, VRRP_PROTO);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* Checks are created first so instances can watch them, and started last. */
+static int
+checks_create(struct vipd *d)
+{
+	d->checks = calloc(d->conf->nchecks ? d->conf->nchecks : 1, sizeof(*d->checks));
+	if (!d->checks)
+		return -1;
+	for (size_t i = 0; i < d->conf->nchecks; i++) {
+		struct check *c = check_new(d->loop, &d->conf->checks[i]);
+
+		if (!c)
+			return -1;
+		d->checks[d->nchecks++] = c;
+	}
+	return 0;
+}
+
+static int
+checks_start(struct vipd *d)
+{
+	for (size_t i = 0; i < d->nchecks; i++)
+		if (check_start(d->checks[i]) < 0) {
+			log_warnx("check %s cannot start", check_name(d->checks[i]));
+			return -1;
+		}
+	return 0;
+}
+
+static int
+instances_start(struct vipd *d)
+{
+	if (checks_create(d) < 0)
+		return -1;
+	d->vrrps = calloc(d->conf->ninstances ? d->conf->ninstances : 1, sizeof(*d->vrrps));
+	if (!d->vrrps)
+		return -1;
+	for (size_t i = 0; i < d->conf->ninstances; i++) {
+		struct vrrp *v = vrrp_new(d->loop, &d->conf->instances[i], d->checks, d->nchecks);
+
+		if (!v)
+			return -1;
+		d->vrrps[d->nvrrps++] = v;
+	}
+	for (size_t i = 0; i < d->nvrrps; i++)
+		if (vrrp_start(d->vrrps[i]) < 0)
+			return -1;
+	return checks_start(d);
+}
+
+/* --- graceful stop: let the notify hooks of the stop run ----------------- */
+
+struct drain {
+	struct vipd *d;
+	uint64_t deadline;
+};
+
+static bool
+hooks_idle(const struct vipd *d)
+{
+	for (size_t i = 0; i < daemon_nhooked(d); i++)
+		if (!vrrp_hooks_idle(daemon_hooked(d, i)))
+			return false;
+	return true;
+}
+
+/* The longest hook timeout among the queues still busy. */
+static uint32_t
+hooks_timeout_ms(const struct vipd *d)
+{
+	uint32_t tmo = 0;
+
+	for (size_t i = 0; i < daemon_nhooked(d); i++) {
+		const struct vrrp *v = daemon_hooked(d, i);
+		uint32_t t = hookq_timeout_ms(vrrp_hooks(v));
+
+		if (!vrrp_hooks_idle(v) && t > tmo)
+			tmo = t;
+	}
+	return tmo;
+}
+
+static void
+drain_tick(struct loop *l, struct timer *t, void *arg)
+{
+	struct drain *dr = arg;
+
+	if (hooks_idle(dr->d) || mono_now_ns() >= dr->deadline) {
+		loop_stop(l);
+		return;
+	}
+	timer_arm_in(t, 5 * NS_PER_MS);
+}
+
+/*
+ * Stop every instance (Masters send priority 0 and drop their VIPs), then
+ * keep the loop running until the hook queues (notify_stop, notify STOP,
+ * and anything still queued) drain, for at most the longest notify_timeout
+ * + 2 s; whatever is left then is killed. Returns at once without hooks.
+ */
+static void
+stop_instances(struct vipd *d)
+{
+	uint32_t tmo;
+
+	for (size_t i = 0; i < d->nvrrps; i++)
+		vrrp_stop(d->vrrps[i]);
+	d->stopped = true;
+	if (hooks_idle(d))
+		return;
+	tmo = hooks_timeout_ms(d);
+	struct drain dr = {.d = d, .deadline = mono_now_ns() + (tmo + 2000ULL) * NS_PER_MS};
+	struct timer *t = timer_new(d->loop, drain_tick, &dr);
+
+	log_info("waiting up to %u ms for hooks to finish", tmo + 2000);
+	if (t) {
+		timer_arm_in(t, 0);
+		loop_run(d->loop);
+		timer_free(t);
+	}
+	for (size_t i = 0; i < daemon_nhooked(d); i++)
+		hookq_abort(vrrp_hooks(daemon_hooked(d, i)));
+}
+
+static void
+shutdown_all(struct vipd *d)
+{
+	if (!d->stopped)
+		for (size_t i = 0; i < d->nvrrps; i++)
+			vrrp_stop(d->vrrps[i]);
+	for (size_t i = 0; i < d->nvrrps; i++)
+		vrrp_free(d->vrrps[i]);
+	free(d->vrrps);
+	reload_reap_retired(d, true);
+	for (size_t i = 0; i < d->nchecks; i++)
+		check_free(d->checks[i]);
+	free(d->checks);
+	ev_close();
+	control_close(d->loop);
+	netlink_close(d->loop);
+	arp_close();
+	ndisc_close();
+	pace_close();
+	if (d->sigfd >= 0) {
+		loop_del_fd(d->loop, d->sigfd);
+		close(d->sigfd);
+	}
+	realtime_close();
+	if (d->pidfile_written)
+		unlink(d->conf->pidfile);
+	child_reap_killed(d->loop);
+	spawn_helper_stop();
+	loop_free(d->loop);
+	conf_free(d->conf);
+}
+
+/* --- the daemon's life, as main() drives it ------------------------------- */
+
+/* Netlink for link and address events, ARP and ND for the announcements. */
+static void
+network_open(struct vipd *d)
+{
+	struct netlink_events ev = {.link = on_link, .addr = on_addr, .arg = d};
+
+	if (netlink_open(d->loop, &ev) < 0)
+		fatalx("cannot open netlink sockets");
+	if (arp_open() < 0)
+		log_warn("cannot open ARP socket; gratuitous ARP disabled");
+	if (ndisc_open() < 0)
+		log_warn("cannot open ICMPv6 socket; unsolicited NA disabled");
+}
+
+void
+daemon_start(struct vipd *d, bool foreground, ctl_handler on_request)
+{
+	log_init("vipd", true, d->conf->log_level);
+	if (check_privileges() < 0)
+		fatal("cannot open a raw socket (vipd needs root or CAP_NET_RAW)");
+	d->loop = loop_new();
+	if (!d->loop || pace_open(d->loop) < 0)
+		fatal("cannot create the event loop");
+	if (control_open(d->loop, d->conf->control_socket, on_request, d) < 0) {
+		if (errno == EADDRINUSE)
+			fatalx("control socket %s is in use by a running vipd",
+			       d->conf->control_socket);
+		fatal("cannot listen on %s", d->conf->control_socket);
+	}
+	if (!foreground) {
+		if (daemon(0, 0) < 0)
+			fatal("daemon");
+		log_init("vipd", false, d->conf->log_level);
+	}
+	realtime_set(d->loop, d->conf->realtime_priority);
+	/* Now, while we are small: scripts and hooks are started by it, not by fork(). */
+	if (spawn_helper_start() < 0)
+		log_warn("cannot start the spawn helper; the first script or hook will");
+	if (pidfile_write(d->conf->pidfile) < 0)
+		log_warn("cannot write pidfile %s", d->conf->pidfile);
+	else
+		d->pidfile_written = true;
+	if (signals_open(d) < 0)
+		fatal("cannot set up signals");
+	network_open(d);
+	log_info("vipd %s starting with %zu instance(s) from %s", VIPD_VERSION, d->conf->ninstances,
+	         d->conf->path);
+}
+
+int
+daemon_run(struct vipd *d)
+{
+	int rc = instances_start(d) < 0 ? 1 : 0;
+
+	if (rc == 0 && loop_run(d->loop) < 0)
+		rc = 1;
+	if (rc == 0)
+		stop_instances(d);
+	return rc;
+}
+
+void
+daemon_close(struct vipd *d)
+{
+	shutdown_all(d);
+	log_info("vipd stopped");
+}
