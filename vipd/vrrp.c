@@ -97,139 +97,6 @@ send_advert(struct vrrp *v, uint64_t now, uint8_t priority)
 		send_one(v, priority, &v->cfg.peers[i]);
 }
 
-/* --- VIPs and announcements ------------------------------------------- */
-
-bool
-vrrp_vip_add(struct vrrp *v, size_t k)
-{
-	const struct vip *vip = &v->cfg.vips[k];
-	char s[ADDR_STRLEN + 4];
-
-	/* An owner's VIP may be the interface's own address: leave that alone. */
-	if (vrrp_is_owner(v) && v->io->addr_present(v->ifc.ifindex, vip) == 1)
-		return false;
-	if (v->io->addr_add(v->ifc.ifindex, vip) < 0) {
-		log_warnx("%s cannot add %s", v->tag, vip_ntop(vip, s));
-		return false;
-	}
-	v->vip_ours[k] = true;
-	v->vips_ifindex = v->ifc.ifindex;
-	log_info("%s added %s", v->tag, vip_ntop(vip, s));
-	return true;
-}
-
-static void
-vips_add(struct vrrp *v)
-{
-	for (size_t i = 0; i < v->cfg.nvips; i++)
-		vrrp_vip_add(v, i);
-}
-
-static void
-vips_del(struct vrrp *v)
-{
-	char s[ADDR_STRLEN + 4];
-
-	for (size_t i = 0; i < v->cfg.nvips; i++) {
-		if (!v->vip_ours[i])
-			continue;
-		v->vip_ours[i] = false;
-		/*
-		 * Where they were added: after a rename the link keeps its
-		 * index and its addresses; a deleted link took them along (0).
-		 */
-		if (v->vips_ifindex == 0)
-			continue;
-		if (v->io->addr_del(v->vips_ifindex, &v->cfg.vips[i]) < 0)
-			log_warnx("%s cannot remove %s", v->tag, vip_ntop(&v->cfg.vips[i], s));
-		else
-			log_info("%s removed %s", v->tag, vip_ntop(&v->cfg.vips[i], s));
-	}
-}
-
-/* One gratuitous ARP / unsolicited NA for one VIP. */
-void
-vrrp_announce_vip(struct vrrp *v, const struct vip *vip)
-{
-	if (v->io->announce(&v->ifc, vip) < 0)
-		log_debug("%s announce: %s", v->tag, strerror(errno));
-	v->announced++;
-}
-
-/* One round: a gratuitous ARP / unsolicited NA for every VIP (pace.h). */
-static void
-announce_round(void *arg)
-{
-	struct vrrp *v = arg;
-
-	if (v->fsm.state != ST_MASTER)
-		return;
-	for (size_t i = 0; i < v->cfg.nvips; i++)
-		vrrp_announce_vip(v, &v->cfg.vips[i]);
-}
-
-/*
- * One round for the VIPs guard_vip() re-added (vip_guard[]): the others
- * were never gone, so they are not announced again.
- */
-static void
-guard_round(void *arg)
-{
-	struct vrrp *v = arg;
-
-	if (v->fsm.state != ST_MASTER)
-		return;
-	for (size_t i = 0; i < v->cfg.nvips; i++)
-		if (v->vip_guard[i])
-			vrrp_announce_vip(v, &v->cfg.vips[i]);
-}
-
-/*
- * `count` rounds, through the pacer: the first goes out at once unless
- * many instances announce together, the rest as the token bucket allows.
- */
-static void
-announce(struct vrrp *v, unsigned count)
-{
-	v->garp_job.cost = v->cfg.nvips;
-	pace_add(&v->garp_job, count);
-}
-
-/*
- * A burst now, a second one after garp_delay, then one announcement
- * every garp_refresh while Master (keepalived's garp_master_* settings).
- */
-static void
-announce_start(struct vrrp *v)
-{
-	announce(v, v->cfg.garp_repeat);
-	v->garp_second_pending = v->cfg.garp_delay_ms > 0;
-	if (v->garp_second_pending)
-		timer_arm_in(v->garp_timer, v->cfg.garp_delay_ms * NS_PER_MS);
-	else if (v->cfg.garp_refresh_ms > 0)
-		timer_arm_in(v->garp_timer, v->cfg.garp_refresh_ms * NS_PER_MS);
-	else
-		timer_disarm(v->garp_timer);
-}
-
-static void
-garp_timer_fired(struct loop *l, struct timer *t, void *arg)
-{
-	struct vrrp *v = arg;
-
-	(void)l;
-	if (v->fsm.state != ST_MASTER)
-		return;
-	if (v->garp_second_pending) {
-		v->garp_second_pending = false;
-		announce(v, v->cfg.garp_repeat);
-	} else {
-		announce(v, 1);
-	}
-	if (v->cfg.garp_refresh_ms > 0)
-		timer_arm_in(t, v->cfg.garp_refresh_ms * NS_PER_MS);
-}
-
 /* --- state machine glue ------------------------------------------------ */
 
 /*
@@ -315,15 +182,15 @@ apply(struct vrrp *v, uint64_t now, const struct fsm_out *out, bool timer_fired)
 	if (out->actions & FA_SEND_PRIO0)
 		send_advert(v, now, 0);
 	if (out->actions & FA_VIPS_DEL)
-		vips_del(v);
+		vrrp_vips_del(v);
 	if (out->actions & FA_VIPS_ADD)
-		vips_add(v);
+		vrrp_vips_add(v);
 	if (out->actions & FA_SEND_ADVERT)
 		send_advert(v, now, v->fsm.priority);
 	if (out->actions & FA_STATE)
 		note_transition(v, out);
 	if (out->actions & FA_ANNOUNCE)
-		announce_start(v);
+		vrrp_announce_start(v);
 	if (out->actions & FA_STATE) {
 		const char *reason = transition_reason(v, out);
 
@@ -609,40 +476,6 @@ vrrp_link_event(struct vrrp *v, const struct iface *ifc)
 	vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
 }
 
-/*
- * Someone deleted one of our VIPs while we are Master (systemd-networkd and
- * NetworkManager do this when they reconfigure a link): put it back and
- * announce it, and only it (guard_round). Our own deletions arrive here
- * too, after vip_ours was cleared, and are ignored.
- */
-static void
-guard_vip(struct vrrp *v, const union inaddr *a)
-{
-	char s[ADDR_STRLEN + 4];
-
-	for (size_t i = 0; i < v->cfg.nvips; i++) {
-		const struct vip *vip = &v->cfg.vips[i];
-
-		if (!v->vip_ours[i] || addr_cmp(v->cfg.family, &vip->addr, a) != 0)
-			continue;
-		if (v->io->addr_present(v->ifc.ifindex, vip) == 1)
-			continue;
-		log_info("%s %s was deleted by someone else, re-adding", v->tag, vip_ntop(vip, s));
-		if (v->io->addr_add(v->ifc.ifindex, vip) < 0) {
-			log_warnx("%s cannot re-add %s", v->tag, s);
-			continue;
-		}
-		/* A finished job's flags are stale: start a new set. */
-		if (!v->guard_job.queued)
-			memset(v->vip_guard, 0, sizeof(v->vip_guard));
-		v->vip_guard[i] = true;
-		v->guard_job.cost = 0;
-		for (size_t k = 0; k < v->cfg.nvips; k++)
-			v->guard_job.cost += v->vip_guard[k];
-		pace_add(&v->guard_job, v->cfg.garp_repeat);
-	}
-}
-
 /* The port's source address changed (vport.h). */
 static void
 port_src_changed(void *arg)
@@ -661,7 +494,7 @@ port_vip_gone(void *arg, const union inaddr *a)
 	struct vrrp *v = arg;
 
 	if (v->fsm.state == ST_MASTER)
-		guard_vip(v, a);
+		vrrp_vip_guard(v, a);
 }
 
 static const struct vport_ops port_ops = {
@@ -738,12 +571,9 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	v->io = vrrp_io_get();
 	vrrp_set_tag(v);
 	addr_pton(ci->family == AF_INET ? VRRP_MCAST4 : VRRP_MCAST6, &fam, &v->group);
-	v->garp_job.send = announce_round;
-	v->garp_job.arg = v;
-	v->guard_job.send = guard_round;
-	v->guard_job.arg = v;
+	vrrp_announce_init(v);
 	v->fsm_timer = timer_new(l, fsm_timer_fired, v);
-	v->garp_timer = timer_new(l, garp_timer_fired, v);
+	v->garp_timer = timer_new(l, vrrp_garp_timer_fired, v);
 	struct hookq_cfg hc;
 	vrrp_hookq_cfg(v, &hc);
 	v->hooks = hookq_new(l, &hc);
@@ -771,31 +601,6 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	return v;
 }
 
-/*
- * VIPs still on the interface belong to a vipd that died without cleaning
- * up (kill -9, crash). Holding them as a Backup would answer ARP for an
- * address the Master owns, so they go before the Startup event. An owner's
- * VIPs are the interface's own addresses and stay.
- */
-static void
-remove_leftovers(struct vrrp *v)
-{
-	char s[ADDR_STRLEN + 4];
-
-	if (vrrp_is_owner(v) || v->ifc.ifindex == 0)
-		return;
-	for (size_t i = 0; i < v->cfg.nvips; i++) {
-		const struct vip *vip = &v->cfg.vips[i];
-
-		if (v->io->addr_present(v->ifc.ifindex, vip) != 1)
-			continue;
-		if (v->io->addr_del(v->ifc.ifindex, vip) < 0)
-			log_warnx("%s cannot remove leftover %s", v->tag, vip_ntop(vip, s));
-		else
-			log_info("%s removed leftover %s at start", v->tag, vip_ntop(vip, s));
-	}
-}
-
 int
 vrrp_start(struct vrrp *v)
 {
@@ -803,7 +608,7 @@ vrrp_start(struct vrrp *v)
 		memset(&v->ifc, 0, sizeof(v->ifc));
 		log_warnx("%s interface %s not found; waiting for it", v->tag, v->cfg.ifname);
 	}
-	remove_leftovers(v);
+	vrrp_vips_remove_leftovers(v);
 	vrrp_refresh_src(v);
 	if (v->ifc.ifindex > 0 && vrrp_sock_open(v) < 0) {
 		if (errno == EPERM || errno == EACCES) {

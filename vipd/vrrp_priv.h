@@ -111,8 +111,21 @@ void vrrp_sock_close(struct vrrp *v);
 void vrrp_refresh_src(struct vrrp *v);
 /* One gratuitous ARP / unsolicited NA for vip. */
 void vrrp_announce_vip(struct vrrp *v, const struct vip *vip);
+/* vrrp_vip.c */
 /* Add cfg.vips[k] and log it (an owner's own address is left alone): true if now ours. */
 bool vrrp_vip_add(struct vrrp *v, size_t k);
+void vrrp_vips_add(struct vrrp *v);
+/* Remove the VIPs we added, from the link we added them to. */
+void vrrp_vips_del(struct vrrp *v);
+/* Before the Startup event: remove VIPs a vipd that died left behind. */
+void vrrp_vips_remove_leftovers(struct vrrp *v);
+/* Master: a VIP of ours at a was deleted by someone else; re-add and announce it. */
+void vrrp_vip_guard(struct vrrp *v, const union inaddr *a);
+/* Set up the instance's announcement jobs (vrrp_new). */
+void vrrp_announce_init(struct vrrp *v);
+/* A garp_repeat burst now, another after garp_delay, then every garp_refresh. */
+void vrrp_announce_start(struct vrrp *v);
+void vrrp_garp_timer_fired(struct loop *l, struct timer *t, void *arg);
 /*
  * The one way into an instance's state machine: feed it the event and
  * carry out what it asks for (vrrp.c).

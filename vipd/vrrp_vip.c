@@ -1,0 +1,215 @@
+/*
+ * vrrp_vip.c - an instance's VIPs and their announcements: adding and
+ * removing them, gratuitous ARP / unsolicited NA bursts through the
+ * pacer (pace.h), the periodic re-announcement, putting back a VIP
+ * someone else deleted, and the leftovers of a vipd that died.
+ * Reached from vrrp.c's actions and the port's events; the outside world
+ * through v->io (vrrp_io.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "loop.h"
+#include "vrrp_io.h"
+#include "vrrp_priv.h"
+
+bool
+vrrp_vip_add(struct vrrp *v, size_t k)
+{
+	const struct vip *vip = &v->cfg.vips[k];
+	char s[ADDR_STRLEN + 4];
+
+	/* An owner's VIP may be the interface's own address: leave that alone. */
+	if (fsm_is_owner(&v->fsm) && v->io->addr_present(v->ifc.ifindex, vip) == 1)
+		return false;
+	if (v->io->addr_add(v->ifc.ifindex, vip) < 0) {
+		log_warnx("%s cannot add %s", v->tag, vip_ntop(vip, s));
+		return false;
+	}
+	v->vip_ours[k] = true;
+	v->vips_ifindex = v->ifc.ifindex;
+	log_info("%s added %s", v->tag, vip_ntop(vip, s));
+	return true;
+}
+
+void
+vrrp_vips_add(struct vrrp *v)
+{
+	for (size_t i = 0; i < v->cfg.nvips; i++)
+		vrrp_vip_add(v, i);
+}
+
+void
+vrrp_vips_del(struct vrrp *v)
+{
+	char s[ADDR_STRLEN + 4];
+
+	for (size_t i = 0; i < v->cfg.nvips; i++) {
+		if (!v->vip_ours[i])
+			continue;
+		v->vip_ours[i] = false;
+		/*
+		 * Where they were added: after a rename the link keeps its
+		 * index and its addresses; a deleted link took them along (0).
+		 */
+		if (v->vips_ifindex == 0)
+			continue;
+		if (v->io->addr_del(v->vips_ifindex, &v->cfg.vips[i]) < 0)
+			log_warnx("%s cannot remove %s", v->tag, vip_ntop(&v->cfg.vips[i], s));
+		else
+			log_info("%s removed %s", v->tag, vip_ntop(&v->cfg.vips[i], s));
+	}
+}
+
+/* One gratuitous ARP / unsolicited NA for one VIP. */
+void
+vrrp_announce_vip(struct vrrp *v, const struct vip *vip)
+{
+	if (v->io->announce(&v->ifc, vip) < 0)
+		log_debug("%s announce: %s", v->tag, strerror(errno));
+	v->announced++;
+}
+
+/* One round: a gratuitous ARP / unsolicited NA for every VIP (pace.h). */
+static void
+announce_round(void *arg)
+{
+	struct vrrp *v = arg;
+
+	if (v->fsm.state != ST_MASTER)
+		return;
+	for (size_t i = 0; i < v->cfg.nvips; i++)
+		vrrp_announce_vip(v, &v->cfg.vips[i]);
+}
+
+/*
+ * One round for the VIPs guard_vip() re-added (vip_guard[]): the others
+ * were never gone, so they are not announced again.
+ */
+static void
+guard_round(void *arg)
+{
+	struct vrrp *v = arg;
+
+	if (v->fsm.state != ST_MASTER)
+		return;
+	for (size_t i = 0; i < v->cfg.nvips; i++)
+		if (v->vip_guard[i])
+			vrrp_announce_vip(v, &v->cfg.vips[i]);
+}
+
+/*
+ * `count` rounds, through the pacer: the first goes out at once unless
+ * many instances announce together, the rest as the token bucket allows.
+ */
+static void
+announce(struct vrrp *v, unsigned count)
+{
+	v->garp_job.cost = v->cfg.nvips;
+	pace_add(&v->garp_job, count);
+}
+
+/*
+ * A burst now, a second one after garp_delay, then one announcement
+ * every garp_refresh while Master (keepalived's garp_master_* settings).
+ */
+void
+vrrp_announce_start(struct vrrp *v)
+{
+	announce(v, v->cfg.garp_repeat);
+	v->garp_second_pending = v->cfg.garp_delay_ms > 0;
+	if (v->garp_second_pending)
+		timer_arm_in(v->garp_timer, v->cfg.garp_delay_ms * NS_PER_MS);
+	else if (v->cfg.garp_refresh_ms > 0)
+		timer_arm_in(v->garp_timer, v->cfg.garp_refresh_ms * NS_PER_MS);
+	else
+		timer_disarm(v->garp_timer);
+}
+
+void
+vrrp_garp_timer_fired(struct loop *l, struct timer *t, void *arg)
+{
+	struct vrrp *v = arg;
+
+	(void)l;
+	if (v->fsm.state != ST_MASTER)
+		return;
+	if (v->garp_second_pending) {
+		v->garp_second_pending = false;
+		announce(v, v->cfg.garp_repeat);
+	} else {
+		announce(v, 1);
+	}
+	if (v->cfg.garp_refresh_ms > 0)
+		timer_arm_in(t, v->cfg.garp_refresh_ms * NS_PER_MS);
+}
+
+/*
+ * Someone deleted one of our VIPs while we are Master (systemd-networkd and
+ * NetworkManager do this when they reconfigure a link): put it back and
+ * announce it, and only it (guard_round). Our own deletions arrive here
+ * too, after vip_ours was cleared, and are ignored.
+ */
+void
+vrrp_vip_guard(struct vrrp *v, const union inaddr *a)
+{
+	char s[ADDR_STRLEN + 4];
+
+	for (size_t i = 0; i < v->cfg.nvips; i++) {
+		const struct vip *vip = &v->cfg.vips[i];
+
+		if (!v->vip_ours[i] || addr_cmp(v->cfg.family, &vip->addr, a) != 0)
+			continue;
+		if (v->io->addr_present(v->ifc.ifindex, vip) == 1)
+			continue;
+		log_info("%s %s was deleted by someone else, re-adding", v->tag, vip_ntop(vip, s));
+		if (v->io->addr_add(v->ifc.ifindex, vip) < 0) {
+			log_warnx("%s cannot re-add %s", v->tag, s);
+			continue;
+		}
+		/* A finished job's flags are stale: start a new set. */
+		if (!v->guard_job.queued)
+			memset(v->vip_guard, 0, sizeof(v->vip_guard));
+		v->vip_guard[i] = true;
+		v->guard_job.cost = 0;
+		for (size_t k = 0; k < v->cfg.nvips; k++)
+			v->guard_job.cost += v->vip_guard[k];
+		pace_add(&v->guard_job, v->cfg.garp_repeat);
+	}
+}
+
+/*
+ * VIPs still on the interface belong to a vipd that died without cleaning
+ * up (kill -9, crash). Holding them as a Backup would answer ARP for an
+ * address the Master owns, so they go before the Startup event. An owner's
+ * VIPs are the interface's own addresses and stay.
+ */
+void
+vrrp_vips_remove_leftovers(struct vrrp *v)
+{
+	char s[ADDR_STRLEN + 4];
+
+	if (fsm_is_owner(&v->fsm) || v->ifc.ifindex == 0)
+		return;
+	for (size_t i = 0; i < v->cfg.nvips; i++) {
+		const struct vip *vip = &v->cfg.vips[i];
+
+		if (v->io->addr_present(v->ifc.ifindex, vip) != 1)
+			continue;
+		if (v->io->addr_del(v->ifc.ifindex, vip) < 0)
+			log_warnx("%s cannot remove leftover %s", v->tag, vip_ntop(vip, s));
+		else
+			log_info("%s removed leftover %s at start", v->tag, vip_ntop(vip, s));
+	}
+}
+
+void
+vrrp_announce_init(struct vrrp *v)
+{
+	v->garp_job.send = announce_round;
+	v->garp_job.arg = v;
+	v->guard_job.send = guard_round;
+	v->guard_job.arg = v;
+}
