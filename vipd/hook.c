@@ -190,17 +190,9 @@ hookq_runs(const struct hookq *q, const struct hook_run **out)
 }
 
 const char *
-hook_fault_reason(const char *why)
+hook_state_name(enum vrrp_state s, bool arriving)
 {
-	if (!why || !*why)
-		return "fault";
-	if (strcmp(why, "interface down") == 0)
-		return "interface_down";
-	if (strcmp(why, "interface missing") == 0)
-		return "interface_missing";
-	if (strcmp(why, "no source address") == 0)
-		return "no_address";
-	return why;
+	return arriving && s == ST_INIT ? "STOP" : fsm_state_names[s];
 }
 
 /* ---- recording ---- */
@@ -407,7 +399,8 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 	if (!j)
 		goto oom;
 	j->hook = h;
-	snprintf(j->transition, sizeof(j->transition), "%s->%s", e->from, e->to);
+	snprintf(j->transition, sizeof(j->transition), "%s->%s", hook_state_name(e->from, false),
+	         hook_state_name(e->to, true));
 	snprintf(j->reason, sizeof(j->reason), "%s", e->reason ? e->reason : "");
 	snprintf(prio, sizeof(prio), "%u", e->priority);
 	snprintf(vrid, sizeof(vrid), "%u", e->vrid);
@@ -443,7 +436,7 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 			j->argv[n++] = words[i];
 	}
 	if (h == CONF_HOOK_NOTIFY) {
-		const char *extra[] = {"INSTANCE", q->instance, e->to, prio};
+		const char *extra[] = {"INSTANCE", q->instance, hook_state_name(e->to, true), prio};
 
 		for (size_t i = 0; i < 4; i++)
 			if (!(j->argv[n++] = strdup(extra[i])))
@@ -453,8 +446,8 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 
 	const char *envs[][2] = {
 	    {"VIPD_INSTANCE", q->instance},
-	    {"VIPD_STATE", e->to},
-	    {"VIPD_PREV_STATE", e->from},
+	    {"VIPD_STATE", hook_state_name(e->to, true)},
+	    {"VIPD_PREV_STATE", hook_state_name(e->from, false)},
 	    {"VIPD_PRIORITY", prio},
 	    {"VIPD_VRID", vrid},
 	    {"VIPD_INTERFACE", e->ifname},
@@ -480,15 +473,22 @@ hookq_push(struct hookq *q, const struct hook_event *e)
 	int order[3] = {-1, -1, CONF_HOOK_NOTIFY};
 	size_t added = 0;
 
-	if (strcmp(e->to, "MASTER") == 0) {
+	switch (e->to) {
+	case ST_MASTER:
 		order[0] = q->promote[0] ? HOOK_PROMOTE : -1;
 		order[1] = CONF_HOOK_MASTER;
-	} else if (strcmp(e->to, "BACKUP") == 0) {
+		break;
+	case ST_BACKUP:
 		order[1] = CONF_HOOK_BACKUP;
-	} else if (strcmp(e->to, "FAULT") == 0) {
+		break;
+	case ST_FAULT:
 		order[1] = CONF_HOOK_FAULT;
-	} else if (strcmp(e->to, "STOP") == 0) {
+		break;
+	case ST_INIT:
 		order[1] = CONF_HOOK_STOP;
+		break;
+	default:
+		break;
 	}
 	for (int i = 0; i < 3; i++) {
 		struct hook_job *j;

@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "fsm.h"
 
 #define HOOK_RING      32 /* runs kept per instance */
 #define HOOK_OUT_LINES 3  /* output lines kept per run */
@@ -43,10 +44,10 @@ struct hookq_cfg {
 
 /* One state change. Strings are copied. */
 struct hook_event {
-	const char *from;   /* "INIT", "BACKUP", "MASTER", "FAULT" */
-	const char *to;     /* "BACKUP", "MASTER", "FAULT", "STOP" */
-	const char *reason; /* "master_down", "check:pg", ... */
-	unsigned priority;  /* effective */
+	enum vrrp_state from; /* INIT, BACKUP, MASTER, FAULT */
+	enum vrrp_state to;   /* BACKUP, MASTER, FAULT, or INIT: the instance stopped ("STOP") */
+	const char *reason;   /* "master_down", "check:pg", ... */
+	unsigned priority;    /* effective */
 	unsigned vrid;
 	const char *ifname;
 	const char *vips; /* "192.0.2.100/24 192.0.2.101/24" */
@@ -97,7 +98,7 @@ size_t hookq_runs(const struct hookq *q, const struct hook_run **out);
 void hook_runs_json(struct hookq *const *qs, size_t n, struct buf *b);
 void hook_runs_text(struct hookq *const *qs, size_t n, struct buf *b);
 
-/* "interface down" -> "interface_down", ...; "check:NAME" as is. */
-const char *hook_fault_reason(const char *fault_why);
+/* A state's name as hooks get it: fsm_state_names, with "STOP" for an arrival in INIT. */
+const char *hook_state_name(enum vrrp_state s, bool arriving);
 
 #endif

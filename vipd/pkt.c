@@ -81,10 +81,14 @@ pkt_checksum(const uint8_t *buf, size_t len, int family, const union inaddr *src
 }
 
 ssize_t
-pkt_encode(uint8_t *buf, size_t cap, int family, uint8_t vrid, uint8_t priority,
-           uint16_t max_adver_int_cs, const struct vip *vips, size_t nvips, const union inaddr *src,
-           const union inaddr *dst, enum vrrp_cksum mode)
+pkt_encode(uint8_t *buf, size_t cap, const struct pkt_msg *m)
 {
+	int family = m->family;
+	const struct vip *vips = m->vips;
+	size_t nvips = m->nvips;
+	uint16_t max_adver_int_cs = m->max_adver_int_cs;
+	const union inaddr *src = m->src, *dst = m->dst;
+	enum vrrp_cksum mode = m->cksum;
 	size_t alen = addr_len(family);
 	size_t len = VRRP_HDR_LEN + nvips * alen;
 	bool pseudo = family == AF_INET6 || mode == CKSUM_RFC5798;
@@ -98,8 +102,8 @@ pkt_encode(uint8_t *buf, size_t cap, int family, uint8_t vrid, uint8_t priority,
 			return -1;
 
 	buf[0] = VRRP_VERSION << 4 | VRRP_TYPE_ADVERT;
-	buf[1] = vrid;
-	buf[2] = priority;
+	buf[1] = m->vrid;
+	buf[2] = m->priority;
 	buf[3] = (uint8_t)nvips;
 	/* The 4 reserved bits (RFC 5798 §5.2.6) are sent as zero. */
 	buf[4] = (uint8_t)(max_adver_int_cs >> 8);

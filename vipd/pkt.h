@@ -77,15 +77,25 @@ struct vrrp_adv {
 	const uint8_t *addrs; /* naddr x addr_len(family) bytes, inside the input */
 };
 
+/* What an advert says (pkt_encode). */
+struct pkt_msg {
+	int family;
+	uint8_t vrid;
+	uint8_t priority;
+	uint16_t max_adver_int_cs; /* centiseconds, 1..4095 */
+	const struct vip *vips;    /* all of `family` */
+	size_t nvips;              /* 1..VRRP_MAX_ADDRS */
+	const union inaddr *src;   /* for the checksum's pseudo-header */
+	const union inaddr *dst;
+	enum vrrp_cksum cksum;
+};
+
 /*
- * Encode an advertisement for `vips` (all of `family`) into buf.
- * src / dst are the IP source and destination, used for the pseudo-header.
- * Returns the length written, or -1 if cap is too small or the input is
- * invalid (nvips 0 or > 255, interval 0 or > 4095).
+ * Encode the advertisement m describes into buf. Returns the length
+ * written, or -1 if cap is too small or m is invalid (nvips 0 or > 255,
+ * interval 0 or > 4095, a VIP of another family).
  */
-ssize_t pkt_encode(uint8_t *buf, size_t cap, int family, uint8_t vrid, uint8_t priority,
-                   uint16_t max_adver_int_cs, const struct vip *vips, size_t nvips,
-                   const union inaddr *src, const union inaddr *dst, enum vrrp_cksum mode);
+ssize_t pkt_encode(uint8_t *buf, size_t cap, const struct pkt_msg *m);
 
 /*
  * Decode and verify buf[0..len) received from src to dst. Returns 0 and

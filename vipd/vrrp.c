@@ -66,9 +66,18 @@ static void
 send_one(struct vrrp *v, uint8_t priority, const union inaddr *dst)
 {
 	uint8_t pkt[VRRP_PKT_MAX];
-	ssize_t n = pkt_encode(pkt, sizeof(pkt), v->cfg.family, v->cfg.vrid, priority,
-	                       (uint16_t)(v->cfg.advert_interval_ms / 10), v->cfg.vips,
-	                       v->cfg.nvips, &v->src, dst, v->cfg.checksum);
+	struct pkt_msg m = {
+	    .family = v->cfg.family,
+	    .vrid = v->cfg.vrid,
+	    .priority = priority,
+	    .max_adver_int_cs = (uint16_t)(v->cfg.advert_interval_ms / 10),
+	    .vips = v->cfg.vips,
+	    .nvips = v->cfg.nvips,
+	    .src = &v->src,
+	    .dst = dst,
+	    .cksum = v->cfg.checksum,
+	};
+	ssize_t n = pkt_encode(pkt, sizeof(pkt), &m);
 
 	if (n < 0) {
 		log_warnx("%s cannot encode advert", v->tag);
@@ -116,8 +125,8 @@ run_hooks(struct vrrp *v, const struct fsm_out *out, const char *reason)
 		len += (size_t)snprintf(vips + len, sizeof(vips) - len, "%s%s", i ? " " : "",
 		                        vip_ntop(&v->cfg.vips[i], s));
 	struct hook_event e = {
-	    .from = fsm_state_names[out->from],
-	    .to = out->to == ST_INIT ? "STOP" : fsm_state_names[out->to],
+	    .from = out->from,
+	    .to = out->to,
 	    .reason = reason,
 	    .priority = v->fsm.priority,
 	    .vrid = v->cfg.vrid,
@@ -137,18 +146,35 @@ publish_transition(const struct vrrp *v, const struct fsm_out *out, const char *
 		return;
 	ev_str(b, "instance", v->cfg.name);
 	ev_str(b, "from", fsm_state_names[out->from]);
-	ev_str(b, "to", out->to == ST_INIT ? "STOP" : fsm_state_names[out->to]);
+	ev_str(b, "to", hook_state_name(out->to, true));
 	ev_str(b, "reason", reason);
 	ev_uint(b, "priority", v->fsm.priority);
 	ev_end(b);
 }
 
+/*
+ * The causes of FAULT: how status and the log say it, and the word hooks
+ * get in VIPD_REASON. A tracked item's own description says both
+ * ("check:pg", "interface eth1 down").
+ */
+static const struct {
+	const char *text, *reason;
+} fault_names[VF_MAX] = {
+    [VF_NONE] = {"", "fault"},
+    [VF_IF_MISSING] = {"interface missing", "interface_missing"},
+    [VF_IF_DOWN] = {"interface down", "interface_down"},
+    [VF_NO_SRC] = {"no source address", "no_address"},
+    [VF_SOCKET] = {"socket error", "socket error"},
+    [VF_TRACK] = {NULL, NULL},
+};
+
 /* Why a transition happened, as hooks get it in VIPD_REASON ("master_down", "check:pg"...). */
 static const char *
 transition_reason(const struct vrrp *v, const struct fsm_out *out)
 {
-	return out->to == ST_FAULT ? hook_fault_reason(v->fault_why)
-	                           : fsm_reason_names[out->reason];
+	if (out->to != ST_FAULT)
+		return fsm_reason_names[out->reason];
+	return v->fault == VF_TRACK ? v->fault_why : fault_names[v->fault].reason;
 }
 
 /* Log and count a transition; a Master leaving stops announcing. */
@@ -208,21 +234,21 @@ apply(struct vrrp *v, uint64_t now, const struct fsm_out *out, bool timer_fired)
 	}
 }
 
-/* Why the instance cannot run now, or NULL if it can. */
-static const char *
-fault_reason(const struct vrrp *v, const struct vrrp_verdict *tv)
+/* Why the instance cannot run now, or VF_NONE if it can. */
+static enum vrrp_fault
+fault_cause(const struct vrrp *v, const struct vrrp_verdict *tv)
 {
 	if (v->ifc.ifindex == 0)
-		return "interface missing";
+		return VF_IF_MISSING;
 	if (!v->ifc.running)
-		return "interface down";
+		return VF_IF_DOWN;
 	if (!v->have_src)
-		return "no source address";
+		return VF_NO_SRC;
 	if (!v->io->port_listening(v->port, v, v->cfg.vrid))
-		return "socket error";
+		return VF_SOCKET;
 	if (tv->fault)
-		return tv->fault_why;
-	return NULL;
+		return VF_TRACK;
+	return VF_NONE;
 }
 
 /*
@@ -237,24 +263,29 @@ sync_inputs(struct vrrp *v, uint64_t now, const char *why)
 {
 	struct vrrp_verdict tv;
 	struct fsm_out out;
-	const char *fault;
+	enum vrrp_fault fault;
 
 	vrrp_tracks_eval(v, why, &tv);
 	if (tv.priority != v->fsm.priority) {
 		fsm_set_priority(&v->fsm, now, tv.priority, &out);
 		apply(v, now, &out, false);
 	}
-	fault = fault_reason(v, &tv);
 	/* Keep the cause current (also while already in FAULT) for status. */
-	if (fault)
-		snprintf(v->fault_why, sizeof(v->fault_why), "%s", fault);
-	if ((fault != NULL) != v->fsm.faulted) {
-		fsm_fault(&v->fsm, now, fault != NULL, &out);
+	fault = fault_cause(v, &tv);
+	if (fault != VF_NONE) {
+		v->fault = fault;
+		snprintf(v->fault_why, sizeof(v->fault_why), "%s",
+		         fault == VF_TRACK ? tv.fault_why : fault_names[fault].text);
+	}
+	if ((fault != VF_NONE) != v->fsm.faulted) {
+		fsm_fault(&v->fsm, now, fault != VF_NONE, &out);
 		apply(v, now, &out, false);
 	}
-	if (!fault)
+	if (fault == VF_NONE) {
+		v->fault = VF_NONE;
 		v->fault_why[0] = '\0';
-	return fault != NULL;
+	}
+	return fault != VF_NONE;
 }
 
 /* Count an advert that left more than ADVERT_LATE_NS after its interval. */

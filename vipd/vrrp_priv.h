@@ -28,6 +28,17 @@ struct vrrp_track_if {
 	int applied;
 };
 
+/* Why an instance is in FAULT (vrrp.c has their names). */
+enum vrrp_fault {
+	VF_NONE = 0,
+	VF_IF_MISSING, /* the interface does not exist */
+	VF_IF_DOWN,    /* down or without carrier */
+	VF_NO_SRC,     /* no address to advertise from */
+	VF_SOCKET,     /* the port's socket could not be opened */
+	VF_TRACK,      /* a weight-0 tracked item is down (fault_why names it) */
+	VF_MAX
+};
+
 /* What the tracked items make of the instance (vrrp_tracks_eval). */
 struct vrrp_verdict {
 	uint8_t priority;   /* effective, 1..255 */
@@ -60,10 +71,11 @@ struct vrrp {
 	/* Interface, as last seen through netlink. */
 	struct iface ifc; /* ifc.ifindex 0 = absent */
 	bool have_src;
-	union inaddr src;   /* source of our adverts (unicast_src or primary) */
-	union inaddr group; /* 224.0.0.18 or ff02::12 */
-	struct vport *port; /* the interface's shared socket (vport.h) */
-	char fault_why[96]; /* why in FAULT ("interface down", "check:haproxy"...) */
+	union inaddr src;      /* source of our adverts (unicast_src or primary) */
+	union inaddr group;    /* 224.0.0.18 or ff02::12 */
+	struct vport *port;    /* the interface's shared socket (vport.h) */
+	enum vrrp_fault fault; /* why in FAULT */
+	char fault_why[96];    /* ...in words ("interface down", "check:haproxy"...) */
 
 	/* Tracked checks and interfaces (vrrp_track.c). */
 	struct vrrp_track tracks[CONF_MAX_TRACKS];

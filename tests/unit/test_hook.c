@@ -99,11 +99,22 @@ run_until_idle(struct loop *l, struct hookq *q)
 	assert_true(hookq_idle(q));
 }
 
+/* "MASTER" -> ST_MASTER...; "STOP" -> ST_INIT (an arrival in INIT is a stop). */
+static enum vrrp_state
+st(const char *name)
+{
+	for (int s = 0; s < ST_MAX; s++)
+		if (strcmp(fsm_state_names[s], name) == 0)
+			return (enum vrrp_state)s;
+	assert_string_equal(name, "STOP");
+	return ST_INIT;
+}
+
 static struct hook_event
 ev(const char *from, const char *to, const char *reason)
 {
-	return (struct hook_event){.from = from,
-	                           .to = to,
+	return (struct hook_event){.from = st(from),
+	                           .to = st(to),
 	                           .reason = reason,
 	                           .priority = 150,
 	                           .vrid = 51,
@@ -689,15 +700,13 @@ test_promote_answers(void **state)
 }
 
 static void
-test_fault_reason(void **state)
+test_state_names(void **state)
 {
 	(void)state;
-	assert_string_equal(hook_fault_reason("interface down"), "interface_down");
-	assert_string_equal(hook_fault_reason("interface missing"), "interface_missing");
-	assert_string_equal(hook_fault_reason("no source address"), "no_address");
-	assert_string_equal(hook_fault_reason("check:pg"), "check:pg");
-	assert_string_equal(hook_fault_reason("interface eth1 down"), "interface eth1 down");
-	assert_string_equal(hook_fault_reason(""), "fault");
+	assert_string_equal(hook_state_name(ST_MASTER, true), "MASTER");
+	assert_string_equal(hook_state_name(ST_INIT, true), "STOP");
+	assert_string_equal(hook_state_name(ST_INIT, false), "INIT");
+	assert_string_equal(hook_state_name(ST_FAULT, false), "FAULT");
 }
 
 int
@@ -708,7 +717,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_args_env, setup_file, teardown_file),
 	    cmocka_unit_test_setup_teardown(test_timeout, setup_file, teardown_file),
 	    cmocka_unit_test_setup_teardown(test_ring, setup_file, teardown_file),
-	    cmocka_unit_test(test_fault_reason),
+	    cmocka_unit_test(test_state_names),
 	    cmocka_unit_test_setup_teardown(test_promote_no_server, setup_pg, teardown_pg),
 	    cmocka_unit_test(test_promote_redact),
 	    cmocka_unit_test_setup_teardown(test_promote_abort, setup_pg, teardown_pg),

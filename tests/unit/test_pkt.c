@@ -73,17 +73,44 @@ test_example_is_pseudo_form(void **state)
 	 * d371 is the pseudo-header (RFC 5798 reading) form from 192.0.2.1 to
 	 * 224.0.0.18; the message-only sum of the same bytes would be 7602.
 	 */
-	n = pkt_encode(buf, sizeof(buf), AF_INET, 51, 150, 100, &v, 1, &src, &dst, CKSUM_RFC5798);
+	n = pkt_encode(buf, sizeof(buf),
+	               &(struct pkt_msg){.family = AF_INET,
+	                                 .vrid = 51,
+	                                 .priority = 150,
+	                                 .max_adver_int_cs = 100,
+	                                 .vips = &v,
+	                                 .nvips = 1,
+	                                 .src = &src,
+	                                 .dst = &dst,
+	                                 .cksum = CKSUM_RFC5798});
 	assert_int_equal(n, sizeof(example));
 	assert_memory_equal(buf, example, sizeof(example));
 
-	n = pkt_encode(buf, sizeof(buf), AF_INET, 51, 150, 100, &v, 1, &src, &dst, CKSUM_RFC9568);
+	n = pkt_encode(buf, sizeof(buf),
+	               &(struct pkt_msg){.family = AF_INET,
+	                                 .vrid = 51,
+	                                 .priority = 150,
+	                                 .max_adver_int_cs = 100,
+	                                 .vips = &v,
+	                                 .nvips = 1,
+	                                 .src = &src,
+	                                 .dst = &dst,
+	                                 .cksum = CKSUM_RFC9568});
 	assert_int_equal(n, sizeof(example));
 	assert_int_equal(buf[6], 0x76);
 	assert_int_equal(buf[7], 0x02);
 	assert_memory_equal(buf + 8, example + 8, 4);
 	/* The message-only form does not need the IP addresses at all. */
-	n = pkt_encode(buf, sizeof(buf), AF_INET, 51, 150, 100, &v, 1, NULL, NULL, CKSUM_RFC9568);
+	n = pkt_encode(buf, sizeof(buf),
+	               &(struct pkt_msg){.family = AF_INET,
+	                                 .vrid = 51,
+	                                 .priority = 150,
+	                                 .max_adver_int_cs = 100,
+	                                 .vips = &v,
+	                                 .nvips = 1,
+	                                 .src = NULL,
+	                                 .dst = NULL,
+	                                 .cksum = CKSUM_RFC9568});
 	assert_int_equal(n, sizeof(example));
 	assert_int_equal(buf[6], 0x76);
 }
@@ -146,7 +173,16 @@ test_v4_pseudo_roundtrip(void **state)
 	ssize_t n;
 
 	(void)state;
-	n = pkt_encode(buf, sizeof(buf), AF_INET, 10, 100, 100, v, 3, &src, &dst, CKSUM_RFC5798);
+	n = pkt_encode(buf, sizeof(buf),
+	               &(struct pkt_msg){.family = AF_INET,
+	                                 .vrid = 10,
+	                                 .priority = 100,
+	                                 .max_adver_int_cs = 100,
+	                                 .vips = v,
+	                                 .nvips = 3,
+	                                 .src = &src,
+	                                 .dst = &dst,
+	                                 .cksum = CKSUM_RFC5798});
 	assert_int_equal(n, 8 + 3 * 4);
 	assert_int_equal(buf[6] << 8 | buf[7], 0x360f); /* computed independently */
 	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET, &src, &dst, &adv, &drop), 0);
@@ -156,7 +192,16 @@ test_v4_pseudo_roundtrip(void **state)
 	assert_memory_equal(adv.addrs + 8, v[2].addr.b, 4);
 	assert_true(pkt_addrs_match(&adv, v, 3));
 
-	n = pkt_encode(buf, sizeof(buf), AF_INET, 10, 100, 100, v, 3, &src, &dst, CKSUM_RFC9568);
+	n = pkt_encode(buf, sizeof(buf),
+	               &(struct pkt_msg){.family = AF_INET,
+	                                 .vrid = 10,
+	                                 .priority = 100,
+	                                 .max_adver_int_cs = 100,
+	                                 .vips = v,
+	                                 .nvips = 3,
+	                                 .src = &src,
+	                                 .dst = &dst,
+	                                 .cksum = CKSUM_RFC9568});
 	assert_int_equal(buf[6] << 8 | buf[7], 0x4c88);
 	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET, &src, &dst, &adv, &drop), 0);
 	assert_false(adv.cksum_pseudo);
@@ -175,8 +220,16 @@ test_v6_roundtrip(void **state)
 	(void)state;
 	/* IPv6 always uses the pseudo-header, whatever the IPv4 mode says. */
 	for (int mode = CKSUM_RFC5798; mode <= CKSUM_RFC9568; mode++) {
-		n = pkt_encode(buf, sizeof(buf), AF_INET6, 7, 200, 50, v, 2, &src, &dst,
-		               (enum vrrp_cksum)mode);
+		n = pkt_encode(buf, sizeof(buf),
+		               &(struct pkt_msg){.family = AF_INET6,
+		                                 .vrid = 7,
+		                                 .priority = 200,
+		                                 .max_adver_int_cs = 50,
+		                                 .vips = v,
+		                                 .nvips = 2,
+		                                 .src = &src,
+		                                 .dst = &dst,
+		                                 .cksum = (enum vrrp_cksum)mode});
 		assert_int_equal(n, sizeof(example6));
 		assert_memory_equal(buf, example6, sizeof(example6));
 	}
@@ -217,16 +270,32 @@ test_v6_max_size(void **state)
 		v[i].addr.b[15] = (uint8_t)i;
 		v[i].addr.b[14] = 1;
 	}
-	n = pkt_encode(buf, sizeof(buf), AF_INET6, 1, 1, 4095, v, VRRP_MAX_ADDRS, &src, &dst,
-	               CKSUM_RFC5798);
+	n = pkt_encode(buf, sizeof(buf),
+	               &(struct pkt_msg){.family = AF_INET6,
+	                                 .vrid = 1,
+	                                 .priority = 1,
+	                                 .max_adver_int_cs = 4095,
+	                                 .vips = v,
+	                                 .nvips = VRRP_MAX_ADDRS,
+	                                 .src = &src,
+	                                 .dst = &dst,
+	                                 .cksum = CKSUM_RFC5798});
 	assert_int_equal(n, VRRP_PKT_MAX);
 	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET6, &src, &dst, &adv, &drop), 0);
 	assert_int_equal(adv.naddr, 255);
 	assert_int_equal(adv.max_adver_int_cs, 4095);
 	assert_true(pkt_addrs_match(&adv, v, VRRP_MAX_ADDRS));
 	/* One byte short of the buffer needed. */
-	assert_int_equal(pkt_encode(buf, VRRP_PKT_MAX - 1, AF_INET6, 1, 1, 100, v, VRRP_MAX_ADDRS,
-	                            &src, &dst, CKSUM_RFC5798),
+	assert_int_equal(pkt_encode(buf, VRRP_PKT_MAX - 1,
+	                            &(struct pkt_msg){.family = AF_INET6,
+	                                              .vrid = 1,
+	                                              .priority = 1,
+	                                              .max_adver_int_cs = 100,
+	                                              .vips = v,
+	                                              .nvips = VRRP_MAX_ADDRS,
+	                                              .src = &src,
+	                                              .dst = &dst,
+	                                              .cksum = CKSUM_RFC5798}),
 	                 -1);
 }
 
@@ -350,35 +419,118 @@ test_encode_rejects(void **state)
 	(void)state;
 	for (size_t i = 0; i < VRRP_MAX_ADDRS + 1; i++)
 		many[i] = v[0];
-	assert_int_equal(
-	    pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 100, v, 0, &src, &dst, CKSUM_RFC5798),
-	    -1);
-	assert_int_equal(pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 100, many,
-	                            VRRP_MAX_ADDRS + 1, &src, &dst, CKSUM_RFC5798),
+	assert_int_equal(pkt_encode(buf, sizeof(buf),
+	                            &(struct pkt_msg){.family = AF_INET,
+	                                              .vrid = 1,
+	                                              .priority = 100,
+	                                              .max_adver_int_cs = 100,
+	                                              .vips = v,
+	                                              .nvips = 0,
+	                                              .src = &src,
+	                                              .dst = &dst,
+	                                              .cksum = CKSUM_RFC5798}),
 	                 -1);
-	assert_int_equal(
-	    pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 0, v, 1, &src, &dst, CKSUM_RFC5798), -1);
-	assert_int_equal(
-	    pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 4096, v, 1, &src, &dst, CKSUM_RFC5798),
-	    -1);
-	assert_int_equal(pkt_encode(buf, 11, AF_INET, 1, 100, 100, v, 1, &src, &dst, CKSUM_RFC5798),
+	assert_int_equal(pkt_encode(buf, sizeof(buf),
+	                            &(struct pkt_msg){.family = AF_INET,
+	                                              .vrid = 1,
+	                                              .priority = 100,
+	                                              .max_adver_int_cs = 100,
+	                                              .vips = many,
+	                                              .nvips = VRRP_MAX_ADDRS + 1,
+	                                              .src = &src,
+	                                              .dst = &dst,
+	                                              .cksum = CKSUM_RFC5798}),
+	                 -1);
+	assert_int_equal(pkt_encode(buf, sizeof(buf),
+	                            &(struct pkt_msg){.family = AF_INET,
+	                                              .vrid = 1,
+	                                              .priority = 100,
+	                                              .max_adver_int_cs = 0,
+	                                              .vips = v,
+	                                              .nvips = 1,
+	                                              .src = &src,
+	                                              .dst = &dst,
+	                                              .cksum = CKSUM_RFC5798}),
+	                 -1);
+	assert_int_equal(pkt_encode(buf, sizeof(buf),
+	                            &(struct pkt_msg){.family = AF_INET,
+	                                              .vrid = 1,
+	                                              .priority = 100,
+	                                              .max_adver_int_cs = 4096,
+	                                              .vips = v,
+	                                              .nvips = 1,
+	                                              .src = &src,
+	                                              .dst = &dst,
+	                                              .cksum = CKSUM_RFC5798}),
+	                 -1);
+	assert_int_equal(pkt_encode(buf, 11,
+	                            &(struct pkt_msg){.family = AF_INET,
+	                                              .vrid = 1,
+	                                              .priority = 100,
+	                                              .max_adver_int_cs = 100,
+	                                              .vips = v,
+	                                              .nvips = 1,
+	                                              .src = &src,
+	                                              .dst = &dst,
+	                                              .cksum = CKSUM_RFC5798}),
 	                 -1);
 	/* One family per packet (RFC 5798 §5.2.9). */
-	assert_int_equal(
-	    pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 100, v, 2, &src, &dst, CKSUM_RFC5798),
-	    -1);
-	assert_int_equal(
-	    pkt_encode(buf, sizeof(buf), AF_UNIX, 1, 100, 100, v, 1, &src, &dst, CKSUM_RFC5798),
-	    -1);
+	assert_int_equal(pkt_encode(buf, sizeof(buf),
+	                            &(struct pkt_msg){.family = AF_INET,
+	                                              .vrid = 1,
+	                                              .priority = 100,
+	                                              .max_adver_int_cs = 100,
+	                                              .vips = v,
+	                                              .nvips = 2,
+	                                              .src = &src,
+	                                              .dst = &dst,
+	                                              .cksum = CKSUM_RFC5798}),
+	                 -1);
+	assert_int_equal(pkt_encode(buf, sizeof(buf),
+	                            &(struct pkt_msg){.family = AF_UNIX,
+	                                              .vrid = 1,
+	                                              .priority = 100,
+	                                              .max_adver_int_cs = 100,
+	                                              .vips = v,
+	                                              .nvips = 1,
+	                                              .src = &src,
+	                                              .dst = &dst,
+	                                              .cksum = CKSUM_RFC5798}),
+	                 -1);
 	/* The pseudo-header form needs the IP addresses. */
-	assert_int_equal(
-	    pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 100, v, 1, NULL, NULL, CKSUM_RFC5798),
-	    -1);
+	assert_int_equal(pkt_encode(buf, sizeof(buf),
+	                            &(struct pkt_msg){.family = AF_INET,
+	                                              .vrid = 1,
+	                                              .priority = 100,
+	                                              .max_adver_int_cs = 100,
+	                                              .vips = v,
+	                                              .nvips = 1,
+	                                              .src = NULL,
+	                                              .dst = NULL,
+	                                              .cksum = CKSUM_RFC5798}),
+	                 -1);
 	/* Limits that are valid: 255 addresses, 4095 cs, exact capacity, prio 0. */
-	assert_int_equal(pkt_encode(buf, sizeof(buf), AF_INET, 1, 0, 4095, many, VRRP_MAX_ADDRS,
-	                            &src, &dst, CKSUM_RFC5798),
+	assert_int_equal(pkt_encode(buf, sizeof(buf),
+	                            &(struct pkt_msg){.family = AF_INET,
+	                                              .vrid = 1,
+	                                              .priority = 0,
+	                                              .max_adver_int_cs = 4095,
+	                                              .vips = many,
+	                                              .nvips = VRRP_MAX_ADDRS,
+	                                              .src = &src,
+	                                              .dst = &dst,
+	                                              .cksum = CKSUM_RFC5798}),
 	                 8 + 255 * 4);
-	assert_int_equal(pkt_encode(buf, 12, AF_INET, 1, 0, 1, v, 1, &src, &dst, CKSUM_RFC5798),
+	assert_int_equal(pkt_encode(buf, 12,
+	                            &(struct pkt_msg){.family = AF_INET,
+	                                              .vrid = 1,
+	                                              .priority = 0,
+	                                              .max_adver_int_cs = 1,
+	                                              .vips = v,
+	                                              .nvips = 1,
+	                                              .src = &src,
+	                                              .dst = &dst,
+	                                              .cksum = CKSUM_RFC5798}),
 	                 12);
 	assert_int_equal(buf[2], 0);
 }
@@ -399,7 +551,16 @@ test_addrs_match(void **state)
 	ssize_t n;
 
 	(void)state;
-	n = pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 100, abc, 3, &src, &dst, CKSUM_RFC5798);
+	n = pkt_encode(buf, sizeof(buf),
+	               &(struct pkt_msg){.family = AF_INET,
+	                                 .vrid = 1,
+	                                 .priority = 100,
+	                                 .max_adver_int_cs = 100,
+	                                 .vips = abc,
+	                                 .nvips = 3,
+	                                 .src = &src,
+	                                 .dst = &dst,
+	                                 .cksum = CKSUM_RFC5798});
 	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET, &src, &dst, &adv, &drop), 0);
 	assert_true(pkt_addrs_match(&adv, abc, 3));
 	assert_true(pkt_addrs_match(&adv, cab, 3));
@@ -409,7 +570,16 @@ test_addrs_match(void **state)
 	assert_false(pkt_addrs_match(&adv, v6, 3));
 
 	/* Duplicates on the wire are not the same set as ours either. */
-	n = pkt_encode(buf, sizeof(buf), AF_INET, 1, 100, 100, aab, 3, &src, &dst, CKSUM_RFC5798);
+	n = pkt_encode(buf, sizeof(buf),
+	               &(struct pkt_msg){.family = AF_INET,
+	                                 .vrid = 1,
+	                                 .priority = 100,
+	                                 .max_adver_int_cs = 100,
+	                                 .vips = aab,
+	                                 .nvips = 3,
+	                                 .src = &src,
+	                                 .dst = &dst,
+	                                 .cksum = CKSUM_RFC5798});
 	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET, &src, &dst, &adv, &drop), 0);
 	assert_false(pkt_addrs_match(&adv, abc, 3));
 	assert_false(pkt_addrs_match(&adv, abc, 2));
@@ -420,8 +590,8 @@ static void
 test_drop_names(void **state)
 {
 	static const char *const want[DROP_MAX] = {
-	    "short", "version", "type",  "addr_count", "interval", "checksum",
-	    "ttl",   "vrid",    "peer",       "family",
+	    "short",    "version", "type", "addr_count", "interval",
+	    "checksum", "ttl",     "vrid", "peer",       "family",
 	};
 
 	(void)state;

@@ -372,8 +372,16 @@ hear(const char *src, uint8_t prio, const char *vips)
 	snprintf(buf, sizeof(buf), "%s", vips);
 	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
 		list[n++] = vip4(t);
-	ssize_t len =
-	    pkt_encode(pkt, sizeof(pkt), AF_INET, 51, prio, 100, list, n, &s, &d, CKSUM_RFC9568);
+	ssize_t len = pkt_encode(pkt, sizeof(pkt),
+	                         &(struct pkt_msg){.family = AF_INET,
+	                                           .vrid = 51,
+	                                           .priority = prio,
+	                                           .max_adver_int_cs = 100,
+	                                           .vips = list,
+	                                           .nvips = n,
+	                                           .src = &s,
+	                                           .dst = &d,
+	                                           .cksum = CKSUM_RFC9568});
 	assert_true(len > 0);
 	struct vsock_rx rx = {.family = AF_INET,
 	                      .ifindex = IFINDEX,
@@ -545,6 +553,7 @@ test_link_deleted(void **state)
 	vrrp_link_event(f->v, &gone);
 	assert_int_equal(f->v->fsm.state, ST_FAULT);
 	assert_string_equal(f->v->fault_why, "interface missing");
+	assert_non_null(strstr(w.last_transition, "\"reason\":\"interface_missing\""));
 	assert_int_equal(w.dels, dels);
 	/* It comes back: Backup again. */
 	w.ifc.present = true;
@@ -564,6 +573,7 @@ test_link_down_up(void **state)
 	vrrp_link_event(f->v, &w.ifc);
 	assert_int_equal(f->v->fsm.state, ST_FAULT);
 	assert_string_equal(f->v->fault_why, "interface down");
+	assert_non_null(strstr(w.last_transition, "\"reason\":\"interface_down\""));
 	assert_false(has_vip("192.0.2.10"));
 	w.ifc.running = true;
 	vrrp_link_event(f->v, &w.ifc);
@@ -590,6 +600,7 @@ test_checks(void **state)
 	check_event(f->checks[1], false, "down");
 	assert_int_equal(f->v->fsm.state, ST_FAULT);
 	assert_string_equal(f->v->fault_why, "check:lb");
+	assert_non_null(strstr(w.last_transition, "\"reason\":\"check:lb\""));
 	assert_int_equal(w.last_prio, 0);
 	check_event(f->checks[1], true, "up");
 	assert_int_equal(f->v->fsm.state, ST_BACKUP);
