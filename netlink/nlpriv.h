@@ -1,5 +1,5 @@
 /*
- * nlpriv.h - what netlink.c, link.c and addr.c share, and nothing else
+ * nlpriv.h - what netlink.c, iface.c and vaddr.c share, and nothing else
  * includes: the request socket and libnl-object conversions.
  */
 #ifndef VIPD_NLPRIV_H

@@ -21,7 +21,7 @@
 
 #include "addr.h"
 #include "pkt.h"
-#include "sock.h"
+#include "vsock.h"
 
 /* One instance in the table. */
 struct demux_ent {

@@ -25,7 +25,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "pkt.h"
-#include "sock.h"
+#include "vsock.h"
 
 struct loop;
 struct iface;

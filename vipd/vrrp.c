@@ -24,7 +24,7 @@
 #include "hook.h"
 #include "log.h"
 #include "loop.h"
-#include "sock.h"
+#include "vsock.h"
 #include "vport.h"
 #include "vrrp_io.h"
 

@@ -1,5 +1,5 @@
 /*
- * link.c - interface lookups and the source address vipd advertises from,
+ * iface.c - interface lookups and the source address vipd advertises from,
  * answered from the cache (cache.c) once netlink_open() has filled it, and
  * from the kernel before that.
  */

@@ -1,12 +1,12 @@
 /*
- * sock.c - raw IP protocol-112 sockets for VRRP adverts.
+ * vsock.c - raw IP protocol-112 sockets for VRRP adverts.
  *
  * One socket per (interface, family), shared by every instance there
  * (vport.c), bound to its interface with SO_BINDTODEVICE and with the "all
  * multicast groups" default turned off, so it only sees adverts for the
  * group it joined (or unicast ones) on that interface.
  */
-#include "sock.h"
+#include "vsock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

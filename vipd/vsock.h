@@ -1,10 +1,10 @@
 /*
- * sock.h - raw IP protocol-112 sockets for VRRP adverts, one per interface
- * and family (shared by its instances, vport.h), bound to the interface. Sends with TTL / hop limit 255 (RFC 5798 §5.1.1.3)
- * and reports the received TTL / hop limit so the caller can drop others.
+ * vsock.h - raw IP protocol-112 sockets for VRRP adverts, one per interface
+ * and family (shared by its instances, vport.h), bound to the interface.
+ * Sends with TTL / hop limit 255 (RFC 5798 §5.1.1.3) and reports the received TTL / hop limit so the caller can drop others.
  */
-#ifndef VIPD_SOCK_H
-#define VIPD_SOCK_H
+#ifndef VIPD_VSOCK_H
+#define VIPD_VSOCK_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * addr.c - adding, deleting and finding VIPs on an interface. A successful
+ * vaddr.c - adding, deleting and finding VIPs on an interface. A successful
  * change goes into the cache at once (cache.c), before its event is read.
  */
 #include "nlpriv.h"
