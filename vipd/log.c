@@ -15,17 +15,17 @@ static bool log_to_stderr = true;
 static enum log_level log_level = LOGL_INFO;
 
 static const char *const level_names[] = {
-	[LOGL_ERROR] = "error",
-	[LOGL_WARNING] = "warning",
-	[LOGL_INFO] = "info",
-	[LOGL_DEBUG] = "debug",
+    [LOGL_ERROR] = "error",
+    [LOGL_WARNING] = "warning",
+    [LOGL_INFO] = "info",
+    [LOGL_DEBUG] = "debug",
 };
 
 static const int level_prio[] = {
-	[LOGL_ERROR] = LOG_ERR,
-	[LOGL_WARNING] = LOG_WARNING,
-	[LOGL_INFO] = LOG_INFO,
-	[LOGL_DEBUG] = LOG_DEBUG,
+    [LOGL_ERROR] = LOG_ERR,
+    [LOGL_WARNING] = LOG_WARNING,
+    [LOGL_INFO] = LOG_INFO,
+    [LOGL_DEBUG] = LOG_DEBUG,
 };
 
 void
@@ -86,7 +86,7 @@ log_emit(enum log_level level, int err, const char *fmt, va_list ap)
 		localtime_r(&ts.tv_sec, &tm);
 		strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
 		fprintf(stderr, "%s.%03ld %s: %s\n", stamp, ts.tv_nsec / 1000000,
-			level_names[level], msg);
+		        level_names[level], msg);
 	} else {
 		syslog(level_prio[level], "%s", msg);
 	}

@@ -1,7 +1,8 @@
 /*
  * vsock.h - raw IP protocol-112 sockets for VRRP adverts, one per interface
  * and family (shared by its instances, vport.h), bound to the interface.
- * Sends with TTL / hop limit 255 (RFC 5798 §5.1.1.3) and reports the received TTL / hop limit so the caller can drop others.
+ * Sends with TTL / hop limit 255 (RFC 5798 §5.1.1.3) and reports the received TTL / hop limit so
+ * the caller can drop others.
  */
 #ifndef VIPD_VSOCK_H
 #define VIPD_VSOCK_H
@@ -31,7 +32,7 @@ int vsock_open(int family, int ifindex, const char *ifname, bool multicast);
 int vsock_group(int fd, int family, int ifindex, bool join);
 /* Send one VRRP message from src to dst via ifindex. 0 or -1. */
 int vsock_send(int fd, int family, int ifindex, const union inaddr *src, const union inaddr *dst,
-	       const uint8_t *buf, size_t len);
+               const uint8_t *buf, size_t len);
 /*
  * Receive one packet into buf. 1 and *rx filled (payload points into buf),
  * 0 if nothing is pending, -1 on error.

@@ -487,8 +487,8 @@ test_too_many(void **state)
 	/* The protocol's limit: 255 addresses in one advert. */
 	assert_int_equal(CONF_MAX_VIPS, 255);
 	for (int i = 1; i < CONF_MAX_VIPS; i++)
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "virtual_ip = 10.0.%d.%d\n", i / 200,
-		                      i % 200 + 1);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "virtual_ip = 10.0.%d.%d\n",
+		                      i / 200, i % 200 + 1);
 	struct conf *c = load_ok(text);
 	assert_int_equal(c->instances[0].nvips, CONF_MAX_VIPS);
 	conf_free(c);
