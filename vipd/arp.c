@@ -74,16 +74,12 @@ arp_send(int ifindex, const uint8_t mac[6], const struct in_addr *ip)
 	};
 	struct ether_arp a;
 	size_t len = arp_build(&a, mac, ip);
-	char buf[INET_ADDRSTRLEN];
 
 	if (arp_open() < 0)
 		return -1;
 	memset(to.sll_addr, 0xff, ETH_ALEN);
 	if (sendto(arp_fd, &a, len, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) !=
-	    (ssize_t)len) {
-		log_warn("arp: gratuitous ARP for %s on ifindex %d",
-		         inet_ntop(AF_INET, ip, buf, sizeof(buf)), ifindex);
-		return -1;
-	}
+	    (ssize_t)len)
+		return -1; /* the caller counts it and logs it rate-limited */
 	return 0;
 }

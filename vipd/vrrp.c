@@ -37,8 +37,8 @@
 /* An advert this long past one interval after the previous one is late. */
 #define ADVERT_LATE_NS (2 * NS_PER_MS)
 /* True at most once per RATELIMIT_NS for the given stamp. */
-static bool
-ratelimit(const struct vrrp *v, uint64_t *stamp)
+bool
+vrrp_ratelimit(const struct vrrp *v, uint64_t *stamp)
 {
 	uint64_t now = v->io->now();
 
@@ -84,7 +84,7 @@ send_one(struct vrrp *v, uint8_t priority, const union inaddr *dst)
 		return;
 	}
 	if (v->io->port_send(v->port, &v->src, dst, pkt, (size_t)n) < 0) {
-		if (ratelimit(v, &v->send_err_logged_ns))
+		if (vrrp_ratelimit(v, &v->send_err_logged_ns))
 			log_warn("%s cannot send advert (logged once a minute)", v->tag);
 		return;
 	}
@@ -368,7 +368,7 @@ log_mismatch(struct vrrp *v, const struct vrrp_adv *adv, const union inaddr *fro
 {
 	char s[ADDR_STRLEN];
 
-	if (!ratelimit(v, &v->mismatch_logged_ns))
+	if (!vrrp_ratelimit(v, &v->mismatch_logged_ns))
 		return;
 	log_warnx("%s advert from %s lists %u address(es) that differ from ours "
 	          "(check virtual_ip on both; logged once a minute)",
@@ -386,7 +386,7 @@ drop(struct vrrp *v, enum vrrp_drop why, const union inaddr *from)
 	char s[ADDR_STRLEN];
 
 	v->dropped[why]++;
-	if (log_get_level() >= LOGL_DEBUG && ratelimit(v, &v->drop_logged_ns[why]))
+	if (log_get_level() >= LOGL_DEBUG && vrrp_ratelimit(v, &v->drop_logged_ns[why]))
 		log_debug("%s dropped a packet from %s: %s (counted; logged once a minute)", v->tag,
 		          addr_ntop(v->cfg.family, from, s), vrrp_drop_names[why]);
 }

@@ -97,10 +97,12 @@ struct vrrp {
 	uint64_t transitions;
 	uint64_t adverts_sent;
 	uint64_t adverts_received;
-	uint64_t announced;          /* gratuitous ARPs / unsolicited NAs sent */
-	uint64_t last_advert_ns;     /* when our last advert left (0: priority 0, or none) */
-	uint64_t adverts_late;       /* left more than interval + 2 ms after the previous one */
-	uint64_t advert_late_max_ns; /* the most past the interval of those */
+	uint64_t announced;              /* gratuitous ARPs / unsolicited NAs sent */
+	uint64_t announce_errors;        /* ...and those that failed */
+	uint64_t announce_err_logged_ns; /* rate limit of their warning */
+	uint64_t last_advert_ns;         /* when our last advert left (0: priority 0, or none) */
+	uint64_t adverts_late;           /* left more than interval + 2 ms after the previous one */
+	uint64_t advert_late_max_ns;     /* the most past the interval of those */
 	uint64_t dropped[DROP_MAX];
 	uint64_t drop_logged_ns[DROP_MAX];
 	enum fsm_reason last_reason;
@@ -111,6 +113,8 @@ struct vrrp {
 };
 
 bool vrrp_unicast(const struct vrrp *v);
+/* True at most once a minute for the given stamp: what repeats is logged that often. */
+bool vrrp_ratelimit(const struct vrrp *v, uint64_t *stamp);
 /* "[VI_1 eth0 vrid 51 v4]" from v->cfg into v->tag. */
 void vrrp_set_tag(struct vrrp *v);
 /* The hook queue's and the state machine's settings from the configuration. */

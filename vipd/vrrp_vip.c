@@ -67,9 +67,15 @@ vrrp_vips_del(struct vrrp *v)
 void
 vrrp_announce_vip(struct vrrp *v, const struct vip *vip)
 {
-	if (v->io->announce(&v->ifc, vip) < 0)
-		log_debug("%s announce: %s", v->tag, strerror(errno));
-	v->announced++;
+	char s[ADDR_STRLEN + 4];
+
+	if (v->io->announce(&v->ifc, vip) == 0) {
+		v->announced++;
+		return;
+	}
+	v->announce_errors++;
+	if (vrrp_ratelimit(v, &v->announce_err_logged_ns))
+		log_warn("%s cannot announce %s (logged once a minute)", v->tag, vip_ntop(vip, s));
 }
 
 /* One round: a gratuitous ARP / unsolicited NA for every VIP (pace.h). */

@@ -58,6 +58,7 @@ static struct {
 	/* announcements, by the VIP's last byte */
 	unsigned announced[256];
 	unsigned announced_total;
+	bool announce_fails;
 
 	/* the event stream: announcements made before each transition event */
 	unsigned announced_at_transition;
@@ -200,6 +201,8 @@ static int
 fake_announce(const struct iface *ifc, const struct vip *vip)
 {
 	assert_int_equal(ifc->ifindex, w.ifc.ifindex);
+	if (w.announce_fails)
+		return -1;
 	w.announced[((const uint8_t *)&vip->addr.v4)[3]]++;
 	w.announced_total++;
 	return 0;
@@ -665,6 +668,21 @@ test_late_advert_counted(void **state)
 	fx_free(f);
 }
 
+/* Failed announcements are counted (and logged once a minute, not each). */
+static void
+test_announce_errors_counted(void **state)
+{
+	struct fx *f = fx_new(BASIC "garp_repeat = 3\ngarp_delay = 0\n");
+
+	(void)state;
+	w.announce_fails = true;
+	fire(f);
+	assert_int_equal(f->v->fsm.state, ST_MASTER);
+	assert_true(f->v->announce_errors >= 1);
+	assert_int_equal(f->v->announced, 0);
+	fx_free(f);
+}
+
 /* Shutdown: a Master sends priority 0 and removes its VIPs. */
 static void
 test_stop(void **state)
@@ -695,6 +713,7 @@ main(void)
 	    cmocka_unit_test(test_startup_with_checks_down),
 	    cmocka_unit_test(test_reload),
 	    cmocka_unit_test(test_late_advert_counted),
+	    cmocka_unit_test(test_announce_errors_counted),
 	    cmocka_unit_test(test_stop),
 	};
 
