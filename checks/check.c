@@ -77,13 +77,6 @@ struct check {
 	size_t nwatchers, capwatchers;
 };
 
-static const struct check_ops *const ops_by_type[CT_MAX] = {
-    [CT_SCRIPT] = &check_script_ops, [CT_PROCESS] = &check_process_ops,
-    [CT_TCP] = &check_tcp_ops,       [CT_HTTP] = &check_http_ops,
-    [CT_PGSQL] = &check_pgsql_ops,   [CT_HAPROXY] = &check_haproxy_ops,
-    [CT_FILE] = &check_file_ops,
-};
-
 static void check_run_cb(struct loop *l, struct timer *t, void *arg);
 static void check_timeout_cb(struct loop *l, struct timer *t, void *arg);
 
@@ -106,16 +99,6 @@ check_new_with_ops(struct loop *l, const struct conf_check *cc, const struct che
 	c->run_timer = timer_new(l, check_run_cb, c);
 	c->timeout_timer = timer_new(l, check_timeout_cb, c);
 	return c;
-}
-
-struct check *
-check_new(struct loop *l, const struct conf_check *cc)
-{
-	if ((unsigned)cc->type >= CT_MAX || !ops_by_type[cc->type]) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return check_new_with_ops(l, cc, ops_by_type[cc->type]);
 }
 
 /*

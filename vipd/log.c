@@ -148,3 +148,12 @@ fatalx(const char *fmt, ...)
 	LOG_BODY(LOGL_ERROR, -1);
 	exit(1);
 }
+
+bool
+log_ratelimit(uint64_t *stamp, uint64_t now)
+{
+	if (*stamp && now - *stamp < LOG_RATELIMIT_NS)
+		return false;
+	*stamp = now;
+	return true;
+}

@@ -9,6 +9,7 @@
 #define VIPD_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdnoreturn.h>
 
 enum log_level {
@@ -24,6 +25,13 @@ enum log_level {
 void log_init(const char *ident, bool to_stderr, enum log_level level);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
+/*
+ * What repeats (a peer's bad packets, a failing send) is logged at most
+ * once per LOG_RATELIMIT_NS: true if `now` may log for this stamp, which
+ * it then updates. 0 is "never logged".
+ */
+#define LOG_RATELIMIT_NS (60ULL * 1000000000ULL)
+bool log_ratelimit(uint64_t *stamp, uint64_t now);
 /* "error" | "warning" | "info" | "debug" -> level, or -1. */
 int log_level_parse(const char *name);
 const char *log_level_name(enum log_level level);

@@ -28,25 +28,8 @@
 #include "vport.h"
 #include "vrrp_io.h"
 
-/*
- * What a peer can trigger (address-list mismatch, each drop reason) and
- * send errors are logged at most this often per instance; counters tell
- * the rest.
- */
-#define RATELIMIT_NS (60 * NS_PER_SEC)
 /* An advert this long past one interval after the previous one is late. */
 #define ADVERT_LATE_NS (2 * NS_PER_MS)
-/* True at most once per RATELIMIT_NS for the given stamp. */
-bool
-vrrp_ratelimit(const struct vrrp *v, uint64_t *stamp)
-{
-	uint64_t now = v->io->now();
-
-	if (*stamp && now - *stamp < RATELIMIT_NS)
-		return false;
-	*stamp = now;
-	return true;
-}
 
 bool
 vrrp_unicast(const struct vrrp *v)
@@ -84,7 +67,7 @@ send_one(struct vrrp *v, uint8_t priority, const union inaddr *dst)
 		return;
 	}
 	if (v->io->port_send(v->port, &v->src, dst, pkt, (size_t)n) < 0) {
-		if (vrrp_ratelimit(v, &v->send_err_logged_ns))
+		if (log_ratelimit(&v->send_err_logged_ns, v->io->now()))
 			log_warn("%s cannot send advert (logged once a minute)", v->tag);
 		return;
 	}
@@ -368,7 +351,7 @@ log_mismatch(struct vrrp *v, const struct vrrp_adv *adv, const union inaddr *fro
 {
 	char s[ADDR_STRLEN];
 
-	if (!vrrp_ratelimit(v, &v->mismatch_logged_ns))
+	if (!log_ratelimit(&v->mismatch_logged_ns, v->io->now()))
 		return;
 	log_warnx("%s advert from %s lists %u address(es) that differ from ours "
 	          "(check virtual_ip on both; logged once a minute)",
@@ -386,7 +369,7 @@ drop(struct vrrp *v, enum vrrp_drop why, const union inaddr *from)
 	char s[ADDR_STRLEN];
 
 	v->dropped[why]++;
-	if (log_get_level() >= LOGL_DEBUG && vrrp_ratelimit(v, &v->drop_logged_ns[why]))
+	if (log_get_level() >= LOGL_DEBUG && log_ratelimit(&v->drop_logged_ns[why], v->io->now()))
 		log_debug("%s dropped a packet from %s: %s (counted; logged once a minute)", v->tag,
 		          addr_ntop(v->cfg.family, from, s), vrrp_drop_names[why]);
 }

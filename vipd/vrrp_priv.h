@@ -113,8 +113,6 @@ struct vrrp {
 };
 
 bool vrrp_unicast(const struct vrrp *v);
-/* True at most once a minute for the given stamp: what repeats is logged that often. */
-bool vrrp_ratelimit(const struct vrrp *v, uint64_t *stamp);
 /* "[VI_1 eth0 vrid 51 v4]" from v->cfg into v->tag. */
 void vrrp_set_tag(struct vrrp *v);
 /* The hook queue's and the state machine's settings from the configuration. */

@@ -74,7 +74,7 @@ vrrp_announce_vip(struct vrrp *v, const struct vip *vip)
 		return;
 	}
 	v->announce_errors++;
-	if (vrrp_ratelimit(v, &v->announce_err_logged_ns))
+	if (log_ratelimit(&v->announce_err_logged_ns, v->io->now()))
 		log_warn("%s cannot announce %s (logged once a minute)", v->tag, vip_ntop(vip, s));
 }
 
