@@ -69,6 +69,7 @@ test_script_LIB := 1
 test_http_pg_haproxy_LIB := 1
 test_hook_LIB := 1
 test_vrrp_LIB := 1
+test_vsock_OBJS := vipd/vsock.o vipd/pkt.o vipd/addr.o vipd/log.o
 test_child_OBJS := vipd/child.o vipd/spawn.o vipd/loop.o vipd/log.o
 test_netlink_OBJS := netlink/cache.o vipd/addr.o vipd/log.o
 test_realtime_OBJS := vipd/realtime.o vipd/loop.o vipd/log.o
