@@ -598,6 +598,22 @@ def vipd_instance(name="VI_1", iface="eth0", vrid=51, priority=100, interval="10
     return "\n".join(lines) + "\n"
 
 
+def keepalived_instance(name="VI_1", iface="eth0", vrid=51, priority=100, advert_int="0.1",
+                        vips=("192.0.2.100/24",), state="BACKUP", before_vips="", extra=""):
+    """One vrrp_instance block; before_vips and extra are lines of its own."""
+    return """vrrp_instance %s {
+    state %s
+    interface %s
+    virtual_router_id %d
+    priority %d
+    advert_int %s
+%s    virtual_ipaddress {
+%s    }
+%s}
+""" % (name, state, iface, vrid, priority, advert_int, before_vips,
+       "".join("        %s\n" % v for v in vips), extra)
+
+
 def keepalived_conf(name="VI_1", iface="eth0", vrid=51, priority=100, advert_int="0.1",
                     vips=("192.0.2.100/24",), unicast_src=None, unicast_peers=(),
                     state="BACKUP", router_id="ka", extra=""):
@@ -612,17 +628,8 @@ def keepalived_conf(name="VI_1", iface="eth0", vrid=51, priority=100, advert_int
     vrrp_garp_master_repeat 1
     enable_script_security
 }
-vrrp_instance %s {
-    state %s
-    interface %s
-    virtual_router_id %d
-    priority %d
-    advert_int %s
-%s    virtual_ipaddress {
-%s    }
-%s}
-""" % (router_id, name, state, iface, vrid, priority, advert_int, peers,
-       "".join("        %s\n" % v for v in vips), extra)
+""" % router_id + keepalived_instance(name, iface, vrid, priority, advert_int, vips, state,
+                                      peers, extra)
 
 
 # --------------------------------------------------------------------------
