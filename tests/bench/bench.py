@@ -70,8 +70,8 @@ import types
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(TESTS, "lib"), os.path.join(TESTS, "net")]
 
-from lab import (AdvertSniffer, check_section, scale_vip, vipd_global,  # noqa: E402
-                 vipd_instance)
+from lab import (AdvertSniffer, check_section, keepalived_instance, scale_vip,  # noqa: E402
+                 vipd_global, vipd_instance)
 from netns import (NO_DAD, NO_IPV6, PACKET_OUTGOING, SO_RCVBUFFORCE, bridge_add,  # noqa: E402
                    delete_ns, mdi_ms, netns_add, packet_drops, packet_ts, plug, proc_children,
                    proc_comm, proc_cpu_ticks, proc_mem_kib, proc_runtime_ns, proc_stat_fields,
@@ -291,22 +291,37 @@ def ns_name(tag):
     return "%s-%s" % (run_prefix(), tag)
 
 
+def spawn_self(ns, args, errpath, timeout, wrap=(), stdin=subprocess.PIPE):
+    """This file run with ARGS (--monitor, --init...) in namespace NS, behind
+    WRAP (e.g. unshare); stderr to ERRPATH. Returns the Popen and the first
+    line it printed ("" if none within TIMEOUT s)."""
+    with open(errpath, "w") as errf:
+        p = subprocess.Popen(["ip", "netns", "exec", ns] + list(wrap)
+                             + [sys.executable, os.path.abspath(__file__)] + list(args),
+                             stdin=stdin, stdout=subprocess.PIPE, stderr=errf, text=True,
+                             start_new_session=True)
+    REG.add_proc(p)
+    r, _, _ = select.select([p.stdout], [], [], timeout)
+    return p, p.stdout.readline() if r else ""
+
+
+def json_event(line):
+    try:
+        return json.loads(line)
+    except ValueError:
+        return {}
+
+
 class Monitor:
     def __init__(self, ns, workdir):
         self.q = queue.Queue()
         self.snaps = queue.Queue()
-        errf = open(os.path.join(workdir, "monitor.%s.err" % ns), "w")
-        self.p = subprocess.Popen(
-            ["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__),
-             "--monitor", "eth0", VIP],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf, text=True,
-            bufsize=1, start_new_session=True)
-        REG.add_proc(self.p)
+        self.p, line = spawn_self(ns, ["--monitor", "eth0", VIP],
+                                  os.path.join(workdir, "monitor.%s.err" % ns), 10)
+        if json_event(line).get("ev") != "ready":
+            raise RuntimeError("monitor did not start: %r" % line[:200])
         self.t = threading.Thread(target=self._reader, daemon=True)
         self.t.start()
-        ev = self.q.get(timeout=10)
-        if ev.get("ev") != "ready":
-            raise RuntimeError("monitor did not start: %r" % ev)
 
     def _reader(self):
         for line in self.p.stdout:
@@ -355,14 +370,32 @@ class Monitor:
                 self.p.kill()
 
 
+def ka_global(role, extra=""):
+    return "global_defs {\n    router_id bench_%s\n    vrrp_version 3\n%s}\n" % (role, extra)
+
+
+def ka_instance(name, iface, vrid, role, prio, interval_ms, vip, extra=""):
+    """A vrrp_instance, state MASTER on A, BACKUP on B."""
+    return keepalived_instance(name, iface, vrid, prio, "%g" % (interval_ms / 1000.0), (vip,),
+                               "MASTER" if role == "a" else "BACKUP", extra=extra)
+
+
+def daemon_argv(kind, binpath, conf, d):
+    """vipd or keepalived (VRRP only, pid files in d) in the foreground."""
+    if kind == "vipd":
+        return [binpath, "-n", "-f", conf]
+    return [binpath, "-n", "-l", "-D", "--vrrp", "-f", conf,
+            "-p", os.path.join(d, "keepalived.pid"), "-r", os.path.join(d, "vrrp.pid")]
+
+
 class Daemon:
     """One vipd or keepalived in one namespace."""
 
-    def __init__(self, kind, binpath, ns, role, workdir):
+    def __init__(self, kind, binpath, ns, role, workdir, d=None, prio=None):
         self.kind, self.bin, self.ns, self.role = kind, binpath, ns, role
-        self.dir = os.path.join(workdir, "%s-%s" % (kind, role))
+        self.dir = d or os.path.join(workdir, "%s-%s" % (kind, role))
         os.makedirs(self.dir, exist_ok=True)
-        self.prio = PRIO_A if role == "a" else PRIO_B
+        self.prio = prio or (PRIO_A if role == "a" else PRIO_B)
         self.p = None
         self.logf = None
         self.starts = 0
@@ -376,13 +409,8 @@ class Daemon:
                               vips=(VIP_CIDR,), preempt=True))
             path = os.path.join(d, "vipd.conf")
         else:
-            conf = ("global_defs {{\n    router_id bench_{role}\n    vrrp_version 3\n}}\n\n"
-                    "vrrp_instance VI_1 {{\n    state {state}\n    interface eth0\n"
-                    "    virtual_router_id {vrid}\n    priority {prio}\n"
-                    "    advert_int {adv}\n    virtual_ipaddress {{\n        {vip}\n    }}\n}}\n"
-                    ).format(role=self.role, state="MASTER" if self.role == "a" else "BACKUP",
-                             vrid=VRID, prio=self.prio, adv=("%g" % (interval_ms / 1000.0)),
-                             vip=VIP_CIDR)
+            conf = ka_global(self.role) + "\n" + ka_instance(
+                "VI_1", "eth0", VRID, self.role, self.prio, interval_ms, VIP_CIDR)
             path = os.path.join(d, "keepalived.conf")
         with open(path, "w") as f:
             f.write(conf)
@@ -390,19 +418,16 @@ class Daemon:
 
     def start(self, interval_ms):
         assert self.p is None or self.p.poll() is not None
-        conf = self.write_conf(interval_ms)
-        if self.kind == "vipd":
-            argv = [self.bin, "-n", "-f", conf]
-        else:
-            argv = [self.bin, "-n", "-l", "-D", "--vrrp", "-f", conf,
-                    "-p", os.path.join(self.dir, "keepalived.pid"),
-                    "-r", os.path.join(self.dir, "vrrp.pid")]
+        argv = daemon_argv(self.kind, self.bin, self.write_conf(interval_ms), self.dir)
         self.starts += 1
         if self.logf:
             self.logf.close()
         self.logf = open(os.path.join(self.dir, "log"), "a")
         self.logf.write("==== start %d, interval %d ms: %s\n" % (self.starts, interval_ms, " ".join(argv)))
         self.logf.flush()
+        self.spawn(argv)
+
+    def spawn(self, argv):
         # ip netns exec execs the daemon: the Popen pid is the daemon's pid.
         self.p = subprocess.Popen(["ip", "netns", "exec", self.ns] + argv,
                                   stdin=subprocess.DEVNULL, stdout=self.logf,
@@ -418,12 +443,12 @@ class Daemon:
     def stop(self, timeout=5):
         if not self.alive():
             return
-        self.p.send_signal(signal.SIGTERM)
+        self.signal(signal.SIGTERM)
         try:
-            self.p.wait(timeout)
+            self.p.wait(timeout)       # (HcDaemon: nsenter exits when the daemon does)
         except subprocess.TimeoutExpired:
             log("%s %s did not stop in %ss: SIGKILL" % (self.kind, self.role, timeout))
-            self.p.kill()
+            self.signal(signal.SIGKILL)
             self.p.wait(2)
 
     def sender_pid(self):
@@ -859,15 +884,10 @@ class Host:
         self.haproxy_starts = 0
 
     def start(self):
-        errf = open(os.path.join(self.dir, "init.err"), "w")
-        self.p = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns, "unshare", "--pid", "--fork", "--mount-proc",
-             "--kill-child", sys.executable, os.path.abspath(__file__), "--init"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errf, text=True,
-            start_new_session=True)
-        REG.add_proc(self.p)
-        r, _, _ = select.select([self.p.stdout], [], [], 10)
-        line = self.p.stdout.readline() if r else ""
+        self.p, line = spawn_self(
+            self.ns, ["--init"], os.path.join(self.dir, "init.err"), 10,
+            wrap=("unshare", "--pid", "--fork", "--mount-proc", "--kill-child"),
+            stdin=subprocess.DEVNULL)
         if not line.startswith("ready"):
             raise RuntimeError("host %s: init did not start (%r)" % (self.name, line))
         kids = proc_children(self.p.pid)     # ip netns exec execs unshare, which forks init
@@ -999,16 +1019,10 @@ class HcDaemon(Daemon):
     """A vipd or keepalived on a Host, with health checks."""
 
     def __init__(self, kind, binpath, host, role, prio, checks):
-        self.kind, self.bin, self.ns, self.role = kind, binpath, host.ns, role
+        super().__init__(kind, binpath, host.ns, role, None, os.path.join(host.dir, kind), prio)
         self.host = host
-        self.dir = os.path.join(host.dir, kind)
-        os.makedirs(self.dir, exist_ok=True)
-        self.prio = prio
         self.checks = checks
-        self.p = None
         self.pid = None
-        self.logf = None
-        self.starts = 0
 
     def write_conf(self, interval_ms):
         d = self.dir
@@ -1020,40 +1034,23 @@ class HcDaemon(Daemon):
                                          preempt=True, track=[c["name"] for c in self.checks])
             path = os.path.join(d, "vipd.conf")
         else:
-            conf = ("global_defs {{\n    router_id bench_{role}\n    vrrp_version 3\n"
-                    "    enable_script_security\n    script_user root\n}}\n\n").format(role=self.role)
-            conf += "\n".join(hc_keepalived_script(c) for c in self.checks)
-            conf += ("\nvrrp_instance VI_1 {{\n    state {state}\n    interface eth0\n"
-                     "    virtual_router_id {vrid}\n    priority {prio}\n"
-                     "    advert_int {adv}\n    virtual_ipaddress {{\n        {vip}\n    }}\n"
-                     "    track_script {{\n{tracks}    }}\n}}\n").format(
-                         state="MASTER" if self.role == "a" else "BACKUP", vrid=VRID,
-                         prio=self.prio, adv="%g" % (interval_ms / 1000.0), vip=VIP_CIDR,
-                         tracks="".join("        %s\n" % c["name"] for c in self.checks))
+            conf = ka_global(self.role, "    enable_script_security\n    script_user root\n")
+            conf += "\n" + "\n".join(hc_keepalived_script(c) for c in self.checks)
+            conf += "\n" + ka_instance(
+                "VI_1", "eth0", VRID, self.role, self.prio, interval_ms, VIP_CIDR,
+                "    track_script {\n%s    }\n" % "".join(
+                    "        %s\n" % c["name"] for c in self.checks))
             path = os.path.join(d, "keepalived.conf")
         with open(path, "w") as f:
             f.write(conf)
-        return path
-
-    def start(self, interval_ms):
-        assert self.p is None or self.p.poll() is not None
-        conf = self.write_conf(interval_ms)
         if self.kind == "vipd":
-            r = subprocess.run([self.bin, "-t", "-f", conf], stdout=subprocess.PIPE,
+            r = subprocess.run([self.bin, "-t", "-f", path], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
             if r.returncode != 0:
-                raise RuntimeError("vipd -t -f %s: %s" % (conf, r.stdout.strip()))
-            argv = [self.bin, "-n", "-f", conf]
-        else:
-            argv = [self.bin, "-n", "-l", "-D", "--vrrp", "-f", conf,
-                    "-p", os.path.join(self.dir, "keepalived.pid"),
-                    "-r", os.path.join(self.dir, "vrrp.pid")]
-        self.starts += 1
-        if self.logf:
-            self.logf.close()
-        self.logf = open(os.path.join(self.dir, "log"), "a")
-        self.logf.write("==== start %d, interval %d ms: %s\n" % (self.starts, interval_ms, " ".join(argv)))
-        self.logf.flush()
+                raise RuntimeError("vipd -t -f %s: %s" % (path, r.stdout.strip()))
+        return path
+
+    def spawn(self, argv):
         self.p = self.host.popen(argv, stdin=subprocess.DEVNULL, stdout=self.logf,
                                  stderr=subprocess.STDOUT)
         self.pid = self.host.exec_pid(self.p, os.path.basename(self.bin))
@@ -1063,17 +1060,6 @@ class HcDaemon(Daemon):
 
     def signal(self, sig):
         os.kill(self.pid, sig)
-
-    def stop(self, timeout=5):
-        if not self.alive():
-            return
-        os.kill(self.pid, signal.SIGTERM)
-        try:
-            self.p.wait(timeout)       # nsenter exits when the daemon does
-        except subprocess.TimeoutExpired:
-            log("%s %s did not stop in %ss: SIGKILL" % (self.kind, self.role, timeout))
-            os.kill(self.pid, signal.SIGKILL)
-            self.p.wait(2)
 
 
 def hc_checks_haproxy(variant):
@@ -1403,14 +1389,9 @@ def scale_vipd_conf(spec, d, prio):
 
 
 def scale_keepalived_conf(spec, role, prio):
-    out = ["global_defs {", "    router_id bench_%s" % role, "    vrrp_version 3", "}", ""]
-    for ifn, fam, vrid, vip in spec.insts:
-        out += ["vrrp_instance %s_v%d_%d {" % (ifn, fam, vrid),
-                "    state %s" % ("MASTER" if role == "a" else "BACKUP"),
-                "    interface %s" % ifn, "    virtual_router_id %d" % vrid,
-                "    priority %d" % prio, "    advert_int %g" % (SCALE_IV / 1000.0),
-                "    virtual_ipaddress {", "        %s" % vip, "    }", "}", ""]
-    return "\n".join(out)
+    return ka_global(role) + "\n" + "\n".join(
+        ka_instance("%s_v%d_%d" % (ifn, fam, vrid), ifn, vrid, role, prio, SCALE_IV, vip)
+        for ifn, fam, vrid, vip in spec.insts)
 
 
 def signame(sig):
@@ -1533,19 +1514,8 @@ class AddrWatch:
         with open(path, "w") as f:
             f.write("\n".join(addrs) + "\n")
         self.want = len(addrs)
-        errf = open(path + ".err", "w")
-        self.p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable,
-                                   os.path.abspath(__file__), "--addr-watch", path],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf,
-                                  text=True, start_new_session=True)
-        errf.close()
-        REG.add_proc(self.p)
-        r, _, _ = select.select([self.p.stdout], [], [], 15)
-        line = self.p.stdout.readline() if r else ""
-        try:
-            ev = json.loads(line)
-        except ValueError:
-            ev = {}
+        self.p, line = spawn_self(ns, ["--addr-watch", path], path + ".err", 15)
+        ev = json_event(line)
         if ev.get("ev") != "ready":
             self.close()
             raise RuntimeError("address watcher did not start in %s: %r" % (ns, line[:200]))
@@ -1687,12 +1657,10 @@ class ScaleLab:
         if self.kind == "vipd":
             conf = os.path.join(d, "vipd.conf")
             text = scale_vipd_conf(self.spec, d, prio)
-            argv = [self.bin, "-n", "-f", conf]
         else:
             conf = os.path.join(d, "keepalived.conf")
             text = scale_keepalived_conf(self.spec, role, prio)
-            argv = [self.bin, "-n", "-l", "-D", "--vrrp", "-f", conf,
-                    "-p", os.path.join(d, "keepalived.pid"), "-r", os.path.join(d, "vrrp.pid")]
+        argv = daemon_argv(self.kind, self.bin, conf, d)
         with open(conf, "w") as f:
             f.write(text)
         self.logs[role] = os.path.join(d, "log")
@@ -1730,16 +1698,8 @@ class ScaleLab:
         return os.path.getsize(self.logs[role])
 
     def start_sniffer(self):
-        errf = open(os.path.join(self.dir, "sniff.err"), "w")
-        p = subprocess.Popen(["ip", "netns", "exec", self.ns["a"], sys.executable,
-                              os.path.abspath(__file__), "--scale-sniff",
-                              ",".join(self.spec.ifaces)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf,
-                             text=True, start_new_session=True)
-        errf.close()
-        REG.add_proc(p)
-        r, _, _ = select.select([p.stdout], [], [], 30)
-        line = p.stdout.readline() if r else ""
+        p, line = spawn_self(self.ns["a"], ["--scale-sniff", ",".join(self.spec.ifaces)],
+                             os.path.join(self.dir, "sniff.err"), 30)
         if '"ready"' not in line:
             p.kill()
             raise RuntimeError("scale sniffer did not start: %r" % line[:200])
