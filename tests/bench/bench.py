@@ -312,25 +312,54 @@ def json_event(line):
         return {}
 
 
-class Monitor:
-    def __init__(self, ns, workdir):
-        self.q = queue.Queue()
-        self.snaps = queue.Queue()
-        self.p, line = spawn_self(ns, ["--monitor", "eth0", VIP],
-                                  os.path.join(workdir, "monitor.%s.err" % ns), 10)
-        if json_event(line).get("ev") != "ready":
-            raise RuntimeError("monitor did not start: %r" % line[:200])
+class JsonHelper:
+    """spawn_self, for a helper that prints JSON lines: {"ev": "ready"...}
+    first, then events; each goes to self.event(), the ready one before and
+    the others from a reader thread ({"ev": "eof"} last). A line "x" on its
+    stdin ends it."""
+
+    what = "helper"
+
+    def __init__(self, ns, args, errpath, timeout):
+        self.p, line = spawn_self(ns, args, errpath, timeout)
+        self.ready = json_event(line)
+        if self.ready.get("ev") != "ready":
+            self.close()
+            raise RuntimeError("%s did not start in %s: %r" % (self.what, ns, line[:200]))
+        self.event(self.ready)
         self.t = threading.Thread(target=self._reader, daemon=True)
         self.t.start()
 
     def _reader(self):
         for line in self.p.stdout:
+            ev = json_event(line)
+            if ev:
+                self.event(ev)
+        self.event({"ev": "eof"})
+
+    def close(self, timeout=3):
+        if self.p.poll() is None:
             try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
+                self.p.stdin.write("x\n")
+                self.p.stdin.flush()
+                self.p.wait(timeout)
+            except (OSError, subprocess.TimeoutExpired):
+                self.p.kill()
+                self.p.wait(3)
+
+
+class Monitor(JsonHelper):
+    what = "monitor"
+
+    def __init__(self, ns, workdir):
+        self.q = queue.Queue()
+        self.snaps = queue.Queue()
+        super().__init__(ns, ["--monitor", "eth0", VIP],
+                         os.path.join(workdir, "monitor.%s.err" % ns), 10)
+
+    def event(self, ev):
+        if ev["ev"] != "ready":
             (self.snaps if ev["ev"] == "snap" else self.q).put(ev)
-        self.q.put({"ev": "eof"})
 
     def snap(self):
         self.p.stdin.write("q\n")
@@ -361,13 +390,7 @@ class Monitor:
                 return ev
 
     def close(self):
-        if self.p.poll() is None:
-            try:
-                self.p.stdin.write("x\n")
-                self.p.stdin.flush()
-                self.p.wait(2)
-            except (OSError, subprocess.TimeoutExpired):
-                self.p.kill()
+        super().close(2)
 
 
 def ka_global(role, extra=""):
@@ -1507,44 +1530,27 @@ def addr_watch_main(argv):
             emit({"ev": "n", "n": last, "t": t})
 
 
-class AddrWatch:
+class AddrWatch(JsonHelper):
     """bench.py --addr-watch in a namespace; .n and .t_full follow it."""
+
+    what = "address watcher"
 
     def __init__(self, ns, addrs, path):
         with open(path, "w") as f:
             f.write("\n".join(addrs) + "\n")
         self.want = len(addrs)
-        self.p, line = spawn_self(ns, ["--addr-watch", path], path + ".err", 15)
-        ev = json_event(line)
-        if ev.get("ev") != "ready":
-            self.close()
-            raise RuntimeError("address watcher did not start in %s: %r" % (ns, line[:200]))
-        self.n, self.t_full, self.overruns = ev["n"], None, 0
-        self.t = threading.Thread(target=self._reader, daemon=True)
-        self.t.start()
+        self.n, self.t_full, self.overruns = 0, None, 0
+        super().__init__(ns, ["--addr-watch", path], path + ".err", 15)
 
-    def _reader(self):
-        for line in self.p.stdout:
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
-            if ev["ev"] == "overrun":
-                self.overruns += 1
-            elif ev["ev"] == "n":
-                self.n = ev["n"]
-                if self.n == self.want and self.t_full is None:
-                    self.t_full = ev["t"]
-
-    def close(self):
-        if self.p.poll() is None:
-            try:
-                self.p.stdin.write("x\n")
-                self.p.stdin.flush()
-                self.p.wait(3)
-            except (OSError, subprocess.TimeoutExpired):
-                self.p.kill()
-                self.p.wait(3)
+    def event(self, ev):
+        if ev["ev"] == "ready":
+            self.n = ev["n"]
+        elif ev["ev"] == "overrun":
+            self.overruns += 1
+        elif ev["ev"] == "n":
+            self.n = ev["n"]
+            if self.n == self.want and self.t_full is None:
+                self.t_full = ev["t"]
 
 
 def scale_sniff_main(argv):
@@ -2174,6 +2180,21 @@ def parse_args():
     return a
 
 
+def each_kind(kinds, together, fn):
+    """fn(kind) for each kind: side by side in threads when together (and
+    there are two), else one after the other."""
+    if not together or len(kinds) < 2:
+        for k in kinds:
+            fn(k)
+        return
+    ths = [threading.Thread(target=fn, args=(k,), daemon=True) for k in kinds]
+    for t in ths:
+        t.start()
+    for t in ths:
+        while t.is_alive():     # (join with a timeout: Ctrl-C stays possible)
+            t.join(0.5)
+
+
 def on_signal(signum, _frame):
     raise KeyboardInterrupt("signal %d" % signum)
 
@@ -2223,20 +2244,10 @@ def main():
         what = args.what & {"failover", "graceful"}
         if what:
             for iv in args.intervals:
-                if iv >= 1000 and not args.serial and len(kinds) > 1:
-                    # at 1 s the daemons sleep almost all the time: run the two
-                    # pairs side by side to halve the longest part of the run
-                    ths = [threading.Thread(target=guarded, daemon=True,
-                                            args=(pairs[k], run_point, iv, args.trials, what, results))
-                           for k in kinds]
-                    for t in ths:
-                        t.start()
-                    for t in ths:
-                        while t.is_alive():
-                            t.join(0.5)
-                else:
-                    for k in kinds:
-                        guarded(pairs[k], run_point, iv, args.trials, what, results)
+                # at 1 s the daemons sleep almost all the time: run the two
+                # pairs side by side to halve the longest part of the run
+                each_kind(kinds, iv >= 1000 and not args.serial, lambda k: guarded(
+                    pairs[k], run_point, iv, args.trials, what, results))
         if "cpu" in args.what:
             for k in kinds:
                 guarded(pairs[k], measure_cpu, args.cpu_seconds, results, workdir)
@@ -2252,20 +2263,9 @@ def main():
             labs.extend(hp.values())
             variants = {"vipd": ["process", "socket"], "keepalived": ["process"]}
             log("HAProxy killed -> VIP on B: %d trials per check, 1 s adverts" % args.trials)
-            if not args.serial and len(kinds) > 1:
-                # both sleep almost all the time, as at 1 s above
-                ths = [threading.Thread(target=guarded, daemon=True,
-                                        args=(hp[k], hc_section, run_haproxy, args.trials,
-                                              variants[k], results))
-                       for k in kinds]
-                for t in ths:
-                    t.start()
-                for t in ths:
-                    while t.is_alive():
-                        t.join(0.5)
-            else:
-                for k in kinds:
-                    guarded(hp[k], hc_section, run_haproxy, args.trials, variants[k], results)
+            # both sleep almost all the time, as at 1 s above
+            each_kind(kinds, not args.serial, lambda k: guarded(
+                hp[k], hc_section, run_haproxy, args.trials, variants[k], results))
             for p in hp.values():
                 p.teardown()
         if "checks-cpu" in hc:
