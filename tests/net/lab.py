@@ -34,10 +34,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
 
-from netns import (NO_DAD, NO_IPV6, NS_RE, TMPROOT, bridge_add, delete_ns,  # noqa: E402,F401
-                   kill_ns_processes, mdi_ms, netns_add, ns_list, ns_pids, packet_drops,
-                   packet_ts, pid_alive, plug, proc_comm, registry_owner, run_prefix, sh,
-                   skew_ms, sweep_stale, tail, vrrp_packet_socket, wait_until)
+from netns import (NO_DAD, NO_IPV6, NS_RE, TMPROOT, bridge_add, delete_ns,  # noqa: E402
+                   mdi_ms, netns_add, ns_list, ns_pids, packet_drops, packet_ts, pid_alive,
+                   plug, proc_comm, registry_owner, run_prefix, sh, skew_ms, tail,
+                   vrrp_packet_socket, wait_until)
+from netns import sweep_stale  # noqa: E402,F401 - conftest.py calls lab.sweep_stale
 BUILD = os.environ.get("VIPD_BUILD") or os.path.join(REPO, "build")
 VIPD = os.path.join(BUILD, "vipd")
 VIPCTL = os.path.join(BUILD, "vipctl")
