@@ -47,7 +47,6 @@ the backup namespace (ip netns exec).
 
 import argparse
 import atexit
-import ctypes
 import ipaddress
 import json
 import math
@@ -66,19 +65,25 @@ import sys
 import tempfile
 import threading
 import time
+import types
 
-PREFIX = "vbn"          # namespace prefix: vbn<pid><tag><role>
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [os.path.join(TESTS, "lib"), os.path.join(TESTS, "net")]
+
+from lab import (AdvertSniffer, check_section, keepalived_instance, scale_vip,  # noqa: E402
+                 vipd_global, vipd_instance)
+from netns import (NO_DAD, NO_IPV6, PACKET_OUTGOING, SO_RCVBUFFORCE, bridge_add,  # noqa: E402
+                   delete_ns, mdi_ms, netns_add, packet_drops, packet_ts, plug, proc_children,
+                   proc_comm, proc_cpu_ticks, proc_mem_kib, proc_runtime_ns, proc_stat_fields,
+                   proc_tree, release_prefix, run_prefix, sh, skew_ms, sweep_stale,
+                   vrrp_packet_socket)
+
 VIP = "192.0.2.100"
 VIP_CIDR = VIP + "/24"
 IP_A, IP_B = "192.0.2.11", "192.0.2.12"
 PRIO_A, PRIO_B = 150, 100
 VRID = 51
 
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
-SO_ATTACH_FILTER = getattr(socket, "SO_ATTACH_FILTER", 26)
-SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
-SOL_PACKET, PACKET_STATISTICS = 263, 6
-PACKET_OUTGOING = 4
 RTMGRP_IPV4_IFADDR = 0x10
 RTM_NEWADDR, RTM_DELADDR = 20, 21
 IFA_ADDRESS, IFA_LOCAL = 1, 2
@@ -87,45 +92,6 @@ IFA_ADDRESS, IFA_LOCAL = 1, 2
 # ===================================================================
 # Monitor: runs inside the backup's namespace, prints JSON lines.
 # ===================================================================
-
-def vrrp_packet_socket(ifname, rcvbuf=1 << 20):
-    """AF_PACKET socket on IFNAME that sees every IPv4 protocol-112 packet,
-    incoming and outgoing (addr[2] == PACKET_OUTGOING), each with its kernel
-    timestamp (SO_TIMESTAMPNS: on receive, when the packet reaches the stack;
-    on send, when dev_queue_xmit hands it to the packet taps, i.e. as it
-    leaves through IFNAME)."""
-    eth_p_all = 0x0003     # ETH_P_ALL: also our own outgoing packets
-    # protocol 0 until bind: opened with ETH_P_ALL the socket would hear
-    # every interface, and bind would then unhook it for an RCU grace period,
-    # losing the packets of that window
-    ps = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, 0)
-    # classic BPF: skb->protocol == IPv4 && ip[9] == 112 (VRRP)
-    filt = [(0x28, 0, 0, 0xFFFFF000),       # ldh [SKF_AD_OFF + SKF_AD_PROTOCOL]
-            (0x15, 0, 3, 0x0800),           # jeq #ETH_P_IP
-            (0x30, 0, 0, 9),                # ldb [9]
-            (0x15, 0, 1, 112),              # jeq #112
-            (0x06, 0, 0, 0xFFFF),           # ret #65535
-            (0x06, 0, 0, 0)]                # ret #0
-    prog = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *f) for f in filt))
-    ps.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER,
-                  struct.pack("HL", len(filt), ctypes.addressof(prog)))
-    ps.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-    try:    # root may exceed net.core.rmem_max
-        ps.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)
-    except OSError:
-        ps.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    ps.bind((ifname, eth_p_all))
-    ps.setblocking(False)
-    return ps
-
-
-def packet_ts(anc):
-    for lvl, typ, cd in anc:
-        if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS:
-            sec, nsec = struct.unpack("qq", cd[:16])
-            return sec * 1_000_000_000 + nsec
-    return time.time_ns()
-
 
 def monitor_main(argv):
     ifname, vip = argv[0], argv[1]
@@ -156,7 +122,7 @@ def monitor_main(argv):
                 return
             if addr[1] != 0x0800 or len(data) < 28:
                 continue
-            ts = packet_ts(anc)
+            ts = packet_ts(anc) or time.time_ns()
             ihl = (data[0] & 0x0F) * 4
             if data[9] != 112 or len(data) < ihl + 8:
                 continue
@@ -233,58 +199,6 @@ def monitor_main(argv):
 
 
 # ===================================================================
-# Sniffer: runs inside the master's namespace during the CPU window and
-# records the kernel egress timestamp of every advert the master sends.
-# ===================================================================
-
-def sniff_main(argv):
-    """bench.py --sniff IFACE SRC: collect the egress timestamps of SRC's
-    VRRP adverts (priority > 0) on IFACE.  It wakes twice a second, not per
-    packet (the socket buffer holds minutes of adverts), so it adds no
-    wake-ups to the CPU window.  A line on stdin dumps everything as one
-    JSON line and exits."""
-    ifname, src = argv[0], argv[1]
-    ps = vrrp_packet_socket(ifname, rcvbuf=32 << 20)
-    ts, other, drops = [], 0, 0
-
-    def drain():
-        nonlocal other
-        while True:
-            try:
-                data, anc, _fl, addr = ps.recvmsg(256, socket.CMSG_SPACE(16))
-            except BlockingIOError:
-                return
-            t = packet_ts(anc)
-            ihl = (data[0] & 0x0F) * 4
-            if (addr[2] != PACKET_OUTGOING or len(data) < ihl + 8 or data[9] != 112
-                    or socket.inet_ntoa(data[12:16]) != src or data[ihl + 2] == 0):
-                other += 1
-            else:
-                ts.append(t)
-
-    def stats():
-        nonlocal drops
-        st = ps.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)   # read and reset
-        drops += struct.unpack("II", st)[1]
-
-    sys.stdout.write(json.dumps({"ev": "ready", "t": time.time_ns()}) + "\n")
-    sys.stdout.flush()
-    while True:
-        r, _, _ = select.select([sys.stdin], [], [], 0.5)
-        drain()
-        stats()
-        if r:
-            sys.stdin.readline()
-            drain()
-            stats()
-            sys.stdout.write(json.dumps({"ev": "dump", "t": time.time_ns(), "ts": ts,
-                                         "other": other, "drops": drops},
-                                        separators=(",", ":")) + "\n")
-            sys.stdout.flush()
-            return 0
-
-
-# ===================================================================
 # Init: PID 1 of a "host" (its own PID and mount namespace, /proc of its
 # own), so that each host's `killall -0 haproxy` or process check sees that
 # host's HAProxy only.  It reaps every orphan at once: a killed daemonized
@@ -318,27 +232,17 @@ def log(msg):
     sys.stderr.flush()
 
 
-def sh(*cmd, check=True):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if check and r.returncode != 0:
-        raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr.strip()))
-    return r.stdout
-
-
-def skew_ms(interval_ms, prio=PRIO_B):
-    return (256 - prio) * interval_ms / 256.0
-
-
 def bound_ms(interval_ms, prio=PRIO_B):
-    return 3 * interval_ms + skew_ms(interval_ms, prio)
+    """Master_Down_Interval: the failover bound."""
+    return mdi_ms(prio, interval_ms)
 
 
 class Registry:
-    """Everything to undo at exit: processes (by pid) and namespaces."""
+    """Everything to undo at exit: processes (by pid), and the namespaces
+    (all named after this run's prefix, see ns_name)."""
 
     def __init__(self):
         self.procs = []
-        self.netns = []
         self.lock = threading.Lock()
         self.done = False
 
@@ -352,16 +256,12 @@ class Registry:
             except OSError:
                 pass
 
-    def add_ns(self, ns):
-        with self.lock:
-            self.netns.append(ns)
-
     def cleanup(self):
         with self.lock:
             if self.done:
                 return
             self.done = True
-            procs, nss = list(self.procs), list(self.netns)
+            procs = list(self.procs)
         for p in procs:
             if p.poll() is None:
                 try:
@@ -378,77 +278,88 @@ class Registry:
                     p.wait(2)
                 except (OSError, subprocess.TimeoutExpired):
                     pass
-        for ns in nss:
-            kill_ns_procs(ns)
-            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+        release_prefix(run_prefix())
 
 
 REG = Registry()
 
 
-def ns_inode(ns):
+def ns_name(tag):
+    """A namespace of this run: `<prefix>-<tag>`; the prefix (vt<pid % 10000>)
+    is registered to this process, so a later run (bench or tests/net) sweeps
+    what a killed run left."""
+    return "%s-%s" % (run_prefix(), tag)
+
+
+def spawn_self(ns, args, errpath, timeout, wrap=(), stdin=subprocess.PIPE):
+    """This file run with ARGS (--monitor, --init...) in namespace NS, behind
+    WRAP (e.g. unshare); stderr to ERRPATH. Returns the Popen and the first
+    line it printed ("" if none within TIMEOUT s)."""
+    with open(errpath, "w") as errf:
+        p = subprocess.Popen(["ip", "netns", "exec", ns] + list(wrap)
+                             + [sys.executable, os.path.abspath(__file__)] + list(args),
+                             stdin=stdin, stdout=subprocess.PIPE, stderr=errf, text=True,
+                             start_new_session=True)
+    REG.add_proc(p)
+    r, _, _ = select.select([p.stdout], [], [], timeout)
+    return p, p.stdout.readline() if r else ""
+
+
+def json_event(line):
     try:
-        return os.stat("/var/run/netns/" + ns).st_ino
-    except OSError:
-        return None
+        return json.loads(line)
+    except ValueError:
+        return {}
 
 
-def kill_ns_procs(ns):
-    """SIGKILL processes (by pid) still living in a namespace this bench made."""
-    ino = ns_inode(ns)
-    if ino is None:
-        return
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            if os.stat("/proc/%s/ns/net" % d).st_ino == ino:
-                os.kill(int(d), signal.SIGKILL)
-        except OSError:
-            pass
+class JsonHelper:
+    """spawn_self, for a helper that prints JSON lines: {"ev": "ready"...}
+    first, then events; each goes to self.event(), the ready one before and
+    the others from a reader thread ({"ev": "eof"} last). A line "x" on its
+    stdin ends it."""
 
+    what = "helper"
 
-def remove_stale_namespaces():
-    """Namespaces left by a bench run that was SIGKILLed (its pid is gone)."""
-    try:
-        names = os.listdir("/var/run/netns")
-    except OSError:
-        return
-    for n in names:
-        if not n.startswith(PREFIX):
-            continue
-        digits = "".join(c for c in n[len(PREFIX):] if c.isdigit())
-        if digits and not os.path.exists("/proc/" + digits):
-            log("removing stale namespace %s" % n)
-            kill_ns_procs(n)
-            subprocess.run(["ip", "netns", "del", n], stderr=subprocess.DEVNULL)
-
-
-class Monitor:
-    def __init__(self, ns, workdir):
-        self.q = queue.Queue()
-        self.snaps = queue.Queue()
-        errf = open(os.path.join(workdir, "monitor.%s.err" % ns), "w")
-        self.p = subprocess.Popen(
-            ["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__),
-             "--monitor", "eth0", VIP],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf, text=True,
-            bufsize=1, start_new_session=True)
-        REG.add_proc(self.p)
+    def __init__(self, ns, args, errpath, timeout):
+        self.p, line = spawn_self(ns, args, errpath, timeout)
+        self.ready = json_event(line)
+        if self.ready.get("ev") != "ready":
+            self.close()
+            raise RuntimeError("%s did not start in %s: %r" % (self.what, ns, line[:200]))
+        self.event(self.ready)
         self.t = threading.Thread(target=self._reader, daemon=True)
         self.t.start()
-        ev = self.q.get(timeout=10)
-        if ev.get("ev") != "ready":
-            raise RuntimeError("monitor did not start: %r" % ev)
 
     def _reader(self):
         for line in self.p.stdout:
+            ev = json_event(line)
+            if ev:
+                self.event(ev)
+        self.event({"ev": "eof"})
+
+    def close(self, timeout=3):
+        if self.p.poll() is None:
             try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
+                self.p.stdin.write("x\n")
+                self.p.stdin.flush()
+                self.p.wait(timeout)
+            except (OSError, subprocess.TimeoutExpired):
+                self.p.kill()
+                self.p.wait(3)
+
+
+class Monitor(JsonHelper):
+    what = "monitor"
+
+    def __init__(self, ns, workdir):
+        self.q = queue.Queue()
+        self.snaps = queue.Queue()
+        super().__init__(ns, ["--monitor", "eth0", VIP],
+                         os.path.join(workdir, "monitor.%s.err" % ns), 10)
+
+    def event(self, ev):
+        if ev["ev"] != "ready":
             (self.snaps if ev["ev"] == "snap" else self.q).put(ev)
-        self.q.put({"ev": "eof"})
 
     def snap(self):
         self.p.stdin.write("q\n")
@@ -479,23 +390,35 @@ class Monitor:
                 return ev
 
     def close(self):
-        if self.p.poll() is None:
-            try:
-                self.p.stdin.write("x\n")
-                self.p.stdin.flush()
-                self.p.wait(2)
-            except (OSError, subprocess.TimeoutExpired):
-                self.p.kill()
+        super().close(2)
+
+
+def ka_global(role, extra=""):
+    return "global_defs {\n    router_id bench_%s\n    vrrp_version 3\n%s}\n" % (role, extra)
+
+
+def ka_instance(name, iface, vrid, role, prio, interval_ms, vip, extra=""):
+    """A vrrp_instance, state MASTER on A, BACKUP on B."""
+    return keepalived_instance(name, iface, vrid, prio, "%g" % (interval_ms / 1000.0), (vip,),
+                               "MASTER" if role == "a" else "BACKUP", extra=extra)
+
+
+def daemon_argv(kind, binpath, conf, d):
+    """vipd or keepalived (VRRP only, pid files in d) in the foreground."""
+    if kind == "vipd":
+        return [binpath, "-n", "-f", conf]
+    return [binpath, "-n", "-l", "-D", "--vrrp", "-f", conf,
+            "-p", os.path.join(d, "keepalived.pid"), "-r", os.path.join(d, "vrrp.pid")]
 
 
 class Daemon:
     """One vipd or keepalived in one namespace."""
 
-    def __init__(self, kind, binpath, ns, role, workdir):
+    def __init__(self, kind, binpath, ns, role, workdir, d=None, prio=None):
         self.kind, self.bin, self.ns, self.role = kind, binpath, ns, role
-        self.dir = os.path.join(workdir, "%s-%s" % (kind, role))
+        self.dir = d or os.path.join(workdir, "%s-%s" % (kind, role))
         os.makedirs(self.dir, exist_ok=True)
-        self.prio = PRIO_A if role == "a" else PRIO_B
+        self.prio = prio or (PRIO_A if role == "a" else PRIO_B)
         self.p = None
         self.logf = None
         self.starts = 0
@@ -503,20 +426,14 @@ class Daemon:
     def write_conf(self, interval_ms):
         d = self.dir
         if self.kind == "vipd":
-            conf = ("[global]\npidfile = {d}/vipd.pid\ncontrol_socket = {d}/vipd.sock\n"
-                    "log_level = info\n\n[instance VI_1]\ninterface = eth0\nvrid = {vrid}\n"
-                    "priority = {prio}\nadvert_interval = {iv}ms\nvirtual_ip = {vip}\n"
-                    "preempt = yes\n").format(d=d, vrid=VRID, prio=self.prio,
-                                              iv=interval_ms, vip=VIP_CIDR)
+            conf = "[global]\n%s\n%s" % (
+                vipd_global(d + "/vipd.pid", d + "/vipd.sock"),
+                vipd_instance("VI_1", vrid=VRID, priority=self.prio, interval="%dms" % interval_ms,
+                              vips=(VIP_CIDR,), preempt=True))
             path = os.path.join(d, "vipd.conf")
         else:
-            conf = ("global_defs {{\n    router_id bench_{role}\n    vrrp_version 3\n}}\n\n"
-                    "vrrp_instance VI_1 {{\n    state {state}\n    interface eth0\n"
-                    "    virtual_router_id {vrid}\n    priority {prio}\n"
-                    "    advert_int {adv}\n    virtual_ipaddress {{\n        {vip}\n    }}\n}}\n"
-                    ).format(role=self.role, state="MASTER" if self.role == "a" else "BACKUP",
-                             vrid=VRID, prio=self.prio, adv=("%g" % (interval_ms / 1000.0)),
-                             vip=VIP_CIDR)
+            conf = ka_global(self.role) + "\n" + ka_instance(
+                "VI_1", "eth0", VRID, self.role, self.prio, interval_ms, VIP_CIDR)
             path = os.path.join(d, "keepalived.conf")
         with open(path, "w") as f:
             f.write(conf)
@@ -524,19 +441,16 @@ class Daemon:
 
     def start(self, interval_ms):
         assert self.p is None or self.p.poll() is not None
-        conf = self.write_conf(interval_ms)
-        if self.kind == "vipd":
-            argv = [self.bin, "-n", "-f", conf]
-        else:
-            argv = [self.bin, "-n", "-l", "-D", "--vrrp", "-f", conf,
-                    "-p", os.path.join(self.dir, "keepalived.pid"),
-                    "-r", os.path.join(self.dir, "vrrp.pid")]
+        argv = daemon_argv(self.kind, self.bin, self.write_conf(interval_ms), self.dir)
         self.starts += 1
         if self.logf:
             self.logf.close()
         self.logf = open(os.path.join(self.dir, "log"), "a")
         self.logf.write("==== start %d, interval %d ms: %s\n" % (self.starts, interval_ms, " ".join(argv)))
         self.logf.flush()
+        self.spawn(argv)
+
+    def spawn(self, argv):
         # ip netns exec execs the daemon: the Popen pid is the daemon's pid.
         self.p = subprocess.Popen(["ip", "netns", "exec", self.ns] + argv,
                                   stdin=subprocess.DEVNULL, stdout=self.logf,
@@ -552,12 +466,12 @@ class Daemon:
     def stop(self, timeout=5):
         if not self.alive():
             return
-        self.p.send_signal(signal.SIGTERM)
+        self.signal(signal.SIGTERM)
         try:
-            self.p.wait(timeout)
+            self.p.wait(timeout)       # (HcDaemon: nsenter exits when the daemon does)
         except subprocess.TimeoutExpired:
             log("%s %s did not stop in %ss: SIGKILL" % (self.kind, self.role, timeout))
-            self.p.kill()
+            self.signal(signal.SIGKILL)
             self.p.wait(2)
 
     def sender_pid(self):
@@ -573,54 +487,7 @@ class Daemon:
 
     def tree(self):
         """The daemon's pid and all its descendants (keepalived forks)."""
-        pids = [self.main_pid()]
-        children = {}
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                try:
-                    with open("/proc/%s/stat" % d) as f:
-                        st = f.read()
-                    ppid = int(st[st.rindex(")") + 2:].split()[1])
-                    children.setdefault(ppid, []).append(int(d))
-                except (OSError, ValueError):
-                    pass
-        i = 0
-        while i < len(pids):
-            pids.extend(children.get(pids[i], []))
-            i += 1
-        return pids
-
-
-class Sniffer:
-    """bench.py --sniff in a namespace: egress timestamps of one host's adverts."""
-
-    def __init__(self, ns, src, workdir):
-        errf = open(os.path.join(workdir, "sniff.%s.err" % ns), "w")
-        self.p = subprocess.Popen(
-            ["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__),
-             "--sniff", "eth0", src],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf, text=True,
-            start_new_session=True)
-        REG.add_proc(self.p)
-        ev = self._read(10)
-        if ev.get("ev") != "ready":
-            raise RuntimeError("sniffer did not start: %r" % ev)
-
-    def _read(self, timeout):
-        r, _, _ = select.select([self.p.stdout], [], [], timeout)
-        line = self.p.stdout.readline() if r else ""
-        try:
-            return json.loads(line)
-        except ValueError:
-            raise RuntimeError("sniffer: no answer (%r)" % line[:80])
-
-    def dump(self):
-        """Every egress timestamp (ns, CLOCK_REALTIME) since the start; exits."""
-        self.p.stdin.write("d\n")
-        self.p.stdin.flush()
-        ev = self._read(10)
-        self.p.wait(5)
-        return ev
+        return proc_tree(self.main_pid())
 
 
 def strace_count(pid, seconds, path):
@@ -703,40 +570,12 @@ def advert_timing(ts, iv_ms):
             "worst": [{"at_s": (ts[i + 1] - ts[0]) / 1e9, "gap_ms": gaps[i]} for i in worst]}
 
 
-def proc_cpu_ticks(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        st = f.read()
-    fields = st[st.rindex(")") + 2:].split()
-    return int(fields[11]) + int(fields[12])       # utime + stime
-
-
-def proc_runtime_ns(pid):
-    total = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-            total += int(f.read().split()[0])
-    return total
-
-
-def proc_mem_kib(pid):
-    """Rss, Pss and USS (Private_Clean + Private_Dirty) from smaps_rollup."""
-    m = {}
-    with open("/proc/%d/smaps_rollup" % pid) as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
-                m[parts[0][:-1]] = int(parts[1])
-    return {"rss": m.get("Rss", 0), "pss": m.get("Pss", 0),
-            "uss": m.get("Private_Clean", 0) + m.get("Private_Dirty", 0)}
-
-
 class Pair:
     """Switch + master (A) + backup (B) namespaces, one daemon kind."""
 
     def __init__(self, kind, binpath, tag, workdir):
         self.kind = kind
-        base = "%s%d%s" % (PREFIX, os.getpid(), tag)
-        self.ns_sw, self.ns_a, self.ns_b = base + "s", base + "a", base + "b"
+        self.ns_sw, self.ns_a, self.ns_b = (ns_name(tag + r) for r in "sab")
         self.workdir = workdir
         self.a = Daemon(kind, binpath, self.ns_a, "a", workdir)
         self.b = Daemon(kind, binpath, self.ns_b, "b", workdir)
@@ -745,29 +584,25 @@ class Pair:
 
     # ---- topology
     def setup(self):
-        for ns in (self.ns_sw, self.ns_a, self.ns_b):
-            sh("ip", "netns", "add", ns)
-            REG.add_ns(ns)
-            sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w",
-               "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-        s = self.ns_sw
-        sh("ip", "-n", s, "link", "add", "br0", "type", "bridge", "stp_state", "0",
-           "forward_delay", "0", "mcast_snooping", "0")
-        sh("ip", "-n", s, "link", "set", "br0", "up")
-        for port, ns, ip in (("pa", self.ns_a, IP_A), ("pb", self.ns_b, IP_B)):
-            sh("ip", "-n", s, "link", "add", port, "type", "veth", "peer", "name", "eth0",
-               "netns", ns)
-            sh("ip", "-n", s, "link", "set", port, "master", "br0", "up")
-            sh("ip", "-n", ns, "addr", "add", ip + "/24", "dev", "eth0")
-            sh("ip", "-n", ns, "link", "set", "eth0", "up")
+        self.topology((("pa", self.ns_a, IP_A), ("pb", self.ns_b, IP_B)))
         self.mon = Monitor(self.ns_b, self.workdir)
 
+    def topology(self, hosts):
+        """The switch namespace, and per (port, ns, ip) of hosts a namespace
+        whose eth0 (ip/24) is plugged into the switch at port; IPv6 off."""
+        netns_add(self.ns_sw, NO_IPV6)
+        bridge_add(self.ns_sw)
+        for port, ns, ip in hosts:
+            netns_add(ns, NO_IPV6)
+            plug(self.ns_sw, port, ns)
+            sh(["ip", "-n", ns, "addr", "add", ip + "/24", "dev", "eth0"])
+            sh(["ip", "-n", ns, "link", "set", "eth0", "up"])
+
     def link_a(self, up):
-        sh("ip", "-n", self.ns_sw, "link", "set", "pa", "up" if up else "down")
+        sh(["ip", "-n", self.ns_sw, "link", "set", "pa", "up" if up else "down"])
 
     def has_vip(self, ns):
-        out = sh("ip", "-n", ns, "-4", "-o", "addr", "show", "dev", "eth0")
+        out = sh(["ip", "-n", ns, "-4", "-o", "addr", "show", "dev", "eth0"]).stdout
         return (" %s/" % VIP) in out
 
     # ---- daemons
@@ -883,8 +718,7 @@ class Pair:
             self.mon.close()
         self.stop()
         for ns in (self.ns_sw, self.ns_a, self.ns_b):
-            kill_ns_procs(ns)
-            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+            delete_ns(ns)
 
 
 ERRORS = []
@@ -949,9 +783,10 @@ def measure_cpu(pair, seconds, out, workdir):
         pair.mon.close()
         pair.mon = None
     res = {}
-    try:
-        sniffer = Sniffer(pair.ns_a, IP_A, workdir)
-    except (RuntimeError, OSError) as e:
+    try:    # the network tests' sniffer, in the master's namespace
+        sniffer = AdvertSniffer(types.SimpleNamespace(ns=pair.ns_a, dir=pair.a.dir, name="a"),
+                                "eth0", IP_A).start()
+    except (RuntimeError, OSError, AssertionError) as e:
         log("%s: no advert timing: %s" % (pair.kind, e))
         sniffer = None
     time.sleep(1.0)
@@ -1001,15 +836,16 @@ def measure_cpu(pair, seconds, out, workdir):
 
     if sniffer:
         try:
-            d = sniffer.dump()
-        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+            d = sniffer.stop()
+        except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as e:
             log("%s: sniffer: %s" % (pair.kind, e))
             d = None
         if d:
-            ts = sorted(d["ts"])
+            # the master's adverts, not its priority-0 one (counted as other)
+            ts = sorted(t for t, prio in sniffer.adverts_ns if prio)
             tm = advert_timing([t for t in ts if w0 <= t <= w1], iv)
             if tm:
-                tm.update(drops=d["drops"], other_packets=d["other"],
+                tm.update(drops=d["drops"], other_packets=d["other"] + len(d["adverts"]) - len(ts),
                           where="master eth0 egress")
                 res["timing"] = tm
                 log("%-10s adverts @10ms: %d, gap median %.3f ms, |gap-10ms| p99 %.3f max %.3f ms, "
@@ -1051,34 +887,7 @@ HC_HTTP_PORTS = (8404, 8405, 8406)                # HAProxy monitor-uri frontend
 
 def hc_target_ms():
     """Skew_Time of the backup at its effective priority, + 5 ms."""
-    return skew_ms(HC_INTERVAL, HC_PRIO_B + HC_WEIGHT) + 5.0
-
-
-def proc_stat_fields(pid):
-    """Fields of /proc/PID/stat after the comm: [0] state, [1] ppid, ..."""
-    with open("/proc/%d/stat" % pid) as f:
-        st = f.read()
-    return st[st.rindex(")") + 2:].split()
-
-
-def proc_children(pid):
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                if int(proc_stat_fields(int(d))[1]) == pid:
-                    out.append(int(d))
-            except (OSError, ValueError, IndexError):
-                pass
-    return out
-
-
-def proc_comm(pid):
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            return f.read().strip()
-    except OSError:
-        return None
+    return skew_ms(HC_PRIO_B + HC_WEIGHT, HC_INTERVAL) + 5.0
 
 
 class Host:
@@ -1098,15 +907,10 @@ class Host:
         self.haproxy_starts = 0
 
     def start(self):
-        errf = open(os.path.join(self.dir, "init.err"), "w")
-        self.p = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns, "unshare", "--pid", "--fork", "--mount-proc",
-             "--kill-child", sys.executable, os.path.abspath(__file__), "--init"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errf, text=True,
-            start_new_session=True)
-        REG.add_proc(self.p)
-        r, _, _ = select.select([self.p.stdout], [], [], 10)
-        line = self.p.stdout.readline() if r else ""
+        self.p, line = spawn_self(
+            self.ns, ["--init"], os.path.join(self.dir, "init.err"), 10,
+            wrap=("unshare", "--pid", "--fork", "--mount-proc", "--kill-child"),
+            stdin=subprocess.DEVNULL)
         if not line.startswith("ready"):
             raise RuntimeError("host %s: init did not start (%r)" % (self.name, line))
         kids = proc_children(self.p.pid)     # ip netns exec execs unshare, which forks init
@@ -1202,20 +1006,20 @@ class Host:
 
 
 def hc_vipd_check(c, host):
-    lines = ["[check %s]" % c["name"], "type = %s" % c["type"]]
+    opts = {}
     if c["type"] == "process":
-        lines.append("name = haproxy")
+        opts["name"] = "haproxy"
     elif c["type"] == "haproxy":
-        lines.append("socket = %s" % host.sock)
+        opts["socket"] = host.sock
     elif c["type"] == "tcp":
-        lines.append("address = 127.0.0.1:%d" % c["port"])
+        opts["address"] = "127.0.0.1:%d" % c["port"]
     elif c["type"] == "http":
-        lines.append("url = http://127.0.0.1:%d/up" % c["port"])
-    lines.append("interval = %dms" % c["interval_ms"])
+        opts["url"] = "http://127.0.0.1:%d/up" % c["port"]
+    opts["interval"] = "%dms" % c["interval_ms"]
     if c.get("timeout_ms"):
-        lines.append("timeout = %dms" % c["timeout_ms"])
-    lines += ["rise = 1", "fall = 1", "weight = %d" % c["weight"]]
-    return "\n".join(lines) + "\n"
+        opts["timeout"] = "%dms" % c["timeout_ms"]
+    opts.update(rise=1, fall=1, weight=c["weight"])
+    return check_section(c["name"], c["type"], **opts)
 
 
 def hc_keepalived_script(c):
@@ -1238,63 +1042,38 @@ class HcDaemon(Daemon):
     """A vipd or keepalived on a Host, with health checks."""
 
     def __init__(self, kind, binpath, host, role, prio, checks):
-        self.kind, self.bin, self.ns, self.role = kind, binpath, host.ns, role
+        super().__init__(kind, binpath, host.ns, role, None, os.path.join(host.dir, kind), prio)
         self.host = host
-        self.dir = os.path.join(host.dir, kind)
-        os.makedirs(self.dir, exist_ok=True)
-        self.prio = prio
         self.checks = checks
-        self.p = None
         self.pid = None
-        self.logf = None
-        self.starts = 0
 
     def write_conf(self, interval_ms):
         d = self.dir
         if self.kind == "vipd":
-            conf = ("[global]\npidfile = {d}/vipd.pid\ncontrol_socket = {d}/vipd.sock\n"
-                    "log_level = info\n\n").format(d=d)
+            conf = "[global]\n%s\n" % vipd_global(d + "/vipd.pid", d + "/vipd.sock")
             conf += "\n".join(hc_vipd_check(c, self.host) for c in self.checks)
-            conf += ("\n[instance VI_1]\ninterface = eth0\nvrid = {vrid}\npriority = {prio}\n"
-                     "advert_interval = {iv}ms\nvirtual_ip = {vip}\npreempt = yes\n").format(
-                         vrid=VRID, prio=self.prio, iv=interval_ms, vip=VIP_CIDR)
-            conf += "".join("track = %s\n" % c["name"] for c in self.checks)
+            conf += "\n" + vipd_instance("VI_1", vrid=VRID, priority=self.prio,
+                                         interval="%dms" % interval_ms, vips=(VIP_CIDR,),
+                                         preempt=True, track=[c["name"] for c in self.checks])
             path = os.path.join(d, "vipd.conf")
         else:
-            conf = ("global_defs {{\n    router_id bench_{role}\n    vrrp_version 3\n"
-                    "    enable_script_security\n    script_user root\n}}\n\n").format(role=self.role)
-            conf += "\n".join(hc_keepalived_script(c) for c in self.checks)
-            conf += ("\nvrrp_instance VI_1 {{\n    state {state}\n    interface eth0\n"
-                     "    virtual_router_id {vrid}\n    priority {prio}\n"
-                     "    advert_int {adv}\n    virtual_ipaddress {{\n        {vip}\n    }}\n"
-                     "    track_script {{\n{tracks}    }}\n}}\n").format(
-                         state="MASTER" if self.role == "a" else "BACKUP", vrid=VRID,
-                         prio=self.prio, adv="%g" % (interval_ms / 1000.0), vip=VIP_CIDR,
-                         tracks="".join("        %s\n" % c["name"] for c in self.checks))
+            conf = ka_global(self.role, "    enable_script_security\n    script_user root\n")
+            conf += "\n" + "\n".join(hc_keepalived_script(c) for c in self.checks)
+            conf += "\n" + ka_instance(
+                "VI_1", "eth0", VRID, self.role, self.prio, interval_ms, VIP_CIDR,
+                "    track_script {\n%s    }\n" % "".join(
+                    "        %s\n" % c["name"] for c in self.checks))
             path = os.path.join(d, "keepalived.conf")
         with open(path, "w") as f:
             f.write(conf)
-        return path
-
-    def start(self, interval_ms):
-        assert self.p is None or self.p.poll() is not None
-        conf = self.write_conf(interval_ms)
         if self.kind == "vipd":
-            r = subprocess.run([self.bin, "-t", "-f", conf], stdout=subprocess.PIPE,
+            r = subprocess.run([self.bin, "-t", "-f", path], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
             if r.returncode != 0:
-                raise RuntimeError("vipd -t -f %s: %s" % (conf, r.stdout.strip()))
-            argv = [self.bin, "-n", "-f", conf]
-        else:
-            argv = [self.bin, "-n", "-l", "-D", "--vrrp", "-f", conf,
-                    "-p", os.path.join(self.dir, "keepalived.pid"),
-                    "-r", os.path.join(self.dir, "vrrp.pid")]
-        self.starts += 1
-        if self.logf:
-            self.logf.close()
-        self.logf = open(os.path.join(self.dir, "log"), "a")
-        self.logf.write("==== start %d, interval %d ms: %s\n" % (self.starts, interval_ms, " ".join(argv)))
-        self.logf.flush()
+                raise RuntimeError("vipd -t -f %s: %s" % (path, r.stdout.strip()))
+        return path
+
+    def spawn(self, argv):
         self.p = self.host.popen(argv, stdin=subprocess.DEVNULL, stdout=self.logf,
                                  stderr=subprocess.STDOUT)
         self.pid = self.host.exec_pid(self.p, os.path.basename(self.bin))
@@ -1304,17 +1083,6 @@ class HcDaemon(Daemon):
 
     def signal(self, sig):
         os.kill(self.pid, sig)
-
-    def stop(self, timeout=5):
-        if not self.alive():
-            return
-        os.kill(self.pid, signal.SIGTERM)
-        try:
-            self.p.wait(timeout)       # nsenter exits when the daemon does
-        except subprocess.TimeoutExpired:
-            log("%s %s did not stop in %ss: SIGKILL" % (self.kind, self.role, timeout))
-            os.kill(self.pid, signal.SIGKILL)
-            self.p.wait(2)
 
 
 def hc_checks_haproxy(variant):
@@ -1345,8 +1113,7 @@ class HcPair(Pair):
 
     def __init__(self, kind, binpath, tag, workdir, checks):
         self.kind = kind
-        base = "%s%d%s" % (PREFIX, os.getpid(), tag)
-        self.ns_sw, self.ns_a, self.ns_b = base + "s", base + "a", base + "b"
+        self.ns_sw, self.ns_a, self.ns_b = (ns_name(tag + r) for r in "sab")
         self.workdir = workdir
         self.hosts = {"a": Host(self.ns_a, workdir, "%s-%s-a" % (tag, kind)),
                       "b": Host(self.ns_b, workdir, "%s-%s-b" % (tag, kind))}
@@ -1444,20 +1211,7 @@ class ChecksCpuLab(HcPair):
     daemon with hc_checks_cpu(); no peer, so it is Master on its own."""
 
     def setup(self):
-        for ns in (self.ns_sw, self.ns_a):
-            sh("ip", "netns", "add", ns)
-            REG.add_ns(ns)
-            sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w",
-               "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-        s = self.ns_sw
-        sh("ip", "-n", s, "link", "add", "br0", "type", "bridge", "stp_state", "0",
-           "forward_delay", "0", "mcast_snooping", "0")
-        sh("ip", "-n", s, "link", "set", "br0", "up")
-        sh("ip", "-n", s, "link", "add", "pa", "type", "veth", "peer", "name", "eth0", "netns", self.ns_a)
-        sh("ip", "-n", s, "link", "set", "pa", "master", "br0", "up")
-        sh("ip", "-n", self.ns_a, "addr", "add", IP_A + "/24", "dev", "eth0")
-        sh("ip", "-n", self.ns_a, "link", "set", "eth0", "up")
+        self.topology((("pa", self.ns_a, IP_A),))
         h = self.hosts["a"]
         h.start()
         h.write_haproxy_cfg(tcp_ports=HC_TCP_PORTS, http_ports=HC_HTTP_PORTS)
@@ -1590,10 +1344,6 @@ def scale_host4(role, k):
     return "192.0.2.%d" % (1 + 2 * k + (role == "b"))
 
 
-def scale_vip6(i):
-    return "2001:db8::1:%x" % (i + 1)
-
-
 class ScaleSpec:
     """One row: `N` (IPv4, one interface), `Nx2` (IPv4 + IPv6 on the same
     VRIDs, one interface), `N/K` (N instances over K interfaces, N/K each;
@@ -1632,7 +1382,7 @@ class ScaleSpec:
                         vip = SCALE_V4_POOL[i4]
                         i4 += 1
                     else:
-                        vip = scale_vip6(i6)
+                        vip = scale_vip(i6, 6)
                         i6 += 1
                     self.insts.append(("eth%d" % k, fam, vrid, vip))
         self.n = len(self.insts)
@@ -1656,25 +1406,15 @@ class ScaleSpec:
 
 
 def scale_vipd_conf(spec, d, prio):
-    out = ["[global]", "pidfile = %s/vipd.pid" % d, "control_socket = %s/vipd.sock" % d,
-           "log_level = info", ""]
-    for ifn, fam, vrid, vip in spec.insts:
-        out += ["[instance %s_v%d_%d]" % (ifn, fam, vrid), "interface = %s" % ifn,
-                "vrid = %d" % vrid, "priority = %d" % prio,
-                "advert_interval = %dms" % SCALE_IV, "virtual_ip = %s" % vip,
-                "preempt = yes", ""]
-    return "\n".join(out)
+    return "[global]\n%s\n%s" % (vipd_global(d + "/vipd.pid", d + "/vipd.sock"), "\n".join(
+        vipd_instance("%s_v%d_%d" % (ifn, fam, vrid), ifn, vrid, prio, "%dms" % SCALE_IV,
+                      (vip,), preempt=True) for ifn, fam, vrid, vip in spec.insts))
 
 
 def scale_keepalived_conf(spec, role, prio):
-    out = ["global_defs {", "    router_id bench_%s" % role, "    vrrp_version 3", "}", ""]
-    for ifn, fam, vrid, vip in spec.insts:
-        out += ["vrrp_instance %s_v%d_%d {" % (ifn, fam, vrid),
-                "    state %s" % ("MASTER" if role == "a" else "BACKUP"),
-                "    interface %s" % ifn, "    virtual_router_id %d" % vrid,
-                "    priority %d" % prio, "    advert_int %g" % (SCALE_IV / 1000.0),
-                "    virtual_ipaddress {", "        %s" % vip, "    }", "}", ""]
-    return "\n".join(out)
+    return ka_global(role) + "\n" + "\n".join(
+        ka_instance("%s_v%d_%d" % (ifn, fam, vrid), ifn, vrid, role, prio, SCALE_IV, vip)
+        for ifn, fam, vrid, vip in spec.insts)
 
 
 def signame(sig):
@@ -1790,81 +1530,27 @@ def addr_watch_main(argv):
             emit({"ev": "n", "n": last, "t": t})
 
 
-class AddrWatch:
+class AddrWatch(JsonHelper):
     """bench.py --addr-watch in a namespace; .n and .t_full follow it."""
+
+    what = "address watcher"
 
     def __init__(self, ns, addrs, path):
         with open(path, "w") as f:
             f.write("\n".join(addrs) + "\n")
         self.want = len(addrs)
-        errf = open(path + ".err", "w")
-        self.p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable,
-                                   os.path.abspath(__file__), "--addr-watch", path],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf,
-                                  text=True, start_new_session=True)
-        errf.close()
-        REG.add_proc(self.p)
-        r, _, _ = select.select([self.p.stdout], [], [], 15)
-        line = self.p.stdout.readline() if r else ""
-        try:
-            ev = json.loads(line)
-        except ValueError:
-            ev = {}
-        if ev.get("ev") != "ready":
-            self.close()
-            raise RuntimeError("address watcher did not start in %s: %r" % (ns, line[:200]))
-        self.n, self.t_full, self.overruns = ev["n"], None, 0
-        self.t = threading.Thread(target=self._reader, daemon=True)
-        self.t.start()
+        self.n, self.t_full, self.overruns = 0, None, 0
+        super().__init__(ns, ["--addr-watch", path], path + ".err", 15)
 
-    def _reader(self):
-        for line in self.p.stdout:
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
-            if ev["ev"] == "overrun":
-                self.overruns += 1
-            elif ev["ev"] == "n":
-                self.n = ev["n"]
-                if self.n == self.want and self.t_full is None:
-                    self.t_full = ev["t"]
-
-    def close(self):
-        if self.p.poll() is None:
-            try:
-                self.p.stdin.write("x\n")
-                self.p.stdin.flush()
-                self.p.wait(3)
-            except (OSError, subprocess.TimeoutExpired):
-                self.p.kill()
-                self.p.wait(3)
-
-
-def scale_packet_socket(ifname, rcvbuf=32 << 20):
-    """Like vrrp_packet_socket, for IPv4 protocol 112 and IPv6 next header
-    112.  Protocol 0 at socket(), ETH_P_ALL at bind(): see there."""
-    ps = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, 0)
-    filt = [(0x28, 0, 0, 0xFFFFF000),       # ldh [SKF_AD_PROTOCOL]
-            (0x15, 0, 2, 0x0800),           # jeq #ETH_P_IP else -> 4
-            (0x30, 0, 0, 9),                # ldb [9] (IPv4 protocol)
-            (0x05, 0, 0, 2),                # ja 6
-            (0x15, 0, 3, 0x86DD),           # 4: jeq #ETH_P_IPV6 else -> 8
-            (0x30, 0, 0, 6),                # ldb [6] (IPv6 next header)
-            (0x15, 0, 1, 112),              # 6: jeq #112 else -> 8
-            (0x06, 0, 0, 0xFFFF),           # ret #65535
-            (0x06, 0, 0, 0)]                # 8: ret #0
-    prog = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *f) for f in filt))
-    ps.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER,
-                  struct.pack("HL", len(filt), ctypes.addressof(prog)))
-    ps.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-    try:
-        ps.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)
-    except OSError:
-        ps.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    ps.bind((ifname, 0x0003))
-    ps.setblocking(False)
-    return ps
+    def event(self, ev):
+        if ev["ev"] == "ready":
+            self.n = ev["n"]
+        elif ev["ev"] == "overrun":
+            self.overruns += 1
+        elif ev["ev"] == "n":
+            self.n = ev["n"]
+            if self.n == self.want and self.t_full is None:
+                self.t_full = ev["t"]
 
 
 def scale_sniff_main(argv):
@@ -1874,7 +1560,7 @@ def scale_sniff_main(argv):
     on stdin: prints, per VRID, the adverts and the largest gap covering
     the window [W0, W1] (gaps whose later advert is after W0 and earlier
     one before W1), then exits."""
-    socks = {n: scale_packet_socket(n) for n in argv[0].split(",")}
+    socks = {n: vrrp_packet_socket(n, 32 << 20, ipv6=True) for n in argv[0].split(",")}
     ts = {}
     other, drops = 0, 0
 
@@ -1889,7 +1575,7 @@ def scale_sniff_main(argv):
                 if addr[2] != PACKET_OUTGOING or not data:
                     other += 1
                     continue
-                t = packet_ts(anc)
+                t = packet_ts(anc) or time.time_ns()
                 if addr[1] == 0x0800 and len(data) >= 20:
                     off, fam = (data[0] & 0x0F) * 4, 4
                 elif addr[1] == 0x86DD:
@@ -1905,7 +1591,7 @@ def scale_sniff_main(argv):
     def stats():
         nonlocal drops
         for ps in socks.values():
-            drops += struct.unpack("II", ps.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))[1]
+            drops += packet_drops(ps)
 
     stats()
     sys.stdout.write(json.dumps({"ev": "ready"}) + "\n")
@@ -1936,8 +1622,7 @@ class ScaleLab:
 
     def __init__(self, kind, binpath, spec, workdir):
         self.kind, self.bin, self.spec = kind, binpath, spec
-        base = "%s%dq" % (PREFIX, os.getpid())
-        self.ns = {"a": base + "a", "b": base + "b"}
+        self.ns = {"a": ns_name("qa"), "b": ns_name("qb")}
         self.dir = os.path.join(workdir, "scale-%s-%s" % (kind, spec.token.replace("/", "of")))
         os.makedirs(self.dir, exist_ok=True)
         self.p, self.logs, self.tstart = {}, {}, {}
@@ -1950,22 +1635,16 @@ class ScaleLab:
                                          os.path.join(self.dir, "vips-%s.txt" % role))
 
     def setup(self):
+        v6off = "0" if self.spec.v6 else "1"
         for role, ns in self.ns.items():
-            sh("ip", "netns", "add", ns)
-            REG.add_ns(ns)
-            v6off = "0" if self.spec.v6 else "1"
-            sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w",
-               "net.ipv6.conf.all.disable_ipv6=" + v6off,
-               "net.ipv6.conf.default.disable_ipv6=" + v6off,
-               "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
-               "net.ipv6.conf.all.dad_transmits=0", "net.ipv6.conf.default.dad_transmits=0")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
+            netns_add(ns, ("net.ipv6.conf.all.disable_ipv6=" + v6off,
+                           "net.ipv6.conf.default.disable_ipv6=" + v6off) + NO_DAD)
         for k, ifn in enumerate(self.spec.ifaces):
-            sh("ip", "-n", self.ns["a"], "link", "add", ifn, "type", "veth", "peer", "name", ifn,
-               "netns", self.ns["b"])
+            sh(["ip", "-n", self.ns["a"], "link", "add", ifn, "type", "veth", "peer", "name", ifn,
+                "netns", self.ns["b"]])
             for role, ns in self.ns.items():
-                sh("ip", "-n", ns, "addr", "add", scale_host4(role, k) + "/24", "dev", ifn)
-                sh("ip", "-n", ns, "link", "set", ifn, "up")
+                sh(["ip", "-n", ns, "addr", "add", scale_host4(role, k) + "/24", "dev", ifn])
+                sh(["ip", "-n", ns, "link", "set", ifn, "up"])
         if self.spec.v6:        # vipd sends IPv6 adverts from the link-local address
             deadline = time.monotonic() + 10
             while not all(self._ll_ready(ns) for ns in self.ns.values()):
@@ -1974,7 +1653,7 @@ class ScaleLab:
                 time.sleep(0.05)
 
     def _ll_ready(self, ns):
-        out = sh("ip", "-n", ns, "-6", "-o", "addr", "show", "scope", "link")
+        out = sh(["ip", "-n", ns, "-6", "-o", "addr", "show", "scope", "link"]).stdout
         return sum(1 for ln in out.splitlines() if "tentative" not in ln) >= len(self.spec.ifaces)
 
     def start(self, role):
@@ -1984,12 +1663,10 @@ class ScaleLab:
         if self.kind == "vipd":
             conf = os.path.join(d, "vipd.conf")
             text = scale_vipd_conf(self.spec, d, prio)
-            argv = [self.bin, "-n", "-f", conf]
         else:
             conf = os.path.join(d, "keepalived.conf")
             text = scale_keepalived_conf(self.spec, role, prio)
-            argv = [self.bin, "-n", "-l", "-D", "--vrrp", "-f", conf,
-                    "-p", os.path.join(d, "keepalived.pid"), "-r", os.path.join(d, "vrrp.pid")]
+        argv = daemon_argv(self.kind, self.bin, conf, d)
         with open(conf, "w") as f:
             f.write(text)
         self.logs[role] = os.path.join(d, "log")
@@ -2006,21 +1683,7 @@ class ScaleLab:
         return self.p[role].poll()
 
     def tree(self, role):
-        pids = [self.p[role].pid]
-        children = {}
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                try:
-                    with open("/proc/%s/stat" % d) as f:
-                        st = f.read()
-                    children.setdefault(int(st[st.rindex(")") + 2:].split()[1]), []).append(int(d))
-                except (OSError, ValueError):
-                    pass
-        i = 0
-        while i < len(pids):
-            pids.extend(children.get(pids[i], []))
-            i += 1
-        return pids
+        return proc_tree(self.p[role].pid)
 
     def vipd_daemon_status(self, role):
         """The "daemon" object of `vipctl status --json` (None if vipctl is
@@ -2041,16 +1704,8 @@ class ScaleLab:
         return os.path.getsize(self.logs[role])
 
     def start_sniffer(self):
-        errf = open(os.path.join(self.dir, "sniff.err"), "w")
-        p = subprocess.Popen(["ip", "netns", "exec", self.ns["a"], sys.executable,
-                              os.path.abspath(__file__), "--scale-sniff",
-                              ",".join(self.spec.ifaces)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf,
-                             text=True, start_new_session=True)
-        errf.close()
-        REG.add_proc(p)
-        r, _, _ = select.select([p.stdout], [], [], 30)
-        line = p.stdout.readline() if r else ""
+        p, line = spawn_self(self.ns["a"], ["--scale-sniff", ",".join(self.spec.ifaces)],
+                             os.path.join(self.dir, "sniff.err"), 30)
         if '"ready"' not in line:
             p.kill()
             raise RuntimeError("scale sniffer did not start: %r" % line[:200])
@@ -2092,8 +1747,7 @@ class ScaleLab:
         for w in self.watch.values():
             w.close()
         for ns in self.ns.values():
-            kill_ns_procs(ns)
-            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+            delete_ns(ns)
         # the next row reuses the names: wait until they are really gone
         deadline = time.monotonic() + 10
         while any(os.path.exists("/var/run/netns/" + ns) for ns in self.ns.values()):
@@ -2357,7 +2011,7 @@ def report(results, kinds, labels, intervals, args):
         if what not in args.what:
             continue
         for iv in intervals:
-            b = bound_ms(iv) if what == "failover" else skew_ms(iv)
+            b = bound_ms(iv) if what == "failover" else skew_ms(PRIO_B, iv)
             head = "%s @%s" % (what, iv_label(iv))
             sub = "%s %s ms" % ("bound" if what == "failover" else "skew", fmt_ms(b))
             cells = []
@@ -2526,6 +2180,21 @@ def parse_args():
     return a
 
 
+def each_kind(kinds, together, fn):
+    """fn(kind) for each kind: side by side in threads when together (and
+    there are two), else one after the other."""
+    if not together or len(kinds) < 2:
+        for k in kinds:
+            fn(k)
+        return
+    ths = [threading.Thread(target=fn, args=(k,), daemon=True) for k in kinds]
+    for t in ths:
+        t.start()
+    for t in ths:
+        while t.is_alive():     # (join with a timeout: Ctrl-C stays possible)
+            t.join(0.5)
+
+
 def on_signal(signum, _frame):
     raise KeyboardInterrupt("signal %d" % signum)
 
@@ -2557,7 +2226,8 @@ def main():
     atexit.register(REG.cleanup)
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
-    remove_stale_namespaces()
+    for prefix in sweep_stale():
+        log("removed the stale namespaces of %s" % prefix)
     workdir = tempfile.mkdtemp(prefix="vipd-bench.")
     t_start = time.monotonic()
     results = {}
@@ -2574,20 +2244,10 @@ def main():
         what = args.what & {"failover", "graceful"}
         if what:
             for iv in args.intervals:
-                if iv >= 1000 and not args.serial and len(kinds) > 1:
-                    # at 1 s the daemons sleep almost all the time: run the two
-                    # pairs side by side to halve the longest part of the run
-                    ths = [threading.Thread(target=guarded, daemon=True,
-                                            args=(pairs[k], run_point, iv, args.trials, what, results))
-                           for k in kinds]
-                    for t in ths:
-                        t.start()
-                    for t in ths:
-                        while t.is_alive():
-                            t.join(0.5)
-                else:
-                    for k in kinds:
-                        guarded(pairs[k], run_point, iv, args.trials, what, results)
+                # at 1 s the daemons sleep almost all the time: run the two
+                # pairs side by side to halve the longest part of the run
+                each_kind(kinds, iv >= 1000 and not args.serial, lambda k: guarded(
+                    pairs[k], run_point, iv, args.trials, what, results))
         if "cpu" in args.what:
             for k in kinds:
                 guarded(pairs[k], measure_cpu, args.cpu_seconds, results, workdir)
@@ -2603,20 +2263,9 @@ def main():
             labs.extend(hp.values())
             variants = {"vipd": ["process", "socket"], "keepalived": ["process"]}
             log("HAProxy killed -> VIP on B: %d trials per check, 1 s adverts" % args.trials)
-            if not args.serial and len(kinds) > 1:
-                # both sleep almost all the time, as at 1 s above
-                ths = [threading.Thread(target=guarded, daemon=True,
-                                        args=(hp[k], hc_section, run_haproxy, args.trials,
-                                              variants[k], results))
-                       for k in kinds]
-                for t in ths:
-                    t.start()
-                for t in ths:
-                    while t.is_alive():
-                        t.join(0.5)
-            else:
-                for k in kinds:
-                    guarded(hp[k], hc_section, run_haproxy, args.trials, variants[k], results)
+            # both sleep almost all the time, as at 1 s above
+            each_kind(kinds, not args.serial, lambda k: guarded(
+                hp[k], hc_section, run_haproxy, args.trials, variants[k], results))
             for p in hp.values():
                 p.teardown()
         if "checks-cpu" in hc:
@@ -2716,7 +2365,7 @@ def main():
                                 "kernel": os.uname().release,
                                 "clock": "CLOCK_REALTIME; adverts: SO_TIMESTAMPNS kernel rx "
                                          "timestamps; VIP: user-space wake-up on RTM_NEWADDR",
-                                "bounds_ms": {str(iv): {"failover": bound_ms(iv), "graceful": skew_ms(iv)}
+                                "bounds_ms": {str(iv): {"failover": bound_ms(iv), "graceful": skew_ms(PRIO_B, iv)}
                                               for iv in args.intervals}},
                        "summary": summary, "errors": ERRORS, "results": results}, f, indent=1)
         log("raw results in %s" % args.json)
@@ -2726,8 +2375,6 @@ def main():
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--monitor":
         sys.exit(monitor_main(sys.argv[2:]))
-    if len(sys.argv) > 1 and sys.argv[1] == "--sniff":
-        sys.exit(sniff_main(sys.argv[2:]))
     if len(sys.argv) > 1 and sys.argv[1] == "--addr-watch":
         sys.exit(addr_watch_main(sys.argv[2:]))
     if len(sys.argv) > 1 and sys.argv[1] == "--scale-sniff":

@@ -26,20 +26,24 @@ import shutil
 import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
+
+from netns import (NO_DAD, NO_IPV6, NS_RE, TMPROOT, bridge_add, delete_ns,  # noqa: E402
+                   mdi_ms, netns_add, ns_list, ns_pids, packet_drops, packet_ts, pid_alive,
+                   plug, proc_comm, registry_owner, run_prefix, sh, skew_ms, tail,
+                   vrrp_packet_socket, wait_until)
+from netns import sweep_stale  # noqa: E402,F401 - conftest.py calls lab.sweep_stale
 BUILD = os.environ.get("VIPD_BUILD") or os.path.join(REPO, "build")
 VIPD = os.path.join(BUILD, "vipd")
 VIPCTL = os.path.join(BUILD, "vipctl")
 PYTHON = "/usr/bin/python3"
 CRAFT = os.path.join(HERE, "craft.py")
-
-REGISTRY = "/run/vipd-nettest"  # <prefix>.pid files: who owns a prefix
-TMPROOT = os.path.join(tempfile.gettempdir(), "vipd-nettest")
-NS_RE = re.compile(r"^(vt\d+)-")
 
 SANITIZER_PATTERNS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
                       "ERROR: UndefinedBehaviorSanitizer")
@@ -51,42 +55,6 @@ V6_NET = ipaddress.ip_network("2001:db8::/64")
 # --------------------------------------------------------------------------
 # small helpers
 
-def sh(cmd, check=True, timeout=20, input=None):
-    """Run a command (list, or a string for the shell); CompletedProcess."""
-    shell = isinstance(cmd, str)
-    p = subprocess.run(cmd, shell=shell, capture_output=True, text=True, timeout=timeout,
-                       input=input)
-    if check and p.returncode != 0:
-        raise RuntimeError("command failed (%d): %s\n%s%s" % (
-            p.returncode, cmd if shell else shlex.join(cmd), p.stdout, p.stderr))
-    return p
-
-
-def wait_until(pred, timeout, interval=0.01, what=None):
-    """Poll pred() until it returns a true value; return seconds waited.
-
-    Raises AssertionError naming `what` (or pred) on timeout. Exceptions
-    raised by pred count as "not yet" until the deadline, then re-raise.
-    """
-    start = time.monotonic()
-    deadline = start + timeout
-    last_exc = None
-    while True:
-        try:
-            if pred():
-                return time.monotonic() - start
-            last_exc = None
-        except Exception as e:  # noqa: BLE001 - daemon may not be up yet
-            last_exc = e
-        if time.monotonic() >= deadline:
-            msg = "timed out after %.2fs waiting for %s" % (timeout, what or getattr(
-                pred, "__name__", pred))
-            if last_exc is not None:
-                msg += " (last error: %r)" % (last_exc,)
-            raise AssertionError(msg)
-        time.sleep(interval)
-
-
 def stays(pred, duration, interval=0.05, what=None):
     """Assert pred() stays true for `duration` seconds."""
     end = time.monotonic() + duration
@@ -97,134 +65,12 @@ def stays(pred, duration, interval=0.05, what=None):
 
 def skew_s(prio, interval_ms):
     """RFC 5798 Skew_Time in seconds (interval in centiseconds on the wire)."""
-    return ((256 - prio) * (interval_ms / 1000.0)) / 256.0
+    return skew_ms(prio, interval_ms) / 1000.0
 
 
 def mdi_s(prio, interval_ms):
     """Master_Down_Interval in seconds."""
-    return 3 * interval_ms / 1000.0 + skew_s(prio, interval_ms)
-
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def ns_list():
-    p = sh(["ip", "netns", "list"], check=False)
-    return [line.split()[0] for line in p.stdout.splitlines() if line.strip()]
-
-
-def ns_pids(ns):
-    p = sh(["ip", "netns", "pids", ns], check=False)
-    return [int(x) for x in p.stdout.split() if x.isdigit()]
-
-
-def kill_ns_processes(ns, grace=3.0):
-    """SIGTERM every process in ns, then SIGKILL what is left."""
-    pids = ns_pids(ns)
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-        end = time.monotonic() + grace
-        while time.monotonic() < end:
-            pids = ns_pids(ns)
-            if not pids:
-                return
-            time.sleep(0.05)
-
-
-def delete_ns(ns):
-    kill_ns_processes(ns)
-    sh(["ip", "netns", "del", ns], check=False)
-
-
-def sweep_stale():
-    """Delete `vt*` namespaces of test runs whose owning process is gone."""
-    os.makedirs(REGISTRY, exist_ok=True)
-    stale = set()
-    for ns in ns_list():
-        m = NS_RE.match(ns)
-        if not m:
-            continue
-        prefix = m.group(1)
-        owner = _registry_owner(prefix)
-        if owner is None or not pid_alive(owner):
-            stale.add(prefix)
-            delete_ns(ns)
-    for f in os.listdir(REGISTRY):
-        if f.endswith(".pid"):
-            prefix = f[:-4]
-            owner = _registry_owner(prefix)
-            if owner is None or not pid_alive(owner):
-                stale.add(prefix)
-                with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(REGISTRY, f))
-    for prefix in stale:
-        shutil.rmtree(os.path.join(TMPROOT, prefix), ignore_errors=True)
-    # files of finished runs (kept for failed tests) go at the next run
-    if os.path.isdir(TMPROOT):
-        for prefix in os.listdir(TMPROOT):
-            owner = _registry_owner(prefix)
-            if owner is None or not pid_alive(owner):
-                shutil.rmtree(os.path.join(TMPROOT, prefix), ignore_errors=True)
-    return sorted(stale)
-
-
-def _registry_owner(prefix):
-    try:
-        with open(os.path.join(REGISTRY, prefix + ".pid")) as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-_PREFIX = None
-
-
-def run_prefix():
-    """This process's namespace prefix, `vt<pid % 10000>`, registered to us."""
-    global _PREFIX
-    if _PREFIX:
-        return _PREFIX
-    os.makedirs(REGISTRY, exist_ok=True)
-    pid = os.getpid()
-    for k in range(10000):
-        prefix = "vt%d" % ((pid + k) % 10000)
-        owner = _registry_owner(prefix)
-        if owner is not None and owner != pid and pid_alive(owner):
-            continue  # a concurrent run owns this prefix
-        with open(os.path.join(REGISTRY, prefix + ".pid"), "w") as f:
-            f.write("%d\n" % pid)
-        _PREFIX = prefix
-        atexit.register(_release_prefix, prefix)
-        return prefix
-    raise RuntimeError("no free namespace prefix")
-
-
-def _release_prefix(prefix):
-    for ns in ns_list():
-        if ns.startswith(prefix + "-"):
-            delete_ns(ns)
-    with contextlib.suppress(OSError):
-        os.unlink(os.path.join(REGISTRY, prefix + ".pid"))
-    with contextlib.suppress(OSError):
-        os.rmdir(os.path.join(TMPROOT, prefix))  # only if no failed test kept files
-
-
-def tail(path, n=40):
-    try:
-        with open(path, errors="replace") as f:
-            lines = f.readlines()
-    except OSError:
-        return "(no %s)\n" % path
-    return "".join(lines[-n:])
+    return mdi_ms(prio, interval_ms) / 1000.0
 
 
 # --------------------------------------------------------------------------
@@ -319,11 +165,11 @@ class Capture:
 # namespaces
 
 class Namespace:
-    def __init__(self, lab, name):
+    def __init__(self, lab, name, sysctls=()):
         self.lab = lab
         self.name = name  # short name (h1, sw)
         self.ns = "%s-%s" % (lab.prefix, name)
-        sh(["ip", "netns", "add", self.ns])
+        netns_add(self.ns, sysctls)
         self.dir = os.path.join(lab.dir, name)
         os.makedirs(self.dir, exist_ok=True)
         self._captures = []
@@ -363,19 +209,15 @@ class Switch(Namespace):
     default_iface = "br0"
 
     def __init__(self, lab):
-        super().__init__(lab, "sw")
-        self.sysctl("net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
-        self.ip("link", "set", "lo", "up")
-        self.ip("link", "add", "br0", "type", "bridge", "stp_state", "0", "mcast_snooping", "0",
-                "forward_delay", "0")
-        self.ip("link", "set", "br0", "up")
+        super().__init__(lab, "sw", NO_IPV6)
+        bridge_add(self.ns)
 
 
 class Host(Namespace):
     default_iface = "eth0"
 
     def __init__(self, lab, name, ip4, ip6):
-        super().__init__(lab, name)
+        super().__init__(lab, name, NO_DAD)
         self.ip4, self.ip6 = ip4, ip6
         self.port = name  # the switch-side end of our veth
         self.vipd = None
@@ -392,13 +234,7 @@ class Host(Namespace):
         self.expected_exit = set()  # pids we killed on purpose
         self.sanitizer_reported = False  # already failed a test with it
 
-        self.sysctl("net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
-                    "net.ipv6.conf.all.dad_transmits=0", "net.ipv6.conf.default.dad_transmits=0")
-        self.ip("link", "set", "lo", "up")
-        sw = lab.switch
-        sw.ip("link", "add", self.port, "type", "veth", "peer", "name", "eth0", "netns", self.ns)
-        sw.ip("link", "set", self.port, "master", "br0")
-        sw.ip("link", "set", self.port, "up")
+        plug(lab.switch.ns, self.port, self.ns)
         self.ip("link", "set", "eth0", "up")
         self.ip("addr", "add", "%s/24" % ip4, "dev", "eth0")
         self.ip("-6", "addr", "add", "%s/64" % ip6, "dev", "eth0", "nodad")
@@ -449,8 +285,7 @@ class Host(Namespace):
     def write_conf(self, conf_text, log_level="info"):
         """Write h.conf_path: conf_text with our pidfile, socket and log level in
         [global]. Returns the text written (for line numbers)."""
-        glob = ("pidfile = %s\ncontrol_socket = %s\nlog_level = %s\n"
-                % (self.pidfile, self.sock, log_level))
+        glob = vipd_global(self.pidfile, self.sock, log_level)
         if re.search(r"^\s*\[global\]", conf_text, re.M):
             text = re.sub(r"^(\s*\[global\][^\n]*\n)", lambda m: m.group(1) + glob, conf_text,
                           count=1, flags=re.M)
@@ -630,11 +465,7 @@ class Host(Namespace):
 
 
 def _comm(pid):
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            return f.read().strip()
-    except OSError:
-        return ""
+    return proc_comm(pid) or ""
 
 
 # --------------------------------------------------------------------------
@@ -745,6 +576,11 @@ def _cleanup_all():
 # --------------------------------------------------------------------------
 # configs
 
+def vipd_global(pidfile, sock, log_level="info"):
+    """The lines of a [global] section that keep a vipd to its own files."""
+    return "pidfile = %s\ncontrol_socket = %s\nlog_level = %s\n" % (pidfile, sock, log_level)
+
+
 def vipd_instance(name="VI_1", iface="eth0", vrid=51, priority=100, interval="100ms",
                   vips=("192.0.2.100/24",), **opts):
     """One [instance] section; extra options as keyword args (lists repeat)."""
@@ -763,6 +599,22 @@ def vipd_instance(name="VI_1", iface="eth0", vrid=51, priority=100, interval="10
     return "\n".join(lines) + "\n"
 
 
+def keepalived_instance(name="VI_1", iface="eth0", vrid=51, priority=100, advert_int="0.1",
+                        vips=("192.0.2.100/24",), state="BACKUP", before_vips="", extra=""):
+    """One vrrp_instance block; before_vips and extra are lines of its own."""
+    return """vrrp_instance %s {
+    state %s
+    interface %s
+    virtual_router_id %d
+    priority %d
+    advert_int %s
+%s    virtual_ipaddress {
+%s    }
+%s}
+""" % (name, state, iface, vrid, priority, advert_int, before_vips,
+       "".join("        %s\n" % v for v in vips), extra)
+
+
 def keepalived_conf(name="VI_1", iface="eth0", vrid=51, priority=100, advert_int="0.1",
                     vips=("192.0.2.100/24",), unicast_src=None, unicast_peers=(),
                     state="BACKUP", router_id="ka", extra=""):
@@ -777,17 +629,8 @@ def keepalived_conf(name="VI_1", iface="eth0", vrid=51, priority=100, advert_int
     vrrp_garp_master_repeat 1
     enable_script_security
 }
-vrrp_instance %s {
-    state %s
-    interface %s
-    virtual_router_id %d
-    priority %d
-    advert_int %s
-%s    virtual_ipaddress {
-%s    }
-%s}
-""" % (router_id, name, state, iface, vrid, priority, advert_int, peers,
-       "".join("        %s\n" % v for v in vips), extra)
+""" % router_id + keepalived_instance(name, iface, vrid, priority, advert_int, vips, state,
+                                      peers, extra)
 
 
 # --------------------------------------------------------------------------
@@ -926,7 +769,7 @@ def sweep_stale_vardirs():
         m = NS_RE.match(d)
         if not m:
             continue
-        owner = _registry_owner(m.group(1))
+        owner = registry_owner(m.group(1))
         if owner is None or not pid_alive(owner):
             _kill_procs_under(os.path.join(VARROOT, d))
             shutil.rmtree(os.path.join(VARROOT, d), ignore_errors=True)
@@ -1349,7 +1192,8 @@ class AdvertSniffer(Helper):
     or, with incoming=True, the arrival timestamps of src's adverts at
     another host. It drains its socket twice a second only, so it adds no
     load per packet. stop() returns [(t_seconds, priority), ...] and the
-    kernel drop count."""
+    kernel drop count; self.adverts_ns keeps the times as the kernel gave
+    them, integer ns."""
 
     def __init__(self, host, iface="eth0", src=None, incoming=False):
         way = "in" if incoming else "out"
@@ -1365,6 +1209,9 @@ class AdvertSniffer(Helper):
             self.proc.wait(timeout)
             with open(self.out) as f:
                 self.result = json.load(f)
+            self.adverts_ns = self.result["adverts"]
+            self.result["adverts"] = [(t // 1_000_000_000 + t % 1_000_000_000 / 1e9, prio)
+                                      for t, prio in self.adverts_ns]
         super().stop()
         return self.result
 
@@ -1669,25 +1516,12 @@ def _helper_listen(where):
 
 
 def _helper_sniff(iface, src, out_path, way="out"):
-    import ctypes
+    """Timestamps (ns) and priorities of src's VRRP adverts leaving (way
+    "out") or arriving at iface; a line on stdin writes them to out_path."""
     import select
     import socket as s
-    import struct
     import sys
-    eth_p_all = 0x0003
-    # Protocol 0 here, ETH_P_ALL at bind: a socket opened with a protocol
-    # receives from every interface at once, and binding it then unhooks it
-    # for an RCU grace period (10 ms and more on a busy VM), so the first
-    # advert captured would be followed by a gap the daemon never made.
-    ps = s.socket(s.AF_PACKET, s.SOCK_DGRAM, 0)
-    filt = [(0x28, 0, 0, 0xFFFFF000), (0x15, 0, 3, 0x0800), (0x30, 0, 0, 9),
-            (0x15, 0, 1, 112), (0x06, 0, 0, 0xFFFF), (0x06, 0, 0, 0)]
-    prog = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *f) for f in filt))
-    ps.setsockopt(s.SOL_SOCKET, 26, struct.pack("HL", len(filt), ctypes.addressof(prog)))
-    ps.setsockopt(s.SOL_SOCKET, 35, 1)  # SO_TIMESTAMPNS
-    ps.setsockopt(s.SOL_SOCKET, 33, 32 << 20)  # SO_RCVBUFFORCE
-    ps.bind((iface, eth_p_all))  # Python applies htons to the protocol itself
-    ps.setblocking(False)
+    ps = vrrp_packet_socket(iface, rcvbuf=32 << 20)
     out, other, drops = [], 0, 0
 
     def drain():
@@ -1697,11 +1531,7 @@ def _helper_sniff(iface, src, out_path, way="out"):
                 data, anc, _fl, addr = ps.recvmsg(256, s.CMSG_SPACE(16))
             except BlockingIOError:
                 return
-            t = None
-            for lvl, typ, cd in anc:
-                if lvl == s.SOL_SOCKET and typ == 35:
-                    sec, nsec = struct.unpack("qq", cd[:16])
-                    t = sec + nsec / 1e9
+            t = packet_ts(anc)
             ihl = (data[0] & 0x0F) * 4
             outgoing = addr[2] == 4  # PACKET_OUTGOING
             if (outgoing != (way == "out") or len(data) < ihl + 8 or data[9] != 112
@@ -1712,8 +1542,7 @@ def _helper_sniff(iface, src, out_path, way="out"):
 
     def stats():
         nonlocal drops
-        st = ps.getsockopt(263, 6, 8)  # SOL_PACKET, PACKET_STATISTICS: read and reset
-        drops += struct.unpack("II", st)[1]
+        drops += packet_drops(ps)
 
     stats()
     print("READY", flush=True)
