@@ -50,6 +50,8 @@ uint64_t ev_last_seq(void);
 /*
  * Start an event of this type: always counts it, and returns the line to
  * fill (seq, time and type already in) when somebody listens, else NULL.
+ * ev_str() and the others add one member each, through the JSON writer
+ * (buf.h); a NULL string is written as "".
  */
 struct buf *ev_begin(const char *type);
 void ev_str(struct buf *b, const char *key, const char *val);
