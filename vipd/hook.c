@@ -574,34 +574,35 @@ hook_runs_json(struct hookq *const *qs, size_t n, struct buf *b)
 	size_t k;
 	const struct hook_run **v = all_runs(qs, n, &k);
 	char ts[80];
+	struct json j;
 
-	buf_puts(b, "{\"hooks\":[");
+	json_init(&j, b);
+	json_obj_begin(&j);
+	json_key(&j, "hooks");
+	json_arr_begin(&j);
 	for (size_t i = 0; i < k; i++) {
 		const struct hook_run *r = v[i];
 
 		ev_iso_time(r->started_real_ns, ts, sizeof(ts));
-		buf_puts(b, i ? ",{\"instance\":" : "{\"instance\":");
-		json_str(b, r->instance);
-		buf_puts(b, ",\"hook\":");
-		json_str(b, r->hook);
-		buf_puts(b, ",\"command\":");
-		json_str(b, r->command);
-		buf_puts(b, ",\"transition\":");
-		json_str(b, r->transition);
-		buf_puts(b, ",\"reason\":");
-		json_str(b, r->reason);
-		buf_printf(b, ",\"started\":\"%s\",\"duration_ms\":%llu,\"status\":", ts,
-		           (unsigned long long)(r->duration_ns / NS_PER_MS));
-		json_str(b, r->status);
-		buf_puts(b, ",\"output\":[");
-		for (size_t l = 0; l < r->noutput; l++) {
-			if (l)
-				buf_puts(b, ",");
-			json_str(b, r->output[l]);
-		}
-		buf_puts(b, "]}");
+		json_obj_begin(&j);
+		json_key_str(&j, "instance", r->instance);
+		json_key_str(&j, "hook", r->hook);
+		json_key_str(&j, "command", r->command);
+		json_key_str(&j, "transition", r->transition);
+		json_key_str(&j, "reason", r->reason);
+		json_key_str(&j, "started", ts);
+		json_key_uint(&j, "duration_ms", r->duration_ns / NS_PER_MS);
+		json_key_str(&j, "status", r->status);
+		json_key(&j, "output");
+		json_arr_begin(&j);
+		for (size_t l = 0; l < r->noutput; l++)
+			json_val_str(&j, r->output[l]);
+		json_arr_end(&j);
+		json_obj_end(&j);
 	}
-	buf_puts(b, "]}\n");
+	json_arr_end(&j);
+	json_obj_end(&j);
+	buf_puts(b, "\n");
 	free(v);
 }
 

@@ -471,22 +471,24 @@ vport_addr_event(int ifindex, int family, const union inaddr *a, bool added)
 void
 vport_status_json(struct buf *b)
 {
-	bool first = true;
+	struct json j;
 
-	buf_puts(b, "[");
+	json_init(&j, b);
+	json_arr_begin(&j);
 	for (const struct vport *p = ports; p; p = p->next) {
-		buf_puts(b, first ? "{\"interface\":" : ",{\"interface\":");
-		first = false;
-		json_str(b, p->ifname);
-		buf_printf(b,
-		           ",\"family\":\"%s\",\"instances\":%zu,\"listening\":%zu,\"dropped\":{",
-		           p->family == AF_INET ? "ipv4" : "ipv6", p->nmembers, p->dm.n);
+		json_obj_begin(&j);
+		json_key_str(&j, "interface", p->ifname);
+		json_key_str(&j, "family", p->family == AF_INET ? "ipv4" : "ipv6");
+		json_key_uint(&j, "instances", p->nmembers);
+		json_key_uint(&j, "listening", p->dm.n);
+		json_key(&j, "dropped");
+		json_obj_begin(&j);
 		for (int i = 0; i < DROP_MAX; i++)
-			buf_printf(b, "%s\"%s\":%llu", i ? "," : "", vrrp_drop_names[i],
-			           (unsigned long long)p->dm.dropped[i]);
-		buf_puts(b, "}}");
+			json_key_uint(&j, vrrp_drop_names[i], p->dm.dropped[i]);
+		json_obj_end(&j);
+		json_obj_end(&j);
 	}
-	buf_puts(b, "]");
+	json_arr_end(&j);
 }
 
 void
