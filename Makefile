@@ -55,13 +55,13 @@ test_fsm_OBJS  := vipd/fsm.o vipd/addr.o
 test_conf_OBJS := vipd/conf.o vipd/conf_instance.o vipd/conf_check.o vipd/conf_value.o \
 		  vipd/conf_names.o vipd/argv.o vipd/fsec.o vipd/conninfo.o vipd/addr.o vipd/log.o checks/dl.o
 test_addr_OBJS := vipd/addr.o
-test_loop_OBJS := vipd/loop.o vipd/log.o
-test_control_OBJS := vipd/control.o vipd/buf.o vipd/log.o vipd/loop.o
-test_buf_OBJS  := vipd/buf.o
-test_event_OBJS := vipd/event.o vipd/buf.o
+test_loop_OBJS := vipd/loop.o vipd/log.o vipd/mem.o
+test_control_OBJS := vipd/control.o vipd/buf.o vipd/log.o vipd/loop.o vipd/mem.o
+test_buf_OBJS  := vipd/buf.o vipd/mem.o vipd/log.o
+test_event_OBJS := vipd/event.o vipd/buf.o vipd/mem.o vipd/log.o
 test_track_OBJS := checks/track.o
 test_demux_OBJS := vipd/demux.o vipd/addr.o
-test_pace_OBJS  := vipd/pace.o vipd/loop.o vipd/log.o
+test_pace_OBJS  := vipd/pace.o vipd/loop.o vipd/log.o vipd/mem.o
 test_reload_OBJS := vipd/reload.o $(test_conf_OBJS)
 # These link the whole archive (the engine references every check type).
 test_check_LIB := 1
@@ -69,9 +69,9 @@ test_script_LIB := 1
 test_http_pg_haproxy_LIB := 1
 test_hook_LIB := 1
 test_vrrp_LIB := 1
-test_child_OBJS := vipd/child.o vipd/spawn.o vipd/loop.o vipd/log.o
+test_child_OBJS := vipd/child.o vipd/spawn.o vipd/loop.o vipd/log.o vipd/mem.o
 test_netlink_OBJS := netlink/cache.o vipd/addr.o vipd/log.o
-test_realtime_OBJS := vipd/realtime.o vipd/loop.o vipd/log.o
+test_realtime_OBJS := vipd/realtime.o vipd/loop.o vipd/log.o vipd/mem.o
 
 .PHONY: all deps check unit nettest demo bench install clean format valgrind
 all: $(BUILD)/vipd $(BUILD)/vipctl

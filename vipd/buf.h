@@ -20,7 +20,7 @@ struct buf {
 void buf_init(struct buf *b);
 void buf_free(struct buf *b);
 void buf_reset(struct buf *b);
-/* Append; aborts the process on allocation failure (vipd treats ENOMEM as fatal). */
+/* Append; out of memory is fatal (mem.h). */
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
