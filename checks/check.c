@@ -23,6 +23,7 @@
 #include "vipd/event.h"
 #include "vipd/log.h"
 #include "vipd/loop.h"
+#include "vipd/mem.h"
 
 #define CHECK_REASON_MAX 120
 /* Watchers notified from a copy on the stack up to this many; more from the heap. */
@@ -92,7 +93,7 @@ check_new_with_ops(struct loop *l, const struct conf_check *cc, const struct che
 {
 	struct check *c = calloc(1, sizeof(*c));
 
-	/* NULL, not fatal(): a reload that cannot create a check is refused, vipd goes on. */
+	/* NULL, not fatal() (mem.h): a reload that cannot create a check is refused. */
 	if (!c)
 		return NULL;
 	c->loop = l;
@@ -214,21 +215,8 @@ check_notify(struct check *c)
 	struct check_watcher stack[CHECK_SNAP_STACK], *snap = stack;
 	size_t n = c->nwatchers;
 
-	if (n > CHECK_SNAP_STACK && !(snap = malloc(n * sizeof(*snap)))) {
-		/*
-		 * No memory for the copy: the live array, re-read at each step.
-		 * A watcher that unwatches may make us skip one; none freed is called.
-		 */
-		log_error("check %s: out of memory, notifying from the live list", c->cc->name);
-		c->notifying++;
-		for (size_t i = 0; i < c->nwatchers && !c->dead; i++) {
-			struct check_watcher w = c->watchers[i];
-
-			w.fn(c, w.arg);
-		}
-		c->notifying--;
-		return;
-	}
+	if (n > CHECK_SNAP_STACK)
+		snap = xcalloc(n, sizeof(*snap));
 	if (n)
 		memcpy(snap, c->watchers, n * sizeof(snap[0]));
 	c->notifying++;

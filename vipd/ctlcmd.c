@@ -17,6 +17,7 @@
 #include "event.h"
 #include "hook.h"
 #include "loop.h"
+#include "mem.h"
 #include "realtime.h"
 #include "reload_apply.h"
 #include "vport.h"
@@ -112,13 +113,9 @@ static bool
 cmd_hooks(struct vipd *d, struct ctl_client *c, bool json)
 {
 	size_t n = daemon_nhooked(d);
-	struct hookq **qs = calloc(n + 1, sizeof(*qs));
+	struct hookq **qs = xcalloc(n + 1, sizeof(*qs));
 	struct buf b;
 
-	if (!qs) {
-		ctl_printf(c, "error: out of memory\n");
-		return false;
-	}
 	/* Instances a reload removed show their last hooks until they are freed. */
 	for (size_t i = 0; i < n; i++)
 		qs[i] = vrrp_hooks(daemon_hooked(d, i));
@@ -161,11 +158,6 @@ cmd_events(struct vipd *d, struct ctl_client *c, bool json)
 	char ts[40];
 
 	(void)json;
-	if (!s) {
-		ctl_printf(c, "error: out of memory\n");
-		ctl_end(c);
-		return true; /* ended already */
-	}
 	ctl_on_gone(c, stream_gone, s);
 	ev_iso_time(ev_real_now_ns(), ts, sizeof(ts));
 	buf_init(&b);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "loop.h" /* NS_PER_SEC, NS_PER_MS */
+#include "mem.h"
 
 struct ev_sink {
 	struct ev_sink *next;
@@ -35,10 +36,8 @@ static struct {
 struct ev_sink *
 ev_subscribe(ev_write_fn fn, void *arg)
 {
-	struct ev_sink *s = calloc(1, sizeof(*s)), **tail = &ev.sinks;
+	struct ev_sink *s = xcalloc(1, sizeof(*s)), **tail = &ev.sinks;
 
-	if (!s)
-		return NULL;
 	s->fn = fn;
 	s->arg = arg;
 	while (*tail) /* appended: earlier subscribers get each line first */

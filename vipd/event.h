@@ -37,7 +37,7 @@ struct ev_sink;
 /* Gets every line, '\n' included. */
 typedef void (*ev_write_fn)(const char *line, size_t len, void *arg);
 
-/* NULL on ENOMEM. */
+/* Never NULL (out of memory is fatal, mem.h). */
 struct ev_sink *ev_subscribe(ev_write_fn fn, void *arg);
 /* NULL is a no-op. */
 void ev_unsubscribe(struct ev_sink *s);

@@ -13,6 +13,7 @@
 #include "hook.h"
 #include "log.h"
 #include "loop.h"
+#include "mem.h"
 #include "promote.h"
 
 #define HOOK_ENV_MAX 9
@@ -208,14 +209,11 @@ hook_fault_reason(const char *why)
 static struct hook_run *
 record_begin(struct hookq *q, const struct hook_job *j)
 {
-	/* Out of memory: the run goes on, written to a scratch record. */
-	static struct hook_run scratch;
-	struct hook_run *r = &scratch;
+	struct hook_run *r;
 
-	if (!q->ring)
-		q->ring = calloc(HOOK_RING, sizeof(*q->ring));
-	if (q->ring)
-		r = &q->ring[q->nring++ % HOOK_RING];
+	if (!q->ring) /* only once hooks run: most instances never need one */
+		q->ring = xcalloc(HOOK_RING, sizeof(*q->ring));
+	r = &q->ring[q->nring++ % HOOK_RING];
 	memset(r, 0, sizeof(*r));
 	r->seq = q->seq;
 	r->started_real_ns = q->started_real_ns;
@@ -385,27 +383,15 @@ start_next(struct hookq *q)
 	}
 }
 
-static char *
-envf(const char *name, const char *val)
-{
-	char *s;
-
-	if (asprintf(&s, "%s=%s", name, val ? val : "") < 0)
-		return NULL;
-	return s;
-}
-
-/* A job for hook h, or NULL (logged). */
+/* A job for hook h, or NULL (logged: a command that does not split). */
 static struct hook_job *
 job_new(struct hookq *q, int h, const struct hook_event *e)
 {
-	struct hook_job *j = calloc(1, sizeof(*j));
+	struct hook_job *j = xcalloc(1, sizeof(*j));
 	char prio[16], vrid[16];
 	const char *why;
 	size_t n = 0;
 
-	if (!j)
-		goto oom;
 	j->hook = h;
 	snprintf(j->transition, sizeof(j->transition), "%s->%s", e->from, e->to);
 	snprintf(j->reason, sizeof(j->reason), "%s", e->reason ? e->reason : "");
@@ -423,14 +409,11 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 	if (q->shell) {
 		const char *tail = h == CONF_HOOK_NOTIFY ? " \"$@\"" : "";
 
-		if (!(j->argv[n++] = strdup("/bin/sh")) || !(j->argv[n++] = strdup("-c")))
-			goto oom_j;
-		if (asprintf(&j->argv[n++], "%s%s", q->cmd[h], tail) < 0) {
-			j->argv[n - 1] = NULL; /* undefined after a failure */
-			goto oom_j;
-		}
-		if (h == CONF_HOOK_NOTIFY && !(j->argv[n++] = strdup("vipd-notify")))
-			goto oom_j;
+		j->argv[n++] = xstrdup("/bin/sh");
+		j->argv[n++] = xstrdup("-c");
+		j->argv[n++] = xasprintf("%s%s", q->cmd[h], tail);
+		if (h == CONF_HOOK_NOTIFY)
+			j->argv[n++] = xstrdup("vipd-notify");
 	} else {
 		char *words[CONF_MAX_ARGS + 1];
 
@@ -446,8 +429,7 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 		const char *extra[] = {"INSTANCE", q->instance, e->to, prio};
 
 		for (size_t i = 0; i < 4; i++)
-			if (!(j->argv[n++] = strdup(extra[i])))
-				goto oom_j;
+			j->argv[n++] = xstrdup(extra[i]);
 	}
 	j->argv[n] = NULL;
 
@@ -463,15 +445,8 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 	};
 	_Static_assert(sizeof(envs) / sizeof(envs[0]) < HOOK_ENV_MAX, "env room");
 	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++)
-		if (!(j->env[i] = envf(envs[i][0], envs[i][1])))
-			goto oom_j;
+		j->env[i] = xasprintf("%s=%s", envs[i][0], envs[i][1] ? envs[i][1] : "");
 	return j;
-
-oom_j:
-	job_free(j);
-oom:
-	log_warnx("%s hook %s: out of memory, not run", q->tag, job_name(h));
-	return NULL;
 }
 
 size_t
@@ -553,13 +528,9 @@ cmp_run(const void *a, const void *b)
 static const struct hook_run **
 all_runs(struct hookq *const *qs, size_t n, size_t *count)
 {
-	const struct hook_run **v = calloc(n * HOOK_RING + 1, sizeof(*v));
+	const struct hook_run **v = xcalloc(n * HOOK_RING + 1, sizeof(*v));
 	size_t k = 0;
 
-	if (!v) {
-		*count = 0;
-		return NULL;
-	}
 	for (size_t i = 0; i < n; i++)
 		if (qs[i])
 			k += hookq_runs(qs[i], v + k);

@@ -18,6 +18,7 @@
 #include "demux.h"
 #include "log.h"
 #include "loop.h"
+#include "mem.h"
 #include "../netlink/netlink.h"
 
 /* Packets read per wake-up, so one busy interface cannot starve the loop. */
@@ -86,7 +87,7 @@ member_find(struct vport *p, const void *arg)
 
 /* --- the source address ------------------------------------------------- */
 
-static int
+static void
 excl_rebuild(struct vport *p)
 {
 	size_t n = 0, k = 0;
@@ -94,9 +95,7 @@ excl_rebuild(struct vport *p)
 
 	for (size_t i = 0; i < p->nmembers; i++)
 		n += p->members[i].nvips;
-	e = malloc((n ? n : 1) * sizeof(*e));
-	if (!e)
-		return -1;
+	e = xcalloc(n, sizeof(*e));
 	for (size_t i = 0; i < p->nmembers; i++)
 		for (size_t j = 0; j < p->members[i].nvips; j++)
 			e[k++] = p->members[i].vips[j];
@@ -104,7 +103,6 @@ excl_rebuild(struct vport *p)
 	p->excl = e;
 	p->nexcl = n;
 	p->excl_dirty = false;
-	return 0;
 }
 
 /* Recompute the source for ifindex; true if it changed. */
@@ -114,9 +112,8 @@ src_compute(struct vport *p, int ifindex)
 	union inaddr a;
 	bool have;
 
-	if (p->excl_dirty && excl_rebuild(p) < 0)
-		log_warnx("vport %s: out of memory; other instances' VIPs may be used as source",
-		          p->ifname);
+	if (p->excl_dirty)
+		excl_rebuild(p);
 	have = ifindex > 0 && iface_primary_addr(ifindex, p->family, p->excl, p->nexcl, &a) == 0;
 	bool changed = p->src_ifindex != ifindex || have != p->have_src ||
 	               (have && addr_cmp(p->family, &a, &p->src) != 0);
