@@ -171,10 +171,7 @@ port_new(struct loop *l, const char *ifname, int family)
 	p->family = family;
 	p->loop = l;
 	p->fd = -1;
-	if (!(p->holdoff = timer_new(l, holdoff_done, p))) {
-		free(p);
-		return NULL;
-	}
+	p->holdoff = timer_new(l, holdoff_done, p);
 	demux_init(&p->dm, family);
 	p->next = ports;
 	ports = p;
