@@ -23,6 +23,7 @@
 #include "vipd/event.h"
 #include "vipd/log.h"
 #include "vipd/loop.h"
+#include "vipd/mem.h"
 
 #define CHECK_REASON_MAX 120
 /* Watchers notified from a copy on the stack up to this many; more from the heap. */
@@ -85,7 +86,7 @@ check_new_with_ops(struct loop *l, const struct conf_check *cc, const struct che
 {
 	struct check *c = calloc(1, sizeof(*c));
 
-	/* NULL, not fatal(): a reload that cannot create a check is refused, vipd goes on. */
+	/* NULL, not fatal() (mem.h): a reload that cannot create a check is refused. */
 	if (!c)
 		return NULL;
 	c->loop = l;
@@ -197,21 +198,8 @@ check_notify(struct check *c)
 	struct check_watcher stack[CHECK_SNAP_STACK], *snap = stack;
 	size_t n = c->nwatchers;
 
-	if (n > CHECK_SNAP_STACK && !(snap = malloc(n * sizeof(*snap)))) {
-		/*
-		 * No memory for the copy: the live array, re-read at each step.
-		 * A watcher that unwatches may make us skip one; none freed is called.
-		 */
-		log_error("check %s: out of memory, notifying from the live list", c->cc->name);
-		c->notifying++;
-		for (size_t i = 0; i < c->nwatchers && !c->dead; i++) {
-			struct check_watcher w = c->watchers[i];
-
-			w.fn(c, w.arg);
-		}
-		c->notifying--;
-		return;
-	}
+	if (n > CHECK_SNAP_STACK)
+		snap = xcalloc(n, sizeof(*snap));
 	if (n)
 		memcpy(snap, c->watchers, n * sizeof(snap[0]));
 	c->notifying++;
@@ -581,26 +569,30 @@ void
 check_status_json(const struct check *c, struct buf *b)
 {
 	const struct check_last *last = &c->last;
+	struct json j;
 
-	buf_puts(b, "{\"name\":");
-	json_str(b, c->cc->name);
-	buf_puts(b, ",\"type\":");
-	json_str(b, check_type_name(c));
-	buf_printf(b, ",\"state\":\"%s\",\"successes\":%u,\"failures\":%u,\"runs\":%lu,\"last\":",
-	           check_state_names[c->counts.state], c->counts.successes, c->counts.failures,
-	           c->runs);
+	json_init(&j, b);
+	json_obj_begin(&j);
+	json_key_str(&j, "name", c->cc->name);
+	json_key_str(&j, "type", check_type_name(c));
+	json_key_str(&j, "state", check_state_names[c->counts.state]);
+	json_key_uint(&j, "successes", c->counts.successes);
+	json_key_uint(&j, "failures", c->counts.failures);
+	json_key_uint(&j, "runs", c->runs);
+	json_key(&j, "last");
 	if (last->valid) {
-		buf_printf(b, "{\"ok\":%s,\"reason\":", last->ok ? "true" : "false");
-		json_str(b, last->reason);
-		buf_printf(b, ",\"duration_ms\":%.1f,\"ago_ms\":%llu}",
-		           (double)last->duration_ns / NS_PER_MS,
-		           (unsigned long long)((mono_now_ns() - last->at_ns) / NS_PER_MS));
+		json_obj_begin(&j);
+		json_key_bool(&j, "ok", last->ok);
+		json_key_str(&j, "reason", last->reason);
+		json_key_double(&j, "duration_ms", (double)last->duration_ns / NS_PER_MS, 1);
+		json_key_uint(&j, "ago_ms", (mono_now_ns() - last->at_ns) / NS_PER_MS);
+		json_obj_end(&j);
 	} else {
-		buf_puts(b, "null");
+		json_val_null(&j);
 	}
 	if (c->cc->type == CT_FILE)
-		buf_printf(b, ",\"value\":%ld", c->value);
-	buf_puts(b, "}");
+		json_key_int(&j, "value", c->value);
+	json_obj_end(&j);
 }
 
 /* "  check patroni (http): up  [3 ok in a row, 1204 runs]  last: HTTP 200 in 1.2 ms, 340 ms ago" */

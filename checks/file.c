@@ -23,6 +23,7 @@
 
 #include "checks/check.h"
 #include "vipd/log.h"
+#include "vipd/mem.h"
 #include "vipd/loop.h"
 
 #define FILE_EVENTS                                                                                \
@@ -202,11 +203,9 @@ file_io_cb(struct loop *l, int fd, uint32_t events, void *arg)
 static int
 file_open(struct check *c)
 {
-	struct file_priv *p = calloc(1, sizeof(*p));
+	struct file_priv *p = xcalloc(1, sizeof(*p));
 	const char *slash;
 
-	if (!p)
-		fatal("file_open");
 	p->ifd = -1;
 	snprintf(p->path, sizeof(p->path), "%s", check_conf(c)->path);
 	slash = strrchr(p->path, '/');

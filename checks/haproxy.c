@@ -25,6 +25,7 @@
 #include "checks/check.h"
 #include "vipd/buf.h"
 #include "vipd/log.h"
+#include "vipd/mem.h"
 #include "vipd/loop.h"
 
 #define HAP_REPLY_MAX  (256 * 1024) /* a stats reply larger than this is refused */
@@ -322,9 +323,7 @@ haproxy_run(struct check *c)
 		check_done(c, false, "invalid backend name");
 		return;
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		fatal("haproxy_run");
+	r = xcalloc(1, sizeof(*r));
 	r->c = c;
 	r->fd = -1;
 	buf_init(&r->reply);

@@ -29,6 +29,7 @@
 #include "checks/dl.h"
 #include "vipd/buf.h"
 #include "vipd/log.h"
+#include "vipd/mem.h"
 #include "vipd/loop.h"
 
 #define HTTP_BODY_MAX (64 * 1024) /* body bytes kept for expect_body */
@@ -341,9 +342,7 @@ http_run(struct check *c)
 		check_done(c, false, "libcurl initialisation failed");
 		return;
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		fatal("http_run");
+	r = xcalloc(1, sizeof(*r));
 	buf_init(&r->body);
 	r->keep_body = cc->expect_body[0] != '\0';
 	r->easy = curl->easy_init();

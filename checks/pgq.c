@@ -17,6 +17,7 @@
 #include "checks/dl.h"
 #include "checks/pgq.h"
 #include "vipd/log.h"
+#include "vipd/mem.h"
 #include "vipd/loop.h"
 
 enum pgq_phase {
@@ -273,11 +274,8 @@ pgq_start(struct loop *l, const char *conninfo, const char *query, const char *l
 
 	if (!pq)
 		return NULL;
-	if (!(q = calloc(1, sizeof(*q))) || !(q->query = strdup(query))) {
-		free(q);
-		snprintf(err, errsize, "out of memory");
-		return NULL;
-	}
+	q = xcalloc(1, sizeof(*q));
+	q->query = xstrdup(query);
 	q->loop = l;
 	q->pq = pq;
 	q->fd = -1;

@@ -32,6 +32,7 @@
 
 #include "checks/check.h"
 #include "vipd/log.h"
+#include "vipd/mem.h"
 #include "vipd/loop.h"
 
 #define PROC_COMM_MAX 15               /* TASK_COMM_LEN - 1: comm is cut there */
@@ -353,10 +354,8 @@ proc_gone(struct check *c)
 static int
 proc_open(struct check *c)
 {
-	struct proc_priv *p = calloc(1, sizeof(*p));
+	struct proc_priv *p = xcalloc(1, sizeof(*p));
 
-	if (!p)
-		fatal("proc_open");
 	p->check = c;
 	p->pidfd = -1;
 	check_set_priv(c, p);

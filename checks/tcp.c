@@ -15,6 +15,7 @@
 
 #include "checks/check.h"
 #include "vipd/log.h"
+#include "vipd/mem.h"
 #include "vipd/loop.h"
 
 struct tcp_priv {
@@ -24,10 +25,8 @@ struct tcp_priv {
 static int
 tcp_open(struct check *c)
 {
-	struct tcp_priv *p = calloc(1, sizeof(*p));
+	struct tcp_priv *p = xcalloc(1, sizeof(*p));
 
-	if (!p)
-		fatal("tcp_open");
 	p->fd = -1;
 	check_set_priv(c, p);
 	return 0;

@@ -1,11 +1,15 @@
 /*
- * buf.c - growable buffer and JSON string escaping.
+ * buf.c - growable buffer, JSON string escaping and the JSON writer.
  */
 #include "buf.h"
 
+#include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "mem.h"
 
 void
 buf_init(struct buf *b)
@@ -38,10 +42,7 @@ buf_reserve(struct buf *b, size_t n)
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
-	char *p = realloc(b->data, cap);
-	if (!p)
-		abort();
-	b->data = p;
+	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
 }
 
@@ -112,4 +113,176 @@ json_str(struct buf *b, const char *s)
 			buf_append(b, &c, 1);
 	}
 	buf_puts(b, "\"");
+}
+
+/* --- the writer ------------------------------------------------------------ */
+
+void
+json_init(struct json *j, struct buf *b)
+{
+	*j = (struct json){.b = b};
+}
+
+/* Before a key or a value: the comma, unless it is the first in its container or a key's value. */
+static void
+json_sep(struct json *j)
+{
+	uint32_t bit;
+
+	if (j->keyed) {
+		j->keyed = false;
+		return;
+	}
+	if (j->depth == 0)
+		return;
+	bit = 1u << (j->depth - 1);
+	if (j->filled & bit)
+		buf_puts(j->b, ",");
+	j->filled |= bit;
+}
+
+static void
+json_open(struct json *j, const char *tok)
+{
+	json_sep(j);
+	assert(j->depth < JSON_MAX_DEPTH);
+	buf_puts(j->b, tok);
+	j->depth++;
+	j->filled &= ~(1u << (j->depth - 1));
+}
+
+static void
+json_close(struct json *j, const char *tok)
+{
+	assert(j->depth > 0 && !j->keyed);
+	j->depth--;
+	buf_puts(j->b, tok);
+}
+
+void
+json_obj_begin(struct json *j)
+{
+	json_open(j, "{");
+}
+
+void
+json_obj_end(struct json *j)
+{
+	json_close(j, "}");
+}
+
+void
+json_arr_begin(struct json *j)
+{
+	json_open(j, "[");
+}
+
+void
+json_arr_end(struct json *j)
+{
+	json_close(j, "]");
+}
+
+void
+json_key(struct json *j, const char *key)
+{
+	assert(!j->keyed);
+	json_sep(j);
+	json_str(j->b, key);
+	buf_puts(j->b, ":");
+	j->keyed = true;
+}
+
+void
+json_val_str(struct json *j, const char *s)
+{
+	json_sep(j);
+	if (s)
+		json_str(j->b, s);
+	else
+		buf_puts(j->b, "null");
+}
+
+void
+json_val_uint(struct json *j, uint64_t v)
+{
+	json_sep(j);
+	buf_printf(j->b, "%" PRIu64, v);
+}
+
+void
+json_val_int(struct json *j, int64_t v)
+{
+	json_sep(j);
+	buf_printf(j->b, "%" PRId64, v);
+}
+
+void
+json_val_bool(struct json *j, bool v)
+{
+	json_sep(j);
+	buf_puts(j->b, v ? "true" : "false");
+}
+
+void
+json_val_null(struct json *j)
+{
+	json_sep(j);
+	buf_puts(j->b, "null");
+}
+
+void
+json_val_double(struct json *j, double v, int decimals)
+{
+	json_sep(j);
+	buf_printf(j->b, "%.*f", decimals, v);
+}
+
+struct buf *
+json_val_buf(struct json *j)
+{
+	json_sep(j);
+	return j->b;
+}
+
+void
+json_key_str(struct json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	json_val_str(j, s);
+}
+
+void
+json_key_uint(struct json *j, const char *key, uint64_t v)
+{
+	json_key(j, key);
+	json_val_uint(j, v);
+}
+
+void
+json_key_int(struct json *j, const char *key, int64_t v)
+{
+	json_key(j, key);
+	json_val_int(j, v);
+}
+
+void
+json_key_bool(struct json *j, const char *key, bool v)
+{
+	json_key(j, key);
+	json_val_bool(j, v);
+}
+
+void
+json_key_null(struct json *j, const char *key)
+{
+	json_key(j, key);
+	json_val_null(j);
+}
+
+void
+json_key_double(struct json *j, const char *key, double v, int decimals)
+{
+	json_key(j, key);
+	json_val_double(j, v, decimals);
 }

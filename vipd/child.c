@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mem.h"
 #include "loop.h"
 #include "spawn.h"
 
@@ -461,11 +462,9 @@ on_reply(struct loop *l, int fd, uint32_t events, void *arg)
 struct child *
 child_spawn(struct loop *l, const struct child_opts *o, child_done_fn done, void *arg)
 {
-	struct child *c = calloc(1, sizeof(*c));
+	struct child *c = xcalloc(1, sizeof(*c));
 	int err;
 
-	if (!c)
-		return NULL;
 	*c = (struct child){.loop = l,
 	                    .pidfd = -1,
 	                    .outfd = -1,

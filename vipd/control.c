@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "mem.h"
 #include "loop.h"
 
 #define CTL_REQUEST_TIMEOUT_NS (5 * NS_PER_SEC)
@@ -273,10 +274,8 @@ ctl_resume(struct loop *l, struct timer *t, void *arg)
 static void
 ctl_client_new(struct loop *l, int fd)
 {
-	struct ctl_client *c = calloc(1, sizeof(*c));
+	struct ctl_client *c = xcalloc(1, sizeof(*c));
 
-	if (!c)
-		fatal("control: client");
 	c->fd = fd;
 	c->events = EPOLLIN;
 	buf_init(&c->out);

@@ -17,6 +17,7 @@
 #include "event.h"
 #include "hook.h"
 #include "loop.h"
+#include "mem.h"
 #include "realtime.h"
 #include "reload_apply.h"
 #include "vport.h"
@@ -39,16 +40,19 @@ status_daemon(const struct vipd *d, struct buf *b, bool json)
 	loop_get_stats(d->loop, &ls);
 	netlink_get_stats(&ns);
 	if (json) {
-		buf_printf(
-		    b,
-		    "{\"realtime\":%s,\"realtime_demotions\":%llu,\"loop_passes\":%llu"
-		    ",\"loop_budget_passes\":%llu,\"loop_longest_pass_us\":%llu"
-		    ",\"netlink_events\":%llu,\"netlink_overruns\":%llu"
-		    ",\"netlink_resyncs\":%llu}",
-		    realtime_active() ? "true" : "false", (unsigned long long)realtime_demotions(),
-		    (unsigned long long)ls.passes, (unsigned long long)ls.budget_passes,
-		    (unsigned long long)(ls.longest_pass_ns / 1000), (unsigned long long)ns.events,
-		    (unsigned long long)ns.overruns, (unsigned long long)ns.resyncs);
+		struct json j;
+
+		json_init(&j, b);
+		json_obj_begin(&j);
+		json_key_bool(&j, "realtime", realtime_active());
+		json_key_uint(&j, "realtime_demotions", realtime_demotions());
+		json_key_uint(&j, "loop_passes", ls.passes);
+		json_key_uint(&j, "loop_budget_passes", ls.budget_passes);
+		json_key_uint(&j, "loop_longest_pass_us", ls.longest_pass_ns / 1000);
+		json_key_uint(&j, "netlink_events", ns.events);
+		json_key_uint(&j, "netlink_overruns", ns.overruns);
+		json_key_uint(&j, "netlink_resyncs", ns.resyncs);
+		json_obj_end(&j);
 		return;
 	}
 	buf_printf(
@@ -68,23 +72,26 @@ cmd_status(struct vipd *d, struct ctl_client *c, bool json)
 
 	buf_init(&b);
 	if (json) {
-		buf_puts(&b, "{\"instances\":[");
-		for (size_t i = 0; i < d->nvrrps; i++) {
-			if (i)
-				buf_puts(&b, ",");
-			vrrp_status_json(d->vrrps[i], &b);
-		}
-		buf_puts(&b, "],\"checks\":[");
-		for (size_t i = 0; i < d->nchecks; i++) {
-			if (i)
-				buf_puts(&b, ",");
-			check_status_json(d->checks[i], &b);
-		}
-		buf_puts(&b, "],\"interfaces\":");
-		vport_status_json(&b);
-		buf_puts(&b, ",\"daemon\":");
-		status_daemon(d, &b, true);
-		buf_puts(&b, "}\n");
+		struct json j;
+
+		json_init(&j, &b);
+		json_obj_begin(&j);
+		json_key(&j, "instances");
+		json_arr_begin(&j);
+		for (size_t i = 0; i < d->nvrrps; i++)
+			vrrp_status_json(d->vrrps[i], json_val_buf(&j));
+		json_arr_end(&j);
+		json_key(&j, "checks");
+		json_arr_begin(&j);
+		for (size_t i = 0; i < d->nchecks; i++)
+			check_status_json(d->checks[i], json_val_buf(&j));
+		json_arr_end(&j);
+		json_key(&j, "interfaces");
+		vport_status_json(json_val_buf(&j));
+		json_key(&j, "daemon");
+		status_daemon(d, json_val_buf(&j), true);
+		json_obj_end(&j);
+		buf_puts(&b, "\n");
 	} else {
 		for (size_t i = 0; i < d->nvrrps; i++)
 			vrrp_status_text(d->vrrps[i], &b);
@@ -106,13 +113,9 @@ static bool
 cmd_hooks(struct vipd *d, struct ctl_client *c, bool json)
 {
 	size_t n = daemon_nhooked(d);
-	struct hookq **qs = calloc(n + 1, sizeof(*qs));
+	struct hookq **qs = xcalloc(n + 1, sizeof(*qs));
 	struct buf b;
 
-	if (!qs) {
-		ctl_printf(c, "error: out of memory\n");
-		return false;
-	}
 	/* Instances a reload removed show their last hooks until they are freed. */
 	for (size_t i = 0; i < n; i++)
 		qs[i] = vrrp_hooks(daemon_hooked(d, i));
@@ -151,32 +154,34 @@ cmd_events(struct vipd *d, struct ctl_client *c, bool json)
 {
 	struct ev_sink *s = ev_subscribe(stream_write, c);
 	struct buf b;
+	struct json j;
 	char ts[40];
 
 	(void)json;
-	if (!s) {
-		ctl_printf(c, "error: out of memory\n");
-		ctl_end(c);
-		return true; /* ended already */
-	}
 	ctl_on_gone(c, stream_gone, s);
 	ev_iso_time(ev_real_now_ns(), ts, sizeof(ts));
 	buf_init(&b);
-	buf_printf(&b, "{\"seq\":%llu,\"time\":\"%s\",\"type\":\"hello\",\"instances\":[",
-	           (unsigned long long)ev_last_seq(), ts);
-	for (size_t i = 0; i < d->nvrrps; i++) {
-		if (i)
-			buf_puts(&b, ",");
-		vrrp_summary_json(d->vrrps[i], &b);
-	}
-	buf_puts(&b, "],\"checks\":[");
+	json_init(&j, &b);
+	json_obj_begin(&j);
+	json_key_uint(&j, "seq", ev_last_seq());
+	json_key_str(&j, "time", ts);
+	json_key_str(&j, "type", "hello");
+	json_key(&j, "instances");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < d->nvrrps; i++)
+		vrrp_summary_json(d->vrrps[i], json_val_buf(&j));
+	json_arr_end(&j);
+	json_key(&j, "checks");
+	json_arr_begin(&j);
 	for (size_t i = 0; i < d->nchecks; i++) {
-		buf_puts(&b, i ? ",{\"check\":" : "{\"check\":");
-		json_str(&b, check_name(d->checks[i]));
-		buf_printf(&b, ",\"state\":\"%s\"}",
-		           check_state_names[check_get_state(d->checks[i])]);
+		json_obj_begin(&j);
+		json_key_str(&j, "check", check_name(d->checks[i]));
+		json_key_str(&j, "state", check_state_names[check_get_state(d->checks[i])]);
+		json_obj_end(&j);
 	}
-	buf_puts(&b, "]}\n");
+	json_arr_end(&j);
+	json_obj_end(&j);
+	buf_puts(&b, "\n");
 	ctl_write(c, b.data, b.len);
 	buf_free(&b);
 	return true; /* kept open */

@@ -9,12 +9,13 @@
  */
 #include "event.h"
 
-#include <inttypes.h>
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "loop.h" /* NS_PER_SEC, NS_PER_MS */
+#include "mem.h"
 
 struct ev_sink {
 	struct ev_sink *next;
@@ -29,15 +30,14 @@ static struct {
 	bool delivering;
 	bool building;
 	struct buf line;
+	struct json json; /* writing line */
 } ev;
 
 struct ev_sink *
 ev_subscribe(ev_write_fn fn, void *arg)
 {
-	struct ev_sink *s = calloc(1, sizeof(*s)), **tail = &ev.sinks;
+	struct ev_sink *s = xcalloc(1, sizeof(*s)), **tail = &ev.sinks;
 
-	if (!s)
-		return NULL;
 	s->fn = fn;
 	s->arg = arg;
 	while (*tail) /* appended: earlier subscribers get each line first */
@@ -131,42 +131,44 @@ ev_begin(const char *type)
 	ev.building = true;
 	ev_iso_time(ev_real_now_ns(), ts, sizeof(ts));
 	buf_reset(&ev.line);
-	buf_printf(&ev.line, "{\"seq\":%" PRIu64 ",\"time\":\"%s\",\"type\":", ev.seq, ts);
-	json_str(&ev.line, type);
+	json_init(&ev.json, &ev.line);
+	json_obj_begin(&ev.json);
+	json_key_uint(&ev.json, "seq", ev.seq);
+	json_key_str(&ev.json, "time", ts);
+	json_key_str(&ev.json, "type", type);
 	return &ev.line;
+}
+
+/* The ev_* calls are the JSON writer's (buf.h), on the one line being built. */
+static struct json *
+ev_json(struct buf *b)
+{
+	assert(b == &ev.line && ev.building);
+	return &ev.json;
 }
 
 void
 ev_str(struct buf *b, const char *key, const char *val)
 {
-	buf_puts(b, ",");
-	json_str(b, key);
-	buf_puts(b, ":");
-	json_str(b, val ? val : "");
+	json_key_str(ev_json(b), key, val ? val : "");
 }
 
 void
 ev_uint(struct buf *b, const char *key, uint64_t val)
 {
-	buf_puts(b, ",");
-	json_str(b, key);
-	buf_printf(b, ":%" PRIu64, val);
+	json_key_uint(ev_json(b), key, val);
 }
 
 void
 ev_int(struct buf *b, const char *key, int64_t val)
 {
-	buf_puts(b, ",");
-	json_str(b, key);
-	buf_printf(b, ":%" PRId64, val);
+	json_key_int(ev_json(b), key, val);
 }
 
 void
 ev_bool(struct buf *b, const char *key, bool val)
 {
-	buf_puts(b, ",");
-	json_str(b, key);
-	buf_puts(b, val ? ":true" : ":false");
+	json_key_bool(ev_json(b), key, val);
 }
 
 void
@@ -174,7 +176,8 @@ ev_end(struct buf *b)
 {
 	if (!b)
 		return;
-	buf_puts(b, "}\n");
+	json_obj_end(ev_json(b));
+	buf_puts(b, "\n");
 	ev.building = false;
 	ev.delivering = true;
 	for (struct ev_sink *s = ev.sinks; s; s = s->next)

@@ -37,7 +37,7 @@ struct ev_sink;
 /* Gets every line, '\n' included. */
 typedef void (*ev_write_fn)(const char *line, size_t len, void *arg);
 
-/* NULL on ENOMEM. */
+/* Never NULL (out of memory is fatal, mem.h). */
 struct ev_sink *ev_subscribe(ev_write_fn fn, void *arg);
 /* NULL is a no-op. */
 void ev_unsubscribe(struct ev_sink *s);
@@ -50,6 +50,8 @@ uint64_t ev_last_seq(void);
 /*
  * Start an event of this type: always counts it, and returns the line to
  * fill (seq, time and type already in) when somebody listens, else NULL.
+ * ev_str() and the others add one member each, through the JSON writer
+ * (buf.h); a NULL string is written as "".
  */
 struct buf *ev_begin(const char *type);
 void ev_str(struct buf *b, const char *key, const char *val);

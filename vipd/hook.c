@@ -13,6 +13,7 @@
 #include "hook.h"
 #include "log.h"
 #include "loop.h"
+#include "mem.h"
 #include "promote.h"
 
 #define HOOK_ENV_MAX 9
@@ -200,14 +201,11 @@ hook_state_name(enum vrrp_state s, bool arriving)
 static struct hook_run *
 record_begin(struct hookq *q, const struct hook_job *j)
 {
-	/* Out of memory: the run goes on, written to a scratch record. */
-	static struct hook_run scratch;
-	struct hook_run *r = &scratch;
+	struct hook_run *r;
 
-	if (!q->ring)
-		q->ring = calloc(HOOK_RING, sizeof(*q->ring));
-	if (q->ring)
-		r = &q->ring[q->nring++ % HOOK_RING];
+	if (!q->ring) /* only once hooks run: most instances never need one */
+		q->ring = xcalloc(HOOK_RING, sizeof(*q->ring));
+	r = &q->ring[q->nring++ % HOOK_RING];
 	memset(r, 0, sizeof(*r));
 	r->seq = q->seq;
 	r->started_real_ns = q->started_real_ns;
@@ -377,27 +375,15 @@ start_next(struct hookq *q)
 	}
 }
 
-static char *
-envf(const char *name, const char *val)
-{
-	char *s;
-
-	if (asprintf(&s, "%s=%s", name, val ? val : "") < 0)
-		return NULL;
-	return s;
-}
-
-/* A job for hook h, or NULL (logged). */
+/* A job for hook h, or NULL (logged: a command that does not split). */
 static struct hook_job *
 job_new(struct hookq *q, int h, const struct hook_event *e)
 {
-	struct hook_job *j = calloc(1, sizeof(*j));
+	struct hook_job *j = xcalloc(1, sizeof(*j));
 	char prio[16], vrid[16];
 	const char *why;
 	size_t n = 0;
 
-	if (!j)
-		goto oom;
 	j->hook = h;
 	snprintf(j->transition, sizeof(j->transition), "%s->%s", hook_state_name(e->from, false),
 	         hook_state_name(e->to, true));
@@ -416,14 +402,11 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 	if (q->shell) {
 		const char *tail = h == CONF_HOOK_NOTIFY ? " \"$@\"" : "";
 
-		if (!(j->argv[n++] = strdup("/bin/sh")) || !(j->argv[n++] = strdup("-c")))
-			goto oom_j;
-		if (asprintf(&j->argv[n++], "%s%s", q->cmd[h], tail) < 0) {
-			j->argv[n - 1] = NULL; /* undefined after a failure */
-			goto oom_j;
-		}
-		if (h == CONF_HOOK_NOTIFY && !(j->argv[n++] = strdup("vipd-notify")))
-			goto oom_j;
+		j->argv[n++] = xstrdup("/bin/sh");
+		j->argv[n++] = xstrdup("-c");
+		j->argv[n++] = xasprintf("%s%s", q->cmd[h], tail);
+		if (h == CONF_HOOK_NOTIFY)
+			j->argv[n++] = xstrdup("vipd-notify");
 	} else {
 		char *words[CONF_MAX_ARGS + 1];
 
@@ -439,8 +422,7 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 		const char *extra[] = {"INSTANCE", q->instance, hook_state_name(e->to, true), prio};
 
 		for (size_t i = 0; i < 4; i++)
-			if (!(j->argv[n++] = strdup(extra[i])))
-				goto oom_j;
+			j->argv[n++] = xstrdup(extra[i]);
 	}
 	j->argv[n] = NULL;
 
@@ -456,15 +438,8 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 	};
 	_Static_assert(sizeof(envs) / sizeof(envs[0]) < HOOK_ENV_MAX, "env room");
 	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++)
-		if (!(j->env[i] = envf(envs[i][0], envs[i][1])))
-			goto oom_j;
+		j->env[i] = xasprintf("%s=%s", envs[i][0], envs[i][1] ? envs[i][1] : "");
 	return j;
-
-oom_j:
-	job_free(j);
-oom:
-	log_warnx("%s hook %s: out of memory, not run", q->tag, job_name(h));
-	return NULL;
 }
 
 size_t
@@ -553,13 +528,9 @@ cmp_run(const void *a, const void *b)
 static const struct hook_run **
 all_runs(struct hookq *const *qs, size_t n, size_t *count)
 {
-	const struct hook_run **v = calloc(n * HOOK_RING + 1, sizeof(*v));
+	const struct hook_run **v = xcalloc(n * HOOK_RING + 1, sizeof(*v));
 	size_t k = 0;
 
-	if (!v) {
-		*count = 0;
-		return NULL;
-	}
 	for (size_t i = 0; i < n; i++)
 		if (qs[i])
 			k += hookq_runs(qs[i], v + k);
@@ -574,34 +545,35 @@ hook_runs_json(struct hookq *const *qs, size_t n, struct buf *b)
 	size_t k;
 	const struct hook_run **v = all_runs(qs, n, &k);
 	char ts[80];
+	struct json j;
 
-	buf_puts(b, "{\"hooks\":[");
+	json_init(&j, b);
+	json_obj_begin(&j);
+	json_key(&j, "hooks");
+	json_arr_begin(&j);
 	for (size_t i = 0; i < k; i++) {
 		const struct hook_run *r = v[i];
 
 		ev_iso_time(r->started_real_ns, ts, sizeof(ts));
-		buf_puts(b, i ? ",{\"instance\":" : "{\"instance\":");
-		json_str(b, r->instance);
-		buf_puts(b, ",\"hook\":");
-		json_str(b, r->hook);
-		buf_puts(b, ",\"command\":");
-		json_str(b, r->command);
-		buf_puts(b, ",\"transition\":");
-		json_str(b, r->transition);
-		buf_puts(b, ",\"reason\":");
-		json_str(b, r->reason);
-		buf_printf(b, ",\"started\":\"%s\",\"duration_ms\":%llu,\"status\":", ts,
-		           (unsigned long long)(r->duration_ns / NS_PER_MS));
-		json_str(b, r->status);
-		buf_puts(b, ",\"output\":[");
-		for (size_t l = 0; l < r->noutput; l++) {
-			if (l)
-				buf_puts(b, ",");
-			json_str(b, r->output[l]);
-		}
-		buf_puts(b, "]}");
+		json_obj_begin(&j);
+		json_key_str(&j, "instance", r->instance);
+		json_key_str(&j, "hook", r->hook);
+		json_key_str(&j, "command", r->command);
+		json_key_str(&j, "transition", r->transition);
+		json_key_str(&j, "reason", r->reason);
+		json_key_str(&j, "started", ts);
+		json_key_uint(&j, "duration_ms", r->duration_ns / NS_PER_MS);
+		json_key_str(&j, "status", r->status);
+		json_key(&j, "output");
+		json_arr_begin(&j);
+		for (size_t l = 0; l < r->noutput; l++)
+			json_val_str(&j, r->output[l]);
+		json_arr_end(&j);
+		json_obj_end(&j);
 	}
-	buf_puts(b, "]}\n");
+	json_arr_end(&j);
+	json_obj_end(&j);
+	buf_puts(b, "\n");
 	free(v);
 }
 

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mem.h"
 
 #define LOOP_MAX_EVENTS 64
 #define HEAP_NONE       SIZE_MAX /* timer->heap_idx when not armed */
@@ -159,10 +160,8 @@ heap_push(struct loop *l, struct timer *t)
 {
 	if (l->nheap == l->capheap) {
 		size_t cap = l->capheap ? 2 * l->capheap : 16;
-		struct timer **h = realloc(l->heap, cap * sizeof(*h));
+		struct timer **h = xreallocarray(l->heap, cap, sizeof(*h));
 
-		if (!h)
-			fatal("loop: timer heap");
 		l->heap = h;
 		l->capheap = cap;
 	}
@@ -190,10 +189,8 @@ heap_remove(struct loop *l, struct timer *t)
 struct timer *
 timer_new(struct loop *l, loop_timer_fn fn, void *arg)
 {
-	struct timer *t = calloc(1, sizeof(*t));
+	struct timer *t = xcalloc(1, sizeof(*t));
 
-	if (!t)
-		fatal("timer_new");
 	t->loop = l;
 	t->fn = fn;
 	t->arg = arg;
@@ -346,9 +343,7 @@ io_grow(struct loop *l, int fd)
 		n *= 2;
 	if (n == l->nio)
 		return;
-	io = realloc(l->io, n * sizeof(*io));
-	if (!io)
-		fatal("loop: fd table");
+	io = xreallocarray(l->io, n, sizeof(*io));
 	memset(io + l->nio, 0, (n - l->nio) * sizeof(*io));
 	l->io = io;
 	l->nio = n;
@@ -510,10 +505,8 @@ io_drop_queued(struct loop *l)
 struct loop *
 loop_new(void)
 {
-	struct loop *l = calloc(1, sizeof(*l));
+	struct loop *l = xcalloc(1, sizeof(*l));
 
-	if (!l)
-		fatal("loop_new");
 	l->clock = mono_clock;
 	l->budget_ns = LOOP_BUDGET_NS;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);

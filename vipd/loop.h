@@ -46,6 +46,7 @@ struct loop_stats {
 /* CLOCK_MONOTONIC now, in nanoseconds. */
 uint64_t mono_now_ns(void);
 
+/* Never NULL: out of memory is fatal here (mem.h). */
 struct loop *loop_new(void);
 /* Frees the loop; fds are not closed, timers still allocated are freed. */
 void loop_free(struct loop *l);
@@ -56,6 +57,7 @@ int loop_mod_fd(struct loop *l, int fd, uint32_t events);
 /* Stop watching fd (the caller closes it). Safe inside any callback. */
 void loop_del_fd(struct loop *l, int fd);
 
+/* Never NULL (mem.h). */
 struct timer *timer_new(struct loop *l, loop_timer_fn fn, void *arg);
 /* (Re)arm at an absolute CLOCK_MONOTONIC deadline in ns. */
 void timer_arm(struct timer *t, uint64_t deadline_ns);

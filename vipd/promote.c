@@ -16,6 +16,7 @@
 #include "checks/pgq.h"
 #include "log.h"
 #include "loop.h"
+#include "mem.h"
 #include "promote.h"
 
 #define PROMOTE_QUERY                                                                              \
@@ -102,11 +103,8 @@ promote_start(struct loop *l, const char *conninfo, uint32_t timeout_ms, const c
 		snprintf(status, size, "failed: %s", err);
 		return NULL;
 	}
-	if (!(p = calloc(1, sizeof(*p))) || !(p->timer = timer_new(l, promote_expired, p))) {
-		free(p);
-		snprintf(status, size, "failed: out of memory");
-		return NULL;
-	}
+	p = xcalloc(1, sizeof(*p));
+	p->timer = timer_new(l, promote_expired, p);
 	p->timeout_ms = timeout_ms ? timeout_ms : PROMOTE_TIMEOUT_MS;
 	p->started_ns = mono_now_ns();
 	p->done = done;

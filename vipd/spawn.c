@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "mem.h"
 
 #define SPAWN_STACK_SIZE (64 * 1024)
 #define SPAWN_PATH       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -213,9 +214,7 @@ spawn_groups(struct spawn *s, const char *name, gid_t gid)
 	for (;;) {
 		int want = n;
 
-		s->groups = calloc((size_t)n, sizeof(gid_t));
-		if (!s->groups)
-			return -1;
+		s->groups = xcalloc((size_t)n, sizeof(gid_t));
 		if (getgrouplist(name, gid, s->groups, &want) >= 0) {
 			s->ngroups = want;
 			return 0;
@@ -241,16 +240,17 @@ spawn_user(struct spawn *s, const char *user)
 	errno = 0;
 	pw = user && *user ? getpwnam(user) : getpwuid(geteuid());
 	if (!pw) {
-		if (!user || !*user)
-			return asprintf(&s->envstr[0], "HOME=/") < 0 ? -1 : 0;
+		if (!user || !*user) {
+			s->envstr[0] = xstrdup("HOME=/");
+			return 0;
+		}
 		if (errno == 0)
 			errno = ENOENT;
 		return -1;
 	}
-	if (asprintf(&s->envstr[0], "HOME=%s", pw->pw_dir) < 0 ||
-	    asprintf(&s->envstr[1], "USER=%s", pw->pw_name) < 0 ||
-	    asprintf(&s->envstr[2], "LOGNAME=%s", pw->pw_name) < 0)
-		return -1;
+	s->envstr[0] = xasprintf("HOME=%s", pw->pw_dir);
+	s->envstr[1] = xasprintf("USER=%s", pw->pw_name);
+	s->envstr[2] = xasprintf("LOGNAME=%s", pw->pw_name);
 	if (!user || !*user || (pw->pw_uid == geteuid() && pw->pw_gid == getegid()))
 		return 0;
 	s->setuser = true;
@@ -266,9 +266,7 @@ spawn_env(struct spawn *s, char *const *extra)
 
 	while (extra && extra[n])
 		n++;
-	s->envp = calloc(n + 5, sizeof(char *));
-	if (!s->envp)
-		return -1;
+	s->envp = xcalloc(n + 5, sizeof(char *));
 	s->envp[i++] = (char *)SPAWN_PATH;
 	for (size_t k = 0; k < 3; k++)
 		if (s->envstr[k])

@@ -18,6 +18,7 @@
 #include "demux.h"
 #include "log.h"
 #include "loop.h"
+#include "mem.h"
 #include "../netlink/netlink.h"
 
 /* Packets read per wake-up, so one busy interface cannot starve the loop. */
@@ -86,7 +87,7 @@ member_find(struct vport *p, const void *arg)
 
 /* --- the source address ------------------------------------------------- */
 
-static int
+static void
 excl_rebuild(struct vport *p)
 {
 	size_t n = 0, k = 0;
@@ -94,9 +95,7 @@ excl_rebuild(struct vport *p)
 
 	for (size_t i = 0; i < p->nmembers; i++)
 		n += p->members[i].nvips;
-	e = malloc((n ? n : 1) * sizeof(*e));
-	if (!e)
-		return -1;
+	e = xcalloc(n, sizeof(*e));
 	for (size_t i = 0; i < p->nmembers; i++)
 		for (size_t j = 0; j < p->members[i].nvips; j++)
 			e[k++] = p->members[i].vips[j];
@@ -104,7 +103,6 @@ excl_rebuild(struct vport *p)
 	p->excl = e;
 	p->nexcl = n;
 	p->excl_dirty = false;
-	return 0;
 }
 
 /* Recompute the source for ifindex; true if it changed. */
@@ -114,9 +112,8 @@ src_compute(struct vport *p, int ifindex)
 	union inaddr a;
 	bool have;
 
-	if (p->excl_dirty && excl_rebuild(p) < 0)
-		log_warnx("vport %s: out of memory; other instances' VIPs may be used as source",
-		          p->ifname);
+	if (p->excl_dirty)
+		excl_rebuild(p);
 	have = ifindex > 0 && iface_primary_addr(ifindex, p->family, p->excl, p->nexcl, &a) == 0;
 	bool changed = p->src_ifindex != ifindex || have != p->have_src ||
 	               (have && addr_cmp(p->family, &a, &p->src) != 0);
@@ -174,10 +171,7 @@ port_new(struct loop *l, const char *ifname, int family)
 	p->family = family;
 	p->loop = l;
 	p->fd = -1;
-	if (!(p->holdoff = timer_new(l, holdoff_done, p))) {
-		free(p);
-		return NULL;
-	}
+	p->holdoff = timer_new(l, holdoff_done, p);
 	demux_init(&p->dm, family);
 	p->next = ports;
 	ports = p;
@@ -471,22 +465,24 @@ vport_addr_event(int ifindex, int family, const union inaddr *a, bool added)
 void
 vport_status_json(struct buf *b)
 {
-	bool first = true;
+	struct json j;
 
-	buf_puts(b, "[");
+	json_init(&j, b);
+	json_arr_begin(&j);
 	for (const struct vport *p = ports; p; p = p->next) {
-		buf_puts(b, first ? "{\"interface\":" : ",{\"interface\":");
-		first = false;
-		json_str(b, p->ifname);
-		buf_printf(b,
-		           ",\"family\":\"%s\",\"instances\":%zu,\"listening\":%zu,\"dropped\":{",
-		           p->family == AF_INET ? "ipv4" : "ipv6", p->nmembers, p->dm.n);
+		json_obj_begin(&j);
+		json_key_str(&j, "interface", p->ifname);
+		json_key_str(&j, "family", p->family == AF_INET ? "ipv4" : "ipv6");
+		json_key_uint(&j, "instances", p->nmembers);
+		json_key_uint(&j, "listening", p->dm.n);
+		json_key(&j, "dropped");
+		json_obj_begin(&j);
 		for (int i = 0; i < DROP_MAX; i++)
-			buf_printf(b, "%s\"%s\":%llu", i ? "," : "", vrrp_drop_names[i],
-			           (unsigned long long)p->dm.dropped[i]);
-		buf_puts(b, "}}");
+			json_key_uint(&j, vrrp_drop_names[i], p->dm.dropped[i]);
+		json_obj_end(&j);
+		json_obj_end(&j);
 	}
-	buf_puts(b, "]");
+	json_arr_end(&j);
 }
 
 void

@@ -164,7 +164,8 @@ int vrrp_tracks_rewire(struct vrrp *v, struct check *const *checks, size_t nchec
 void vrrp_tracks_eval(struct vrrp *v, const char *why, struct vrrp_verdict *out);
 /* A link changed: true if a tracked interface went up or down. */
 bool vrrp_tracks_link_event(struct vrrp *v, const struct iface *ifc);
-void vrrp_tracks_json(const struct vrrp *v, struct buf *b);
+/* The "tracks" and "track_interfaces" members, into the open status object. */
+void vrrp_tracks_json(const struct vrrp *v, struct json *j);
 void vrrp_tracks_text(const struct vrrp *v, struct buf *b);
 
 #endif

@@ -5,56 +5,60 @@
 
 #include "vrrp_priv.h"
 
+/* One instances[] object of `vipctl status --json` (its keys: vipctl(8), doc/CONTRACT.md). */
 void
 vrrp_status_json(const struct vrrp *v, struct buf *b)
 {
 	char s[ADDR_STRLEN + 4];
+	struct json j;
 
-	buf_puts(b, "{\"name\":");
-	json_str(b, v->cfg.name);
-	buf_printf(b, ",\"state\":\"%s\",\"vrid\":%u,\"interface\":", fsm_state_names[v->fsm.state],
-	           v->cfg.vrid);
-	json_str(b, v->cfg.ifname);
-	buf_printf(b,
-	           ",\"family\":\"%s\",\"mode\":\"%s\",\"priority\":%u,\"effective_priority\":%u"
-	           ",\"advert_interval_ms\":%u,\"master_adver_interval_ms\":%u,\"master_ip\":",
-	           v->cfg.family == AF_INET ? "ipv4" : "ipv6",
-	           vrrp_unicast(v) ? "unicast" : "multicast", v->cfg.priority, v->fsm.priority,
-	           v->cfg.advert_interval_ms, v->fsm.master_adver_int_cs * 10u);
-	if (v->fsm.have_master)
-		buf_printf(b, "\"%s\"", addr_ntop(v->cfg.family, &v->fsm.master_ip, s));
-	else
-		buf_puts(b, "null");
-	buf_puts(b, ",\"vips\":[");
+	json_init(&j, b);
+	json_obj_begin(&j);
+	json_key_str(&j, "name", v->cfg.name);
+	json_key_str(&j, "state", fsm_state_names[v->fsm.state]);
+	json_key_uint(&j, "vrid", v->cfg.vrid);
+	json_key_str(&j, "interface", v->cfg.ifname);
+	json_key_str(&j, "family", v->cfg.family == AF_INET ? "ipv4" : "ipv6");
+	json_key_str(&j, "mode", vrrp_unicast(v) ? "unicast" : "multicast");
+	json_key_uint(&j, "priority", v->cfg.priority);
+	json_key_uint(&j, "effective_priority", v->fsm.priority);
+	json_key_uint(&j, "advert_interval_ms", v->cfg.advert_interval_ms);
+	json_key_uint(&j, "master_adver_interval_ms", v->fsm.master_adver_int_cs * 10u);
+	json_key_str(&j, "master_ip",
+	             v->fsm.have_master ? addr_ntop(v->cfg.family, &v->fsm.master_ip, s) : NULL);
+	json_key(&j, "vips");
+	json_arr_begin(&j);
 	for (size_t i = 0; i < v->cfg.nvips; i++)
-		buf_printf(b, "%s\"%s\"", i ? "," : "", vip_ntop(&v->cfg.vips[i], s));
-	buf_printf(b,
-	           "],\"transitions\":%llu,\"last_reason\":\"%s\",\"adverts_sent\":%llu"
-	           ",\"adverts_received\":%llu,\"adverts_late\":%llu,\"advert_late_max_us\":%llu"
-	           ",\"dropped\":{",
-	           (unsigned long long)v->transitions, fsm_reason_names[v->last_reason],
-	           (unsigned long long)v->adverts_sent, (unsigned long long)v->adverts_received,
-	           (unsigned long long)v->adverts_late,
-	           (unsigned long long)(v->advert_late_max_ns / 1000));
+		json_val_str(&j, vip_ntop(&v->cfg.vips[i], s));
+	json_arr_end(&j);
+	json_key_uint(&j, "transitions", v->transitions);
+	json_key_str(&j, "last_reason", fsm_reason_names[v->last_reason]);
+	json_key_uint(&j, "adverts_sent", v->adverts_sent);
+	json_key_uint(&j, "adverts_received", v->adverts_received);
+	json_key_uint(&j, "adverts_late", v->adverts_late);
+	json_key_uint(&j, "advert_late_max_us", v->advert_late_max_ns / 1000);
+	json_key(&j, "dropped");
+	json_obj_begin(&j);
 	for (int i = 0; i < DROP_MAX; i++)
-		buf_printf(b, "%s\"%s\":%llu", i ? "," : "", vrrp_drop_names[i],
-		           (unsigned long long)v->dropped[i]);
-	buf_puts(b, "},\"fault_reason\":");
-	if (v->fsm.state == ST_FAULT && v->fault_why[0])
-		json_str(b, v->fault_why);
-	else
-		buf_puts(b, "null");
-	vrrp_tracks_json(v, b);
-	buf_puts(b, "}");
+		json_key_uint(&j, vrrp_drop_names[i], v->dropped[i]);
+	json_obj_end(&j);
+	json_key_str(&j, "fault_reason",
+	             v->fsm.state == ST_FAULT && v->fault_why[0] ? v->fault_why : NULL);
+	vrrp_tracks_json(v, &j);
+	json_obj_end(&j);
 }
 
 void
 vrrp_summary_json(const struct vrrp *v, struct buf *b)
 {
-	buf_puts(b, "{\"instance\":");
-	json_str(b, v->cfg.name);
-	buf_printf(b, ",\"state\":\"%s\",\"priority\":%u}", fsm_state_names[v->fsm.state],
-	           v->fsm.priority);
+	struct json j;
+
+	json_init(&j, b);
+	json_obj_begin(&j);
+	json_key_str(&j, "instance", v->cfg.name);
+	json_key_str(&j, "state", fsm_state_names[v->fsm.state]);
+	json_key_uint(&j, "priority", v->fsm.priority);
+	json_obj_end(&j);
 }
 
 void

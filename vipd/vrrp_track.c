@@ -216,27 +216,34 @@ vrrp_tracks_eval(struct vrrp *v, const char *why, struct vrrp_verdict *out)
 }
 
 void
-vrrp_tracks_json(const struct vrrp *v, struct buf *b)
+vrrp_tracks_json(const struct vrrp *v, struct json *j)
 {
-	buf_puts(b, ",\"tracks\":[");
+	json_key(j, "tracks");
+	json_arr_begin(j);
 	for (size_t i = 0; i < v->ntracks; i++) {
 		const struct vrrp_track *t = &v->tracks[i];
 
-		buf_puts(b, i ? ",{\"check\":" : "{\"check\":");
-		json_str(b, check_name(t->check));
-		buf_printf(b, ",\"weight\":%d,\"state\":\"%s\",\"applied\":%d}", t->weight,
-		           check_state_names[check_get_state(t->check)], t->applied);
+		json_obj_begin(j);
+		json_key_str(j, "check", check_name(t->check));
+		json_key_int(j, "weight", t->weight);
+		json_key_str(j, "state", check_state_names[check_get_state(t->check)]);
+		json_key_int(j, "applied", t->applied);
+		json_obj_end(j);
 	}
-	buf_puts(b, "],\"track_interfaces\":[");
+	json_arr_end(j);
+	json_key(j, "track_interfaces");
+	json_arr_begin(j);
 	for (size_t i = 0; i < v->ntrack_ifs; i++) {
 		const struct vrrp_track_if *t = &v->track_ifs[i];
 
-		buf_puts(b, i ? ",{\"interface\":" : "{\"interface\":");
-		json_str(b, t->ifname);
-		buf_printf(b, ",\"weight\":%d,\"state\":\"%s\",\"applied\":%d}", t->weight,
-		           t->up ? "up" : "down", t->applied);
+		json_obj_begin(j);
+		json_key_str(j, "interface", t->ifname);
+		json_key_int(j, "weight", t->weight);
+		json_key_str(j, "state", t->up ? "up" : "down");
+		json_key_int(j, "applied", t->applied);
+		json_obj_end(j);
 	}
-	buf_puts(b, "]");
+	json_arr_end(j);
 }
 
 void

@@ -1,5 +1,5 @@
 /*
- * test_buf.c - the growable buffer and JSON string escaping.
+ * test_buf.c - the growable buffer, JSON string escaping and the JSON writer.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -125,13 +125,178 @@ test_json_str(void **state)
 	}
 }
 
+/* The writer's output as a string, then reset for the next case. */
+static const char *
+doc(struct buf *b)
+{
+	static char out[1024];
+
+	snprintf(out, sizeof(out), "%.*s", (int)b->len, b->data);
+	buf_reset(b);
+	return out;
+}
+
+static void
+test_json_scalars(void **state)
+{
+	(void)state;
+	struct buf b;
+	struct json j;
+
+	buf_init(&b);
+	json_init(&j, &b);
+	json_obj_begin(&j);
+	json_key_str(&j, "s", "a\"b\\c\n\x01");
+	json_key_str(&j, "null_str", NULL);
+	json_key_uint(&j, "u", UINT64_MAX);
+	json_key_int(&j, "i", INT64_MIN);
+	json_key_int(&j, "neg", -3);
+	json_key_bool(&j, "t", true);
+	json_key_bool(&j, "f", false);
+	json_key_null(&j, "n");
+	json_key_double(&j, "d1", 2.26, 1);
+	json_key_double(&j, "d0", 0, 1);
+	json_key_double(&j, "d3", 1.0 / 3, 3);
+	json_key_str(&j, "k\"ey", "");
+	json_obj_end(&j);
+	assert_string_equal(doc(&b), "{\"s\":\"a\\\"b\\\\c\\n\\u0001\",\"null_str\":null,"
+	                             "\"u\":18446744073709551615,\"i\":-9223372036854775808,"
+	                             "\"neg\":-3,\"t\":true,\"f\":false,\"n\":null,\"d1\":2.3,"
+	                             "\"d0\":0.0,\"d3\":0.333,\"k\\\"ey\":\"\"}");
+	buf_free(&b);
+}
+
+static void
+test_json_nesting_and_commas(void **state)
+{
+	(void)state;
+	struct buf b;
+	struct json j;
+
+	buf_init(&b);
+	/* Empty containers, at the top and nested. */
+	json_init(&j, &b);
+	json_obj_begin(&j);
+	json_obj_end(&j);
+	assert_string_equal(doc(&b), "{}");
+	json_init(&j, &b);
+	json_arr_begin(&j);
+	json_arr_begin(&j);
+	json_arr_end(&j);
+	json_obj_begin(&j);
+	json_obj_end(&j);
+	json_arr_end(&j);
+	assert_string_equal(doc(&b), "[[],{}]");
+
+	/* A comma between members, none after a key, none after an opening. */
+	json_init(&j, &b);
+	json_obj_begin(&j);
+	json_key(&j, "a");
+	json_arr_begin(&j);
+	json_val_uint(&j, 1);
+	json_val_str(&j, "x");
+	json_obj_begin(&j);
+	json_key_uint(&j, "k", 2);
+	json_key(&j, "in");
+	json_obj_begin(&j);
+	json_obj_end(&j);
+	json_key_uint(&j, "after", 3);
+	json_obj_end(&j);
+	json_val_null(&j);
+	json_arr_end(&j);
+	json_key(&j, "o");
+	json_obj_begin(&j);
+	json_key(&j, "deep");
+	json_arr_begin(&j);
+	json_arr_begin(&j);
+	json_val_bool(&j, true);
+	json_arr_end(&j);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_key_int(&j, "last", -1);
+	json_obj_end(&j);
+	assert_string_equal(doc(&b), "{\"a\":[1,\"x\",{\"k\":2,\"in\":{},\"after\":3},null],"
+	                             "\"o\":{\"deep\":[[true]]},\"last\":-1}");
+	assert_int_equal(j.depth, 0);
+	buf_free(&b);
+}
+
+/* A whole document rendered into the buffer by someone else, as one value. */
+static void
+render_pair(struct buf *b, unsigned n)
+{
+	struct json j;
+
+	json_init(&j, b);
+	json_obj_begin(&j);
+	json_key_uint(&j, "n", n);
+	json_obj_end(&j);
+}
+
+static void
+test_json_val_buf(void **state)
+{
+	(void)state;
+	struct buf b;
+	struct json j;
+
+	buf_init(&b);
+	buf_puts(&b, "keep:"); /* the writer appends to what is there */
+	json_init(&j, &b);
+	json_obj_begin(&j);
+	json_key(&j, "list");
+	json_arr_begin(&j);
+	for (unsigned i = 0; i < 3; i++)
+		render_pair(json_val_buf(&j), i);
+	json_arr_end(&j);
+	json_key(&j, "one");
+	render_pair(json_val_buf(&j), 9);
+	json_obj_end(&j);
+	assert_string_equal(doc(&b), "keep:{\"list\":[{\"n\":0},{\"n\":1},{\"n\":2}],"
+	                             "\"one\":{\"n\":9}}");
+	buf_free(&b);
+}
+
+/* As deep as the writer goes: every level keeps its own comma state. */
+static void
+test_json_depth(void **state)
+{
+	(void)state;
+	struct buf b;
+	struct json j;
+	char want[16 * JSON_MAX_DEPTH] = "";
+
+	buf_init(&b);
+	json_init(&j, &b);
+	for (int i = 0; i < JSON_MAX_DEPTH; i++) {
+		json_arr_begin(&j);
+		json_val_uint(&j, (uint64_t)i);
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s[%d", i ? "," : "",
+		         i);
+	}
+	for (int i = 0; i < JSON_MAX_DEPTH; i++) {
+		json_val_bool(&j, false); /* after a closed array: a comma again */
+		json_arr_end(&j);
+		strcat(want, ",false]");
+	}
+	assert_int_equal(j.depth, 0);
+	assert_string_equal(doc(&b), want); /* [0,[1,...[31,false],...,false] */
+	buf_free(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_printf_grows),  cmocka_unit_test(test_printf_large),
-	    cmocka_unit_test(test_append_binary), cmocka_unit_test(test_consume),
+	    cmocka_unit_test(test_printf_grows),
+	    cmocka_unit_test(test_printf_large),
+	    cmocka_unit_test(test_append_binary),
+	    cmocka_unit_test(test_consume),
 	    cmocka_unit_test(test_json_str),
+	    cmocka_unit_test(test_json_scalars),
+	    cmocka_unit_test(test_json_nesting_and_commas),
+	    cmocka_unit_test(test_json_val_buf),
+	    cmocka_unit_test(test_json_depth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
