@@ -194,6 +194,7 @@ for h in $HOSTS; do
 	cat >"$dir/$h.conf" <<EOF
 [global]
 pidfile = $dir/$h.pid
+state_dir = $dir/$h.state
 control_socket = $dir/$h.sock
 
 [instance VI_1]

@@ -35,6 +35,7 @@ if [ "$(id -u)" = 0 ]; then
 	cat >"$dir/vipd.conf" <<EOC
 [global]
 pidfile = $dir/vipd.pid
+state_dir = $dir
 control_socket = $dir/vipd.sock
 [instance VG]
 interface = eth0
@@ -62,6 +63,7 @@ EOC
 	cat >"$dir/vipd.conf" <<EOC
 [global]
 pidfile = $dir/vipd.pid
+state_dir = $dir
 control_socket = $dir/vipd.sock
 [check ok]
 type = script

@@ -35,7 +35,7 @@
 #define SECTIONS "[global], [instance NAME] or [check NAME]"
 
 /* Keys of [global], indexes of global_keys[] and parser.gseen[]. */
-enum { GK_PIDFILE, GK_SOCKET, GK_LOG_LEVEL, GK_SCRIPT_USER, GK_REALTIME, GK_MAX };
+enum { GK_PIDFILE, GK_SOCKET, GK_LOG_LEVEL, GK_SCRIPT_USER, GK_REALTIME, GK_STATE_DIR, GK_MAX };
 
 _Static_assert(GK_MAX <= CONF_GLOBAL_KEYS, "parser.gseen too small");
 
@@ -95,6 +95,16 @@ set_script_user(struct parser *p, const char *key, const char *val)
 }
 
 static void
+set_state_dir(struct parser *p, const char *key, const char *val)
+{
+	if (val[0] != '/' || strlen(val) >= sizeof(p->conf->state_dir)) {
+		conf_perr(p, p->lineno, key, "must be an absolute path, got \"%s\"", val);
+		return;
+	}
+	strcpy(p->conf->state_dir, val);
+}
+
+static void
 set_realtime(struct parser *p, const char *key, const char *val)
 {
 	conf_get_uint(p, key, val, 0, 99, &p->conf->realtime_priority);
@@ -106,6 +116,7 @@ static const struct conf_key global_keys[GK_MAX] = {
     [GK_LOG_LEVEL] = {"log_level", false, set_log_level},
     [GK_SCRIPT_USER] = {"script_user", false, set_script_user},
     [GK_REALTIME] = {"realtime_priority", false, set_realtime},
+    [GK_STATE_DIR] = {"state_dir", false, set_state_dir},
 };
 
 static void
@@ -276,6 +287,7 @@ conf_new(const char *path)
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	snprintf(c->pidfile, sizeof(c->pidfile), "%s", CONF_DEFAULT_PIDFILE);
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s", CONF_DEFAULT_SOCKET);
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", CONF_DEFAULT_STATE_DIR);
 	c->log_level = LOGL_INFO;
 	snprintf(c->script_user, sizeof(c->script_user), "root");
 	c->realtime_priority = CONF_DEFAULT_RT_PRIORITY;

@@ -22,6 +22,7 @@
 #define CONF_DEFAULT_PATH        "/etc/vipd/vipd.conf"
 #define CONF_DEFAULT_PIDFILE     "/run/vipd.pid"
 #define CONF_DEFAULT_SOCKET      "/run/vipd/vipd.sock"
+#define CONF_DEFAULT_STATE_DIR   "/var/lib/vipd"
 #define CONF_DEFAULT_RT_PRIORITY 10
 #define CONF_NAME_MAX            64
 #define CONF_MAX_VIPS            VRRP_MAX_ADDRS /* one advert's address count is 8 bits */
@@ -171,6 +172,7 @@ struct conf {
 	char path[4096];
 	char pidfile[4096];
 	char control_socket[108];   /* sun_path */
+	char state_dir[4096];       /* drained instances survive restarts here */
 	enum log_level log_level;   /* default info */
 	char script_user[64];       /* default "root" */
 	unsigned realtime_priority; /* SCHED_RR priority 1..99, 0 = off (default 10) */

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "control.h"
 #include "ctlcmd.h"
+#include "ctl_drain.h"
 #include "daemon.h"
 #include "event.h"
 #include "hook.h"
@@ -66,8 +67,10 @@ status_daemon(const struct vipd *d, struct buf *b, bool json)
 }
 
 static bool
-cmd_status(struct vipd *d, struct ctl_client *c, bool json)
+cmd_status(struct vipd *d, struct ctl_client *c, bool json, int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	struct buf b;
 
 	buf_init(&b);
@@ -110,8 +113,10 @@ cmd_status(struct vipd *d, struct ctl_client *c, bool json)
 /* --- hooks ---------------------------------------------------------------- */
 
 static bool
-cmd_hooks(struct vipd *d, struct ctl_client *c, bool json)
+cmd_hooks(struct vipd *d, struct ctl_client *c, bool json, int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	size_t n = daemon_nhooked(d);
 	struct hookq **qs = xcalloc(n + 1, sizeof(*qs));
 	struct buf b;
@@ -150,8 +155,10 @@ stream_gone(struct ctl_client *c, void *arg)
 }
 
 static bool
-cmd_events(struct vipd *d, struct ctl_client *c, bool json)
+cmd_events(struct vipd *d, struct ctl_client *c, bool json, int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	struct ev_sink *s = ev_subscribe(stream_write, c);
 	struct buf b;
 	struct json j;
@@ -191,8 +198,10 @@ cmd_events(struct vipd *d, struct ctl_client *c, bool json)
 
 /* `vipctl reload`: the summary line, or the errors (and vipctl exits 1). */
 static bool
-cmd_reload(struct vipd *d, struct ctl_client *c, bool json)
+cmd_reload(struct vipd *d, struct ctl_client *c, bool json, int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	struct buf b;
 
 	(void)json;
@@ -208,6 +217,7 @@ cmd_reload(struct vipd *d, struct ctl_client *c, bool json)
 enum {
 	CMD_JSON = 1 << 0,    /* takes one optional argument, --json */
 	CMD_RUNNING = 1 << 1, /* refused once the instances are stopping */
+	CMD_ARGS = 1 << 2,    /* takes arguments: the handler checks them */
 };
 
 struct ctlcmd {
@@ -215,15 +225,19 @@ struct ctlcmd {
 	const char *usage; /* the request's form, told back when it is not met */
 	unsigned flags;    /* CMD_* */
 	/* Answers; true if it kept the client (a stream) or ended it itself. */
-	bool (*fn)(struct vipd *d, struct ctl_client *c, bool json);
+	bool (*fn)(struct vipd *d, struct ctl_client *c, bool json, int argc, char **argv);
 	const char *help; /* what it does, as vipctl's usage() says it */
 };
 
 static const struct ctlcmd ctlcmds[] = {
+    {"drain", "drain [--wait] [--timeout T] --all | INSTANCE...", CMD_RUNNING | CMD_ARGS,
+     ctlcmd_drain, "hand the instances' VIPs over and keep them out of service"},
     {"events", "events", CMD_RUNNING, cmd_events, "follow events as JSON lines until vipd stops"},
     {"hooks", "hooks [--json]", CMD_JSON, cmd_hooks, "show the last notify hook runs"},
     {"reload", "reload", CMD_RUNNING, cmd_reload, "reload the configuration file (errors: exit 1)"},
     {"status", "status [--json]", CMD_JSON, cmd_status, "show every instance's state"},
+    {"undrain", "undrain --all | INSTANCE...", CMD_RUNNING | CMD_ARGS, ctlcmd_undrain,
+     "put drained instances back in service"},
 };
 
 static const struct ctlcmd *
@@ -240,7 +254,7 @@ static bool
 ctlcmd_args_ok(const struct ctlcmd *cmd, int argc, char **argv, bool *json)
 {
 	*json = (cmd->flags & CMD_JSON) && argc == 2 && strcmp(argv[1], "--json") == 0;
-	return argc == 1 || *json;
+	return argc == 1 || *json || (cmd->flags & CMD_ARGS);
 }
 
 void
@@ -256,7 +270,7 @@ ctlcmd_request(struct ctl_client *c, int argc, char **argv, void *arg)
 		ctl_printf(c, "error: usage: %s\n", cmd->usage);
 	else if ((cmd->flags & CMD_RUNNING) && d->stopped)
 		ctl_printf(c, "error: vipd is stopping\n");
-	else if (cmd->fn(d, c, json))
+	else if (cmd->fn(d, c, json, argc, argv))
 		return; /* kept open, or ended by the handler */
 	ctl_end(c);
 }

@@ -181,6 +181,29 @@ checks_start(struct vipd *d)
 	return 0;
 }
 
+/*
+ * The instances drained before the last stop stay drained (drain.h): a
+ * node rebooted during maintenance does not take its VIPs back. A state
+ * file that cannot be trusted drains every instance.
+ */
+static void
+drained_load(struct vipd *d)
+{
+	char why[4200];
+
+	if (drain_load(d->conf->state_dir, &d->drained, why, sizeof(why)) < 0)
+		log_error("%s: every instance starts drained, out of service "
+		          "(vipctl undrain --all puts them back and rewrites the file)",
+		          why);
+	for (size_t i = 0; i < d->nvrrps; i++) {
+		if (!drain_has(&d->drained, vrrp_name(d->vrrps[i])))
+			continue;
+		log_info("instance %s starts drained (%s/%s)", vrrp_name(d->vrrps[i]),
+		         d->conf->state_dir, DRAIN_FILE);
+		vrrp_set_drained(d->vrrps[i], true);
+	}
+}
+
 static int
 instances_start(struct vipd *d)
 {
@@ -196,6 +219,7 @@ instances_start(struct vipd *d)
 			return -1;
 		d->vrrps[d->nvrrps++] = v;
 	}
+	drained_load(d);
 	for (size_t i = 0; i < d->nvrrps; i++)
 		if (vrrp_start(d->vrrps[i]) < 0)
 			return -1;
@@ -375,5 +399,6 @@ void
 daemon_close(struct vipd *d)
 {
 	shutdown_all(d);
+	drain_clear(&d->drained);
 	log_info("vipd stopped");
 }

@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "drain.h"
 
 struct loop;
 struct timer;
@@ -36,6 +37,8 @@ struct vipd {
 	int sigfd;
 	bool pidfile_written;
 	bool stopped; /* instances stopped: only hooks still run */
+	/* Drained instances (vipctl drain), as in state_dir/drained (drain.h). */
+	struct drain_set drained;
 };
 
 /*

@@ -137,7 +137,8 @@ drain_load(const char *dir, struct drain_set *s, char *why, size_t whysize)
 			*next++ = '\0';
 		lineno++;
 		if (parse_line(s, line) < 0) {
-			snprintf(why, whysize, "%s:%u: not an instance name or \"*\"", path, lineno);
+			snprintf(why, whysize, "%s:%u: not an instance name or \"*\"", path,
+			         lineno);
 			rc = -1;
 		}
 	}

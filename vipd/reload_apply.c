@@ -285,9 +285,15 @@ build_instances(struct vipd *d, struct conf *nc, const struct reload_plan *p,
 			          nc->instances[i].name);
 	}
 	/* Started as at start-up, once every instance has its new definition. */
-	for (size_t i = 0; i < nc->ninstances; i++)
-		if (p->inst_from[i] < 0 && vrrp_start(vs[i]) < 0)
+	for (size_t i = 0; i < nc->ninstances; i++) {
+		if (p->inst_from[i] >= 0)
+			continue;
+		/* A new instance drained by name, or by "--all", starts drained. */
+		if (drain_has(&d->drained, nc->instances[i].name))
+			vrrp_set_drained(vs[i], true);
+		if (vrrp_start(vs[i]) < 0)
 			log_warnx("reload: instance %s cannot start", nc->instances[i].name);
+	}
 }
 
 /* Start the new checks, free the replaced and removed ones. */

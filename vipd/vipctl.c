@@ -37,7 +37,12 @@ usage(FILE *f)
 	           "  status [--json]   show every instance's state\n"
 	           "  hooks [--json]    show the last notify hook runs\n"
 	           "  reload            reload the configuration file (errors: exit 1)\n"
-	           "  events            follow events as JSON lines until vipd stops\n");
+	           "  events            follow events as JSON lines until vipd stops\n"
+	           "  drain [--wait [--timeout T]] --all | INSTANCE...\n"
+	           "                    hand the VIPs over, stay out of service (kept across "
+	           "restarts)\n"
+	           "  undrain --all | INSTANCE...\n"
+	           "                    put drained instances back in service\n");
 }
 
 static int

@@ -144,6 +144,7 @@ static const struct {
 	const char *text, *reason;
 } fault_names[VF_MAX] = {
     [VF_NONE] = {"", "fault"},
+    [VF_DRAINED] = {"drained", "drained"},
     [VF_IF_MISSING] = {"interface missing", "interface_missing"},
     [VF_IF_DOWN] = {"interface down", "interface_down"},
     [VF_NO_SRC] = {"no source address", "no_address"},
@@ -221,6 +222,8 @@ apply(struct vrrp *v, uint64_t now, const struct fsm_out *out, bool timer_fired)
 static enum vrrp_fault
 fault_cause(const struct vrrp *v, const struct vrrp_verdict *tv)
 {
+	if (v->drained)
+		return VF_DRAINED;
 	if (v->ifc.ifindex == 0)
 		return VF_IF_MISSING;
 	if (!v->ifc.running)
@@ -399,6 +402,10 @@ receive_one(void *arg, const struct vsock_rx *rx, enum vrrp_drop why)
 	if (!pkt_addrs_match(&adv, v->cfg.vips, v->cfg.nvips))
 		log_mismatch(v, &adv, &rx->src);
 	v->adverts_received++;
+	if (adv.priority > 0) {
+		v->peer_seen_ns = v->io->now();
+		v->peer_ip = rx->src;
+	}
 
 	struct fsm_adv in = {.priority = adv.priority, .max_adver_int_cs = adv.max_adver_int_cs};
 
@@ -680,4 +687,55 @@ bool
 vrrp_hooks_idle(const struct vrrp *v)
 {
 	return hookq_idle(v->hooks);
+}
+
+void
+vrrp_set_drained(struct vrrp *v, bool drained)
+{
+	struct buf *b;
+
+	if (v->drained == drained)
+		return;
+	v->drained = drained;
+	log_info("%s %s", v->tag,
+	         drained ? "drained: hands over and stays out of service"
+	                 : "undrained: back in service");
+	if ((b = ev_begin(drained ? "drain" : "undrain"))) {
+		ev_str(b, "instance", v->cfg.name);
+		ev_end(b);
+	}
+	if (v->fsm.state != ST_INIT)
+		vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
+}
+
+bool
+vrrp_drained(const struct vrrp *v)
+{
+	return v->drained;
+}
+
+const char *
+vrrp_name(const struct vrrp *v)
+{
+	return v->cfg.name;
+}
+
+int
+vrrp_family(const struct vrrp *v)
+{
+	return v->cfg.family;
+}
+
+bool
+vrrp_peer_master(const struct vrrp *v, uint64_t since_ns, union inaddr *who)
+{
+	uint64_t now = v->io->now();
+
+	/* Heard after `since` and still within a Master_Down_Interval of now. */
+	if (!v->peer_seen_ns || v->peer_seen_ns < since_ns ||
+	    now - v->peer_seen_ns > v->fsm.master_down_int_ns)
+		return false;
+	if (who)
+		*who = v->peer_ip;
+	return true;
 }

@@ -66,6 +66,22 @@ void vrrp_netlink_link(struct vrrp *const *vs, size_t n, const struct iface *ifc
 void vrrp_netlink_addr(int ifindex, int family, const union inaddr *a, bool added);
 void vrrp_link_event(struct vrrp *v, const struct iface *ifc);
 
+/*
+ * Drain (vipctl drain): a drained instance hands its VIPs over at once as
+ * a stop does (priority 0), then stays in FAULT ("drained") whatever the
+ * priorities, until undrained. Set before vrrp_start() it starts so.
+ */
+void vrrp_set_drained(struct vrrp *v, bool drained);
+bool vrrp_drained(const struct vrrp *v);
+const char *vrrp_name(const struct vrrp *v);
+int vrrp_family(const struct vrrp *v);
+/*
+ * Another router advertised (priority > 0) for this instance at or after
+ * since_ns (monotonic), and not longer ago than Master_Down_Interval: it
+ * is Master in our place. Its address in *who if not NULL.
+ */
+bool vrrp_peer_master(const struct vrrp *v, uint64_t since_ns, union inaddr *who);
+
 /* Notify hooks: the queue (never NULL after vrrp_new), and whether it drained. */
 struct hookq *vrrp_hooks(const struct vrrp *v);
 bool vrrp_hooks_idle(const struct vrrp *v);

@@ -31,6 +31,7 @@ struct vrrp_track_if {
 /* Why an instance is in FAULT (vrrp.c has their names). */
 enum vrrp_fault {
 	VF_NONE = 0,
+	VF_DRAINED,    /* an operator drained it (vipctl drain) */
 	VF_IF_MISSING, /* the interface does not exist */
 	VF_IF_DOWN,    /* down or without carrier */
 	VF_NO_SRC,     /* no address to advertise from */
@@ -74,6 +75,9 @@ struct vrrp {
 	union inaddr src;      /* source of our adverts (unicast_src or primary) */
 	union inaddr group;    /* 224.0.0.18 or ff02::12 */
 	struct vport *port;    /* the interface's shared socket (vport.h) */
+	bool drained;          /* vipctl drain: FAULT until undrained */
+	uint64_t peer_seen_ns; /* last advert (priority > 0) from another router */
+	union inaddr peer_ip;  /* ...and its source */
 	enum vrrp_fault fault; /* why in FAULT */
 	char fault_why[96];    /* ...in words ("interface down", "check:haproxy"...) */
 

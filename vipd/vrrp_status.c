@@ -5,6 +5,23 @@
 
 #include "vrrp_priv.h"
 
+/*
+ * Who is Master, as text, or NULL when unknown: the state machine's
+ * view, or for a drained instance (FAULT does not listen) the router
+ * heard advertising in its place.
+ */
+static const char *
+master_ip(const struct vrrp *v, char *s)
+{
+	union inaddr who;
+
+	if (v->fsm.have_master)
+		return addr_ntop(v->cfg.family, &v->fsm.master_ip, s);
+	if (v->drained && vrrp_peer_master(v, 0, &who))
+		return addr_ntop(v->cfg.family, &who, s);
+	return NULL;
+}
+
 /* One instances[] object of `vipctl status --json` (its keys: vipctl(8), doc/CONTRACT.md). */
 void
 vrrp_status_json(const struct vrrp *v, struct buf *b)
@@ -24,8 +41,7 @@ vrrp_status_json(const struct vrrp *v, struct buf *b)
 	json_key_uint(&j, "effective_priority", v->fsm.priority);
 	json_key_uint(&j, "advert_interval_ms", v->cfg.advert_interval_ms);
 	json_key_uint(&j, "master_adver_interval_ms", v->fsm.master_adver_int_cs * 10u);
-	json_key_str(&j, "master_ip",
-	             v->fsm.have_master ? addr_ntop(v->cfg.family, &v->fsm.master_ip, s) : NULL);
+	json_key_str(&j, "master_ip", master_ip(v, s));
 	json_key(&j, "vips");
 	json_arr_begin(&j);
 	for (size_t i = 0; i < v->cfg.nvips; i++)
@@ -44,6 +60,7 @@ vrrp_status_json(const struct vrrp *v, struct buf *b)
 	json_obj_end(&j);
 	json_key_str(&j, "fault_reason",
 	             v->fsm.state == ST_FAULT && v->fault_why[0] ? v->fault_why : NULL);
+	json_key_bool(&j, "drained", v->drained);
 	vrrp_tracks_json(v, &j);
 	json_obj_end(&j);
 }
@@ -71,9 +88,12 @@ vrrp_status_text(const struct vrrp *v, struct buf *b)
 	           fsm_state_names[v->fsm.state], v->cfg.vrid, v->cfg.ifname,
 	           v->cfg.family == AF_INET ? "ipv4" : "ipv6",
 	           vrrp_unicast(v) ? "unicast" : "multicast");
+	const char *m = master_ip(v, s);
+
 	buf_printf(b, "  priority %u, effective %u, advert %u ms, master %s\n", v->cfg.priority,
-	           v->fsm.priority, v->cfg.advert_interval_ms,
-	           v->fsm.have_master ? addr_ntop(v->cfg.family, &v->fsm.master_ip, s) : "unknown");
+	           v->fsm.priority, v->cfg.advert_interval_ms, m ? m : "unknown");
+	if (v->drained && !m)
+		buf_puts(b, "  drained, and no other router is Master: the VIPs are DOWN\n");
 	buf_puts(b, "  vips");
 	for (size_t i = 0; i < v->cfg.nvips; i++)
 		buf_printf(b, " %s", vip_ntop(&v->cfg.vips[i], s));

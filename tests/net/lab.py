@@ -577,8 +577,10 @@ def _cleanup_all():
 # configs
 
 def vipd_global(pidfile, sock, log_level="info"):
-    """The lines of a [global] section that keep a vipd to its own files."""
-    return "pidfile = %s\ncontrol_socket = %s\nlog_level = %s\n" % (pidfile, sock, log_level)
+    """The lines of a [global] section that keep a vipd to its own files
+    (the state directory, for drained instances, is the pidfile's)."""
+    return "pidfile = %s\ncontrol_socket = %s\nlog_level = %s\nstate_dir = %s\n" % (
+        pidfile, sock, log_level, os.path.dirname(pidfile))
 
 
 def vipd_instance(name="VI_1", iface="eth0", vrid=51, priority=100, interval="100ms",

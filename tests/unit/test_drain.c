@@ -159,7 +159,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_missing_is_empty),   cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_missing_is_empty),    cmocka_unit_test(test_roundtrip),
 	    cmocka_unit_test(test_comments_and_blanks), cmocka_unit_test(test_corrupt_drains_all),
 	    cmocka_unit_test(test_not_regular),
 	};

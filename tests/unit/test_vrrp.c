@@ -668,6 +668,70 @@ test_late_advert_counted(void **state)
 	fx_free(f);
 }
 
+/* Drain: hand over as a stop does, stay in FAULT "drained" until undrained. */
+static void
+test_drain(void **state)
+{
+	struct fx *f = fx_master(BASIC);
+	union inaddr who, peer = ip("192.0.2.9");
+	uint64_t t_drain;
+
+	(void)state;
+	t_drain = w.now;
+	vrrp_set_drained(f->v, true);
+	assert_true(vrrp_drained(f->v));
+	assert_int_equal(w.last_prio, 0);
+	assert_false(has_vip("192.0.2.10"));
+	assert_int_equal(f->v->fsm.state, ST_FAULT);
+	assert_string_equal(f->v->fault_why, "drained");
+	assert_non_null(strstr(w.last_transition, "\"reason\":\"drained\""));
+	/* Nobody took over yet: the VIPs are down. */
+	assert_false(vrrp_peer_master(f->v, t_drain, NULL));
+	/* The best Backup takes over; heard although FAULT does not listen. */
+	w.now += 700 * MS;
+	hear("192.0.2.9", 90, "192.0.2.10");
+	assert_true(vrrp_peer_master(f->v, t_drain, &who));
+	assert_memory_equal(&who, &peer, 4);
+	assert_int_equal(f->v->fsm.state, ST_FAULT);
+	/* ...until it is silent for Master_Down_Interval. */
+	w.now += fsm_master_down_ns(100, 100) + MS;
+	assert_false(vrrp_peer_master(f->v, t_drain, NULL));
+	/* Nothing else clears it: a fault coming and going leaves it drained. */
+	w.ifc.running = false;
+	vrrp_link_event(f->v, &w.ifc);
+	w.ifc.running = true;
+	vrrp_link_event(f->v, &w.ifc);
+	assert_int_equal(f->v->fsm.state, ST_FAULT);
+	assert_string_equal(f->v->fault_why, "drained");
+	vrrp_set_drained(f->v, false);
+	assert_int_equal(f->v->fsm.state, ST_BACKUP);
+	fx_free(f);
+}
+
+/* Drained before the start (the state file): it starts in FAULT, never Master. */
+static void
+test_drained_at_start(void **state)
+{
+	struct fx *f;
+
+	(void)state;
+	world_reset();
+	vrrp_io_set(&fake_io);
+	f = calloc(1, sizeof(*f));
+	f->l = loop_new();
+	assert_int_equal(pace_open(f->l), 0);
+	f->c = conf_load_string("t.conf", "[instance VI_1]\ninterface = eth0\nvrid = 51\n" BASIC,
+	                        stderr);
+	f->sink = ev_subscribe(on_event, NULL);
+	f->v = vrrp_new(f->l, &f->c->instances[0], NULL, 0);
+	vrrp_set_drained(f->v, true);
+	assert_int_equal(vrrp_start(f->v), 0);
+	assert_int_equal(f->v->fsm.state, ST_FAULT);
+	assert_int_equal(fsm_next_deadline(&f->v->fsm), 0);
+	assert_int_equal(w.sent, 0);
+	fx_free(f);
+}
+
 /* Failed announcements are counted (and logged once a minute, not each). */
 static void
 test_announce_errors_counted(void **state)
@@ -714,6 +778,8 @@ main(void)
 	    cmocka_unit_test(test_reload),
 	    cmocka_unit_test(test_late_advert_counted),
 	    cmocka_unit_test(test_announce_errors_counted),
+	    cmocka_unit_test(test_drain),
+	    cmocka_unit_test(test_drained_at_start),
 	    cmocka_unit_test(test_stop),
 	};
 
