@@ -33,6 +33,7 @@
 #include <linux/rtnetlink.h>
 
 #include "../vipd/log.h"
+#include "../vipd/mem.h"
 
 /*
  * An own change (vaddr_add / vaddr_del) is in the cache before its event
@@ -162,11 +163,8 @@ pending_add(int ifindex, const struct vip *v, uint64_t now_ns)
 	if (!p) {
 		if (npend == pend_cap) {
 			size_t cap = pend_cap ? 2 * pend_cap : 8;
-			struct pending *np = realloc(pend, cap * sizeof(*np));
 
-			if (!np)
-				return; /* the event will then be applied: only a transient */
-			pend = np;
+			pend = xreallocarray(pend, cap, sizeof(*pend));
 			pend_cap = cap;
 		}
 		p = &pend[npend++];
@@ -395,11 +393,8 @@ diffs_push(struct diffs *ds, struct nl_object *obj, enum change ch)
 {
 	if (ds->n == ds->cap) {
 		size_t cap = ds->cap ? 2 * ds->cap : 64;
-		struct diff *nd = realloc(ds->d, cap * sizeof(*nd));
 
-		if (!nd)
-			return -1;
-		ds->d = nd;
+		ds->d = xreallocarray(ds->d, cap, sizeof(*ds->d));
 		ds->cap = cap;
 	}
 	nl_object_get(obj);

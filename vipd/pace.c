@@ -140,8 +140,7 @@ pace_open(struct loop *l)
 	if (pace_timer)
 		return 0;
 	pacer_init(&pacer, mono_now_ns());
-	if (!(pace_timer = timer_new(l, pace_fired, NULL)))
-		return -1;
+	pace_timer = timer_new(l, pace_fired, NULL); /* never NULL (mem.h) */
 	return 0;
 }
 

@@ -186,10 +186,8 @@ prepare(struct vipd *d, struct conf *nc, const struct reload_plan *p, struct che
 			goto undo;
 		}
 		d->retiring = r;
-		if (!d->retire_timer && !(d->retire_timer = timer_new(d->loop, retire_tick, d))) {
-			snprintf(why, whysize, "out of memory");
-			goto undo;
-		}
+		if (!d->retire_timer)
+			d->retire_timer = timer_new(d->loop, retire_tick, d); /* never NULL (mem.h) */
 	}
 	for (size_t i = 0; i < nc->ninstances; i++) {
 		if (p->inst_from[i] >= 0)
