@@ -73,6 +73,7 @@ test_vsock_OBJS := vipd/vsock.o vipd/pkt.o vipd/addr.o vipd/log.o
 test_child_OBJS := vipd/child.o vipd/spawn.o vipd/loop.o vipd/log.o
 test_netlink_OBJS := netlink/cache.o vipd/addr.o vipd/log.o
 test_realtime_OBJS := vipd/realtime.o vipd/loop.o vipd/log.o
+test_sdnotify_OBJS := vipd/sdnotify.o vipd/loop.o vipd/log.o
 
 .PHONY: all deps check unit nettest demo bench install clean format valgrind
 all: $(BUILD)/vipd $(BUILD)/vipctl
