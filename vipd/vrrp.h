@@ -70,6 +70,10 @@ void vrrp_link_event(struct vrrp *v, const struct iface *ifc);
 struct hookq *vrrp_hooks(const struct vrrp *v);
 bool vrrp_hooks_idle(const struct vrrp *v);
 
+/* Its section name and state, for one-line summaries (systemd's STATUS=). */
+const char *vrrp_name(const struct vrrp *v);
+enum vrrp_state vrrp_state(const struct vrrp *v);
+
 /* Append this instance's status: a JSON object, or the text block. */
 void vrrp_status_json(const struct vrrp *v, struct buf *b);
 void vrrp_status_text(const struct vrrp *v, struct buf *b);

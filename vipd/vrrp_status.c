@@ -5,6 +5,18 @@
 
 #include "vrrp_priv.h"
 
+const char *
+vrrp_name(const struct vrrp *v)
+{
+	return v->cfg.name;
+}
+
+enum vrrp_state
+vrrp_state(const struct vrrp *v)
+{
+	return v->fsm.state;
+}
+
 void
 vrrp_status_json(const struct vrrp *v, struct buf *b)
 {
