@@ -169,8 +169,12 @@ static void
 status_tick(struct loop *l, struct timer *t, void *arg)
 {
 	(void)l;
-	(void)t;
 	(void)arg;
+	/* Armed before a READY=1 that has just carried a STATUS=: keep the spacing. */
+	if (mono_now_ns() < sdn.status_sent_ns + SDN_STATUS_MIN_NS) {
+		timer_arm(t, sdn.status_sent_ns + SDN_STATUS_MIN_NS);
+		return;
+	}
 	if (sdn.stopping || !status_build())
 		return;
 	send_fmt("STATUS=%s", sdn.last);

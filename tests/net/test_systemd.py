@@ -29,7 +29,7 @@ class NotifySocket:
 
     def __init__(self, path):
         self.path = path
-        with_suppress_unlink(path)
+        unlink_quietly(path)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(path)
         self.sock.settimeout(0.1)
@@ -56,7 +56,7 @@ class NotifySocket:
         self.running = False
         self.thread.join(2)
         self.sock.close()
-        with_suppress_unlink(self.path)
+        unlink_quietly(self.path)
 
     def snapshot(self):
         with self.lock:
@@ -84,7 +84,7 @@ class NotifySocket:
         return [m[2] for m in self.snapshot()[mark:] if "WATCHDOG" not in m[1]]
 
 
-def with_suppress_unlink(path):
+def unlink_quietly(path):
     try:
         os.unlink(path)
     except FileNotFoundError:

@@ -304,6 +304,30 @@ test_status_coalesced(void **state)
 	loop_free(l);
 }
 
+/* A change before READY=1 (which carries STATUS=) does not follow it within 100 ms. */
+static void
+test_status_spaced_after_ready(void **state)
+{
+	(void)state;
+	struct loop *l = loop_new();
+	struct rx r;
+
+	rx_open(&r, true);
+	notify_env(&r, NULL);
+	status_calls = 0;
+	assert_int_equal(sdnotify_open(l, status_fn, NULL), 0);
+	sdnotify_status_changed();
+	sdnotify_ready();
+	assert_string_equal(rx_next(&r), "READY=1\nSTATUS=1 changes");
+	tu_run_for(l, 50);
+	assert_string_equal(rx_next(&r), "");
+	tu_run_for(l, 100);
+	assert_string_equal(rx_next(&r), "STATUS=2 changes");
+	sdnotify_close();
+	rx_close(&r);
+	loop_free(l);
+}
+
 static int same_calls;
 
 static void
@@ -444,6 +468,7 @@ main(void)
 	    cmocka_unit_test(test_status_summary),
 	    cmocka_unit_test(test_messages_abstract),
 	    cmocka_unit_test(test_status_coalesced),
+	    cmocka_unit_test(test_status_spaced_after_ready),
 	    cmocka_unit_test(test_status_unchanged_not_sent),
 	    cmocka_unit_test(test_watchdog_from_loop),
 	    cmocka_unit_test(test_watchdog_other_pid),
