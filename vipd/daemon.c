@@ -33,6 +33,7 @@
 #include "pkt.h"
 #include "realtime.h"
 #include "reload_apply.h"
+#include "sdnotify.h"
 #include "spawn.h"
 #include "vrrp.h"
 #include "checks/check.h"
@@ -110,6 +111,53 @@ signals_open(struct vipd *d)
 	if (d->sigfd < 0)
 		return -1;
 	return loop_add_fd(d->loop, d->sigfd, EPOLLIN, on_signal, d);
+}
+
+/* --- systemd: READY=1, STATUS=, WATCHDOG=1 (sdnotify.h) --------------------- */
+
+/* "2 instances: VI_1 MASTER, VI_2 BACKUP; 3 checks up" (or counts per state). */
+static void
+sd_status(char *s, size_t size, void *arg)
+{
+	const struct vipd *d = arg;
+	struct sdn_inst *in = calloc(d->nvrrps ? d->nvrrps : 1, sizeof(*in));
+	size_t up = 0;
+
+	if (!in) {
+		snprintf(s, size, "%zu instances", d->nvrrps);
+		return;
+	}
+	for (size_t i = 0; i < d->nvrrps; i++)
+		in[i] = (struct sdn_inst){vrrp_name(d->vrrps[i]),
+		                          fsm_state_names[vrrp_state(d->vrrps[i])]};
+	for (size_t i = 0; i < d->nchecks; i++)
+		up += check_get_state(d->checks[i]) == CHK_UP;
+	sdnotify_status_format(s, size, in, d->nvrrps, up, d->nchecks);
+	free(in);
+}
+
+/* What STATUS= shows changes with a transition or a check going up or down. */
+static void
+sd_event(const char *line, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	if (strstr(line, "\"type\":\"transition\"") || strstr(line, "\"type\":\"check\""))
+		sdnotify_status_changed();
+}
+
+static void
+sd_open(struct vipd *d, bool foreground)
+{
+	sdnotify_open(d->loop, sd_status, d);
+	if (!sdnotify_enabled())
+		return;
+	if (!foreground)
+		log_warnx("NOTIFY_SOCKET is set but vipd runs without -n: systemd ignores "
+		          "notifications from the detached process (use Type=notify with -n)");
+	d->sd_sink = ev_subscribe(sd_event, NULL);
+	if (!d->sd_sink)
+		log_warn("cannot follow state changes; systemd's STATUS= will lag");
 }
 
 /* --- start-up and shutdown ------------------------------------------------- */
@@ -313,6 +361,8 @@ shutdown_all(struct vipd *d)
 	for (size_t i = 0; i < d->nchecks; i++)
 		check_free(d->checks[i]);
 	free(d->checks);
+	ev_unsubscribe(d->sd_sink);
+	sdnotify_close();
 	ev_close();
 	control_close(d->loop);
 	netlink_close(d->loop);
@@ -357,6 +407,7 @@ daemon_start(struct vipd *d, bool foreground, ctl_handler on_request)
 	d->loop = loop_new();
 	if (!d->loop || pace_open(d->loop) < 0)
 		fatal("cannot create the event loop");
+	sd_open(d, foreground);
 	if (control_open(d->loop, d->conf->control_socket, on_request, d) < 0) {
 		if (errno == EADDRINUSE)
 			fatalx("control socket %s is in use by a running vipd",
@@ -388,8 +439,12 @@ daemon_run(struct vipd *d)
 {
 	int rc = instances_start(d) < 0 ? 1 : 0;
 
+	/* Every instance has removed its leftover VIPs and opened its socket. */
+	if (rc == 0)
+		sdnotify_ready();
 	if (rc == 0 && loop_run(d->loop) < 0)
 		rc = 1;
+	sdnotify_stopping();
 	if (rc == 0)
 		stop_instances(d);
 	return rc;

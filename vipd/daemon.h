@@ -20,6 +20,7 @@ struct loop;
 struct timer;
 struct vrrp;
 struct check;
+struct ev_sink;
 
 struct vipd {
 	struct conf *conf;
@@ -35,6 +36,7 @@ struct vipd {
 	size_t nretiring;
 	struct timer *retire_timer;
 	int sigfd;
+	struct ev_sink *sd_sink; /* state changes, for systemd's STATUS= (sdnotify.h) */
 	bool pidfile_written;
 	bool stopped; /* instances stopped: only hooks still run */
 	/* Drained instances (vipctl drain), as in state_dir/drained (drain.h). */
@@ -61,7 +63,8 @@ daemon_hooked(const struct vipd *d, size_t i)
  * Start-up, in the order that keeps every error visible: logging, the
  * raw-socket privilege, the loop, the control socket (whose requests go
  * to `on_request`, with d as its argument; fatal if a running vipd holds
- * it), then daemon() unless `foreground`, real-time priority, the spawn
+ * it), systemd's notification socket and watchdog when $NOTIFY_SOCKET is
+ * set, then daemon() unless `foreground`, real-time priority, the spawn
  * helper, the pidfile, signals, netlink and the ARP / ND sockets. d has
  * its conf (options applied) and sigfd -1; fatal() on what vipd cannot
  * run without.
@@ -69,8 +72,9 @@ daemon_hooked(const struct vipd *d, size_t i)
 void daemon_start(struct vipd *d, bool foreground, ctl_handler on_request);
 
 /*
- * Create and start the checks and instances, run the loop until SIGTERM
- * or SIGINT, then stop every instance and let the hooks of the stop run.
+ * Create and start the checks and instances, tell systemd READY=1, run
+ * the loop until SIGTERM or SIGINT, then tell systemd STOPPING=1, stop
+ * every instance and let the hooks of the stop run.
  * The exit status: 0, or 1 if something could not start or the loop
  * failed (then nothing waits for hooks).
  */

@@ -37,6 +37,7 @@
 #include "realtime.h"
 #include "reload.h"
 #include "reload_apply.h"
+#include "sdnotify.h"
 #include "vrrp.h"
 
 #define RETIRE_POLL_NS (50 * NS_PER_MS)
@@ -323,8 +324,8 @@ load(const char *path, char **errs)
 	return nc;
 }
 
-int
-reload_apply(struct vipd *d, struct buf *reply)
+static int
+reload_run(struct vipd *d, struct buf *reply)
 {
 	struct reload_plan p;
 	struct check **cs = NULL;
@@ -378,4 +379,16 @@ reload_apply(struct vipd *d, struct buf *reply)
 	buf_printf(reply, "%s\n", line);
 	reload_plan_free(&p);
 	return 0;
+}
+
+/* Both entry points (SIGHUP and `vipctl reload`) come here: systemd sees RELOADING=1, READY=1. */
+int
+reload_apply(struct vipd *d, struct buf *reply)
+{
+	int rc;
+
+	sdnotify_reloading();
+	rc = reload_run(d, reply);
+	sdnotify_ready(); /* a refused file too: the running configuration goes on */
+	return rc;
 }

@@ -86,6 +86,9 @@ bool vrrp_peer_master(const struct vrrp *v, uint64_t since_ns, union inaddr *who
 struct hookq *vrrp_hooks(const struct vrrp *v);
 bool vrrp_hooks_idle(const struct vrrp *v);
 
+/* Its state, for one-line summaries (systemd's STATUS=). */
+enum vrrp_state vrrp_state(const struct vrrp *v);
+
 /* Append this instance's status: a JSON object, or the text block. */
 void vrrp_status_json(const struct vrrp *v, struct buf *b);
 void vrrp_status_text(const struct vrrp *v, struct buf *b);

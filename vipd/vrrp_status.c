@@ -5,6 +5,12 @@
 
 #include "vrrp_priv.h"
 
+enum vrrp_state
+vrrp_state(const struct vrrp *v)
+{
+	return v->fsm.state;
+}
+
 /*
  * Who is Master, as text, or NULL when unknown: the state machine's
  * view, or for a drained instance (FAULT does not listen) the router

@@ -295,8 +295,9 @@ class Host(Namespace):
             f.write(text)
         return text
 
-    def start_vipd(self, conf_text, log_level="info", wait=True, extra_args=()):
-        """Write the config (pidfile / socket in our tmp dir) and start vipd -n."""
+    def start_vipd(self, conf_text, log_level="info", wait=True, extra_args=(), env=None):
+        """Write the config (pidfile / socket in our tmp dir) and start vipd -n;
+        env: variables added to (or, with None values, removed from) ours."""
         assert self.vipd is None or self.vipd.poll() is not None, "vipd already running"
         self.write_conf(conf_text, log_level)
         self.vipd_starts += 1
@@ -306,7 +307,7 @@ class Host(Namespace):
             self.vipd = subprocess.Popen(
                 ["ip", "netns", "exec", self.ns, VIPD, "-n", "-f", self.conf_path]
                 + list(extra_args), stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                start_new_session=True)
+                start_new_session=True, env=child_env(env))
         self.vipd_rc = None
         if wait:
             wait_until(self._vipd_ready, 15, what="vipd on %s to answer on its control socket"
@@ -801,6 +802,19 @@ def _mkdir_root(path, mode=0o755):
     os.chown(path, 0, 0)
     os.chmod(path, mode)
     return path
+
+
+def child_env(extra):
+    """Our environment with extra's variables set (None: removed), or None for ours as is."""
+    if not extra:
+        return None
+    env = dict(os.environ)
+    for k, v in extra.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = str(v)
+    return env
 
 
 def ns_exec(ns, argv, user=None):
