@@ -57,7 +57,8 @@ EOC
 
 	# Reloads: an instance and a check added, a VIP added, a priority
 	# changed; then the check changed and the instance removed (its
-	# notify_stop runs from the retiring list); then a bad file refused.
+	# notify_stop runs from the retiring list); then a bad file refused;
+	# then a drain and an undrain.
 	reload_failed=0
 	vgctl() { ip netns exec "$ns" "$VIPD_BUILD/vipctl" -S "$dir/vipd.sock" "$@"; }
 	cat >"$dir/vipd.conf" <<EOC
@@ -94,6 +95,10 @@ EOC
 	sleep 1
 	echo "priority = 300" >>"$dir/vipd.conf"
 	vgctl reload >/dev/null 2>&1 && reload_failed=1
+	# Drain with a wait nobody answers (exit 1), then back in service.
+	vgctl drain --wait --timeout 300ms VG >/dev/null 2>&1 && reload_failed=1
+	vgctl undrain --all >/dev/null || reload_failed=1
+	sleep 0.5
 	kill -HUP "$(cat "$dir/vg.pid")"
 	sleep 0.5
 	kill -TERM "$(cat "$dir/vg.pid")"
