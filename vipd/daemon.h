@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "control.h"
@@ -35,6 +36,7 @@ struct vipd {
 	size_t nretiring;
 	struct timer *retire_timer;
 	int sigfd;
+	uint64_t start_real_ns; /* CLOCK_REALTIME at start: vipd_start_time_seconds */
 	bool pidfile_written;
 	bool stopped; /* instances stopped: only hooks still run */
 	/* Drained instances (vipctl drain), as in state_dir/drained (drain.h). */
