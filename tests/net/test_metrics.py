@@ -110,7 +110,7 @@ def promtool_ok(promtool, text):
 def test_metrics_follow_failover_and_pass_promtool(lab, promtool):
     h1, h2 = lab.add_hosts(2)
     h1.start_vipd(metrics_conf(h1, priority=150))
-    h2.start_vipd(metrics_conf(h2, priority=100))
+    h2.start_vipd(metrics_conf(h2, priority=100, notify="/bin/true", notify_master="/bin/false"))
     wait_converged(h1, [h2], VIP)
     code, text = scrape(h2, h1)
     assert code == 200, text
@@ -138,6 +138,14 @@ def test_metrics_follow_failover_and_pass_promtool(lab, promtool):
     assert s2[inst_series("vipd_instance_transitions_total", reason="master_down")] \
         == before + 1
     assert s2[inst_series("vipd_instance_master_changes_total")] == 1
+    # the hooks of INIT->BACKUP and BACKUP->MASTER, by result
+    hook = 'vipd_hook_runs_total{instance="VI_1",hook="%s",result="%s"}'
+    wait_until(lambda: samples(h2.vipctl("metrics").stdout)[hook % ("notify", "ok")] == 2, 3,
+               what="h2's notify hooks to run")
+    s2 = samples(h2.vipctl("metrics").stdout)
+    assert s2[hook % ("notify_master", "failed")] == 1 and s2[hook % ("notify_master", "ok")] == 0
+    assert s2['vipd_hook_duration_seconds_count{instance="VI_1",hook="notify"}'] == 2
+    assert hook % ("notify_backup", "ok") not in s2  # not configured, never ran
     # h1 lost its carrier: FAULT, seen through vipctl metrics (its port is unreachable now)
     wait_until(lambda: h1.state() == "FAULT", 3, what="h1 in FAULT")
     s1 = samples(h1.vipctl("metrics").stdout)
@@ -153,11 +161,16 @@ MOVING = re.compile(r"^vipd_(instance_adverts_(sent|received)_total|check_\w+|ho
 def test_vipctl_metrics_equals_http(lab, promtool):
     h1, = lab.add_hosts(1)
     conf = metrics_conf(h1, priority=150, track="c1") + \
-        "\n[check c1]\ntype = script\ncommand = /bin/true\ninterval = 1s\n"
+        "\n[check c1]\ntype = script\ncommand = /bin/true\ninterval = 1s\n" + \
+        "\n[check c2]\ntype = script\ncommand = /bin/false\ninterval = 100ms\n"
     h1.start_vipd(conf)
     wait_converged(h1, [], VIP)
     wait_until(lambda: "vipd_check_up{check=\"c1\",type=\"script\"} 1" in
                h1.vipctl("metrics").stdout, 3, what="check c1 up")
+    s = samples(h1.vipctl("metrics").stdout)
+    assert s['vipd_check_up{check="c2",type="script"}'] == 0
+    assert s['vipd_check_failures_total{check="c2",type="script"}'] >= 1
+    assert s['vipd_check_failures_total{check="c1",type="script"}'] == 0
     code, http = scrape(h1, h1)
     ctl = h1.vipctl("metrics").stdout
     assert code == 200
