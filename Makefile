@@ -14,11 +14,11 @@ MANDIR   ?= $(PREFIX)/share/man
 DOCDIR   ?= $(PREFIX)/share/doc/vipd
 PYTHON   ?= /usr/bin/python3
 CC       ?= cc
-# libcurl and libpq are not linked: checks/dl.c loads them with dlopen()
-# when an http or pgsql check is configured (glibc >= 2.34 has dlopen in
-# libc), so only their headers are needed here.
+# libcurl, libpq and libmicrohttpd are not linked: checks/dl.c loads them
+# with dlopen() when an http or pgsql check (or metrics_listen) is configured
+# (glibc >= 2.34 has dlopen in libc), so only their headers are needed here.
 PKGS     := inih libnl-3.0 libnl-route-3.0
-PKGS_DL  := libcurl libpq
+PKGS_DL  := libcurl libpq libmicrohttpd
 VERSION  := 0.1.0
 
 ifeq ($(SANITIZE),1)

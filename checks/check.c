@@ -68,7 +68,8 @@ struct check {
 	int notifying; /* depth of watcher calls on the stack */
 
 	struct check_counts counts;
-	unsigned long runs; /* results recorded, runs and events */
+	unsigned long runs;      /* results recorded, runs and events */
+	uint64_t failures_total; /* ...of them failed (counts.failures is consecutive) */
 	struct check_last last;
 	long value;      /* file checks: the value of the last result */
 	long next_value; /* set by the type for the next result */
@@ -259,6 +260,7 @@ check_apply(struct check *c, bool ok, const char *fmt, va_list ap, uint64_t dura
 	c->last.duration_ns = duration_ns;
 	c->last.at_ns = mono_now_ns();
 	c->runs++;
+	c->failures_total += !ok;
 	if (c->cc->type == CT_FILE)
 		c->value = c->next_value;
 	if (c->seeded) {
@@ -593,6 +595,18 @@ check_status_json(const struct check *c, struct buf *b)
 	if (c->cc->type == CT_FILE)
 		json_key_int(&j, "value", c->value);
 	json_obj_end(&j);
+}
+
+void
+check_get_metrics(const struct check *c, struct check_metrics *m)
+{
+	m->name = c->cc->name;
+	m->type = check_type_name(c);
+	m->state = c->counts.state;
+	m->runs = c->runs;
+	m->failures = c->failures_total;
+	m->have_last = c->last.valid;
+	m->last_duration_ns = c->last.duration_ns;
 }
 
 /* "  check patroni (http): up  [3 ok in a row, 1204 runs]  last: HTTP 200 in 1.2 ms, 340 ms ago" */

@@ -72,6 +72,19 @@ long check_value(const struct check *c);
 const char *check_name(const struct check *c);
 const struct conf_check *check_conf(const struct check *c);
 
+/* What `vipctl metrics` and GET /metrics show of a check (metrics.h). */
+struct check_metrics {
+	const char *name;
+	const char *type; /* "script", "http"... */
+	enum check_state state;
+	uint64_t runs;     /* results recorded, runs and events */
+	uint64_t failures; /* ...of them failed */
+	bool have_last;    /* a result yet: last_duration_ns is its run's */
+	uint64_t last_duration_ns;
+};
+
+void check_get_metrics(const struct check *c, struct check_metrics *m);
+
 /* Status: one JSON object / one text block (type, state, counters, last result). */
 void check_status_json(const struct check *c, struct buf *b);
 void check_status_text(const struct check *c, struct buf *b);

@@ -1,5 +1,5 @@
 /*
- * dl.c - load libcurl and libpq on first use (see dl.h).
+ * dl.c - load libcurl, libpq and libmicrohttpd on first use (see dl.h).
  *
  * A library is loaded once and stays loaded: unloading libcurl or libpq
  * would unload OpenSSL and friends under their atexit handlers, and the
@@ -58,6 +58,20 @@ fail:
 	return false;
 }
 
+static bool
+load_mhd(struct dl_mhd *t, char *err, size_t errsize)
+{
+	void *h = dlopen(DL_LIBMHD_SONAME, RTLD_NOW | RTLD_LOCAL), *f;
+
+	if (!h)
+		goto fail;
+	DL_MHD_FUNCS(DL_LOAD_SYM_)
+	return true;
+fail:
+	dl_fail(h, "metrics_listen needs libmicrohttpd", DL_LIBMHD_SONAME, err, errsize);
+	return false;
+}
+
 const struct dl_curl *
 dl_curl(char *err, size_t errsize)
 {
@@ -77,5 +91,16 @@ dl_pq(char *err, size_t errsize)
 
 	if (!loaded)
 		loaded = load_pq(&t, err, errsize);
+	return loaded ? &t : NULL;
+}
+
+const struct dl_mhd *
+dl_mhd(char *err, size_t errsize)
+{
+	static struct dl_mhd t;
+	static bool loaded;
+
+	if (!loaded)
+		loaded = load_mhd(&t, err, errsize);
 	return loaded ? &t : NULL;
 }

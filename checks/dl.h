@@ -1,5 +1,6 @@
 /*
- * dl.h - libcurl and libpq, loaded with dlopen() when first needed.
+ * dl.h - libcurl, libpq and libmicrohttpd, loaded with dlopen() when
+ * first needed.
  *
  * Linking them would map their whole dependency graph (OpenSSL, GnuTLS,
  * p11-kit, Kerberos, LDAP...) into every vipd, about 3.5 MiB of PSS, even
@@ -11,6 +12,9 @@
  * The headers <curl/curl.h> and <libpq-fe.h> are used for their types and
  * prototypes only: each member has the type of the function it stands for
  * (variadic ones included), so calls are checked against the prototypes.
+ * libmicrohttpd (the metrics_listen HTTP server, vipd/metrics_http.c) is
+ * loaded the same way, when the configuration sets metrics_listen.
+ *
  * curl's gcc-only checks of setopt/getinfo argument types (its
  * typecheck-gcc.h macros) do not apply through a pointer.
  */
@@ -19,6 +23,7 @@
 
 #include <curl/curl.h>
 #include <libpq-fe.h>
+#include <microhttpd.h>
 #include <stddef.h>
 
 /* The ABI the headers describe (overridable, to test a missing library). */
@@ -27,6 +32,9 @@
 #endif
 #ifndef DL_LIBPQ_SONAME
 #define DL_LIBPQ_SONAME "libpq.so.5"
+#endif
+#ifndef DL_LIBMHD_SONAME
+#define DL_LIBMHD_SONAME "libmicrohttpd.so.12"
 #endif
 
 /* X(symbol, member): the libcurl functions checks/http.c uses. */
@@ -75,6 +83,18 @@
 	X(PQconninfoFree, conninfoFree)                                                            \
 	X(PQfreemem, freemem)
 
+/* X(symbol, member): the libmicrohttpd functions vipd/metrics_http.c uses. */
+#define DL_MHD_FUNCS(X)                                                                            \
+	X(MHD_start_daemon, start_daemon)                                                          \
+	X(MHD_stop_daemon, stop_daemon)                                                            \
+	X(MHD_get_daemon_info, get_daemon_info)                                                    \
+	X(MHD_run, run)                                                                            \
+	X(MHD_get_timeout, get_timeout)                                                            \
+	X(MHD_create_response_from_buffer, create_response_from_buffer)                            \
+	X(MHD_add_response_header, add_response_header)                                            \
+	X(MHD_queue_response, queue_response)                                                      \
+	X(MHD_destroy_response, destroy_response)
+
 /* (The symbol is not followed by '(' here, so curl's type-checking macros stay out.) */
 #define DL_MEMBER_(sym, member) __typeof__(sym) *member;
 
@@ -86,6 +106,10 @@ struct dl_pq {
 	DL_PQ_FUNCS(DL_MEMBER_)
 };
 
+struct dl_mhd {
+	DL_MHD_FUNCS(DL_MEMBER_)
+};
+
 /*
  * The library's table, loading it on the first call (RTLD_NOW |
  * RTLD_LOCAL, every symbol resolved). NULL when it cannot be loaded, with
@@ -95,5 +119,6 @@ struct dl_pq {
  */
 const struct dl_curl *dl_curl(char *err, size_t errsize);
 const struct dl_pq *dl_pq(char *err, size_t errsize);
+const struct dl_mhd *dl_mhd(char *err, size_t errsize);
 
 #endif

@@ -3,7 +3,7 @@
 # Only missing packages are installed; nothing happens when all are present.
 set -e
 PKGS="gcc make pkg-config libinih-dev libnl-3-dev libnl-route-3-dev libcmocka-dev
-      libcurl4-openssl-dev libpq-dev
+      libcurl4-openssl-dev libpq-dev libmicrohttpd-dev prometheus
       python3 python3-pytest python3-scapy tshark tcpdump keepalived iproute2
       procps psmisc valgrind strace haproxy postgresql"
 missing=""
@@ -18,7 +18,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
-# keepalived and haproxy ship services that Debian starts on install. The
+# keepalived, haproxy and prometheus ship services that Debian starts on install. The
 # tests start their own copies, in namespaces, and must never stop or touch
 # the host's: so nothing is started during this install (policy-rc.d 101,
 # the Debian way), and nothing that runs on the host is stopped.

@@ -21,6 +21,8 @@
  */
 #include "conf_priv.h"
 #include "conf_value.h"
+#include "metrics_http.h"
+#include "checks/dl.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -35,7 +37,16 @@
 #define SECTIONS "[global], [instance NAME] or [check NAME]"
 
 /* Keys of [global], indexes of global_keys[] and parser.gseen[]. */
-enum { GK_PIDFILE, GK_SOCKET, GK_LOG_LEVEL, GK_SCRIPT_USER, GK_REALTIME, GK_STATE_DIR, GK_MAX };
+enum {
+	GK_PIDFILE,
+	GK_SOCKET,
+	GK_LOG_LEVEL,
+	GK_SCRIPT_USER,
+	GK_REALTIME,
+	GK_STATE_DIR,
+	GK_METRICS,
+	GK_MAX
+};
 
 _Static_assert(GK_MAX <= CONF_GLOBAL_KEYS, "parser.gseen too small");
 
@@ -110,6 +121,29 @@ set_realtime(struct parser *p, const char *key, const char *val)
 	conf_get_uint(p, key, val, 0, 99, &p->conf->realtime_priority);
 }
 
+/*
+ * The library is loaded here, as an http check loads libcurl, so that
+ * `vipd -t` says when it is missing.
+ */
+static void
+set_metrics_listen(struct parser *p, const char *key, const char *val)
+{
+	struct sockaddr_storage ss;
+	const char *why;
+	char err[512];
+	socklen_t len;
+
+	if (metrics_listen_parse(val, &ss, &len, &why) < 0) {
+		conf_perr(p, p->lineno, key, "%s, got \"%s\"", why, val);
+		return;
+	}
+	if (!dl_mhd(err, sizeof(err))) {
+		conf_perr(p, p->lineno, key, "%s", err);
+		return;
+	}
+	snprintf(p->conf->metrics_listen, sizeof(p->conf->metrics_listen), "%s", val);
+}
+
 static const struct conf_key global_keys[GK_MAX] = {
     [GK_PIDFILE] = {"pidfile", false, set_pidfile},
     [GK_SOCKET] = {"control_socket", false, set_socket},
@@ -117,6 +151,7 @@ static const struct conf_key global_keys[GK_MAX] = {
     [GK_SCRIPT_USER] = {"script_user", false, set_script_user},
     [GK_REALTIME] = {"realtime_priority", false, set_realtime},
     [GK_STATE_DIR] = {"state_dir", false, set_state_dir},
+    [GK_METRICS] = {"metrics_listen", false, set_metrics_listen},
 };
 
 static void

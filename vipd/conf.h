@@ -176,6 +176,7 @@ struct conf {
 	enum log_level log_level;   /* default info */
 	char script_user[64];       /* default "root" */
 	unsigned realtime_priority; /* SCHED_RR priority 1..99, 0 = off (default 10) */
+	char metrics_listen[64];    /* "ADDR:PORT" serving GET /metrics; "" = off (default) */
 	struct conf_instance *instances;
 	size_t ninstances;
 	struct conf_check *checks;

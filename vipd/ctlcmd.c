@@ -19,6 +19,7 @@
 #include "hook.h"
 #include "loop.h"
 #include "mem.h"
+#include "metrics.h"
 #include "realtime.h"
 #include "reload_apply.h"
 #include "vport.h"
@@ -194,6 +195,24 @@ cmd_events(struct vipd *d, struct ctl_client *c, bool json, int argc, char **arg
 	return true; /* kept open */
 }
 
+/* --- metrics ------------------------------------------------------------- */
+
+/* `vipctl metrics`: what GET /metrics serves (metrics.h). */
+static bool
+cmd_metrics(struct vipd *d, struct ctl_client *c, bool json, int argc, char **argv)
+{
+	(void)json;
+	(void)argc;
+	(void)argv;
+	struct buf b;
+
+	buf_init(&b);
+	metrics_render_daemon(&b, d);
+	ctl_write(c, b.data, b.len);
+	buf_free(&b);
+	return false;
+}
+
 /* --- reload --------------------------------------------------------------- */
 
 /* `vipctl reload`: the summary line, or the errors (and vipctl exits 1). */
@@ -234,6 +253,7 @@ static const struct ctlcmd ctlcmds[] = {
      ctlcmd_drain, "hand the instances' VIPs over and keep them out of service"},
     {"events", "events", CMD_RUNNING, cmd_events, "follow events as JSON lines until vipd stops"},
     {"hooks", "hooks [--json]", CMD_JSON, cmd_hooks, "show the last notify hook runs"},
+    {"metrics", "metrics", 0, cmd_metrics, "print the Prometheus metrics (GET /metrics)"},
     {"reload", "reload", CMD_RUNNING, cmd_reload, "reload the configuration file (errors: exit 1)"},
     {"status", "status [--json]", CMD_JSON, cmd_status, "show every instance's state"},
     {"undrain", "undrain --all | INSTANCE...", CMD_RUNNING | CMD_ARGS, ctlcmd_undrain,

@@ -29,6 +29,8 @@
 #include "hook.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "pace.h"
 #include "pkt.h"
 #include "realtime.h"
@@ -364,6 +366,7 @@ shutdown_all(struct vipd *d)
 	ev_unsubscribe(d->sd_sink);
 	sdnotify_close();
 	ev_close();
+	metrics_http_close(d->loop);
 	control_close(d->loop);
 	netlink_close(d->loop);
 	arp_close();
@@ -398,6 +401,19 @@ network_open(struct vipd *d)
 		log_warn("cannot open ICMPv6 socket; unsolicited NA disabled");
 }
 
+/* metrics_listen: before daemon(), so that a port in use is said on stderr. */
+static void
+metrics_open(struct vipd *d)
+{
+	char err[512];
+
+	if (!d->conf->metrics_listen[0])
+		return;
+	if (metrics_http_open(d->loop, d->conf->metrics_listen, metrics_render_daemon, d, err,
+	                      sizeof(err)) < 0)
+		fatalx("%s", err);
+}
+
 void
 daemon_start(struct vipd *d, bool foreground, ctl_handler on_request)
 {
@@ -414,6 +430,8 @@ daemon_start(struct vipd *d, bool foreground, ctl_handler on_request)
 			       d->conf->control_socket);
 		fatal("cannot listen on %s", d->conf->control_socket);
 	}
+	d->start_real_ns = ev_real_now_ns();
+	metrics_open(d);
 	if (!foreground) {
 		if (daemon(0, 0) < 0)
 			fatal("daemon");

@@ -62,6 +62,17 @@ struct hookq {
 	 */
 	struct hook_run *ring;
 	size_t nring; /* runs ever recorded */
+
+	/* For the metrics, by hook (HOOK_KINDS): kept across reloads. */
+	uint64_t runs[HOOK_KINDS][HOOK_RESULT_MAX];
+	uint64_t duration_ns_sum[HOOK_KINDS];
+};
+
+const char *const hook_result_names[HOOK_RESULT_MAX] = {
+    [HOOK_OK] = "ok",
+    [HOOK_FAILED] = "failed",
+    [HOOK_TIMEOUT] = "timeout",
+    [HOOK_ABORTED] = "aborted",
 };
 
 static uint64_t hook_seq;
@@ -176,6 +187,20 @@ job_name(int h)
 	return h == HOOK_PROMOTE ? "promote_pgsql" : conf_hook_names[h];
 }
 
+const char *
+hook_kind_name(int h)
+{
+	return job_name(h);
+}
+
+void
+hookq_metrics(const struct hookq *q, int h, struct hook_metrics *m)
+{
+	m->configured = h == HOOK_PROMOTE ? q->promote[0] != '\0' : q->cmd[h][0] != '\0';
+	memcpy(m->runs, q->runs[h], sizeof(m->runs));
+	m->duration_ns_sum = q->duration_ns_sum[h];
+}
+
 size_t
 hookq_runs(const struct hookq *q, const struct hook_run **out)
 {
@@ -264,7 +289,24 @@ publish_end(const struct hook_run *r)
 	ev_end(b);
 }
 
+/* A run is over: count it for the metrics and tell the event stream. */
+static void
+record_end(struct hookq *q, int hook, const struct hook_run *r, enum hook_result res)
+{
+	q->runs[hook][res]++;
+	q->duration_ns_sum[hook] += r->duration_ns;
+	publish_end(r);
+}
+
 /* ---- running ---- */
+
+static enum hook_result
+child_result_of(const struct child_result *res)
+{
+	if (res->timed_out)
+		return HOOK_TIMEOUT;
+	return WIFEXITED(res->status) && WEXITSTATUS(res->status) == 0 ? HOOK_OK : HOOK_FAILED;
+}
 
 static void start_next(struct hookq *q);
 
@@ -289,15 +331,16 @@ on_done(const struct child_result *res, void *arg)
 	log_info("%s hook %s (%s) %s %llu ms", q->tag, r->hook, r->transition, what,
 	         (unsigned long long)(res->duration_ns / NS_PER_MS));
 	record_output(q, r, res->output);
-	publish_end(r);
+	record_end(q, j->hook, r, child_result_of(res));
 	job_free(j);
 	start_next(q);
 }
 
 /* The promotion at the head of the queue ended: record it, go on. */
 static void
-promote_record(struct hookq *q, const char *status, bool ok, uint64_t duration_ns)
+promote_record(struct hookq *q, const char *status, enum hook_result res, uint64_t duration_ns)
 {
+	bool ok = res == HOOK_OK;
 	struct hook_job *j = pop(q);
 	struct hook_run *r = record_begin(q, j);
 
@@ -309,7 +352,7 @@ promote_record(struct hookq *q, const char *status, bool ok, uint64_t duration_n
 	else
 		log_warnx("%s hook promote_pgsql (%s) %s, %llu ms", q->tag, r->transition, status,
 		          (unsigned long long)(duration_ns / NS_PER_MS));
-	publish_end(r);
+	record_end(q, HOOK_PROMOTE, r, res);
 	job_free(j);
 }
 
@@ -319,7 +362,7 @@ on_promoted(const struct promote_result *res, void *arg)
 	struct hookq *q = arg;
 
 	q->promoting = NULL;
-	promote_record(q, res->status, res->ok, res->duration_ns);
+	promote_record(q, res->status, res->ok ? HOOK_OK : HOOK_FAILED, res->duration_ns);
 	start_next(q);
 }
 
@@ -334,7 +377,7 @@ start_promote(struct hookq *q)
 	q->promoting = promote_start(q->loop, q->head->promote, q->head->timeout_ms, q->tag,
 	                             on_promoted, q, status, sizeof(status));
 	if (!q->promoting)
-		promote_record(q, status, false, 0);
+		promote_record(q, status, HOOK_FAILED, 0);
 }
 
 static void
@@ -370,7 +413,7 @@ start_next(struct hookq *q)
 		snprintf(r->status, sizeof(r->status), "spawn failed: %s", strerror(err));
 		log_warnx("%s hook %s (%s) could not be started: %s", q->tag, r->hook,
 		          r->transition, strerror(err));
-		publish_end(r);
+		record_end(q, j->hook, r, HOOK_FAILED);
 		job_free(pop(q));
 	}
 }
@@ -498,13 +541,13 @@ hookq_abort(struct hookq *q)
 		snprintf(r->status, sizeof(r->status), "killed by SIGKILL (shutdown)");
 		log_warnx("%s hook %s (%s) still running at shutdown; killed", q->tag, r->hook,
 		          r->transition);
-		publish_end(r);
+		record_end(q, j->hook, r, HOOK_ABORTED);
 		job_free(j);
 	}
 	if (q->promoting) {
 		promote_cancel(q->promoting);
 		q->promoting = NULL;
-		promote_record(q, "cancelled (shutdown)", false, 0);
+		promote_record(q, "cancelled (shutdown)", HOOK_ABORTED, 0);
 	}
 	for (struct hook_job *j; (j = pop(q));) {
 		log_warnx("%s hook %s (%s) not run: shutting down", q->tag, job_name(j->hook),

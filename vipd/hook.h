@@ -98,6 +98,31 @@ size_t hookq_runs(const struct hookq *q, const struct hook_run **out);
 void hook_runs_json(struct hookq *const *qs, size_t n, struct buf *b);
 void hook_runs_text(struct hookq *const *qs, size_t n, struct buf *b);
 
+/*
+ * Counts for the metrics (metrics.h), per hook of a queue: HOOK_KINDS
+ * kinds, the notify hooks in conf_hook_names order, then promote_pgsql.
+ * A run is ok (exit 0, promoted), failed (any other exit, a signal, a
+ * failed promotion, could not start), timeout (killed at notify_timeout)
+ * or aborted (killed or cancelled at shutdown). Every run's duration is
+ * in the sum (0 for those that never started).
+ */
+#define HOOK_KINDS (CONF_HOOK_MAX + 1)
+
+enum hook_result { HOOK_OK = 0, HOOK_FAILED, HOOK_TIMEOUT, HOOK_ABORTED, HOOK_RESULT_MAX };
+
+/* "ok", "failed", "timeout", "aborted" */
+extern const char *const hook_result_names[HOOK_RESULT_MAX];
+
+struct hook_metrics {
+	bool configured; /* the hook is set now (counts stay after a reload removes it) */
+	uint64_t runs[HOOK_RESULT_MAX];
+	uint64_t duration_ns_sum;
+};
+
+/* The name of hook kind h < HOOK_KINDS: "notify_master"... "promote_pgsql". */
+const char *hook_kind_name(int h);
+void hookq_metrics(const struct hookq *q, int h, struct hook_metrics *m);
+
 /* A state's name as hooks get it: fsm_state_names, with "STOP" for an arrival in INIT. */
 const char *hook_state_name(enum vrrp_state s, bool arriving);
 

@@ -254,6 +254,7 @@ reload_plan_make(const struct conf *old, const struct conf *new, struct reload_p
 	p->realtime_priority = old->realtime_priority != new->realtime_priority;
 	p->pidfile = strcmp(old->pidfile, new->pidfile) != 0;
 	p->control_socket = strcmp(old->control_socket, new->control_socket) != 0;
+	p->metrics_listen = strcmp(old->metrics_listen, new->metrics_listen) != 0;
 	return 0;
 }
 

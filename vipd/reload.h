@@ -63,6 +63,7 @@ struct reload_plan {
 	/* [global] */
 	bool log_level, realtime_priority; /* changed: applied */
 	bool pidfile, control_socket;      /* changed: need a restart, kept */
+	bool metrics_listen;               /* the same */
 };
 
 /*

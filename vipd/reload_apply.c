@@ -8,8 +8,8 @@
  *   instances  identical: untouched, nothing fires; changed: updated in
  *              place (vrrp_reconfigure); removed: stopped as at shutdown,
  *              freed once its hooks have run; added: started as at start
- *   [global]   log_level and realtime_priority applied; pidfile and
- *              control_socket need a restart and are kept
+ *   [global]   log_level and realtime_priority applied; pidfile,
+ *              control_socket and metrics_listen need a restart and are kept
  *
  * Two phases. Everything that can fail comes first and changes nothing
  * that runs: the new check and instance objects are made (not started),
@@ -119,9 +119,13 @@ apply_global(const struct vipd *d, struct conf *nc, const struct reload_plan *p)
 	if (p->control_socket)
 		log_warnx("control_socket cannot change without a restart; keeping %s",
 		          oc->control_socket);
+	if (p->metrics_listen)
+		log_warnx("metrics_listen cannot change without a restart; keeping %s",
+		          oc->metrics_listen[0] ? oc->metrics_listen : "none");
 	/* What runs is what the running conf says, whatever the file says now. */
 	memcpy(nc->pidfile, oc->pidfile, sizeof(nc->pidfile));
 	memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
+	memcpy(nc->metrics_listen, oc->metrics_listen, sizeof(nc->metrics_listen));
 }
 
 /* ---- phase 1: what can fail, undone if it does ---- */

@@ -38,6 +38,7 @@ usage(FILE *f)
 	           "  hooks [--json]    show the last notify hook runs\n"
 	           "  reload            reload the configuration file (errors: exit 1)\n"
 	           "  events            follow events as JSON lines until vipd stops\n"
+	           "  metrics           print the Prometheus metrics (as GET /metrics)\n"
 	           "  drain [--wait [--timeout T]] --all | INSTANCE...\n"
 	           "                    hand the VIPs over, stay out of service (kept across "
 	           "restarts)\n"

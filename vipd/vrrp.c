@@ -166,6 +166,8 @@ static void
 note_transition(struct vrrp *v, const struct fsm_out *out)
 {
 	v->transitions++;
+	v->transitions_by[out->reason]++;
+	v->master_changes += (out->from == ST_MASTER) != (out->to == ST_MASTER);
 	v->last_reason = out->reason;
 	if (out->to == ST_FAULT)
 		log_info("%s %s -> %s (%s: %s)", v->tag, fsm_state_names[out->from],

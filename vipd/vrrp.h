@@ -88,6 +88,24 @@ bool vrrp_hooks_idle(const struct vrrp *v);
 
 /* Its state, for one-line summaries (systemd's STATUS=). */
 enum vrrp_state vrrp_state(const struct vrrp *v);
+/* What `vipctl metrics` and GET /metrics show of an instance (metrics.h). */
+struct vrrp_metrics {
+	const char *name;
+	const char *ifname;
+	unsigned vrid;
+	int family; /* AF_INET, AF_INET6 */
+	enum vrrp_state state;
+	unsigned priority;           /* configured */
+	unsigned effective_priority; /* with the tracked items' weights */
+	bool drained;
+	uint64_t transitions[R_MAX]; /* by reason */
+	uint64_t master_changes;     /* transitions into or out of MASTER */
+	uint64_t adverts_sent;
+	uint64_t adverts_received;
+	uint64_t dropped[DROP_MAX]; /* by reason */
+};
+
+void vrrp_get_metrics(const struct vrrp *v, struct vrrp_metrics *m);
 
 /* Append this instance's status: a JSON object, or the text block. */
 void vrrp_status_json(const struct vrrp *v, struct buf *b);

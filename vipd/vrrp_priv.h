@@ -99,6 +99,8 @@ struct vrrp {
 	int vips_ifindex;             /* where we added them; 0: gone with their link */
 
 	uint64_t transitions;
+	uint64_t transitions_by[R_MAX]; /* ...by reason (metrics) */
+	uint64_t master_changes;        /* transitions into or out of MASTER */
 	uint64_t adverts_sent;
 	uint64_t adverts_received;
 	uint64_t announced;              /* gratuitous ARPs / unsolicited NAs sent */

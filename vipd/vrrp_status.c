@@ -1,6 +1,7 @@
 /*
  * vrrp_status.c - an instance's status for vipctl: JSON and text.
  */
+#include <string.h>
 #include <sys/socket.h>
 
 #include "vrrp_priv.h"
@@ -69,6 +70,24 @@ vrrp_status_json(const struct vrrp *v, struct buf *b)
 	json_key_bool(&j, "drained", v->drained);
 	vrrp_tracks_json(v, &j);
 	json_obj_end(&j);
+}
+
+void
+vrrp_get_metrics(const struct vrrp *v, struct vrrp_metrics *m)
+{
+	m->name = v->cfg.name;
+	m->ifname = v->cfg.ifname;
+	m->vrid = v->cfg.vrid;
+	m->family = v->cfg.family;
+	m->state = v->fsm.state;
+	m->priority = v->cfg.priority;
+	m->effective_priority = v->fsm.priority;
+	m->drained = v->drained;
+	memcpy(m->transitions, v->transitions_by, sizeof(m->transitions));
+	m->master_changes = v->master_changes;
+	m->adverts_sent = v->adverts_sent;
+	m->adverts_received = v->adverts_received;
+	memcpy(m->dropped, v->dropped, sizeof(m->dropped));
 }
 
 void
