@@ -197,6 +197,7 @@ users_resolve(struct parser *p)
 	uid_t me = geteuid(), run_uid = me;
 	char run[64] = "";
 	struct passwd *pw;
+	const char *why;
 
 	if (c->user[0]) {
 		run_uid = user_uid(c->user);
@@ -210,6 +211,12 @@ users_resolve(struct parser *p)
 			          pw ? pw->pw_name : "another user", c->user, c->user);
 			return;
 		}
+		if (me == 0 && run_uid != 0 && !privs_dropped() && (why = privs_become_missing()))
+			conf_perr(p, p->gseen[GK_USER], "user",
+			          "vipd runs as root without %s (a bounding set without it? "
+			          "CapabilityBoundingSet= needs CAP_SETUID and CAP_SETGID), so it "
+			          "cannot become %s",
+			          why, c->user);
 		snprintf(run, sizeof(run), "%s", c->user);
 	} else if ((pw = getpwuid(me))) {
 		snprintf(run, sizeof(run), "%s", pw->pw_name);

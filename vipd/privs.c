@@ -105,6 +105,18 @@ privs_switch_missing(void)
 	return why;
 }
 
+const char *
+privs_become_missing(void)
+{
+	if (capng_get_caps_process() < 0)
+		return "capabilities (cannot read them)";
+	if (!capng_have_capability(CAPNG_PERMITTED, CAP_SETUID))
+		return "CAP_SETUID";
+	if (!capng_have_capability(CAPNG_PERMITTED, CAP_SETGID))
+		return "CAP_SETGID";
+	return NULL;
+}
+
 bool
 privs_dropped(void)
 {
@@ -166,15 +178,17 @@ become(const int *keep, char *err, size_t size)
 		snprintf(err, size, "cannot read the process's capabilities");
 		return -1;
 	}
-	bool setpcap = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+	/* Root under a bounding set without it (systemd's CapabilityBoundingSet=) cannot clear one.
+	 */
+	bool setpcap = capng_have_capability(CAPNG_PERMITTED, CAP_SETPCAP);
 
 	capng_clear(CAPNG_SELECT_ALL);
 	for (size_t i = 0; keep[i] >= 0; i++)
 		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)keep[i]);
 	if (pv.change) {
 		rc = capng_change_id((int)pv.uid, (int)pv.gid,
-		                     CAPNG_INIT_SUPP_GRP | CAPNG_CLEAR_BOUNDING |
-		                         CAPNG_CLEAR_AMBIENT);
+		                     CAPNG_INIT_SUPP_GRP | CAPNG_CLEAR_AMBIENT |
+		                         (setpcap ? CAPNG_CLEAR_BOUNDING : 0));
 		if (rc < 0) {
 			snprintf(err, size,
 			         "cannot become user %s (libcap-ng capng_change_id: %d, %s)",

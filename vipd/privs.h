@@ -42,6 +42,12 @@ const char *privs_missing(void);
  */
 const char *privs_switch_missing(void);
 
+/*
+ * For `user` in a root vipd: NULL if this process can become another user
+ * (CAP_SETUID and CAP_SETGID permitted), or the name of the one missing.
+ */
+const char *privs_become_missing(void);
+
 /* True once privs_drop() has run (the process is what it will stay). */
 bool privs_dropped(void);
 

@@ -139,7 +139,7 @@ def test_nonroot_with_two_caps_moves_the_vip_and_runs_checks(clab):
 
 def test_user_key_drops_root(clab):
     """[global] user = nobody, started as root: nobody with CAP_NET_ADMIN and
-    CAP_NET_RAW only, bounding set included; drain state still written."""
+    CAP_NET_RAW only, an empty bounding set; drain state still written."""
     h1, = clab.add_hosts(1)
     allow_nobody(clab, h1)
     conf = "[global]\nuser = nobody\n\n" + vipd_instance(priority=100) + check_section(
@@ -251,4 +251,25 @@ def test_sighup_as_nobody_keeps_running(clab):
     os.chmod(h1.conf_path, 0o644)
     h1.vipd.send_signal(signal.SIGHUP)
     wait_until(lambda: h1.inst()["priority"] == 120, 3)
+    assert h1.stop_vipd() == 0
+
+
+def test_user_key_under_a_bounding_set(clab):
+    """The unit's CapabilityBoundingSet= with `user`: CAP_SETUID and CAP_SETGID
+    are needed to change user (an error naming them otherwise); without
+    CAP_SETPCAP the bounding set is the unit's, and vipd still drops."""
+    h1, = clab.add_hosts(1)
+    allow_nobody(clab, h1)
+    conf = "[global]\nuser = nobody\n\n" + vipd_instance(priority=100)
+    h1.write_conf(conf)
+    p = h1.run(["setpriv", "--bounding-set", "-all,+net_admin,+net_raw", VIPD, "-n", "-f",
+                h1.conf_path], check=False, timeout=10)
+    assert p.returncode == 1
+    assert ":6: user: vipd runs as root without CAP_SETUID" in p.stderr, p.stderr  # after the lab's 4 lines
+    bset = "-all,+net_admin,+net_raw,+setuid,+setgid"
+    h1.start_vipd(conf, wrap=["setpriv", "--bounding-set", bset])
+    wait_until(lambda: h1.state() == "MASTER", 3)
+    st = proc_status(vipd_pid(h1))
+    assert st["Uid"].split()[1] == str(NOBODY.pw_uid)
+    assert caps(st, "CapEff") == NET_CAPS and caps(st, "CapPrm") == NET_CAPS, st
     assert h1.stop_vipd() == 0
