@@ -266,7 +266,9 @@ def test_user_key_under_a_bounding_set(clab):
                 h1.conf_path], check=False, timeout=10)
     assert p.returncode == 1
     assert ":6: user: vipd runs as root without CAP_SETUID" in p.stderr, p.stderr  # after the lab's 4 lines
-    bset = "-all,+net_admin,+net_raw,+setuid,+setgid"
+    # +dac_override: root must create the socket in a directory allow_nobody()
+    # gave to nobody (the unit's /run/vipd is root's); vipd drops it anyway.
+    bset = "-all,+net_admin,+net_raw,+setuid,+setgid,+dac_override"
     h1.start_vipd(conf, wrap=["setpriv", "--bounding-set", bset])
     wait_until(lambda: h1.state() == "MASTER", 3)
     st = proc_status(vipd_pid(h1))
