@@ -17,7 +17,7 @@ CC       ?= cc
 # libcurl, libpq and libmicrohttpd are not linked: checks/dl.c loads them
 # with dlopen() when an http or pgsql check (or metrics_listen) is configured
 # (glibc >= 2.34 has dlopen in libc), so only their headers are needed here.
-PKGS     := inih libnl-3.0 libnl-route-3.0
+PKGS     := inih libnl-3.0 libnl-route-3.0 libcap-ng
 PKGS_DL  := libcurl libpq libmicrohttpd
 VERSION  := 0.1.0
 

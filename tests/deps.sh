@@ -2,7 +2,7 @@
 # Install the Debian packages vipd's build, tests, demo and benchmark need.
 # Only missing packages are installed; nothing happens when all are present.
 set -e
-PKGS="gcc make pkg-config libinih-dev libnl-3-dev libnl-route-3-dev libcmocka-dev
+PKGS="gcc make pkg-config libinih-dev libnl-3-dev libnl-route-3-dev libcap-ng-dev libcmocka-dev
       libcurl4-openssl-dev libpq-dev libmicrohttpd-dev prometheus
       python3 python3-pytest python3-scapy tshark tcpdump keepalived iproute2
       procps psmisc valgrind strace haproxy postgresql"

@@ -23,11 +23,13 @@
 #include "conf_value.h"
 #include "metrics_http.h"
 #include "checks/dl.h"
+#include "privs.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,6 +47,7 @@ enum {
 	GK_REALTIME,
 	GK_STATE_DIR,
 	GK_METRICS,
+	GK_USER,
 	GK_MAX
 };
 
@@ -106,6 +109,12 @@ set_script_user(struct parser *p, const char *key, const char *val)
 }
 
 static void
+set_user(struct parser *p, const char *key, const char *val)
+{
+	conf_get_user(p, key, val, p->conf->user, sizeof(p->conf->user));
+}
+
+static void
 set_state_dir(struct parser *p, const char *key, const char *val)
 {
 	if (val[0] != '/' || strlen(val) >= sizeof(p->conf->state_dir)) {
@@ -152,6 +161,7 @@ static const struct conf_key global_keys[GK_MAX] = {
     [GK_REALTIME] = {"realtime_priority", false, set_realtime},
     [GK_STATE_DIR] = {"state_dir", false, set_state_dir},
     [GK_METRICS] = {"metrics_listen", false, set_metrics_listen},
+    [GK_USER] = {"user", false, set_user},
 };
 
 static void
@@ -159,6 +169,98 @@ global_key(struct parser *p, const char *name, const char *val)
 {
 	if (conf_set_key(p, global_keys, GK_MAX, p->gseen, name, val) < 0)
 		conf_perr(p, p->lineno, name, "unknown key in [global]");
+}
+
+/* ---- users: who vipd runs as, who its scripts and hooks run as ---- */
+
+static uid_t
+user_uid(const char *name)
+{
+	struct passwd *pw = getpwnam(name);
+
+	return pw ? pw->pw_uid : (uid_t)-1;
+}
+
+/*
+ * A script or hook user (key on line) that vipd, running as run (uid
+ * run_uid), must be able to start programs as: itself, or another user
+ * when it can switch (root at start-up, or CAP_SETUID, CAP_SETGID and
+ * CAP_KILL). Never root under a non-root vipd: the program would be uid 0
+ * without root's capabilities, which no notify script written for root
+ * expects.
+ */
+static void
+user_usable(struct parser *p, int line, const char *key, const char *name, uid_t run_uid,
+            const char *run)
+{
+	uid_t uid = user_uid(name);
+	const char *why;
+
+	if (uid == (uid_t)-1 || uid == run_uid)
+		return;
+	if (uid == 0)
+		conf_perr(
+		    p, line, key,
+		    "%s: vipd runs as %s, and a program it starts as root would have none of "
+		    "root's capabilities; run scripts and hooks as %s (leave %s out), or vipd "
+		    "as root",
+		    name, run, run, key);
+	else if ((why = privs_switch_missing()))
+		conf_perr(p, line, key,
+		          "cannot run scripts and hooks as %s: %s (leave %s out to run them as %s, "
+		          "or give vipd CAP_SETUID, CAP_SETGID and CAP_KILL)",
+		          name, why, key, run);
+}
+
+/*
+ * After the whole file: the user vipd runs as (`user`, or whoever started
+ * it), the default script_user (that user), and whether every script and
+ * hook user can work from there. Errors name the key and its line.
+ */
+static void
+users_resolve(struct parser *p)
+{
+	struct conf *c = p->conf;
+	uid_t me = geteuid(), run_uid = me;
+	char run[64] = "";
+	struct passwd *pw;
+	const char *why;
+
+	if (c->user[0]) {
+		run_uid = user_uid(c->user);
+		if (run_uid != me && me != 0) {
+			pw = getpwuid(me);
+			conf_perr(p, p->gseen[GK_USER], "user",
+			          privs_dropped()
+			              ? "cannot change without a restart (vipd runs as %s)"
+			              : "vipd runs as %s, not root: it cannot become %s; "
+			                "start it as root, or as %s itself (systemd User=)",
+			          pw ? pw->pw_name : "another user", c->user, c->user);
+			return;
+		}
+		if (me == 0 && run_uid != 0 && !privs_dropped() && (why = privs_become_missing()))
+			conf_perr(p, p->gseen[GK_USER], "user",
+			          "vipd runs as root without %s (a bounding set without it? "
+			          "CapabilityBoundingSet= needs CAP_SETUID and CAP_SETGID), so it "
+			          "cannot become %s",
+			          why, c->user);
+		snprintf(run, sizeof(run), "%s", c->user);
+	} else if ((pw = getpwuid(me))) {
+		snprintf(run, sizeof(run), "%s", pw->pw_name);
+	} else {
+		snprintf(run, sizeof(run), "uid %u", (unsigned)me);
+	}
+	if (!p->gseen[GK_SCRIPT_USER])
+		/* "" (a uid without a name): programs simply run as vipd does. */
+		snprintf(c->script_user, sizeof(c->script_user), "%s",
+		         getpwuid(run_uid) ? run : "");
+	else
+		user_usable(p, p->gseen[GK_SCRIPT_USER], "script_user", c->script_user, run_uid,
+		            run);
+	for (size_t i = 0; i < c->nchecks; i++)
+		if (c->checks[i].type == CT_SCRIPT && c->checks[i].user_line)
+			user_usable(p, c->checks[i].user_line, "user", c->checks[i].user, run_uid,
+			            run);
 }
 
 /* ---- sections ---- */
@@ -324,7 +426,6 @@ conf_new(const char *path)
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s", CONF_DEFAULT_SOCKET);
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", CONF_DEFAULT_STATE_DIR);
 	c->log_level = LOGL_INFO;
-	snprintf(c->script_user, sizeof(c->script_user), "root");
 	c->realtime_priority = CONF_DEFAULT_RT_PRIORITY;
 	return c;
 }
@@ -360,6 +461,7 @@ conf_parse(struct parser *p, FILE *errs)
 		conf_instance_end(p);
 	else if (p->sec == SEC_CHECK)
 		conf_check_end(p);
+	users_resolve(p);
 	conf_checks_resolve(p);
 	free(p->line);
 	if (rc == -2)

@@ -139,6 +139,7 @@ struct conf_check {
 	char *argv[CONF_MAX_ARGS + 1]; /* NULL-terminated, strings owned by the conf */
 	bool shell;
 	char user[64]; /* default [global] script_user */
+	int user_line; /* of `user`, 0 = from script_user */
 
 	/* process */
 	char proc_name[64]; /* "name": matched against /proc/PID/comm */
@@ -174,7 +175,8 @@ struct conf {
 	char control_socket[108];   /* sun_path */
 	char state_dir[4096];       /* drained instances survive restarts here */
 	enum log_level log_level;   /* default info */
-	char script_user[64];       /* default "root" */
+	char user[64];              /* run as this user after start-up, "" = stay */
+	char script_user[64];       /* default: the user vipd runs as */
 	unsigned realtime_priority; /* SCHED_RR priority 1..99, 0 = off (default 10) */
 	char metrics_listen[64];    /* "ADDR:PORT" serving GET /metrics; "" = off (default) */
 	struct conf_instance *instances;

@@ -173,7 +173,8 @@ set_shell(struct parser *p, const char *key, const char *val)
 static void
 set_user(struct parser *p, const char *key, const char *val)
 {
-	conf_get_user(p, key, val, curc(p)->user, sizeof(curc(p)->user));
+	if (conf_get_user(p, key, val, curc(p)->user, sizeof(curc(p)->user)) == 0)
+		curc(p)->user_line = p->lineno;
 }
 
 /* ---- process ---- */

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include "metrics_http.h"
 #include "pace.h"
 #include "pkt.h"
+#include "privs.h"
 #include "realtime.h"
 #include "reload_apply.h"
 #include "sdnotify.h"
@@ -191,15 +193,59 @@ pidfile_write(const char *path)
 	return close(fd);
 }
 
-/* A raw socket needs CAP_NET_RAW: find out before detaching, while stderr is visible. */
-static int
+/*
+ * CAP_NET_ADMIN and CAP_NET_RAW, effective: find out before detaching,
+ * while stderr is visible, and say which one is missing and where it
+ * comes from. Then what a raw socket itself says (a user namespace, a
+ * seccomp filter).
+ */
+static void
 check_privileges(void)
 {
-	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, VRRP_PROTO);
+	const char *missing = privs_missing();
+	int fd;
 
+	if (missing && geteuid() == 0)
+		fatalx("vipd needs %s, which this root process lacks (a bounding set without it? "
+		       "CapabilityBoundingSet= must allow CAP_NET_ADMIN and CAP_NET_RAW)",
+		       missing);
+	if (missing)
+		fatalx("vipd needs %s (add it to AmbientCapabilities=, or start vipd as root)",
+		       missing);
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, VRRP_PROTO);
 	if (fd < 0)
-		return -1;
+		fatal("cannot open a raw socket (vipd needs CAP_NET_RAW)");
 	close(fd);
+}
+
+/*
+ * After start-up, the daemon gives up what it no longer needs (privs.h):
+ * the user of `user`, CAP_NET_ADMIN and CAP_NET_RAW (and CAP_KILL when
+ * scripts run as others). What it writes from then on must be writable
+ * by that user: the drained-state file in state_dir, the pidfile and the
+ * control socket's removal at shutdown.
+ */
+static int
+privs_enter(struct vipd *d)
+{
+	char err[512], *caps;
+	struct passwd *pw;
+
+	if (privs_drop(d->conf, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (geteuid() == 0)
+		return 0;
+	caps = privs_describe();
+	pw = getpwuid(geteuid());
+	log_info("running as %s (uid %u) with %s", pw ? pw->pw_name : "?", (unsigned)geteuid(),
+	         caps ? caps : "capabilities unknown");
+	free(caps);
+	if (access(d->conf->state_dir, W_OK | X_OK) < 0)
+		log_warn("state_dir %s is not writable by this user: vipctl drain cannot be "
+		         "remembered across restarts (chown it, or StateDirectory= in the unit)",
+		         d->conf->state_dir);
 	return 0;
 }
 
@@ -273,6 +319,9 @@ instances_start(struct vipd *d)
 	for (size_t i = 0; i < d->nvrrps; i++)
 		if (vrrp_start(d->vrrps[i]) < 0)
 			return -1;
+	/* Leftover VIPs are gone and the sockets open: the rest runs unprivileged. */
+	if (privs_enter(d) < 0)
+		return -1;
 	return checks_start(d);
 }
 
@@ -417,9 +466,13 @@ metrics_open(struct vipd *d)
 void
 daemon_start(struct vipd *d, bool foreground, ctl_handler on_request)
 {
+	char err[512];
+
 	log_init("vipd", true, d->conf->log_level);
-	if (check_privileges() < 0)
-		fatal("cannot open a raw socket (vipd needs root or CAP_NET_RAW)");
+	check_privileges();
+	/* Before the spawn helper's fork: it drops on its own, as planned here. */
+	if (privs_plan(d->conf, err, sizeof(err)) < 0)
+		fatalx("%s", err);
 	d->loop = loop_new();
 	if (!d->loop || pace_open(d->loop) < 0)
 		fatal("cannot create the event loop");

@@ -49,6 +49,7 @@
 
 #include "child.h"
 #include "mem.h"
+#include "privs.h"
 
 #define SPAWN_STACK_SIZE (64 * 1024)
 #define SPAWN_PATH       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -448,6 +449,9 @@ helper_main(int sock, pid_t daemon)
 	char *buf = malloc(SPAWN_MSG_MAX);
 	int nullfd;
 
+	/* First: a credential change would clear the parent-death signal. */
+	if (privs_helper() < 0)
+		_exit(1);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != daemon)
 		_exit(0);

@@ -295,9 +295,11 @@ class Host(Namespace):
             f.write(text)
         return text
 
-    def start_vipd(self, conf_text, log_level="info", wait=True, extra_args=(), env=None):
+    def start_vipd(self, conf_text, log_level="info", wait=True, extra_args=(), env=None,
+                   wrap=()):
         """Write the config (pidfile / socket in our tmp dir) and start vipd -n;
-        env: variables added to (or, with None values, removed from) ours."""
+        env: variables added to (or, with None values, removed from) ours;
+        wrap: a command vipd runs under, inside the namespace (setpriv ...)."""
         assert self.vipd is None or self.vipd.poll() is not None, "vipd already running"
         self.write_conf(conf_text, log_level)
         self.vipd_starts += 1
@@ -305,7 +307,7 @@ class Host(Namespace):
             log.write("=== test: vipd start #%d at %s\n" % (self.vipd_starts, time.strftime("%T")))
             log.flush()
             self.vipd = subprocess.Popen(
-                ["ip", "netns", "exec", self.ns, VIPD, "-n", "-f", self.conf_path]
+                ["ip", "netns", "exec", self.ns] + list(wrap) + [VIPD, "-n", "-f", self.conf_path]
                 + list(extra_args), stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                 start_new_session=True, env=child_env(env))
         self.vipd_rc = None
@@ -847,8 +849,9 @@ def check_section(name, type, /, **opts):
 
 
 def checks_conf(*sections, script_user="root"):
-    """A config: [global] script_user, then the given sections."""
-    return "[global]\nscript_user = %s\n\n" % script_user + "\n".join(sections)
+    """A config: [global] script_user (None: left out), then the given sections."""
+    glob = "script_user = %s\n" % script_user if script_user else ""
+    return "[global]\n%s\n" % glob + "\n".join(sections)
 
 
 def check_of(host, name):

@@ -1485,6 +1485,60 @@ test_script_users(void **state)
 	              "t.conf:4: user: not a key of type file checks\n");
 }
 
+/*
+ * `user`: the default script_user follows it, and a script or hook as root
+ * under a non-root vipd is refused. Run as root (make unit does): a root
+ * vipd can switch to any user, so another user is fine.
+ */
+static void
+test_run_as_user(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	struct conf *c = load_ok("[global]\n"
+	                         "user = nobody\n" GOOD_INSTANCE "notify_master = /bin/true\n"
+	                         "[check s]\n"
+	                         "type = script\n"
+	                         "command = /bin/true\n"
+	                         "[check d]\n"
+	                         "type = script\n"
+	                         "command = /bin/true\n"
+	                         "user = daemon\n");
+	assert_string_equal(c->user, "nobody");
+	assert_string_equal(c->script_user, "nobody");
+	assert_string_equal(c->instances[0].hook_user, "nobody");
+	assert_string_equal(c->checks[0].user, "nobody");
+	assert_string_equal(c->checks[1].user, "daemon");
+	assert_int_equal(c->checks[1].user_line, 14);
+	conf_free(c);
+
+	/* Without `user`, the default is whoever runs vipd: root here. */
+	c = load_ok(GOOD_INSTANCE);
+	assert_string_equal(c->user, "");
+	assert_string_equal(c->script_user, "root");
+	conf_free(c);
+
+	expect_errors(
+	    "[global]\n"
+	    "user = nobody\n"
+	    "script_user = root\n"
+	    "[check s]\n"
+	    "type = script\n"
+	    "command = /bin/true\n"
+	    "user = root\n"
+	    "user = daemon\n",
+	    "t.conf:3: script_user: root: vipd runs as nobody, and a program it starts as "
+	    "root would have none of root's capabilities; run scripts and hooks as nobody "
+	    "(leave script_user out), or vipd as root\n"
+	    "t.conf:7: user: root: vipd runs as nobody, and a program it starts as root "
+	    "would have none of root's capabilities; run scripts and hooks as nobody "
+	    "(leave user out), or vipd as root\n"
+	    "t.conf:8: user: given twice, first on line 7\n");
+	expect_errors("[global]\nuser = no-such-user-xyz\n",
+	              "t.conf:2: user: no such user \"no-such-user-xyz\"\n");
+}
+
 static void
 test_track(void **state)
 {
@@ -1578,6 +1632,7 @@ main(void)
 	    cmocka_unit_test(test_notify_hooks),
 	    cmocka_unit_test(test_promote_pgsql),
 	    cmocka_unit_test(test_script_users),
+	    cmocka_unit_test(test_run_as_user),
 	    cmocka_unit_test(test_track),
 	};
 
