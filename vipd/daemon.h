@@ -38,7 +38,7 @@ struct vipd {
 	struct timer *retire_timer;
 	int sigfd;
 	struct ev_sink *sd_sink; /* state changes, for systemd's STATUS= (sdnotify.h) */
-	uint64_t start_real_ns; /* CLOCK_REALTIME at start: vipd_start_time_seconds */
+	uint64_t start_real_ns;  /* CLOCK_REALTIME at start: vipd_start_time_seconds */
 	bool pidfile_written;
 	bool stopped; /* instances stopped: only hooks still run */
 	/* Drained instances (vipctl drain), as in state_dir/drained (drain.h). */

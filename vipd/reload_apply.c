@@ -192,7 +192,8 @@ prepare(struct vipd *d, struct conf *nc, const struct reload_plan *p, struct che
 		}
 		d->retiring = r;
 		if (!d->retire_timer)
-			d->retire_timer = timer_new(d->loop, retire_tick, d); /* never NULL (mem.h) */
+			d->retire_timer =
+			    timer_new(d->loop, retire_tick, d); /* never NULL (mem.h) */
 	}
 	for (size_t i = 0; i < nc->ninstances; i++) {
 		if (p->inst_from[i] >= 0)
