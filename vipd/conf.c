@@ -35,7 +35,16 @@
 #define SECTIONS "[global], [instance NAME] or [check NAME]"
 
 /* Keys of [global], indexes of global_keys[] and parser.gseen[]. */
-enum { GK_PIDFILE, GK_SOCKET, GK_LOG_LEVEL, GK_SCRIPT_USER, GK_REALTIME, GK_STATE_DIR, GK_MAX };
+enum {
+	GK_PIDFILE,
+	GK_SOCKET,
+	GK_LOG_LEVEL,
+	GK_SCRIPT_USER,
+	GK_REALTIME,
+	GK_STATE_DIR,
+	GK_STARTUP_DELAY,
+	GK_MAX
+};
 
 _Static_assert(GK_MAX <= CONF_GLOBAL_KEYS, "parser.gseen too small");
 
@@ -110,6 +119,15 @@ set_realtime(struct parser *p, const char *key, const char *val)
 	conf_get_uint(p, key, val, 0, 99, &p->conf->realtime_priority);
 }
 
+/* keepalived's vrrp_startup_delay; an hour is far more than any boot. */
+static void
+set_startup_delay(struct parser *p, const char *key, const char *val)
+{
+	static const struct dur_range r = {0, 3600 * 1000, 1, "0s..3600s"};
+
+	conf_get_duration(p, key, val, &r, &p->conf->startup_delay_ms);
+}
+
 static const struct conf_key global_keys[GK_MAX] = {
     [GK_PIDFILE] = {"pidfile", false, set_pidfile},
     [GK_SOCKET] = {"control_socket", false, set_socket},
@@ -117,6 +135,7 @@ static const struct conf_key global_keys[GK_MAX] = {
     [GK_SCRIPT_USER] = {"script_user", false, set_script_user},
     [GK_REALTIME] = {"realtime_priority", false, set_realtime},
     [GK_STATE_DIR] = {"state_dir", false, set_state_dir},
+    [GK_STARTUP_DELAY] = {"startup_delay", false, set_startup_delay},
 };
 
 static void
