@@ -93,18 +93,21 @@ add_arg(struct ka_node *n, const char *s)
 }
 
 /*
- * Cut a logical line into words in place. Outside double quotes: blanks
- * separate, '#' and '!' end the line, '{' and '}' are words of their own.
- * A double-quoted run is one word without its quotes. -1 on an
- * unterminated quote.
+ * Cut a logical line into words, copied into buf (at least 2 * strlen(s)
+ * + 2 bytes). Outside double quotes: blanks separate, '#' and '!' end
+ * the line, '{' and '}' are words of their own. A double-quoted run is
+ * one word without its quotes. -1 on an unterminated quote, -2 on too
+ * many words.
  */
 static int
-split_words(char *s, struct word *w, size_t max, size_t *nw)
+split_words(const char *s, char *buf, struct word *w, size_t max, size_t *nw)
 {
 	size_t n = 0;
 
 	*nw = 0;
 	while (*s) {
+		size_t len;
+
 		while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
 			s++;
 		if (!*s || *s == '#' || *s == '!')
@@ -112,36 +115,23 @@ split_words(char *s, struct word *w, size_t max, size_t *nw)
 		if (n == max)
 			return -2;
 		if (*s == '"') {
-			char *end = strchr(s + 1, '"');
+			const char *end = strchr(s + 1, '"');
 
 			if (!end)
 				return -1;
-			*end = '\0';
-			w[n++] = (struct word){s + 1, true};
+			len = (size_t)(end - s - 1);
+			memcpy(buf, s + 1, len);
 			s = end + 1;
-			continue;
+			w[n].quoted = true;
+		} else {
+			len = (*s == '{' || *s == '}') ? 1 : strcspn(s, " \t\r\n{}#!\"");
+			memcpy(buf, s, len);
+			s += len;
+			w[n].quoted = false;
 		}
-		if (*s == '{' || *s == '}') {
-			static char open[] = "{", close[] = "}";
-
-			w[n++] = (struct word){*s == '{' ? open : close, false};
-			s++;
-			continue;
-		}
-		w[n].s = s;
-		w[n++].quoted = false;
-		s += strcspn(s, " \t\r\n{}#!\"");
-		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') {
-			*s++ = '\0';
-		} else if (*s) {
-			/* a brace, comment or quote right after the word: keep it for the next
-			 * round */
-			char c = *s;
-
-			memmove(s + 1, s, strlen(s) + 1);
-			*s++ = '\0';
-			*s = c;
-		}
+		buf[len] = '\0';
+		w[n++].s = buf;
+		buf += len + 1;
 	}
 	*nw = n;
 	return 0;
@@ -238,7 +228,7 @@ static void
 parse_text(struct kp *p, char *text, const char *file)
 {
 	struct word w[256];
-	char *line = text, *next;
+	char *line = text, *next, *buf;
 	int lineno = 0;
 
 	while (line && *line) {
@@ -263,13 +253,15 @@ parse_text(struct kp *p, char *text, const char *file)
 			if (more)
 				memmove(next, more, strlen(more) + 1);
 		}
-		rc = split_words(line, w, sizeof(w) / sizeof(w[0]), &nw);
+		buf = xmalloc(2 * strlen(line) + 2);
+		rc = split_words(line, buf, w, sizeof(w) / sizeof(w[0]), &nw);
 		if (rc == -1)
 			kp_err(p, file, first, "unterminated quote");
 		else if (rc == -2)
 			kp_err(p, file, first, "too many words on one line");
 		else
 			feed_line(p, w, nw, file, first);
+		free(buf);
 		line = next;
 	}
 }
