@@ -795,7 +795,8 @@ ka_translate(const struct ka_tree *t, const char *source, FILE *out, FILE *errs)
 	fclose(in);
 	fprintf(out, "; vipd.conf imported from %s by vipctl import-keepalived\n\n[global]\n%s%s%s",
 	        source, gbuf, cbuf, ibuf);
-	qsort(k.rep, k.nrep, sizeof(*k.rep), rep_cmp);
+	if (k.nrep)
+		qsort(k.rep, k.nrep, sizeof(*k.rep), rep_cmp);
 	for (size_t i = 0; i < k.nrep; i++) {
 		if (errs)
 			fprintf(errs, "%s\n", k.rep[i].text);

@@ -161,3 +161,22 @@ vrrp_instance VI_1 {
     stays(lambda: h.state() == "BACKUP", 2.5, what="BACKUP during startup_delay")
     wait_until(lambda: h.state() == "MASTER", 3, what="Master after the delay")
     assert time.monotonic() - t0 >= 3.0
+
+
+def test_tricky_corpus(tmp_path):
+    """tests/kaimport/tricky: includes, comments, quoting, unknown blocks;
+    the output and the reports as reviewed (expected.*), and vipd -t."""
+    repo = os.path.join(HERE, "..", "..")
+    d = "tests/kaimport/tricky/"
+    p = subprocess.run([VIPCTL, "import-keepalived", d + "keepalived.conf"], cwd=repo,
+                       capture_output=True, text=True)
+    assert p.returncode == 1
+    with open(os.path.join(repo, d, "expected.vipd.conf")) as f:
+        assert p.stdout == f.read()
+    with open(os.path.join(repo, d, "expected.stderr")) as f:
+        assert p.stderr == f.read()
+    conf = os.path.join(tmp_path, "imported.conf")
+    with open(conf, "w") as f:
+        f.write(p.stdout)
+    t = subprocess.run([VIPD, "-t", "-f", conf], capture_output=True, text=True)
+    assert t.returncode == 0, t.stderr
