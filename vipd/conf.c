@@ -48,6 +48,7 @@ enum {
 	GK_STATE_DIR,
 	GK_METRICS,
 	GK_USER,
+	GK_STARTUP_DELAY,
 	GK_MAX
 };
 
@@ -153,6 +154,15 @@ set_metrics_listen(struct parser *p, const char *key, const char *val)
 	snprintf(p->conf->metrics_listen, sizeof(p->conf->metrics_listen), "%s", val);
 }
 
+/* keepalived's vrrp_startup_delay; an hour is far more than any boot. */
+static void
+set_startup_delay(struct parser *p, const char *key, const char *val)
+{
+	static const struct dur_range r = {0, 3600 * 1000, 1, "0s..3600s"};
+
+	conf_get_duration(p, key, val, &r, &p->conf->startup_delay_ms);
+}
+
 static const struct conf_key global_keys[GK_MAX] = {
     [GK_PIDFILE] = {"pidfile", false, set_pidfile},
     [GK_SOCKET] = {"control_socket", false, set_socket},
@@ -162,6 +172,7 @@ static const struct conf_key global_keys[GK_MAX] = {
     [GK_STATE_DIR] = {"state_dir", false, set_state_dir},
     [GK_METRICS] = {"metrics_listen", false, set_metrics_listen},
     [GK_USER] = {"user", false, set_user},
+    [GK_STARTUP_DELAY] = {"startup_delay", false, set_startup_delay},
 };
 
 static void

@@ -74,6 +74,7 @@ struct conf_instance {
 	bool preempt;              /* default yes */
 	bool preempt_fast;         /* default yes */
 	uint32_t preempt_delay_ms; /* default 0 */
+	uint32_t startup_delay_ms; /* [global] startup_delay, default 0 */
 
 	bool has_unicast_src;
 	union inaddr unicast_src;
@@ -179,6 +180,7 @@ struct conf {
 	char script_user[64];       /* default: the user vipd runs as */
 	unsigned realtime_priority; /* SCHED_RR priority 1..99, 0 = off (default 10) */
 	char metrics_listen[64];    /* "ADDR:PORT" serving GET /metrics; "" = off (default) */
+	uint32_t startup_delay_ms;  /* no takeover this long after start (default 0) */
 	struct conf_instance *instances;
 	size_t ninstances;
 	struct conf_check *checks;

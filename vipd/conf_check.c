@@ -531,9 +531,11 @@ conf_checks_resolve(struct parser *p)
 	for (size_t i = 0; i < c->nchecks; i++)
 		if (c->checks[i].type == CT_SCRIPT && !c->checks[i].user[0])
 			strcpy(c->checks[i].user, c->script_user);
-	for (size_t i = 0; i < c->ninstances; i++)
+	for (size_t i = 0; i < c->ninstances; i++) {
 		snprintf(c->instances[i].hook_user, sizeof(c->instances[i].hook_user), "%s",
 		         c->script_user);
+		c->instances[i].startup_delay_ms = c->startup_delay_ms;
+	}
 	for (size_t i = 0; i < c->ninstances; i++) {
 		struct conf_instance *ci = &c->instances[i];
 

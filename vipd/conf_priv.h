@@ -11,7 +11,7 @@
 #include "conf.h"
 
 /* Room for the keys of each section (checked with static asserts). */
-#define CONF_GLOBAL_KEYS   8
+#define CONF_GLOBAL_KEYS   12
 #define CONF_INSTANCE_KEYS 24
 #define CONF_CHECK_KEYS    32
 

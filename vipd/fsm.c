@@ -178,6 +178,17 @@ enter_master(struct fsm *f, uint64_t now, struct fsm_out *out, enum fsm_reason r
 	set_state(f, out, ST_MASTER, reason, FA_VIPS_ADD | FA_SEND_ADVERT | FA_ANNOUNCE);
 }
 
+/*
+ * A Master_Down_Timer deadline, never before the end of the startup
+ * delay: a host that just booted does not take over on a silent network
+ * (keepalived's vrrp_startup_delay; not in the RFC).
+ */
+static uint64_t
+down_deadline(const struct fsm *f, uint64_t deadline)
+{
+	return deadline < f->startup_until_ns ? f->startup_until_ns : deadline;
+}
+
 /* (Re)start the Master_Down_Timer from an interval learned or configured. */
 static void
 reset_down_timer(struct fsm *f, uint64_t now, uint16_t master_int_cs)
@@ -185,7 +196,7 @@ reset_down_timer(struct fsm *f, uint64_t now, uint16_t master_int_cs)
 	if (master_int_cs)
 		f->master_adver_int_cs = master_int_cs;
 	recompute(f);
-	f->master_down_timer_ns = now + f->master_down_int_ns;
+	f->master_down_timer_ns = down_deadline(f, now + f->master_down_int_ns);
 	f->down_prio0 = false;
 }
 
@@ -230,7 +241,7 @@ leave(struct fsm *f, struct fsm_out *out, enum vrrp_state to, enum fsm_reason re
 static void
 start_running(struct fsm *f, uint64_t now, struct fsm_out *out, enum fsm_reason reason)
 {
-	if (is_owner(f))
+	if (is_owner(f) && now >= f->startup_until_ns)
 		enter_master(f, now, out, reason == R_STARTUP ? R_OWNER : reason);
 	else
 		enter_backup(f, now, out, reason, f->cfg.adver_int_cs, 0);
@@ -244,6 +255,7 @@ fsm_startup(struct fsm *f, uint64_t now, bool fault, struct fsm_out *out)
 	out_begin(f, out, &s);
 	f->faulted = fault;
 	if (f->state == ST_INIT) {
+		f->startup_until_ns = f->cfg.startup_delay_ns ? now + f->cfg.startup_delay_ns : 0;
 		if (f->faulted)
 			set_state(f, out, ST_FAULT, R_FAULT, 0);
 		else
@@ -317,18 +329,22 @@ master_advert(struct fsm *f, uint64_t now, const struct fsm_adv *adv, struct fsm
 static void
 backup_advert(struct fsm *f, uint64_t now, const struct fsm_adv *adv, struct fsm_out *out)
 {
-	bool delaying = now < f->preempt_after_ns;
+	bool delaying = now < f->preempt_after_ns || now < f->startup_until_ns;
 
 	/* The Master left: take over after Skew_Time only, best priority first. */
 	if (adv->priority == 0) {
-		f->master_down_timer_ns = now + f->skew_time_ns;
+		f->master_down_timer_ns = down_deadline(f, now + f->skew_time_ns);
 		f->down_prio0 = true;
 		if (f->have_master && addr_cmp(f->family, &adv->src, &f->master_ip) == 0)
 			f->have_master = false;
 		return;
 	}
-	/* A legitimate Master: learn its interval and keep waiting on it. */
-	if (!f->cfg.preempt || adv->priority >= f->priority || delaying) {
+	/*
+	 * A legitimate Master: learn its interval and keep waiting on it. An
+	 * owner is Backup only during its startup delay and then always
+	 * preempts (§6.4.2: the owner is always Master).
+	 */
+	if ((!f->cfg.preempt && !is_owner(f)) || adv->priority >= f->priority || delaying) {
 		reset_down_timer(f, now, adv->max_adver_int_cs);
 		master_heard(f, now, adv);
 		return;
@@ -338,7 +354,7 @@ backup_advert(struct fsm *f, uint64_t now, const struct fsm_adv *adv, struct fsm
 	 * the advert and lets Master_Down_Timer expire; fast preemption (an
 	 * extension) takes over at once when there is no delay to honour.
 	 */
-	if (f->cfg.preempt_fast && f->cfg.preempt_delay_ns == 0)
+	if ((f->cfg.preempt_fast || is_owner(f)) && f->cfg.preempt_delay_ns == 0)
 		enter_master(f, now, out, R_PREEMPT);
 }
 
@@ -456,7 +472,7 @@ fsm_set_priority(struct fsm *f, uint64_t now, uint8_t priority, struct fsm_out *
 			f->adver_timer_ns = now + cs_to_ns(f->cfg.adver_int_cs);
 		}
 		/* A reload made us the address owner: it does not wait (§6.4.2). */
-		if (f->state == ST_BACKUP && is_owner(f))
+		if (f->state == ST_BACKUP && is_owner(f) && now >= f->startup_until_ns)
 			enter_master(f, now, out, R_OWNER);
 	}
 	out_end(f, out, &s);

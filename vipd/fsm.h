@@ -66,6 +66,7 @@ struct fsm_cfg {
 	bool preempt_fast;         /* take over at once on a lower-priority advert */
 	uint64_t preempt_delay_ns; /* no preemption this long after entering Backup */
 	bool align;                /* move the advert schedule onto the interval's grid */
+	uint64_t startup_delay_ns; /* stay Backup this long after Startup, owner too */
 };
 
 struct fsm {
@@ -83,6 +84,7 @@ struct fsm {
 	uint64_t adver_timer_ns;       /* Adver_Timer (Master) */
 	uint64_t master_down_timer_ns; /* Master_Down_Timer (Backup) */
 	uint64_t preempt_after_ns;     /* preemption allowed from here */
+	uint64_t startup_until_ns;     /* no Backup -> Master before this (startup_delay) */
 
 	uint64_t split_announce_ns; /* last re-announce to a lower-priority Master, 0 = none */
 
@@ -124,7 +126,10 @@ bool fsm_is_owner(const struct fsm *f);
 
 /*
  * Startup event (§6.4.1): Init -> Master (owner) or Backup, or Fault
- * while `fault` holds (the caller's fault condition at start).
+ * while `fault` holds (the caller's fault condition at start). With a
+ * startup_delay, the instance (an owner too) stays Backup until
+ * now + startup_delay whatever it hears or does not hear: its
+ * Master_Down_Timer never fires before then.
  */
 void fsm_startup(struct fsm *f, uint64_t now, bool fault, struct fsm_out *out);
 /* Shutdown event: Master sends priority 0 and drops the VIPs; -> Init. */

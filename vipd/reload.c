@@ -81,6 +81,7 @@ reload_instance_diff(const struct conf_instance *a, const struct conf_instance *
 		d |= RD_VIPS;
 	if (!unicast_same(a, b))
 		d |= RD_UNICAST;
+	/* startup_delay_ms is left out: it only acts when an instance starts. */
 	if (a->checksum != b->checksum || a->garp_repeat != b->garp_repeat ||
 	    a->garp_delay_ms != b->garp_delay_ms || a->garp_refresh_ms != b->garp_refresh_ms)
 		d |= RD_WIRE;

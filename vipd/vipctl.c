@@ -9,6 +9,9 @@
  *
  * Exit status: 0 ok, 1 the daemon answered "error: ..." (or a usage or I/O
  * error), 2 the daemon could not be reached.
+ *
+ * import-keepalived is the one local command: it needs no daemon and runs
+ * kaimport.c (exit 0 all translated, 1 something reported, 2 parse error).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -21,6 +24,7 @@
 
 #include "vipd/conf.h"    /* CONF_DEFAULT_SOCKET only */
 #include "vipd/control.h" /* CTL_MAX_LINE, CTL_MAX_ARGS */
+#include "vipd/kaimport.h"
 
 #ifndef VIPD_VERSION
 #define VIPD_VERSION "unknown"
@@ -43,7 +47,10 @@ usage(FILE *f)
 	           "                    hand the VIPs over, stay out of service (kept across "
 	           "restarts)\n"
 	           "  undrain --all | INSTANCE...\n"
-	           "                    put drained instances back in service\n");
+	           "                    put drained instances back in service\n"
+	           "  import-keepalived [FILE]\n"
+	           "                    print FILE (default " KA_DEFAULT_PATH ")\n"
+	           "                    as vipd.conf; report what does not translate\n");
 }
 
 static int
@@ -202,6 +209,13 @@ main(int argc, char **argv)
 	if (argc < 1) {
 		usage(stderr);
 		return 1;
+	}
+	if (strcmp(argv[0], "import-keepalived") == 0) {
+		if (argc > 2) {
+			usage(stderr);
+			return KA_PARSE_ERROR;
+		}
+		return ka_import(argc == 2 ? argv[1] : KA_DEFAULT_PATH, stdout, stderr);
 	}
 	req = build_request(argc, argv, &len);
 	if (!req)

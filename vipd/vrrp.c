@@ -576,6 +576,7 @@ vrrp_fsm_cfg(const struct conf_instance *ci, struct fsm_cfg *fc)
 	    .preempt_fast = ci->preempt_fast,
 	    .preempt_delay_ns = (uint64_t)ci->preempt_delay_ms * NS_PER_MS,
 	    .align = true,
+	    .startup_delay_ns = (uint64_t)ci->startup_delay_ms * NS_PER_MS,
 	};
 }
 

@@ -138,6 +138,19 @@ test_full_example(void **state)
 	conf_free(c);
 }
 
+/* [global] startup_delay applies to every instance. */
+static void
+test_startup_delay(void **state)
+{
+	(void)state;
+	struct conf *c = load_ok("[global]\n"
+	                         "startup_delay = 90\n" GOOD_INSTANCE);
+
+	assert_int_equal(c->startup_delay_ms, 90000);
+	assert_int_equal(c->instances[0].startup_delay_ms, 90000);
+	conf_free(c);
+}
+
 static void
 test_defaults(void **state)
 {
@@ -158,6 +171,8 @@ test_defaults(void **state)
 	assert_true(ci->preempt);
 	assert_true(ci->preempt_fast);
 	assert_int_equal(ci->preempt_delay_ms, 0);
+	assert_int_equal(c->startup_delay_ms, 0);
+	assert_int_equal(ci->startup_delay_ms, 0);
 	assert_false(ci->has_unicast_src);
 	assert_int_equal(ci->npeers, 0);
 	assert_int_equal(ci->checksum, CKSUM_RFC5798);
@@ -385,6 +400,9 @@ static const struct bad_value bad_global_values[] = {
      "aaaaaaaaaa\""},
     {"log_level = verbose", "log_level: must be error, warning, info or debug, got \"verbose\""},
     {"realtime_priority = 100", "realtime_priority: must be 0..99, got \"100\""},
+    {"startup_delay = 2h",
+     "startup_delay: must be a duration such as \"1s\" or \"100ms\", got \"2h\""},
+    {"startup_delay = 3601s", "startup_delay: must be 0s..3600s, got \"3601s\""},
 };
 
 /* Each bad line goes on line 5, after [global] or a valid instance. */
@@ -1597,6 +1615,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_example),
 	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_startup_delay),
 	    cmocka_unit_test(test_other_values),
 	    cmocka_unit_test(test_ipv6_instance),
 	    cmocka_unit_test(test_comments_and_layout),

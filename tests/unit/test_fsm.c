@@ -444,6 +444,80 @@ test_preempt_delay(void **state)
 	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_MASTER_DOWN);
 }
 
+/*
+ * startup_delay: a Backup does not take over on a silent network before
+ * the delay is over, whatever it hears (priority 0, lower priorities);
+ * an owner waits too; a higher Master heard meanwhile keeps it Backup.
+ */
+static void
+test_startup_delay(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	struct fsm_cfg c = cfg(200, 100, true, true, 0);
+	uint64_t now = T0;
+
+	(void)state;
+	c.startup_delay_ns = 30 * SEC;
+	mk(&f, c);
+	fsm_startup(&f, now, false, &o);
+	expect(&o, FA_STATE | FA_TIMERS, ST_INIT, ST_BACKUP, R_STARTUP);
+	assert_int_equal(f.master_down_timer_ns, T0 + 30 * SEC);
+	/* Silence: nothing at the usual Master_Down_Interval. */
+	fsm_timer(&f, T0 + fsm_master_down_ns(200, 100), &o);
+	expect_none(&f, &o);
+	/* A lower priority and a leaving Master do not shorten the wait. */
+	now = T0 + 5 * SEC;
+	deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
+	assert_int_equal(f.state, ST_BACKUP);
+	assert_int_equal(f.master_down_timer_ns, T0 + 30 * SEC);
+	deliver(&f, now, adv(0, 100, "10.0.0.9"), &o);
+	assert_int_equal(f.state, ST_BACKUP);
+	assert_int_equal(f.master_down_timer_ns, T0 + 30 * SEC);
+	fsm_timer(&f, T0 + 30 * SEC - 1, &o);
+	expect_none(&f, &o);
+	fsm_timer(&f, T0 + 30 * SEC, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_PRIORITY_ZERO);
+
+	/* A Master heard during the delay is followed as usual after it. */
+	mk(&f, c);
+	now = T0;
+	fsm_startup(&f, now, false, &o);
+	for (now = T0 + SEC; now < T0 + 40 * SEC; now += SEC) {
+		deliver(&f, now, adv(250, 100, "10.0.0.9"), &o);
+		assert_int_equal(f.state, ST_BACKUP);
+	}
+	assert_int_equal(f.master_down_timer_ns, now - SEC + fsm_master_down_ns(200, 100));
+	/* After it, a lower priority is preempted (fast) at once. */
+	deliver(&f, now, adv(100, 100, "10.0.0.9"), &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_PREEMPT);
+
+	/* A fault at start that clears within the delay still waits for it. */
+	mk(&f, c);
+	fsm_startup(&f, T0, true, &o);
+	expect(&o, FA_STATE | FA_TIMERS, ST_INIT, ST_FAULT, R_FAULT);
+	fsm_fault(&f, T0 + 10 * SEC, false, &o);
+	expect(&o, FA_STATE | FA_TIMERS, ST_FAULT, ST_BACKUP, R_FAULT_CLEARED);
+	assert_int_equal(f.master_down_timer_ns, T0 + 30 * SEC);
+
+	/* The owner is Backup during the delay, then Master. */
+	c = cfg(255, 100, false, false, 0);
+	c.startup_delay_ns = 30 * SEC;
+	mk(&f, c);
+	fsm_startup(&f, T0, false, &o);
+	expect(&o, FA_STATE | FA_TIMERS, ST_INIT, ST_BACKUP, R_STARTUP);
+	assert_int_equal(f.master_down_timer_ns, T0 + 30 * SEC);
+	deliver(&f, T0 + SEC, adv(100, 100, "10.0.0.9"), &o);
+	assert_int_equal(f.state, ST_BACKUP);
+	fsm_timer(&f, T0 + 30 * SEC, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_MASTER_DOWN);
+	/* Without a delay the owner is Master at once, as before. */
+	c.startup_delay_ns = 0;
+	mk(&f, c);
+	fsm_startup(&f, T0, false, &o);
+	expect(&o, ENTER, ST_INIT, ST_MASTER, R_OWNER);
+}
+
 static void
 test_split_brain(void **state)
 {
@@ -997,6 +1071,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_skew_and_down_interval),
+	    cmocka_unit_test(test_startup_delay),
 	    cmocka_unit_test(test_startup_backup_down_timer),
 	    cmocka_unit_test(test_backup_learns_master_interval),
 	    cmocka_unit_test(test_priority_zero_takeover),

@@ -1,0 +1,824 @@
+/*
+ * kaimport.c - keepalived.conf to vipd.conf, see kaimport.h.
+ *
+ * Two passes over the top level: global_defs first (its garp defaults
+ * and script_user apply to what follows), then the checks and the other
+ * blocks in file order, then the instances, which need to know which
+ * checks were translated. The output is [global], the checks, the
+ * instances; reports go to the section where their keyword was, and to
+ * errs in file order.
+ */
+#include "kaimport.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "argv.h"
+#include "log.h"
+#include "mem.h"
+
+#define LINE_MAX_VIPD 190 /* vipd.conf lines are limited to about 200 characters */
+#define MAX_CHECKS    256
+
+struct report {
+	unsigned seq;
+	char *text;
+};
+
+struct ka {
+	FILE *errs;
+	struct report *rep;
+	size_t nrep;
+	/* [global] */
+	char script_user[64];
+	const char *garp_delay, *garp_repeat, *garp_refresh; /* vrrp_garp_master_* */
+	/* checks translated, by name, for track_* */
+	const char *checks[MAX_CHECKS];
+	size_t nchecks;
+};
+
+static const char NOT_V3[] = "vipd speaks VRRPv3 only; keep vrrp_version 3 on the keepalived "
+                             "side during migration";
+
+/* Report a keyword: into `out` as a comment where it was, and for errs. */
+static void
+report(struct ka *k, FILE *out, const struct ka_node *n, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	k->rep = xreallocarray(k->rep, k->nrep + 1, sizeof(*k->rep));
+	k->rep[k->nrep].seq = n->seq;
+	k->rep[k->nrep++].text =
+	    xasprintf("%s:%d: %s: not translated: %s", n->file, n->line, n->kw, reason);
+	fprintf(out, "; %s\n", k->rep[k->nrep - 1].text);
+}
+
+/* A name vipd takes for a section: 1..63 of A-Z a-z 0-9 _ . - */
+static bool
+name_ok(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-");
+
+	return n > 0 && n < 64 && s[n] == '\0';
+}
+
+/* A value vipd.conf can carry: no "; " or " #" comment, not too long. */
+static bool
+value_ok(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if ((*p == ';' || *p == '#') && (p == s || p[-1] == ' ' || p[-1] == '\t'))
+			return false;
+	return strlen(s) < LINE_MAX_VIPD && !strpbrk(s, "\n\r");
+}
+
+static bool
+int_in(const char *s, long min, long max, long *v)
+{
+	char *end;
+
+	if (!s || !*s)
+		return false;
+	*v = strtol(s, &end, 10);
+	return *end == '\0' && *v >= min && *v <= max;
+}
+
+/* keepalived's seconds ("2", "0.1") to milliseconds, up to 3 decimals. */
+static bool
+secs_ms(const char *s, unsigned long *ms)
+{
+	unsigned long whole = 0, frac = 0, scale = 1000;
+	const char *p = s;
+
+	if (!s || !isdigit((unsigned char)*p))
+		return false;
+	while (isdigit((unsigned char)*p) && whole < 10000000)
+		whole = whole * 10 + (unsigned long)(*p++ - '0');
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++) {
+			if (scale == 1 && *p != '0')
+				return false; /* finer than a millisecond */
+			scale /= 10;
+			frac += (unsigned long)(*p - '0') * scale;
+		}
+	}
+	if (*p)
+		return false;
+	*ms = whole * 1000 + frac;
+	return true;
+}
+
+/* Milliseconds as a vipd duration: "2s", "100ms". */
+static const char *
+dur(unsigned long ms, char *buf, size_t size)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, size, "%lus", ms / 1000);
+	else
+		snprintf(buf, size, "%lums", ms);
+	return buf;
+}
+
+/* ---- vrrp_script commands that a built-in check does exactly ---- */
+
+/* argv[0] is `name`, bare (keepalived searches PATH) or in a system bin directory. */
+static bool
+is_prog(const char *arg0, const char *name)
+{
+	static const char *const dirs[] = {"", "/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/"};
+	char buf[64];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s%s", dirs[i], name);
+		if (strcmp(arg0, buf) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A process name as /proc/PID/comm holds it whole: 1..15 characters, no '/'. */
+static bool
+comm_ok(const char *s)
+{
+	return *s && strlen(s) <= 15 && !strchr(s, '/') && s[0] != '-';
+}
+
+/*
+ * Patroni's REST endpoints answer 200 or 503 and nothing else, so `curl
+ * -f` (up below 400) and an http check expecting 200 agree exactly. Any
+ * other URL might answer 204 or a redirect, which curl -f counts as up.
+ */
+static bool
+patroni_path(const char *url)
+{
+	static const char *const paths[] = {
+	    "/primary",   "/master",         "/leader", "/read-write",  "/replica",
+	    "/read-only", "/standby-leader", "/health", "/liveness",    "/readiness",
+	    "/sync",      "/synchronous",    "/async",  "/asynchronous"};
+	const char *p = url + strcspn(url + 8, "/") + 8;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (strcmp(p, paths[i]) == 0)
+			return true;
+	return false;
+}
+
+static enum ka_probe
+rec_curl(char **av, int ac, char *lines, size_t lsize, char *why, size_t wsize)
+{
+	bool fail = false, head = false;
+	const char *url = NULL;
+
+	for (int i = 1; i < ac; i++) {
+		const char *a = av[i];
+
+		if (strcmp(a, "--fail") == 0)
+			fail = true;
+		else if (strcmp(a, "--silent") == 0 || strcmp(a, "--show-error") == 0)
+			;
+		else if (strcmp(a, "--head") == 0)
+			head = true;
+		else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && i + 1 < ac &&
+		         strcmp(av[i + 1], "/dev/null") == 0)
+			i++;
+		else if (a[0] == '-' && a[1] && a[1] != '-' &&
+		         strspn(a + 1, "fsSI") == strlen(a + 1)) {
+			fail |= strchr(a, 'f') != NULL;
+			head |= strchr(a, 'I') != NULL;
+		} else if (a[0] != '-' && !url)
+			url = a;
+		else
+			return KA_SCRIPT;
+	}
+	if (!fail || !url || !patroni_path(url) || strlen(url) > 160)
+		return KA_SCRIPT;
+	snprintf(lines, lsize, "type = http\nurl = %s\n%s", url, head ? "method = HEAD\n" : "");
+	snprintf(why, wsize,
+	         "recognised `curl -f %s` on a Patroni endpoint (200 or 503 only): an http "
+	         "check, up on 200, without a fork",
+	         url);
+	return KA_HTTP;
+}
+
+/* nc -z [-v] ADDR PORT: a TCP connect to one address (a name may have several). */
+static enum ka_probe
+rec_nc(char **av, int ac, char *lines, size_t lsize, char *why, size_t wsize)
+{
+	const char *host = NULL, *port = NULL;
+	bool zero = false;
+	union inaddr a;
+	int fam;
+	long p;
+
+	for (int i = 1; i < ac; i++) {
+		const char *s = av[i];
+
+		if (s[0] == '-' && s[1] && strspn(s + 1, "zv") == strlen(s + 1))
+			zero |= strchr(s, 'z') != NULL;
+		else if (s[0] != '-' && !host)
+			host = s;
+		else if (s[0] != '-' && !port)
+			port = s;
+		else
+			return KA_SCRIPT;
+	}
+	if (!zero || !host || !port || !int_in(port, 1, 65535, &p))
+		return KA_SCRIPT;
+	if (addr_pton(host, &fam, &a) < 0) {
+		snprintf(why, wsize,
+		         "kept as a script: nc tries every address of %s, a tcp check one; "
+		         "with one address (127.0.0.1) a tcp check would do it without a fork",
+		         host);
+		return KA_SCRIPT;
+	}
+	snprintf(lines, lsize,
+	         fam == AF_INET6 ? "type = tcp\naddress = [%s]:%ld\n"
+	                         : "type = tcp\naddress = %s:%ld\n",
+	         host, p);
+	snprintf(why, wsize, "recognised `nc -z %s %ld`: a tcp check, without a fork", host, p);
+	return KA_TCP;
+}
+
+enum ka_probe
+ka_recognise(const char *command, int as_root, char *lines, size_t lsize, char *why, size_t wsize)
+{
+	char *av[ARGV_MAX + 1];
+	const char *err;
+	enum ka_probe r = KA_SCRIPT;
+	int ac = 0;
+
+	lines[0] = why[0] = '\0';
+	if (argv_split(command, av, &err) < 0)
+		return KA_SCRIPT;
+	while (av[ac])
+		ac++;
+	if (ac == 3 && is_prog(av[0], "killall") && strcmp(av[1], "-0") == 0 && comm_ok(av[2])) {
+		/* As another user, killall -0 fails on root's processes: not the same. */
+		if (as_root) {
+			snprintf(lines, lsize, "type = process\nname = %s\n", av[2]);
+			snprintf(why, wsize,
+			         "recognised `killall -0 %s`: a process check on the name, "
+			         "without a fork",
+			         av[2]);
+			r = KA_PROCESS;
+		}
+	} else if (ac == 2 && is_prog(av[0], "pidof") && comm_ok(av[1])) {
+		snprintf(lines, lsize, "type = process\nname = %s\n", av[1]);
+		snprintf(why, wsize,
+		         "recognised `pidof %s`: a process check on the name, without a fork",
+		         av[1]);
+		r = KA_PROCESS;
+	} else if (ac >= 2 && (is_prog(av[0], "nc") || is_prog(av[0], "netcat"))) {
+		r = rec_nc(av, ac, lines, lsize, why, wsize);
+	} else if (ac >= 2 && is_prog(av[0], "curl")) {
+		r = rec_curl(av, ac, lines, lsize, why, wsize);
+	}
+	for (int i = 0; i < ac; i++)
+		free(av[i]);
+	return r;
+}
+
+/* ---- translation ---- */
+
+static const struct ka_node *
+find(const struct ka_node *blk, const char *kw)
+{
+	for (size_t i = 0; i < blk->nchild; i++)
+		if (strcmp(blk->child[i].kw, kw) == 0)
+			return &blk->child[i];
+	return NULL;
+}
+
+static const char *
+arg(const struct ka_node *n, size_t i)
+{
+	return i < n->nargs ? n->args[i] : NULL;
+}
+
+/* key = seconds as a duration in lo..hi ms, or a report. */
+static void
+put_secs(struct ka *k, FILE *out, const struct ka_node *n, const char *key, unsigned long lo,
+         unsigned long hi)
+{
+	unsigned long ms;
+	char b[32];
+
+	if (n->nargs != 1 || !secs_ms(n->args[0], &ms) || ms < lo || ms > hi)
+		report(k, out, n, "%s must be %lums..%lums, got \"%s\"", key, lo, hi,
+		       n->nargs ? n->args[0] : "");
+	else
+		fprintf(out, "%s = %s\n", key, dur(ms, b, sizeof(b)));
+}
+
+static void
+put_int(struct ka *k, FILE *out, const struct ka_node *n, const char *key, long lo, long hi)
+{
+	long v;
+
+	if (n->nargs != 1 || !int_in(n->args[0], lo, hi, &v))
+		report(k, out, n, "%s must be %ld..%ld in vipd, got \"%s\"", key, lo, hi,
+		       n->nargs ? n->args[0] : "");
+	else
+		fprintf(out, "%s = %ld\n", key, v);
+}
+
+/* weight N [reverse] in a check block. */
+static void
+put_weight(struct ka *k, FILE *out, const struct ka_node *n)
+{
+	if (n->nargs == 2 && strcmp(n->args[1], "reverse") == 0)
+		report(k, out, n, "vipd has no reverse weights");
+	else
+		put_int(k, out, n, "weight", -254, 254);
+}
+
+static bool
+is_root(const char *user)
+{
+	return !user[0] || strcmp(user, "root") == 0;
+}
+
+static void
+add_check(struct ka *k, const char *name)
+{
+	if (k->nchecks < MAX_CHECKS)
+		k->checks[k->nchecks++] = name;
+}
+
+static bool
+have_check(const struct ka *k, const char *name)
+{
+	for (size_t i = 0; i < k->nchecks; i++)
+		if (strcmp(k->checks[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* A check block's name and header; false (reported) if vipd cannot name it. */
+static bool
+check_header(struct ka *k, FILE *out, const struct ka_node *n)
+{
+	if (n->nargs != 1 || !name_ok(n->args[0])) {
+		report(k, out, n, "a check name is 1..63 of A-Z a-z 0-9 _ . - in vipd, got \"%s\"",
+		       n->nargs ? n->args[0] : "");
+		return false;
+	}
+	fprintf(out, "\n[check %s]\n; %s:%d: %s %s\n", n->args[0], n->file, n->line, n->kw,
+	        n->args[0]);
+	return true;
+}
+
+static void
+vrrp_script(struct ka *k, FILE *out, const struct ka_node *n)
+{
+	const struct ka_node *sc = find(n, "script"), *us = find(n, "user");
+	char lines[512], why[512];
+	const char *user = us && us->nargs ? us->args[0] : k->script_user;
+
+	if (!check_header(k, out, n))
+		return;
+	if (!sc || sc->nargs != 1) {
+		report(k, out, n, "no script \"COMMAND\" in it");
+		return;
+	}
+	if (ka_recognise(sc->args[0], is_root(user), lines, sizeof(lines), why, sizeof(why)) !=
+	    KA_SCRIPT) {
+		fprintf(out, "; %s\n%s", why, lines);
+	} else if (!value_ok(sc->args[0])) {
+		report(k, out, sc,
+		       "vipd.conf cannot hold this command (a ';' or '#' after a blank starts a "
+		       "comment, lines are at most about 200 characters): put it in a script file");
+		return;
+	} else {
+		if (why[0])
+			fprintf(out, "; %s\n", why);
+		fprintf(out, "type = script\ncommand = %s\n", sc->args[0]);
+	}
+	add_check(k, n->args[0]);
+	for (size_t i = 0; i < n->nchild; i++) {
+		const struct ka_node *c = &n->child[i];
+
+		if (c == sc)
+			continue;
+		if (strcmp(c->kw, "interval") == 0)
+			put_secs(k, out, c, "interval", 10, 3600000);
+		else if (strcmp(c->kw, "timeout") == 0)
+			put_secs(k, out, c, "timeout", 10, 3600000);
+		else if (strcmp(c->kw, "rise") == 0)
+			put_int(k, out, c, "rise", 1, 100);
+		else if (strcmp(c->kw, "fall") == 0)
+			put_int(k, out, c, "fall", 1, 100);
+		else if (strcmp(c->kw, "weight") == 0)
+			put_weight(k, out, c);
+		else if (strcmp(c->kw, "init_fail") == 0 && c->nargs == 0)
+			fprintf(out, "init_fail = yes\n");
+		else if (strcmp(c->kw, "user") == 0 && c->nargs == 1 && strstr(lines, "script"))
+			fprintf(out, "user = %s\n", c->args[0]);
+		else if (strcmp(c->kw, "user") == 0 && c->nargs == 1)
+			fprintf(out, "; user %s: a built-in check runs inside vipd\n", c->args[0]);
+		else if (strcmp(c->kw, "user") == 0)
+			report(k, out, c, "vipd runs scripts with the user's own groups");
+		else
+			report(k, out, c, "no vipd equivalent in a check");
+	}
+}
+
+static void
+vrrp_track_file(struct ka *k, FILE *out, const struct ka_node *n)
+{
+	const struct ka_node *f = find(n, "file");
+	bool weight = false;
+
+	if (!check_header(k, out, n))
+		return;
+	if (!f || f->nargs != 1 || f->args[0][0] != '/' || !value_ok(f->args[0])) {
+		report(k, out, n, "no file \"/ABSOLUTE/PATH\" in it");
+		return;
+	}
+	fprintf(out, "type = file\npath = %s\n", f->args[0]);
+	add_check(k, n->args[0]);
+	for (size_t i = 0; i < n->nchild; i++) {
+		const struct ka_node *c = &n->child[i];
+
+		if (c == f)
+			continue;
+		if (strcmp(c->kw, "weight") == 0) {
+			put_weight(k, out, c);
+			weight = true;
+		} else {
+			report(k, out, c, "no vipd equivalent in a file check");
+		}
+	}
+	/* keepalived's track_file weight defaults to 1, vipd's check weight to 0 */
+	if (!weight)
+		fprintf(out, "weight = 1\n");
+}
+
+static void
+vrrp_track_process(struct ka *k, FILE *out, const struct ka_node *n)
+{
+	const struct ka_node *pr = find(n, "process");
+
+	if (!check_header(k, out, n))
+		return;
+	if (!pr || pr->nargs != 1 || !comm_ok(pr->args[0])) {
+		report(k, out, n,
+		       "vipd matches a process name of at most 15 characters, without arguments");
+		return;
+	}
+	fprintf(out, "type = process\nname = %s\n", pr->args[0]);
+	add_check(k, n->args[0]);
+	for (size_t i = 0; i < n->nchild; i++) {
+		const struct ka_node *c = &n->child[i];
+
+		if (c == pr)
+			continue;
+		if (strcmp(c->kw, "weight") == 0)
+			put_weight(k, out, c);
+		else
+			report(
+			    k, out, c,
+			    "vipd's process check has no quorum, delay or command-line matching");
+	}
+}
+
+/* global_defs: into [global], and defaults for the instances. */
+static void
+global_defs(struct ka *k, FILE *out, const struct ka_node *n)
+{
+	for (size_t i = 0; i < n->nchild; i++) {
+		const struct ka_node *c = &n->child[i];
+		unsigned long ms;
+		char b[32];
+
+		if (strcmp(c->kw, "script_user") == 0 && c->nargs >= 1) {
+			snprintf(k->script_user, sizeof(k->script_user), "%s", c->args[0]);
+			fprintf(out, "script_user = %s\n", c->args[0]);
+			if (c->nargs > 1)
+				report(k, out, c,
+				       "group %s: vipd runs scripts with the user's own groups",
+				       c->args[1]);
+		} else if (strcmp(c->kw, "enable_script_security") == 0) {
+			fprintf(out,
+			        "; enable_script_security: always on in vipd (an unsafe script "
+			        "is an error at start)\n");
+		} else if (strcmp(c->kw, "vrrp_version") == 0 && c->nargs == 1 &&
+		           strcmp(c->args[0], "3") == 0) {
+			fprintf(out, "; vrrp_version 3: vipd speaks VRRPv3\n");
+		} else if (strcmp(c->kw, "vrrp_version") == 0) {
+			report(k, out, c, "%s", NOT_V3);
+		} else if (strcmp(c->kw, "vrrp_startup_delay") == 0 && c->nargs == 1 &&
+		           secs_ms(c->args[0], &ms) && ms <= 3600000) {
+			fprintf(out, "startup_delay = %s\n", dur(ms, b, sizeof(b)));
+		} else if (strcmp(c->kw, "vrrp_garp_master_delay") == 0 && c->nargs == 1) {
+			k->garp_delay = c->args[0];
+			fprintf(out, "; vrrp_garp_master_delay: garp_delay in each instance\n");
+		} else if (strcmp(c->kw, "vrrp_garp_master_repeat") == 0 && c->nargs == 1) {
+			k->garp_repeat = c->args[0];
+			fprintf(out, "; vrrp_garp_master_repeat: garp_repeat in each instance\n");
+		} else if (strcmp(c->kw, "vrrp_garp_master_refresh") == 0 && c->nargs == 1) {
+			k->garp_refresh = c->args[0];
+			fprintf(out, "; vrrp_garp_master_refresh: garp_refresh in each instance\n");
+		} else if (strcmp(c->kw, "vrrp_delay_after_boot") == 0) {
+			report(k, out, c,
+			       "vipd's startup_delay counts from vipd's start, not from boot; "
+			       "startup_delay = %s waits that long after every start",
+			       arg(c, 0) ? arg(c, 0) : "N");
+		} else if (strcmp(c->kw, "router_id") == 0) {
+			report(k, out, c,
+			       "vipd has no router_id: it names the host only in "
+			       "keepalived's mail and SNMP, which vipd does not send");
+		} else if (strncmp(c->kw, "notification_email", 18) == 0 ||
+		           strncmp(c->kw, "smtp_", 5) == 0) {
+			report(k, out, c, "vipd sends no mail; a notify hook can");
+		} else if (strcmp(c->kw, "vrrp_strict") == 0) {
+			report(k, out, c,
+			       "vipd always enforces VRRPv3 on the wire, but allows unicast, "
+			       "garp repeats and preempt_delay (see vipd.conf(5))");
+		} else {
+			report(k, out, c, "no vipd equivalent in [global]");
+		}
+	}
+}
+
+/* One line of virtual_ipaddress: ADDR[/LEN] [dev IF] [label L] [scope S] [brd B]... */
+static void
+vip_line(struct ka *k, FILE *out, const struct ka_node *v, const char *ifname, int *family)
+{
+	struct vip vp;
+	const char *why;
+
+	if (v->block || vip_parse(v->kw, &vp, &why) < 0) {
+		report(k, out, v, "not an address vipd takes as a VIP");
+		return;
+	}
+	if (*family && vp.family != *family) {
+		report(k, out, v,
+		       "an instance's VIPs are of one family in vipd: add an instance "
+		       "(it may have the same VRID) for this one");
+		return;
+	}
+	/* Options lost are reported; the VIP itself is kept unless it goes elsewhere. */
+	for (size_t i = 0; i < v->nargs; i += 2) {
+		const char *o = v->args[i], *val = arg(v, i + 1);
+
+		if (!val)
+			report(k, out, v, "option %s: no vipd equivalent", o);
+		else if (strcmp(o, "dev") == 0 && ifname && strcmp(val, ifname) == 0)
+			continue;
+		else if (strcmp(o, "scope") == 0 && strcmp(val, "global") == 0)
+			continue;
+		else if (strcmp(o, "dev") == 0) {
+			report(k, out, v, "dev %s: vipd puts the VIPs on the instance's interface",
+			       val);
+			return;
+		} else if (strcmp(o, "label") == 0)
+			report(k, out, v, "label %s: vipd adds the VIP without a label", val);
+		else
+			report(k, out, v, "%s %s: no vipd equivalent", o, val);
+	}
+	*family = vp.family;
+	fprintf(out, "virtual_ip = %s\n", v->kw);
+}
+
+/* track_script / track_file / track_process { NAME [weight N] } */
+static void
+track_block(struct ka *k, FILE *out, const struct ka_node *n, const char *key, bool iface)
+{
+	for (size_t i = 0; i < n->nchild; i++) {
+		const struct ka_node *t = &n->child[i];
+		long w;
+
+		if (!iface && !have_check(k, t->kw)) {
+			report(k, out, t, "no translated check of that name");
+			continue;
+		}
+		if (iface && (strlen(t->kw) > 15 || !*t->kw)) {
+			report(k, out, t, "not an interface name");
+			continue;
+		}
+		if (t->nargs == 0)
+			fprintf(out, "%s = %s\n", key, t->kw);
+		else if (t->nargs == 2 && strcmp(t->args[0], "weight") == 0 &&
+		         int_in(t->args[1], -254, 254, &w))
+			fprintf(out, "%s = %s weight %ld\n", key, t->kw, w);
+		else
+			report(k, out, t, "vipd takes NAME [weight N] (no reverse)");
+	}
+}
+
+static void
+instance_key(struct ka *k, FILE *out, const struct ka_node *c, const char *ifname, bool master,
+             int *family)
+{
+	const char *kw = c->kw;
+
+	if (strcmp(kw, "interface") == 0 || strcmp(kw, "state") == 0) {
+		/* written first */
+	} else if (strcmp(kw, "virtual_router_id") == 0) {
+		put_int(k, out, c, "vrid", 1, 255);
+	} else if (strcmp(kw, "priority") == 0) {
+		put_int(k, out, c, "priority", 1, 255);
+	} else if (strcmp(kw, "advert_int") == 0) {
+		unsigned long ms;
+		char b[32];
+
+		if (c->nargs == 1 && secs_ms(c->args[0], &ms) && ms >= 10 && ms <= 40950 &&
+		    ms % 10 == 0)
+			fprintf(out, "advert_interval = %s\n", dur(ms, b, sizeof(b)));
+		else
+			report(k, out, c, "advert_interval must be 10ms..40950ms in steps of 10ms");
+	} else if (strcmp(kw, "nopreempt") == 0) {
+		if (master)
+			fprintf(out, "; nopreempt: ignored by keepalived with state MASTER, so "
+			             "preempt stays yes\n");
+		else
+			fprintf(out, "preempt = no\n");
+	} else if (strcmp(kw, "preempt") == 0) {
+		fprintf(out, "; preempt: the default\n");
+	} else if (strcmp(kw, "preempt_delay") == 0) {
+		put_secs(k, out, c, "preempt_delay", 0, 3600000);
+	} else if (strcmp(kw, "virtual_ipaddress") == 0) {
+		for (size_t i = 0; i < c->nchild; i++)
+			vip_line(k, out, &c->child[i], ifname, family);
+	} else if (strcmp(kw, "unicast_src_ip") == 0 && c->nargs == 1) {
+		fprintf(out, "unicast_src = %s\n", c->args[0]);
+	} else if (strcmp(kw, "unicast_peer") == 0) {
+		for (size_t i = 0; i < c->nchild; i++) {
+			if (c->child[i].nargs)
+				report(k, out, &c->child[i], "vipd takes a peer's address only");
+			else
+				fprintf(out, "unicast_peer = %s\n", c->child[i].kw);
+		}
+	} else if (strcmp(kw, "track_script") == 0 || strcmp(kw, "track_file") == 0 ||
+	           strcmp(kw, "track_process") == 0) {
+		track_block(k, out, c, "track", false);
+	} else if (strcmp(kw, "track_interface") == 0) {
+		track_block(k, out, c, "track_interface", true);
+	} else if ((strcmp(kw, "notify") == 0 || strcmp(kw, "notify_master") == 0 ||
+	            strcmp(kw, "notify_backup") == 0 || strcmp(kw, "notify_fault") == 0 ||
+	            strcmp(kw, "notify_stop") == 0) &&
+	           c->nargs == 1 && value_ok(c->args[0])) {
+		fprintf(out, "%s = %s\n", kw, c->args[0]);
+	} else if (strcmp(kw, "garp_master_delay") == 0) {
+		put_secs(k, out, c, "garp_delay", 0, 3600000);
+	} else if (strcmp(kw, "garp_master_repeat") == 0) {
+		put_int(k, out, c, "garp_repeat", 0, 100);
+	} else if (strcmp(kw, "garp_master_refresh") == 0) {
+		put_secs(k, out, c, "garp_refresh", 0, 86400000);
+	} else if (strcmp(kw, "authentication") == 0) {
+		report(k, out, c, "VRRPv3 has no authentication (RFC 5798 section 9); %s", NOT_V3);
+	} else if (strcmp(kw, "version") == 0 && c->nargs == 1 && strcmp(c->args[0], "3") == 0) {
+		fprintf(out, "; version 3: vipd speaks VRRPv3\n");
+	} else if (strcmp(kw, "version") == 0) {
+		report(k, out, c, "%s", NOT_V3);
+	} else if (strcmp(kw, "use_vmac") == 0 || strcmp(kw, "vmac_xmit_base") == 0) {
+		report(k, out, c,
+		       "vipd has no virtual MAC: the VIPs use the interface's MAC and "
+		       "the gratuitous ARP bursts move them");
+	} else if (strncmp(kw, "notify", 6) == 0) {
+		report(k, out, c,
+		       "vipd has the notify, notify_master, notify_backup, notify_fault "
+		       "and notify_stop hooks, of one command vipd.conf can hold");
+	} else {
+		report(k, out, c, "no vipd equivalent in an instance");
+	}
+}
+
+/* A global garp default, unless the instance sets its own. */
+static void
+garp_default(FILE *out, const struct ka_node *n, const char *kakw, const char *val, const char *key)
+{
+	unsigned long ms;
+	char b[32];
+	long v;
+
+	if (!val || find(n, kakw))
+		return;
+	if (strcmp(key, "garp_repeat") == 0 && int_in(val, 0, 100, &v))
+		fprintf(out, "%s = %ld\n", key, v);
+	else if (strcmp(key, "garp_repeat") != 0 && secs_ms(val, &ms) && ms <= 86400000)
+		fprintf(out, "%s = %s\n", key, dur(ms, b, sizeof(b)));
+}
+
+static void
+vrrp_instance(struct ka *k, FILE *out, const struct ka_node *n)
+{
+	const struct ka_node *ifn = find(n, "interface"), *st = find(n, "state");
+	bool master = st && st->nargs == 1 && strcmp(st->args[0], "MASTER") == 0;
+	const char *ifname = ifn && ifn->nargs == 1 ? ifn->args[0] : NULL;
+	int family = 0;
+
+	if (n->nargs != 1 || !name_ok(n->args[0])) {
+		report(k, out, n, "an instance name is 1..63 of A-Z a-z 0-9 _ . - in vipd");
+		return;
+	}
+	fprintf(out, "\n[instance %s]\n; %s:%d: vrrp_instance %s\n", n->args[0], n->file, n->line,
+	        n->args[0]);
+	if (st)
+		fprintf(out,
+		        "; state %s: vipd has no initial state; every instance starts as BACKUP "
+		        "and the election goes by priority (see vipd.conf(5))\n",
+		        st->nargs ? st->args[0] : "");
+	if (ifname)
+		fprintf(out, "interface = %s\n", ifname);
+	else if (ifn)
+		report(k, out, ifn, "one interface name expected");
+	for (size_t i = 0; i < n->nchild; i++)
+		instance_key(k, out, &n->child[i], ifname, master, &family);
+	garp_default(out, n, "garp_master_delay", k->garp_delay, "garp_delay");
+	garp_default(out, n, "garp_master_repeat", k->garp_repeat, "garp_repeat");
+	garp_default(out, n, "garp_master_refresh", k->garp_refresh, "garp_refresh");
+}
+
+static int
+rep_cmp(const void *a, const void *b)
+{
+	const struct report *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void
+top_level(struct ka *k, FILE *out, const struct ka_node *n)
+{
+	if (strcmp(n->kw, "vrrp_script") == 0)
+		vrrp_script(k, out, n);
+	else if (strcmp(n->kw, "vrrp_track_file") == 0)
+		vrrp_track_file(k, out, n);
+	else if (strcmp(n->kw, "vrrp_track_process") == 0)
+		vrrp_track_process(k, out, n);
+	else if (strcmp(n->kw, "vrrp_sync_group") == 0)
+		report(k, out, n, "vipd has no sync groups yet: the instances move independently");
+	else if (strcmp(n->kw, "virtual_server") == 0 || strcmp(n->kw, "virtual_server_group") == 0)
+		report(k, out, n, "vipd does VRRP only, no IPVS load balancing");
+	else
+		report(k, out, n, "no vipd equivalent");
+}
+
+int
+ka_translate(const struct ka_tree *t, const char *source, FILE *out, FILE *errs)
+{
+	struct ka k = {.errs = errs};
+	char *gbuf = NULL, *cbuf = NULL, *ibuf = NULL;
+	size_t glen, clen, ilen;
+	FILE *g = open_memstream(&gbuf, &glen), *c = open_memstream(&cbuf, &clen),
+	     *in = open_memstream(&ibuf, &ilen);
+	const struct ka_node *root = &t->root;
+	int rc;
+
+	if (!g || !c || !in)
+		fatal("out of memory");
+	for (size_t i = 0; i < root->nchild; i++)
+		if (strcmp(root->child[i].kw, "global_defs") == 0)
+			global_defs(&k, g, &root->child[i]);
+	for (size_t i = 0; i < root->nchild; i++)
+		if (strcmp(root->child[i].kw, "global_defs") != 0 &&
+		    strcmp(root->child[i].kw, "vrrp_instance") != 0)
+			top_level(&k, c, &root->child[i]);
+	for (size_t i = 0; i < root->nchild; i++)
+		if (strcmp(root->child[i].kw, "vrrp_instance") == 0)
+			vrrp_instance(&k, in, &root->child[i]);
+	fclose(g);
+	fclose(c);
+	fclose(in);
+	fprintf(out, "; vipd.conf imported from %s by vipctl import-keepalived\n\n[global]\n%s%s%s",
+	        source, gbuf, cbuf, ibuf);
+	if (k.nrep)
+		qsort(k.rep, k.nrep, sizeof(*k.rep), rep_cmp);
+	for (size_t i = 0; i < k.nrep; i++) {
+		if (errs)
+			fprintf(errs, "%s\n", k.rep[i].text);
+		free(k.rep[i].text);
+	}
+	rc = k.nrep ? KA_REPORTED : KA_ALL_TRANSLATED;
+	free(k.rep);
+	free(gbuf);
+	free(cbuf);
+	free(ibuf);
+	return rc;
+}
+
+int
+ka_import(const char *path, FILE *out, FILE *errs)
+{
+	struct ka_tree t;
+	int rc;
+
+	if (ka_parse_file(path, &t, errs) < 0)
+		return KA_PARSE_ERROR;
+	rc = ka_translate(&t, path, out, errs);
+	ka_tree_free(&t);
+	return rc;
+}
