@@ -81,17 +81,6 @@ value_ok(const char *s)
 	return strlen(s) < LINE_MAX_VIPD && !strpbrk(s, "\n\r");
 }
 
-static bool
-int_in(const char *s, long min, long max, long *v)
-{
-	char *end;
-
-	if (!s || !*s)
-		return false;
-	*v = strtol(s, &end, 10);
-	return *end == '\0' && *v >= min && *v <= max;
-}
-
 /* keepalived's seconds ("2", "0.1") to milliseconds, up to 3 decimals. */
 static bool
 secs_ms(const char *s, unsigned long *ms)
@@ -126,167 +115,6 @@ dur(unsigned long ms, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%lums", ms);
 	return buf;
-}
-
-/* ---- vrrp_script commands that a built-in check does exactly ---- */
-
-/* argv[0] is `name`, bare (keepalived searches PATH) or in a system bin directory. */
-static bool
-is_prog(const char *arg0, const char *name)
-{
-	static const char *const dirs[] = {"", "/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/"};
-	char buf[64];
-
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(buf, sizeof(buf), "%s%s", dirs[i], name);
-		if (strcmp(arg0, buf) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* A process name as /proc/PID/comm holds it whole: 1..15 characters, no '/'. */
-static bool
-comm_ok(const char *s)
-{
-	return *s && strlen(s) <= 15 && !strchr(s, '/') && s[0] != '-';
-}
-
-/*
- * Patroni's REST endpoints answer 200 or 503 and nothing else, so `curl
- * -f` (up below 400) and an http check expecting 200 agree exactly. Any
- * other URL might answer 204 or a redirect, which curl -f counts as up.
- */
-static bool
-patroni_path(const char *url)
-{
-	static const char *const paths[] = {
-	    "/primary",   "/master",         "/leader", "/read-write",  "/replica",
-	    "/read-only", "/standby-leader", "/health", "/liveness",    "/readiness",
-	    "/sync",      "/synchronous",    "/async",  "/asynchronous"};
-	const char *p = url + strcspn(url + 8, "/") + 8;
-
-	if (strncmp(url, "http://", 7) != 0)
-		return false;
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if (strcmp(p, paths[i]) == 0)
-			return true;
-	return false;
-}
-
-static enum ka_probe
-rec_curl(char **av, int ac, char *lines, size_t lsize, char *why, size_t wsize)
-{
-	bool fail = false, head = false;
-	const char *url = NULL;
-
-	for (int i = 1; i < ac; i++) {
-		const char *a = av[i];
-
-		if (strcmp(a, "--fail") == 0)
-			fail = true;
-		else if (strcmp(a, "--silent") == 0 || strcmp(a, "--show-error") == 0)
-			;
-		else if (strcmp(a, "--head") == 0)
-			head = true;
-		else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && i + 1 < ac &&
-		         strcmp(av[i + 1], "/dev/null") == 0)
-			i++;
-		else if (a[0] == '-' && a[1] && a[1] != '-' &&
-		         strspn(a + 1, "fsSI") == strlen(a + 1)) {
-			fail |= strchr(a, 'f') != NULL;
-			head |= strchr(a, 'I') != NULL;
-		} else if (a[0] != '-' && !url)
-			url = a;
-		else
-			return KA_SCRIPT;
-	}
-	if (!fail || !url || !patroni_path(url) || strlen(url) > 160)
-		return KA_SCRIPT;
-	snprintf(lines, lsize, "type = http\nurl = %s\n%s", url, head ? "method = HEAD\n" : "");
-	snprintf(why, wsize,
-	         "recognised `curl -f %s` on a Patroni endpoint (200 or 503 only): an http "
-	         "check, up on 200, without a fork",
-	         url);
-	return KA_HTTP;
-}
-
-/* nc -z [-v] ADDR PORT: a TCP connect to one address (a name may have several). */
-static enum ka_probe
-rec_nc(char **av, int ac, char *lines, size_t lsize, char *why, size_t wsize)
-{
-	const char *host = NULL, *port = NULL;
-	bool zero = false;
-	union inaddr a;
-	int fam;
-	long p;
-
-	for (int i = 1; i < ac; i++) {
-		const char *s = av[i];
-
-		if (s[0] == '-' && s[1] && strspn(s + 1, "zv") == strlen(s + 1))
-			zero |= strchr(s, 'z') != NULL;
-		else if (s[0] != '-' && !host)
-			host = s;
-		else if (s[0] != '-' && !port)
-			port = s;
-		else
-			return KA_SCRIPT;
-	}
-	if (!zero || !host || !port || !int_in(port, 1, 65535, &p))
-		return KA_SCRIPT;
-	if (addr_pton(host, &fam, &a) < 0) {
-		snprintf(why, wsize,
-		         "kept as a script: nc tries every address of %s, a tcp check one; "
-		         "with one address (127.0.0.1) a tcp check would do it without a fork",
-		         host);
-		return KA_SCRIPT;
-	}
-	snprintf(lines, lsize,
-	         fam == AF_INET6 ? "type = tcp\naddress = [%s]:%ld\n"
-	                         : "type = tcp\naddress = %s:%ld\n",
-	         host, p);
-	snprintf(why, wsize, "recognised `nc -z %s %ld`: a tcp check, without a fork", host, p);
-	return KA_TCP;
-}
-
-enum ka_probe
-ka_recognise(const char *command, int as_root, char *lines, size_t lsize, char *why, size_t wsize)
-{
-	char *av[ARGV_MAX + 1];
-	const char *err;
-	enum ka_probe r = KA_SCRIPT;
-	int ac = 0;
-
-	lines[0] = why[0] = '\0';
-	if (argv_split(command, av, &err) < 0)
-		return KA_SCRIPT;
-	while (av[ac])
-		ac++;
-	if (ac == 3 && is_prog(av[0], "killall") && strcmp(av[1], "-0") == 0 && comm_ok(av[2])) {
-		/* As another user, killall -0 fails on root's processes: not the same. */
-		if (as_root) {
-			snprintf(lines, lsize, "type = process\nname = %s\n", av[2]);
-			snprintf(why, wsize,
-			         "recognised `killall -0 %s`: a process check on the name, "
-			         "without a fork",
-			         av[2]);
-			r = KA_PROCESS;
-		}
-	} else if (ac == 2 && is_prog(av[0], "pidof") && comm_ok(av[1])) {
-		snprintf(lines, lsize, "type = process\nname = %s\n", av[1]);
-		snprintf(why, wsize,
-		         "recognised `pidof %s`: a process check on the name, without a fork",
-		         av[1]);
-		r = KA_PROCESS;
-	} else if (ac >= 2 && (is_prog(av[0], "nc") || is_prog(av[0], "netcat"))) {
-		r = rec_nc(av, ac, lines, lsize, why, wsize);
-	} else if (ac >= 2 && is_prog(av[0], "curl")) {
-		r = rec_curl(av, ac, lines, lsize, why, wsize);
-	}
-	for (int i = 0; i < ac; i++)
-		free(av[i]);
-	return r;
 }
 
 /* ---- translation ---- */
@@ -326,7 +154,7 @@ put_int(struct ka *k, FILE *out, const struct ka_node *n, const char *key, long 
 {
 	long v;
 
-	if (n->nargs != 1 || !int_in(n->args[0], lo, hi, &v))
+	if (n->nargs != 1 || !ka_int_in(n->args[0], lo, hi, &v))
 		report(k, out, n, "%s must be %ld..%ld in vipd, got \"%s\"", key, lo, hi,
 		       n->nargs ? n->args[0] : "");
 	else
@@ -472,7 +300,7 @@ vrrp_track_process(struct ka *k, FILE *out, const struct ka_node *n)
 
 	if (!check_header(k, out, n))
 		return;
-	if (!pr || pr->nargs != 1 || !comm_ok(pr->args[0])) {
+	if (!pr || pr->nargs != 1 || !ka_comm_ok(pr->args[0])) {
 		report(k, out, n,
 		       "vipd matches a process name of at most 15 characters, without arguments");
 		return;
@@ -611,7 +439,7 @@ track_block(struct ka *k, FILE *out, const struct ka_node *n, const char *key, b
 		if (t->nargs == 0)
 			fprintf(out, "%s = %s\n", key, t->kw);
 		else if (t->nargs == 2 && strcmp(t->args[0], "weight") == 0 &&
-		         int_in(t->args[1], -254, 254, &w))
+		         ka_int_in(t->args[1], -254, 254, &w))
 			fprintf(out, "%s = %s weight %ld\n", key, t->kw, w);
 		else
 			report(k, out, t, "vipd takes NAME [weight N] (no reverse)");
@@ -706,7 +534,7 @@ garp_default(FILE *out, const struct ka_node *n, const char *kakw, const char *v
 
 	if (!val || find(n, kakw))
 		return;
-	if (strcmp(key, "garp_repeat") == 0 && int_in(val, 0, 100, &v))
+	if (strcmp(key, "garp_repeat") == 0 && ka_int_in(val, 0, 100, &v))
 		fprintf(out, "%s = %ld\n", key, v);
 	else if (strcmp(key, "garp_repeat") != 0 && secs_ms(val, &ms) && ms <= 86400000)
 		fprintf(out, "%s = %s\n", key, dur(ms, b, sizeof(b)));

@@ -13,6 +13,7 @@
 #ifndef VIPD_KAIMPORT_H
 #define VIPD_KAIMPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "kaparse.h"
@@ -38,5 +39,9 @@ int ka_import(const char *path, FILE *out, FILE *errs);
 enum ka_probe { KA_SCRIPT = 0, KA_PROCESS, KA_TCP, KA_HTTP };
 enum ka_probe ka_recognise(const char *command, int as_root, char *lines, size_t lsize, char *why,
                            size_t wsize);
+
+/* kascript.c: a decimal in min..max; a process name /proc/PID/comm can hold. */
+bool ka_int_in(const char *s, long min, long max, long *v);
+bool ka_comm_ok(const char *s);
 
 #endif
