@@ -150,7 +150,8 @@ wait_answer(struct drain_wait *w, bool timed_out)
 		ctl_printf(w->c, "error: drained, but not every instance was taken over\n");
 		ctl_write(w->c, bad.data, bad.len);
 	}
-	ctl_write(w->c, ok.data, ok.len);
+	if (ok.len)
+		ctl_write(w->c, ok.data, ok.len);
 	buf_free(&ok);
 	buf_free(&bad);
 	ctl_end(w->c);

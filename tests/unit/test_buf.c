@@ -39,6 +39,21 @@ test_printf_grows(void **state)
 	assert_int_equal(b.cap, 0);
 }
 
+/* An empty buf's data (NULL) appended to another: nothing, and no UB. */
+static void
+test_append_empty(void **state)
+{
+	struct buf a, b;
+
+	(void)state;
+	buf_init(&a);
+	buf_init(&b);
+	buf_append(&b, a.data, a.len);
+	assert_int_equal(b.len, 0);
+	buf_free(&a);
+	buf_free(&b);
+}
+
 static void
 test_printf_large(void **state)
 {
@@ -288,15 +303,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_printf_grows),
-	    cmocka_unit_test(test_printf_large),
-	    cmocka_unit_test(test_append_binary),
-	    cmocka_unit_test(test_consume),
-	    cmocka_unit_test(test_json_str),
-	    cmocka_unit_test(test_json_scalars),
-	    cmocka_unit_test(test_json_nesting_and_commas),
-	    cmocka_unit_test(test_json_val_buf),
-	    cmocka_unit_test(test_json_depth),
+	    cmocka_unit_test(test_printf_grows), cmocka_unit_test(test_printf_large),
+	    cmocka_unit_test(test_append_empty), cmocka_unit_test(test_append_binary),
+	    cmocka_unit_test(test_consume),      cmocka_unit_test(test_json_str),
+	    cmocka_unit_test(test_json_scalars), cmocka_unit_test(test_json_nesting_and_commas),
+	    cmocka_unit_test(test_json_val_buf), cmocka_unit_test(test_json_depth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
