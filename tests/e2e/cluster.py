@@ -298,8 +298,28 @@ class Seed001:
                    "print(s.recv(100))", sock], check=False, timeout=5)
         return p.returncode == 0
 
+    def haproxy_up(self, h, proxy="production"):
+        """Names of the servers HAProxy on h has UP in `proxy` (stats socket)."""
+        sock = os.path.join(self.lab.hostdir(h), "haproxy.sock")
+        p = h.run([L.PYTHON, "-c", "import socket,sys;s=socket.socket(socket.AF_UNIX);"
+                   "s.settimeout(2);s.connect(sys.argv[1]);s.sendall(b'show stat\\n');"
+                   "print(b''.join(iter(lambda:s.recv(65536),b'')).decode())", sock],
+                  check=False, timeout=5)
+        up = set()
+        for line in p.stdout.splitlines():
+            f = line.split(",")
+            if len(f) > 17 and f[0] == proxy and f[1] not in ("FRONTEND", "BACKEND") \
+                    and f[17].startswith("UP"):
+                up.add(f[1])
+        return up
+
     def routes_to_primary(self, h):
-        """A write through h's HAProxy :5000 reaches a primary."""
+        """HAProxy on h has exactly the Patroni leader UP behind :5000 (at
+        start HAProxy counts every server UP until its checks say otherwise)
+        and a write through it reaches a primary."""
+        leader = self.leader()
+        if leader is None or self.haproxy_up(h) != {"db-" + leader.name[2:]}:
+            return False
         return self.sql_via(h.ip4, "SELECT NOT pg_is_in_recovery()") == "True"
 
     def sql_via(self, addr, query, port=5000):
@@ -383,9 +403,10 @@ class Seed001:
                          what="HAProxy on %s routing to the primary" % h.name)
         self.log("  HAProxy on lb1 and lb2 routes :5000 to the primary (%.1f s)" % (
             time.monotonic() - t0))
-        self.sql_via(self.lbs[0].ip4, "CREATE TABLE IF NOT EXISTS e2e (run text, seq int, "
+        created = self.sql_via(self.lbs[0].ip4, "CREATE TABLE IF NOT EXISTS e2e (run text, seq int, "
                      "server inet, rec bool, t timestamptz DEFAULT clock_timestamp(), "
                      "PRIMARY KEY (run, seq))")
+        assert created is not None, "CREATE TABLE e2e through lb1 failed"
 
     def healthy_everything(self):
         """Patroni healthy, both HAProxies routing to the primary."""
