@@ -121,7 +121,10 @@ class Seed001:
 
     def cleanup(self):
         problems = self.lab.cleanup()
-        self.lab.remove_files()
+        if os.environ.get("E2E_KEEP"):
+            print("e2e: files kept (E2E_KEEP): %s %s" % (self.lab.dir, self.lab._vardir))
+        else:
+            self.lab.remove_files()
         return problems
 
     # ------------------------------------------------------------ etcd

@@ -93,7 +93,23 @@ class DbLinkCut(Scenario):
         self.c.lab.cut_link(self.db)
 
     def heal(self):
-        self.c.lab.restore_link(self.db)
+        # The cable goes back only once the old primary has finished
+        # demoting itself (its Patroni, asked inside its own namespace, no
+        # longer says "primary, running"). PostgreSQL's shutdown waits for
+        # its walsenders, which cannot reach anyone: that takes up to
+        # wal_sender_timeout. A link back earlier than that was seen once to
+        # let Patroni 3.0.2 rewrite the leader lock for the old primary
+        # ("updated leader lock during demoting self because DCS is not
+        # accessible"), which then promoted itself to a second timeline 2
+        # (README, "End to end").
+        def demoted():
+            st = self.c.patroni_state(self.db)
+            return st is not None and not (st.get("role") in ("master", "primary")
+                                           and st.get("state") == "running")
+        try:
+            L.wait_until(demoted, 120, interval=0.5, what="%s demoted" % self.db.name)
+        finally:
+            self.c.lab.restore_link(self.db)
 
 
 class Switchover(Scenario):
