@@ -7,7 +7,7 @@ Run (inside the client namespace):
 It commits `INSERT INTO e2e (run, seq, server, rec) VALUES (RUN, seq,
 inet_server_addr(), pg_is_in_recovery())` every 20 ms in autocommit mode,
 with psycopg2's asynchronous API so that every step (connect, query) has a
-hard 1 s deadline whatever the network does; on any error or timeout it
+hard 0.5 s deadline whatever the network does; on any error or timeout it
 drops the connection and reconnects at once. Each line of OUTFILE is one
 attempt: `A seq t_sent t_ack server` for an acknowledged commit,
 `E seq t_sent t_err message` for a failure. "stop" on stdin ends it.
@@ -29,7 +29,7 @@ import sys
 import time
 
 STEP = 0.020
-TIMEOUT = 1.0
+TIMEOUT = 0.5
 
 
 def _wait(conn, deadline):
@@ -126,7 +126,6 @@ def judge(out_path, rows_on_primary, since=None):
             gap, gap_at = b[2] - a[2], a[2]
     lost = [a[0] for a in acks if a[0] not in rows_on_primary]
     wrong = set()
-    seen_after = {}  # server -> time it last handed over
     order = []
     for a in acks:
         if not order or order[-1] != a[3]:
@@ -145,7 +144,6 @@ def judge(out_path, rows_on_primary, since=None):
         got = rows_on_primary.get(a[0])
         if got is not None and got != a[3]:
             wrong.add(a[0])
-    del seen_after
     return {"acks": len(acks), "errors": len(errors), "outage": gap, "outage_at": gap_at,
             "lost": len(lost), "lost_seqs": lost[:10], "non_primary": len(wrong),
             "servers": order}

@@ -261,9 +261,10 @@ class Seed001:
         return leaders[0]
 
     def wait_healthy(self, timeout=180):
-        L.wait_until(self.healthy, timeout, interval=1, what="Patroni: a leader and two "
-                     "streaming replicas")
-        return self.healthy()
+        got = []
+        L.wait_until(lambda: got.append(self.healthy()) or got[-1], timeout, interval=1,
+                     what="Patroni: a leader and two streaming replicas")
+        return got[-1]
 
     def switchover(self, candidate=None):
         leader = self.leader()
