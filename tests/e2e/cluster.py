@@ -139,7 +139,8 @@ class Seed001:
                     "--initial-advertise-peer-urls", "http://%s:2380" % h.ip4,
                     "--advertise-client-urls", "http://%s:2379" % h.ip4,
                     "--initial-cluster", cluster, "--initial-cluster-token", self.lab.prefix,
-                    "--initial-cluster-state", "new", "--log-level", "warn"]
+                    "--initial-cluster-state", "new", "--log-level", "warn",
+                    "--enable-v2=true"]
             self.etcd[h.name] = self.lab.spawn(h, "etcd", argv)
         L.wait_until(self._etcd_healthy, 60, interval=0.5, what="etcd cluster healthy")
 
@@ -154,14 +155,16 @@ class Seed001:
         """The seed's Patroni configuration (section 6-6), with the lab's
         addresses and paths; lab changes: fsync off, small buffers, PostgreSQL
         15's bin_dir and wal_keep_size (wal_keep_segments is gone since 13),
-        the socket directory outside the data dir, etcd's v3 API."""
+        the socket directory outside the data dir."""
         hba = ["host replication replicator 127.0.0.1/32 scram-sha-256"]
         hba += ["host replication replicator %s/32 scram-sha-256" % d.ip4 for d in self.dbs]
         hba += ["host all all 0.0.0.0/0 scram-sha-256"]
         conf = {
             "scope": "postgres", "namespace": "/db/", "name": h.name,
             "restapi": {"listen": "%s:8008" % h.ip4, "connect_address": "%s:8008" % h.ip4},
-            "etcd3": {"hosts": ",".join("%s:2379" % d.ip4 for d in self.dbs)},
+            # the seed's "etcd:" (v2 API, python3-etcd); E2E_ETCD=etcd3 for v3
+            os.environ.get("E2E_ETCD", "etcd"): {
+                "hosts": ",".join("%s:2379" % d.ip4 for d in self.dbs)},
             "bootstrap": {
                 "dcs": {
                     "ttl": 30, "loop_wait": 10, "retry_timeout": 10,
@@ -274,6 +277,18 @@ class Seed001:
                "--leader", leader.name, "--candidate", cand, "--force"]
         h.run(L.ns_exec(h.ns, cmd, "postgres")[4:], timeout=90)
         return cand
+
+    def reinit_replicas(self):
+        """patronictl reinit every member that is not the leader (a fresh
+        pg_basebackup from it)."""
+        leader = self.leader()
+        h = leader
+        for d in self.dbs:
+            if d is leader:
+                continue
+            cmd = ["/usr/bin/patronictl", "-c", self.patroni_cfg_path(h), "reinit", "postgres",
+                   d.name, "--force"]
+            h.run(L.ns_exec(h.ns, cmd, "postgres")[4:], timeout=120, check=False)
 
     # ------------------------------------------------------------ HAProxy
     def haproxy_cfg(self, h):
