@@ -5,6 +5,11 @@
 #   make check SANITIZE=1   the same under ASan + UBSan (build-san/)
 #   make demo       three hosts in network namespaces, watch the VIP move
 #   make bench      failover / CPU / memory table, vipd next to keepalived
+#   make e2e        seed 001's HA PostgreSQL cluster (etcd + Patroni + PG 15 +
+#                   HAProxy) in namespaces, faults injected under a writing
+#                   client: outage / lost writes, vipd next to keepalived (root)
+#   make e2e E2E=seed001-haproxy-kill   one scenario (comma-separated list;
+#                   E2E_COLUMNS=vipd,vipd-1s,keepalived; E2E=--list names them)
 #   make deps       apt-get install what the build and the tests need
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -52,7 +57,7 @@ LIB      := $(BUILD)/libvipd.a
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit nettest demo bench install clean format valgrind
+.PHONY: all deps check unit nettest demo bench e2e help install clean format valgrind
 all: $(BUILD)/vipd $(BUILD)/vipctl
 
 $(BUILD)/obj/%.o: %.c
@@ -100,6 +105,14 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@VIPD_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
+
+E2E_COLUMNS ?= vipd,vipd-1s,keepalived
+e2e: deps
+	@$(MAKE) --no-print-directory all
+	@VIPD_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/e2e/e2e.py --columns $(E2E_COLUMNS) $(E2E)
+
+help:
+	@sed -n 's/^#   //p; s/^#                   /                /p' Makefile | sed -n '/^make/,$$p' | head -40
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \

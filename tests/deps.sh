@@ -1,11 +1,14 @@
 #!/bin/sh
 # Install the Debian packages vipd's build, tests, demo and benchmark need.
 # Only missing packages are installed; nothing happens when all are present.
+# patroni, etcd and psycopg2 are for the end-to-end runs (make e2e, and the
+# one short end-to-end test in make check, tests/net/test_e2e_smoke.py).
 set -e
 PKGS="gcc make pkg-config libinih-dev libnl-3-dev libnl-route-3-dev libcap-ng-dev libcmocka-dev
       libcurl4-openssl-dev libpq-dev libmicrohttpd-dev prometheus
       python3 python3-pytest python3-scapy tshark tcpdump keepalived iproute2
-      procps psmisc valgrind strace haproxy postgresql"
+      procps psmisc valgrind strace haproxy postgresql
+      patroni etcd-server etcd-client python3-psycopg2"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -18,7 +21,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
-# keepalived, haproxy and prometheus ship services that Debian starts on install. The
+# keepalived, haproxy, postgresql, etcd, patroni and prometheus ship services
+# that Debian starts on install. The
 # tests start their own copies, in namespaces, and must never stop or touch
 # the host's: so nothing is started during this install (policy-rc.d 101,
 # the Debian way), and nothing that runs on the host is stopped.

@@ -1,0 +1,432 @@
+"""
+cluster.py - seed 001's topology in network namespaces, from Debian's
+packages: three database nodes (etcd + Patroni + PostgreSQL 15), two load
+balancers (HAProxy + vipd or keepalived) and a client, on one bridge.
+
+Built on tests/net/lab.py (CheckLab: namespaces, services, clean-up and the
+registry that sweeps a killed run's leftovers). Every process runs in the
+foreground as a child of this one, with its files under the lab's
+directories; nothing is installed as a service, nothing outside the
+namespaces is touched.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "net"))
+
+import lab as L  # noqa: E402
+
+EXAMPLES = os.path.join(REPO, "examples")
+VIP = "192.0.2.100"
+LBS = (("lb1", "192.0.2.11"), ("lb2", "192.0.2.12"))
+DBS = (("db1", "192.0.2.21"), ("db2", "192.0.2.22"), ("db3", "192.0.2.23"))
+CLIENT = ("client", "192.0.2.50")
+SUPERPASS = "e2e-super"
+PGBIN = "/usr/lib/postgresql/15/bin"
+NEEDED = ("/usr/bin/patroni", "/usr/bin/patronictl", "/usr/bin/etcd", "/usr/sbin/haproxy",
+          "/usr/sbin/keepalived", PGBIN + "/postgres")
+
+
+def missing_tools():
+    """What the end-to-end runs need and this machine lacks (files, modules)."""
+    out = [p for p in NEEDED if not os.access(p, os.X_OK)]
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        out.append("python3-psycopg2")
+    return out
+
+
+# ---------------------------------------------------------------- configs from examples/
+
+def read_example(name):
+    with open(os.path.join(EXAMPLES, name)) as f:
+        return f.read()
+
+
+def for_lb2(text, comment):
+    """Apply the example's "lb-2:" lines: a comment `<comment> lb-2: LINE`
+    replaces the next non-comment line with LINE (indentation kept)."""
+    out, pending = [], None
+    for line in text.splitlines():
+        m = re.match(r"^(\s*)%s lb-2: (.*)$" % re.escape(comment), line)
+        if m:
+            pending = m.group(2)
+            out.append(line)
+            continue
+        if pending is not None and line.strip() and not line.lstrip().startswith(comment):
+            indent = re.match(r"^\s*", line).group(0)
+            line, pending = indent + pending, None
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def ini_override(text, overrides):
+    """Set KEY = VALUE in INI sections: overrides maps a section-name regex
+    (matched against "check haproxy_running", "instance lb_vip"...) to
+    {key: value}; only keys already present are changed."""
+    out, sect = [], ""
+    for line in text.splitlines():
+        m = re.match(r"^\s*\[([^\]]+)\]", line)
+        if m:
+            sect = m.group(1).strip()
+        else:
+            m = re.match(r"^(\s*)([A-Za-z_]+)\s*=", line)
+            if m:
+                for pat, kv in overrides.items():
+                    if re.fullmatch(pat, sect) and m.group(2) in kv:
+                        line = "%s%s = %s" % (m.group(1), m.group(2), kv[m.group(2)])
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+# The two vipd columns. "vipd": examples/seed001-lb.conf as it is (the
+# recommended settings); "vipd 1s": the seed's own timing.
+VIPD_VARIANTS = {
+    "vipd": {},
+    "vipd-1s": {r"instance .*": {"advert_interval": "1s"},
+                r"check .*": {"interval": "2s", "timeout": "1s"}},
+}
+
+
+# ---------------------------------------------------------------- the cluster
+
+class Seed001:
+    def __init__(self, name="e2e-seed001", log=print):
+        self.log = log
+        self.lab = L.CheckLab(name)
+        self.lbs, self.dbs = [], []
+        self.haproxy = {}
+        self.etcd, self.patroni = {}, {}
+        self.lb_daemon = None  # "vipd", "vipd-1s", "keepalived"
+        try:
+            for n, ip in LBS:
+                self.lbs.append(self.lab.add_host(n, ip))
+            for n, ip in DBS:
+                self.dbs.append(self.lab.add_host(n, ip))
+            self.client = self.lab.add_host(*CLIENT)
+        except BaseException:
+            self.lab.cleanup()
+            raise
+
+    def host(self, name):
+        return self.lab.host(name)
+
+    def cleanup(self):
+        problems = self.lab.cleanup()
+        if os.environ.get("E2E_KEEP"):
+            print("e2e: files kept (E2E_KEEP): %s %s" % (self.lab.dir, self.lab._vardir))
+        else:
+            self.lab.remove_files()
+        return problems
+
+    # ------------------------------------------------------------ etcd
+    def start_etcd(self):
+        cluster = ",".join("etcd-%s=http://%s:2380" % (h.name, h.ip4) for h in self.dbs)
+        for h in self.dbs:
+            d = os.path.join(self.lab.hostdir(h), "etcd")
+            os.makedirs(d, exist_ok=True)
+            argv = ["/usr/bin/etcd", "--name", "etcd-" + h.name, "--data-dir", d,
+                    "--listen-peer-urls", "http://%s:2380" % h.ip4,
+                    "--listen-client-urls", "http://127.0.0.1:2379,http://%s:2379" % h.ip4,
+                    "--initial-advertise-peer-urls", "http://%s:2380" % h.ip4,
+                    "--advertise-client-urls", "http://%s:2379" % h.ip4,
+                    "--initial-cluster", cluster, "--initial-cluster-token", self.lab.prefix,
+                    "--initial-cluster-state", "new", "--log-level", "warn",
+                    "--enable-v2=true"]
+            self.etcd[h.name] = self.lab.spawn(h, "etcd", argv)
+        L.wait_until(self._etcd_healthy, 60, interval=0.5, what="etcd cluster healthy")
+
+    def _etcd_healthy(self):
+        p = self.dbs[0].run(["etcdctl", "--endpoints", ",".join(
+            "http://%s:2379" % h.ip4 for h in self.dbs), "endpoint", "health"],
+            check=False, timeout=10)
+        return p.returncode == 0
+
+    # ------------------------------------------------------------ Patroni
+    def patroni_conf(self, h, base):
+        """The seed's Patroni configuration (section 6-6), with the lab's
+        addresses and paths; lab changes: fsync off, small buffers, PostgreSQL
+        15's bin_dir and wal_keep_size (wal_keep_segments is gone since 13),
+        the socket directory outside the data dir."""
+        hba = ["host replication replicator 127.0.0.1/32 scram-sha-256"]
+        hba += ["host replication replicator %s/32 scram-sha-256" % d.ip4 for d in self.dbs]
+        hba += ["host all all 0.0.0.0/0 scram-sha-256"]
+        conf = {
+            "scope": "postgres", "namespace": "/db/", "name": h.name,
+            "restapi": {"listen": "%s:8008" % h.ip4, "connect_address": "%s:8008" % h.ip4},
+            # the seed's "etcd:" (v2 API, python3-etcd); E2E_ETCD=etcd3 for v3
+            os.environ.get("E2E_ETCD", "etcd"): {
+                "hosts": ",".join("%s:2379" % d.ip4 for d in self.dbs)},
+            "bootstrap": {
+                "dcs": {
+                    "ttl": 30, "loop_wait": 10, "retry_timeout": 10,
+                    "maximum_lag_on_failover": 1048576,
+                    "postgresql": {
+                        "use_pg_rewind": True, "use_slots": True,
+                        "parameters": {
+                            "wal_level": "hot_standby", "hot_standby": "on",
+                            "max_connections": 100, "max_worker_processes": 8,
+                            "wal_keep_size": "128MB", "max_wal_senders": 10,
+                            "max_replication_slots": 10, "max_prepared_transactions": 0,
+                            "max_locks_per_transaction": 64, "wal_log_hints": "on",
+                            "track_commit_timestamp": "off", "archive_mode": "on",
+                            "archive_timeout": "1800s",
+                            "archive_command": "mkdir -p ../wal_archive && test ! -f "
+                                               "../wal_archive/%f && cp %p ../wal_archive/%f",
+                        },
+                        "recovery_conf": {"restore_command": "cp ../wal_archive/%f %p"},
+                    },
+                },
+                "initdb": [{"auth": "scram-sha-256"}, {"encoding": "UTF8"}, "data-checksums"],
+                "pg_hba": hba,
+                "users": {"admin": {"password": "e2e-admin",
+                                    "options": ["createrole", "createdb"]}},
+            },
+            "postgresql": {
+                "listen": "%s:5432" % h.ip4, "connect_address": "%s:5432" % h.ip4,
+                "data_dir": os.path.join(base, "data"), "bin_dir": PGBIN,
+                "pgpass": os.path.join(base, "pgpass"),
+                "authentication": {
+                    "replication": {"username": "replicator", "password": "e2e-repl"},
+                    "superuser": {"username": "postgres", "password": SUPERPASS},
+                    "rewind": {"username": "postgres", "password": SUPERPASS},
+                },
+                # The seed's '.' (the data dir) breaks here: pg_basebackup
+                # copies the primary's socket lock file, and in the lab the
+                # pid in it is alive (one process table for all hosts).
+                "parameters": {"unix_socket_directories": base,
+                               "password_encryption": "scram-sha-256",
+                               "fsync": "off", "shared_buffers": "32MB"},
+            },
+            "tags": {"nofailover": False, "noloadbalance": False, "clonefrom": False,
+                     "nosync": False},
+        }
+        return json.dumps(conf, indent=1)  # JSON is YAML
+
+    def patroni_cfg_path(self, h):
+        return os.path.join(self.lab.hostdir(h), "pg", "patroni.yml")
+
+    def start_patroni(self):
+        pw = L._pw("postgres")
+        for h in self.dbs:
+            base = os.path.join(self.lab.hostdir(h), "pg")
+            os.makedirs(base, exist_ok=True)
+            os.chown(base, pw.pw_uid, pw.pw_gid)
+            os.chmod(base, 0o700)
+            cfg = self.patroni_cfg_path(h)
+            L.write_file(cfg, self.patroni_conf(h, base), 0o600)
+            os.chown(cfg, pw.pw_uid, pw.pw_gid)
+            svc = L.Service(h, "patroni", ["env", "HOME=" + base, "/usr/bin/patroni", cfg],
+                            user="postgres", cwd=base)
+            self.patroni[h.name] = self.lab.add(svc.start())
+
+    def patroni_state(self, h):
+        """Patroni's GET /patroni on h, or None."""
+        p = h.run([L.PYTHON, "-c", "import urllib.request,sys;print(urllib.request.urlopen("
+                   "'http://%s:8008/patroni',timeout=2).read().decode())" % h.ip4],
+                  check=False, timeout=10)
+        if p.returncode != 0:
+            return None
+        return json.loads(p.stdout)
+
+    def leader(self):
+        for h in self.dbs:
+            st = self.patroni_state(h)
+            if st and st.get("role") in ("master", "primary") and st.get("state") == "running":
+                return h
+        return None
+
+    def healthy(self):
+        """One running primary, two streaming replicas; the leader's name."""
+        roles = {}
+        for h in self.dbs:
+            st = self.patroni_state(h)
+            if not st:
+                return None
+            roles[h.name] = st
+        leaders = [n for n, s in roles.items() if s.get("role") in ("master", "primary")
+                   and s.get("state") == "running"]
+        if len(leaders) != 1:
+            return None
+        lst = roles[leaders[0]]
+        repl = lst.get("replication") or []
+        streaming = [r for r in repl if r.get("state") == "streaming"]
+        if len(streaming) != 2:
+            return None
+        return leaders[0]
+
+    def wait_healthy(self, timeout=180):
+        got = []
+        L.wait_until(lambda: got.append(self.healthy()) or got[-1], timeout, interval=1,
+                     what="Patroni: a leader and two streaming replicas")
+        return got[-1]
+
+    def switchover(self, candidate=None):
+        leader = self.leader()
+        cand = candidate or next(h.name for h in self.dbs if h is not leader)
+        h = self.dbs[0]
+        cmd = ["/usr/bin/patronictl", "-c", self.patroni_cfg_path(h), "switchover",
+               "--leader", leader.name, "--candidate", cand, "--force"]
+        h.run(L.ns_exec(h.ns, cmd, "postgres")[4:], timeout=90)
+        return cand
+
+    def reinit_replicas(self):
+        """patronictl reinit every member that is not the leader (a fresh
+        pg_basebackup from it)."""
+        leader = self.leader()
+        h = leader
+        for d in self.dbs:
+            if d is leader:
+                continue
+            cmd = ["/usr/bin/patronictl", "-c", self.patroni_cfg_path(h), "reinit", "postgres",
+                   d.name, "--force"]
+            h.run(L.ns_exec(h.ns, cmd, "postgres")[4:], timeout=120, check=False)
+
+    # ------------------------------------------------------------ HAProxy
+    def haproxy_cfg(self, h):
+        d = self.lab.hostdir(h)
+        text = read_example("seed001-haproxy.cfg").replace(
+            "/run/haproxy/admin.sock", os.path.join(d, "haproxy.sock"))
+        return text
+
+    def start_haproxy(self, h):
+        d = self.lab.hostdir(h)
+        cfg = os.path.join(d, "haproxy.cfg")
+        L.write_file(cfg, self.haproxy_cfg(h))
+        svc = L.Service(h, "haproxy", [L.HAPROXY, "-db", "-f", cfg])
+        svc.start()
+        self.lab.add(svc)
+        L.write_file(os.path.join(d, "haproxy.pid"), "%d\n" % svc.pid)
+        self.haproxy[h.name] = svc
+        L.wait_until(lambda: svc.alive() and self._haproxy_answers(h), 10,
+                     what="haproxy on %s" % h.name)
+        return svc
+
+    def _haproxy_answers(self, h):
+        sock = os.path.join(self.lab.hostdir(h), "haproxy.sock")
+        p = h.run([L.PYTHON, "-c", "import socket,sys;s=socket.socket(socket.AF_UNIX);"
+                   "s.settimeout(1);s.connect(sys.argv[1]);s.sendall(b'show info\\n');"
+                   "print(s.recv(100))", sock], check=False, timeout=5)
+        return p.returncode == 0
+
+    def haproxy_up(self, h, proxy="production"):
+        """Names of the servers HAProxy on h has UP in `proxy` (stats socket)."""
+        sock = os.path.join(self.lab.hostdir(h), "haproxy.sock")
+        p = h.run([L.PYTHON, "-c", "import socket,sys;s=socket.socket(socket.AF_UNIX);"
+                   "s.settimeout(2);s.connect(sys.argv[1]);s.sendall(b'show stat\\n');"
+                   "print(b''.join(iter(lambda:s.recv(65536),b'')).decode())", sock],
+                  check=False, timeout=5)
+        up = set()
+        for line in p.stdout.splitlines():
+            f = line.split(",")
+            if len(f) > 17 and f[0] == proxy and f[1] not in ("FRONTEND", "BACKEND") \
+                    and f[17].startswith("UP"):
+                up.add(f[1])
+        return up
+
+    def routes_to_primary(self, h):
+        """HAProxy on h has exactly the Patroni leader UP behind :5000 (at
+        start HAProxy counts every server UP until its checks say otherwise)
+        and a write through it reaches a primary."""
+        leader = self.leader()
+        if leader is None or self.haproxy_up(h) != {"db-" + leader.name[2:]}:
+            return False
+        return self.sql_via(h.ip4, "SELECT NOT pg_is_in_recovery()") == "True"
+
+    def sql_via(self, addr, query, port=5000):
+        p = self.client.run([L.PYTHON, "-c", "import psycopg2,sys;c=psycopg2.connect(host="
+                             "sys.argv[1],port=int(sys.argv[2]),user='postgres',password="
+                             "sys.argv[3],dbname='postgres',connect_timeout=3);"
+                             "c.autocommit=True;k=c.cursor();k.execute(sys.argv[4]);"
+                             "r=k.fetchone() if k.description else None;"
+                             "print(r[0] if r else '')",
+                             addr, str(port), SUPERPASS, query], check=False, timeout=15)
+        return p.stdout.strip() if p.returncode == 0 else None
+
+    # ------------------------------------------------------------ LB daemons
+    def vipd_conf(self, h, variant):
+        text = read_example("seed001-lb.conf")
+        if h.name == "lb2":
+            text = for_lb2(text, ";")
+        text = ini_override(text, VIPD_VARIANTS[variant])
+        # lab.py's start_vipd() sets log_level (with pidfile and socket)
+        text = re.sub(r"(?m)^log_level\s*=.*\n", "", text)
+        d = self.lab.hostdir(h)
+        return (text.replace("/run/haproxy/admin.sock", os.path.join(d, "haproxy.sock"))
+                .replace("/run/haproxy.pid", os.path.join(d, "haproxy.pid")))
+
+    def keepalived_conf(self, h):
+        text = read_example("seed001-keepalived.conf")
+        if h.name == "lb2":
+            text = for_lb2(text, "#")
+        script = L.make_script(self.lab, h, "chk_haproxy.sh", 'kill -0 "$(cat %s)"\n' % (
+            os.path.join(self.lab.hostdir(h), "haproxy.pid")))
+        return text.replace("/usr/bin/killall -0 haproxy", script)
+
+    def start_lb(self, h, daemon):
+        if daemon == "keepalived":
+            h.start_keepalived(self.keepalived_conf(h))
+        else:
+            h.start_vipd(self.vipd_conf(h, daemon))
+
+    def stop_lb(self, h, sig=signal.SIGTERM):
+        if h.keepalived is not None and h.keepalived.poll() is None:
+            h.keepalived.send_signal(sig)
+            h.stop_keepalived()
+        if h.vipd_running():
+            h.stop_vipd(sig)
+
+    def lb_running(self, h):
+        if self.lb_daemon == "keepalived":
+            return h.keepalived is not None and h.keepalived.poll() is None
+        return h.vipd_running()
+
+    def use_lb_daemon(self, daemon):
+        """Run `daemon` on both load balancers (stopping what ran before);
+        wait until the VIP is on lb1 only and routes to the primary."""
+        for h in self.lbs:
+            self.stop_lb(h)
+        for h in self.lbs:
+            self.start_lb(h, daemon)
+        self.lb_daemon = daemon
+        self.wait_vip_on(self.lbs[0], 30)
+
+    def vip_holders(self):
+        return [h.name for h in self.lbs if h.has_addr(VIP)]
+
+    def wait_vip_on(self, h, timeout):
+        L.wait_until(lambda: self.vip_holders() == [h.name], timeout, interval=0.1,
+                     what="VIP on %s only" % h.name)
+
+    # ------------------------------------------------------------ all of it
+    def start(self):
+        t0 = time.monotonic()
+        self.start_etcd()
+        self.log("  etcd: 3 members healthy (%.1f s)" % (time.monotonic() - t0))
+        self.start_patroni()
+        leader = self.wait_healthy()
+        self.log("  Patroni: leader %s, two replicas streaming (%.1f s)" % (
+            leader, time.monotonic() - t0))
+        for h in self.lbs:
+            self.start_haproxy(h)
+        for h in self.lbs:
+            L.wait_until(lambda h=h: self.routes_to_primary(h), 30, interval=0.5,
+                         what="HAProxy on %s routing to the primary" % h.name)
+        self.log("  HAProxy on lb1 and lb2 routes :5000 to the primary (%.1f s)" % (
+            time.monotonic() - t0))
+        created = self.sql_via(self.lbs[0].ip4, "CREATE TABLE IF NOT EXISTS e2e (run text, seq int, "
+                     "server inet, rec bool, t timestamptz DEFAULT clock_timestamp(), "
+                     "PRIMARY KEY (run, seq))")
+        assert created is not None, "CREATE TABLE e2e through lb1 failed"
+
+    def healthy_everything(self):
+        """Patroni healthy, both HAProxies routing to the primary."""
+        return self.healthy() and all(self.routes_to_primary(h) for h in self.lbs)
