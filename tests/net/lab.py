@@ -45,6 +45,12 @@ VIPCTL = os.path.join(BUILD, "vipctl")
 PYTHON = "/usr/bin/python3"
 CRAFT = os.path.join(HERE, "craft.py")
 
+def vipd_sanitized():
+    """Whether VIPD is an ASan build (slower, and its memory is not vipd's)."""
+    p = subprocess.run(["ldd", VIPD], capture_output=True, text=True)
+    return "libasan" in p.stdout
+
+
 SANITIZER_PATTERNS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
                       "ERROR: UndefinedBehaviorSanitizer")
 

@@ -14,20 +14,15 @@ import time
 
 import pytest
 
-from lab import (PYTHON, VIPD, HERE, hooks_json, judge_advert_gaps, read_lines, stays,
+from lab import (PYTHON, VIPD, HERE, hooks_json, judge_advert_gaps, read_lines, stays, vipd_sanitized,
                  vipd_instance, wait_converged, wait_until)
 
 VIP = "192.0.2.100"
 pytestmark = pytest.mark.root
 
 
-def _sanitized():
-    p = subprocess.run(["ldd", VIPD], capture_output=True, text=True)
-    return "libasan" in p.stdout
-
-
 # Largest advert gap allowed beyond the interval: 2 ms, more under ASan (slower everything).
-GAP_SLACK = 0.006 if _sanitized() else 0.002
+GAP_SLACK = 0.006 if vipd_sanitized() else 0.002
 
 
 @pytest.fixture
