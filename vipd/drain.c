@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf_value.h"
+#include "checks/check.h"
 
 bool
 drain_has(const struct drain_set *s, const char *name)
@@ -57,23 +58,28 @@ drain_clear(struct drain_set *s)
 	*s = (struct drain_set){0};
 }
 
-/* Read the whole file (at most DRAIN_MAX_SIZE) into buf, NUL-terminated. */
+/*
+ * Read the whole file (at most DRAIN_MAX_SIZE) into buf, NUL-terminated:
+ * 0, 1 if it does not exist, -1 and why. Opened as checks open their
+ * files (check_open_file): non-blocking, no symlink, regular files only.
+ */
 static int
 read_file(const char *path, char *buf, size_t size, char *why, size_t whysize)
 {
+	char err[128];
 	struct stat st;
 	size_t len = 0;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	int fd = check_open_file(path, true, err, sizeof(err));
 
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 1;
-		snprintf(why, whysize, "%s: %s", path, strerror(errno));
+		snprintf(why, whysize, "%s: %s", path, err);
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)size) {
-		snprintf(why, whysize, "%s: not a regular file of less than %zu bytes", path, size);
+	if (fstat(fd, &st) < 0 || st.st_size >= (off_t)size) {
+		snprintf(why, whysize, "%s: not a file of less than %zu bytes", path, size);
 		close(fd);
 		return -1;
 	}
