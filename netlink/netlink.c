@@ -20,6 +20,7 @@
 
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
+#include <netlink/route/rtnl.h>
 #include <netlink/socket.h>
 
 #include "../vipd/log.h"
@@ -43,11 +44,24 @@
 /* Discarded reads after an overrun, at most (a bound, should events never stop). */
 #define MON_DRAIN_MAX 100000
 
+/*
+ * A dump that changes under the kernel's feet comes back marked
+ * interrupted (NLM_F_DUMP_INTR). libnl's own refill would dump again at
+ * once, as often as it takes, inside one loop pass: under a flood of
+ * address changes that held the loop for seconds. vipd dumps once per
+ * attempt and tries again from a timer, backing off.
+ */
+#define RESYNC_RETRY_MIN_NS (10 * NS_PER_MS)
+#define RESYNC_RETRY_MAX_NS (500 * NS_PER_MS)
+/* Bytes per receive for dumps: fewer parts, a shorter window to be interrupted. */
+#define DUMP_BUFSIZE (32 * 1024)
+
 static struct nl_sock *req_sk;
 static struct netlink_stats stats;
-static bool resync_failed; /* a resync's dump failed: try again on the next event */
 static struct nl_sock *mon_sk;
 static struct netlink_events mon_ev;
+static struct timer *resync_timer; /* armed while a resync is owed */
+static uint64_t resync_backoff_ns;
 
 static struct nl_sock *
 sock_new(void)
@@ -64,6 +78,7 @@ sock_new(void)
 		nl_socket_free(sk);
 		return NULL;
 	}
+	nl_socket_set_msg_buf_size(sk, DUMP_BUFSIZE);
 	return sk;
 }
 
@@ -122,29 +137,81 @@ mon_drain(void)
 }
 
 /*
+ * One dump of a libnl cache type ("route/link", "route/addr") into a new
+ * cache, never repeated here: -NLE_DUMP_INTR if it changed meanwhile.
+ */
+static int
+dump_once(struct nl_sock *sk, const char *type, int msgtype, struct nl_cache **out)
+{
+	struct nl_cache *c;
+	int err;
+
+	*out = NULL;
+	if ((err = nl_cache_alloc_name(type, &c)) < 0)
+		return err;
+	if ((err = nl_rtgen_request(sk, msgtype, AF_UNSPEC, NLM_F_DUMP)) < 0 ||
+	    (err = nl_cache_pickup(sk, c)) < 0) {
+		nl_cache_free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Both dumps, or neither (the error of the first that failed). */
+static int
+dump_both(struct nl_sock *sk, struct nl_cache **links, struct nl_cache **addrs)
+{
+	int err;
+
+	if ((err = dump_once(sk, "route/link", RTM_GETLINK, links)) < 0)
+		return err;
+	if ((err = dump_once(sk, "route/addr", RTM_GETADDR, addrs)) < 0) {
+		nl_cache_free(*links);
+		*links = NULL;
+	}
+	return err;
+}
+
+/*
  * The kernel dropped events: dump links and addresses again and replace
  * the caches, replaying every difference as an event (cache.c). Returns 0,
- * or -1 if a dump failed (the caller tries again on the next event).
+ * or -1 if a dump failed or was interrupted: the resync timer tries again.
  */
 static int
 mon_resync(void)
 {
 	struct nl_sock *sk = netlink_req_sock();
-	struct nl_cache *links = NULL, *addrs = NULL;
+	struct nl_cache *links, *addrs;
+	static uint64_t warned;
 	int err;
 
 	mon_drain();
 	if (!sk)
-		return -1;
-	if ((err = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links)) < 0 ||
-	    (err = rtnl_addr_alloc_cache(sk, &addrs)) < 0) {
-		log_warnx("netlink: dump for a resynchronisation: %s", nl_geterror(err));
-		if (links)
-			nl_cache_free(links);
-		return -1;
+		err = -NLE_NOMEM;
+	else if ((err = dump_both(sk, &links, &addrs)) == 0) {
+		stats.resyncs++;
+		resync_backoff_ns = 0;
+		timer_disarm(resync_timer);
+		return nlcache_replace(links, addrs, &mon_ev);
 	}
-	stats.resyncs++;
-	return nlcache_replace(links, addrs, &mon_ev);
+	stats.resync_retries++;
+	resync_backoff_ns = resync_backoff_ns ? 2 * resync_backoff_ns : RESYNC_RETRY_MIN_NS;
+	if (resync_backoff_ns > RESYNC_RETRY_MAX_NS)
+		resync_backoff_ns = RESYNC_RETRY_MAX_NS;
+	if (log_ratelimit(&warned, mono_now_ns()))
+		log_warnx("netlink: dump for a resynchronisation: %s; trying again in %llu ms",
+		          err == -NLE_DUMP_INTR ? "interrupted by changes" : nl_geterror(err),
+		          (unsigned long long)(resync_backoff_ns / NS_PER_MS));
+	timer_arm_in(resync_timer, resync_backoff_ns);
+	return -1;
+}
+
+static void
+resync_due(struct loop *l, struct timer *t, void *arg)
+{
+	(void)l, (void)t, (void)arg;
+	mon_resync();
 }
 
 static void
@@ -153,8 +220,11 @@ mon_readable(struct loop *l, int fd, uint32_t events, void *arg)
 	int i, err;
 
 	(void)l, (void)fd, (void)events, (void)arg;
-	if (resync_failed && mon_resync() == 0)
-		resync_failed = false;
+	if (timer_armed(resync_timer)) {
+		/* The caches are stale until the resync: its dump covers these. */
+		mon_drain();
+		return;
+	}
 	uint64_t until = mono_now_ns() + MON_BUDGET_NS;
 
 	for (i = 0; i < MON_READS && mono_now_ns() < until; i++) {
@@ -167,7 +237,8 @@ mon_readable(struct loop *l, int fd, uint32_t events, void *arg)
 			/* ENOBUFS: libnl maps it to NLE_NOMEM. */
 			stats.overruns++;
 			log_warnx("netlink: events lost (receive buffer overrun), resynchronising");
-			resync_failed = mon_resync() < 0;
+			if (mon_resync() < 0)
+				return;
 			continue;
 		}
 		log_warnx("netlink: monitor: %s", nl_geterror(err));
@@ -217,14 +288,14 @@ mon_open(void)
 static int
 cache_fill(void)
 {
-	struct nl_cache *links = NULL, *addrs = NULL;
-	int err;
+	struct nl_cache *links, *addrs;
+	int err, tries = 0;
 
-	if ((err = rtnl_link_alloc_cache(req_sk, AF_UNSPEC, &links)) < 0 ||
-	    (err = rtnl_addr_alloc_cache(req_sk, &addrs)) < 0) {
+	/* At start, nothing else waits: a few attempts, then give up. */
+	while ((err = dump_both(req_sk, &links, &addrs)) == -NLE_DUMP_INTR && ++tries < 10)
+		;
+	if (err < 0) {
 		log_warnx("netlink: dump: %s", nl_geterror(err));
-		if (links)
-			nl_cache_free(links);
 		return -1;
 	}
 	nlcache_set(links, addrs);
@@ -244,12 +315,16 @@ netlink_open(struct loop *l, const struct netlink_events *ev)
 	mon_ev = *ev;
 	if (!netlink_req_sock() || (fd = mon_open()) < 0 || cache_fill() < 0)
 		goto fail;
+	resync_timer = timer_new(l, resync_due, NULL);
+	resync_backoff_ns = 0;
 	if (loop_add_fd(l, fd, EPOLLIN, mon_readable, NULL) < 0) {
 		log_warn("netlink: cannot watch the monitor socket");
 		goto fail;
 	}
 	return 0;
 fail:
+	timer_free(resync_timer);
+	resync_timer = NULL;
 	nlcache_free();
 	nl_socket_free(mon_sk);
 	mon_sk = NULL;
@@ -271,7 +346,9 @@ netlink_close(struct loop *l)
 	req_sk = NULL;
 	nlcache_free();
 	memset(&mon_ev, 0, sizeof(mon_ev));
-	resync_failed = false;
+	if (l) /* without it, the loop is gone and freed its timers */
+		timer_free(resync_timer);
+	resync_timer = NULL;
 }
 
 void

@@ -56,6 +56,7 @@ struct netlink_stats {
 	uint64_t events;   /* link and address events read */
 	uint64_t overruns; /* times the kernel reported dropped events */
 	uint64_t resyncs;  /* resynchronisations done (dumps and replays) */
+	uint64_t resync_retries; /* resync dumps failed or interrupted, tried again */
 	size_t addresses;  /* addresses in the cache now */
 };
 void netlink_get_stats(struct netlink_stats *out);

@@ -54,17 +54,19 @@ status_daemon(const struct vipd *d, struct buf *b, bool json)
 		json_key_uint(&j, "netlink_events", ns.events);
 		json_key_uint(&j, "netlink_overruns", ns.overruns);
 		json_key_uint(&j, "netlink_resyncs", ns.resyncs);
+		json_key_uint(&j, "netlink_resync_retries", ns.resync_retries);
 		json_obj_end(&j);
 		return;
 	}
 	buf_printf(
 	    b,
 	    "daemon: real-time priority %s (%llu demotion(s)); loop: %llu passes, %llu over "
-	    "budget, longest %.1f ms; netlink: %llu events, %llu overrun(s), %llu resync(s)\n",
+	    "budget, longest %.1f ms; netlink: %llu events, %llu overrun(s), %llu resync(s), %llu retried\n",
 	    realtime_active() ? "on" : "off", (unsigned long long)realtime_demotions(),
 	    (unsigned long long)ls.passes, (unsigned long long)ls.budget_passes,
 	    ls.longest_pass_ns / 1e6, (unsigned long long)ns.events,
-	    (unsigned long long)ns.overruns, (unsigned long long)ns.resyncs);
+	    (unsigned long long)ns.overruns, (unsigned long long)ns.resyncs,
+	    (unsigned long long)ns.resync_retries);
 }
 
 static bool

@@ -3,6 +3,7 @@ link and address cache and replays what changed, so a VIP deleted while
 events were being dropped is still put back on the Master."""
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -72,3 +73,47 @@ def test_thousand_addresses_while_running(lab):
     wait_until(lambda: h1.has_addr(VIP), 2, interval=0.01, what="the VIP re-added")
     assert "events lost" not in h1.log_text()
     assert h1.state() == "MASTER"
+
+
+def test_churn_while_resyncing_keeps_the_master(lab):
+    """Overruns while thousands of addresses keep changing: every dump for
+    a resynchronisation can come back interrupted. vipd must not dump again
+    and again inside one loop pass (libnl's refill does, and held the loop
+    for seconds): the Master keeps advertising, the Backup never takes
+    over, and once the churn stops the cache is right again."""
+    h1, h2 = lab.add_hosts(2)
+    h1.start_vipd(vipd_instance(priority=150, interval="200ms"),
+                  env={"VIPD_TEST_NL_RCVBUF": "4096"})
+    h2.start_vipd(vipd_instance(priority=100, interval="200ms"))
+    wait_converged(h1, [h2], VIP)
+    flips = 0
+    for batch in (flood_batch(h1, 3000), flood_batch(h1, 3000, "del")):
+        errors = []
+
+        def churn(batch=batch, errors=errors):
+            try:
+                h1.run(["ip", "-batch", batch], timeout=120)
+            except Exception as e:  # noqa: BLE001 - reported by the main thread
+                errors.append(e)
+
+        # A short freeze (well inside Master_Down_Interval, 720 ms) makes
+        # sure the 4 KiB buffer overruns; the resync then dumps while the
+        # batch still runs.
+        os.kill(h1.vipd.pid, signal.SIGSTOP)
+        t = threading.Thread(target=churn)
+        t.start()
+        time.sleep(0.2)
+        os.kill(h1.vipd.pid, signal.SIGCONT)
+        while t.is_alive():
+            if h2.state() != "BACKUP":
+                flips += 1
+            time.sleep(0.05)
+        t.join()
+        assert not errors, errors
+    d = h1.status()["daemon"]
+    assert d["netlink_overruns"] >= 1, d
+    assert flips == 0, "the Backup took over %d time(s) during the churn; h1: %s" % (flips, d)
+    assert h1.state() == "MASTER"
+    # The cache is live and right: a deletion now is seen and undone.
+    h1.ip("addr", "del", VIP + "/24", "dev", "eth0")
+    wait_until(lambda: h1.has_addr(VIP), 3, interval=0.01, what="the VIP re-added after the churn")
