@@ -4,6 +4,8 @@
  */
 #include "nlpriv.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/if_addr.h>
@@ -52,6 +54,24 @@ fail:
 	return NULL;
 }
 
+/*
+ * Test only, not documented for users: VIPD_TEST_REFUSE_ADD=ADDR makes
+ * the add of that address fail as the kernel does without CAP_NET_ADMIN
+ * (EPERM), which the network tests cannot arrange otherwise: vipd checks
+ * its capabilities at start, and this kernel has no interface type that
+ * refuses an address (tests/net/test_vip_refused.py).
+ */
+static bool
+refused_for_test(const struct vip *v)
+{
+	const char *knob = getenv("VIPD_TEST_REFUSE_ADD");
+	union inaddr a;
+	int fam;
+
+	return knob && addr_pton(knob, &fam, &a) == 0 && fam == v->family &&
+	       addr_cmp(fam, &a, &v->addr) == 0;
+}
+
 int
 vaddr_add(int ifindex, const struct vip *v)
 {
@@ -60,6 +80,12 @@ vaddr_add(int ifindex, const struct vip *v)
 	char buf[ADDR_STRLEN + 4];
 	int err;
 
+	if (refused_for_test(v)) {
+		log_warnx("netlink: cannot add %s on ifindex %d: %s", vip_ntop(v, buf), ifindex,
+		          strerror(EPERM));
+		errno = EPERM;
+		return -1;
+	}
 	if (!sk || !(ra = vaddr_obj(ifindex, v)))
 		return -1;
 	rtnl_addr_set_scope(ra, RT_SCOPE_UNIVERSE);

@@ -149,6 +149,7 @@ static const struct {
     [VF_IF_DOWN] = {"interface down", "interface_down"},
     [VF_NO_SRC] = {"no source address", "no_address"},
     [VF_SOCKET] = {"socket error", "socket error"},
+    [VF_VIP_ADD] = {NULL, "vip_add_failed"},
     [VF_TRACK] = {NULL, NULL},
 };
 
@@ -182,6 +183,27 @@ note_transition(struct vrrp *v, const struct fsm_out *out)
 	}
 }
 
+static void apply(struct vrrp *v, uint64_t now, const struct fsm_out *out, bool timer_fired);
+
+/*
+ * Becoming Master, the kernel refused a VIP: no advert, no announcement,
+ * no Master hooks. The state machine goes on to FAULT at once and the
+ * transition shows as one, from where it was (BACKUP -> FAULT): its
+ * priority-0 advert makes a Backup take over after Skew_Time.
+ */
+static void
+vip_add_fault(struct vrrp *v, uint64_t now, const struct fsm_out *out, bool timer_fired)
+{
+	struct fsm_out f;
+
+	v->fault = VF_VIP_ADD;
+	snprintf(v->fault_why, sizeof(v->fault_why), "%s", v->vip_add_why);
+	fsm_fault(&v->fsm, now, true, &f);
+	f.from = out->from;
+	f.actions |= out->actions & FA_TIMERS;
+	apply(v, now, &f, timer_fired);
+}
+
 /*
  * Carry out what the state machine asked for, in fsm.h's order: the
  * packets and addresses first, then the announcement, and only then the
@@ -195,8 +217,10 @@ apply(struct vrrp *v, uint64_t now, const struct fsm_out *out, bool timer_fired)
 		send_advert(v, now, 0);
 	if (out->actions & FA_VIPS_DEL)
 		vrrp_vips_del(v);
-	if (out->actions & FA_VIPS_ADD)
-		vrrp_vips_add(v);
+	if ((out->actions & FA_VIPS_ADD) && !vrrp_vips_add(v)) {
+		vip_add_fault(v, now, out, timer_fired);
+		return;
+	}
 	if (out->actions & FA_SEND_ADVERT)
 		send_advert(v, now, v->fsm.priority);
 	if (out->actions & FA_STATE)
@@ -234,6 +258,8 @@ fault_cause(const struct vrrp *v, const struct vrrp_verdict *tv)
 		return VF_NO_SRC;
 	if (!v->io->port_listening(v->port, v, v->cfg.vrid))
 		return VF_SOCKET;
+	if (v->vip_add_failed)
+		return VF_VIP_ADD;
 	if (tv->fault)
 		return VF_TRACK;
 	return VF_NONE;
@@ -263,7 +289,9 @@ sync_inputs(struct vrrp *v, uint64_t now, const char *why)
 	if (fault != VF_NONE) {
 		v->fault = fault;
 		snprintf(v->fault_why, sizeof(v->fault_why), "%s",
-		         fault == VF_TRACK ? tv.fault_why : fault_names[fault].text);
+		         fault == VF_TRACK     ? tv.fault_why
+		         : fault == VF_VIP_ADD ? v->vip_add_why
+		                               : fault_names[fault].text);
 	}
 	if ((fault != VF_NONE) != v->fsm.faulted) {
 		fsm_fault(&v->fsm, now, fault != VF_NONE, &out);
@@ -598,12 +626,14 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	vrrp_announce_init(v);
 	v->fsm_timer = timer_new(l, fsm_timer_fired, v);
 	v->garp_timer = timer_new(l, vrrp_garp_timer_fired, v);
+	v->vip_retry_timer = timer_new(l, vrrp_vip_retry_fired, v);
 	struct hookq_cfg hc;
 	vrrp_hookq_cfg(v, &hc);
 	v->hooks = hookq_new(l, &hc);
 	if (!v->fsm_timer || !v->garp_timer || !v->hooks) {
 		timer_free(v->fsm_timer);
 		timer_free(v->garp_timer);
+		timer_free(v->vip_retry_timer);
 		hookq_free(v->hooks);
 		free(v);
 		return NULL;
@@ -619,6 +649,7 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 		hookq_free(v->hooks);
 		timer_free(v->fsm_timer);
 		timer_free(v->garp_timer);
+		timer_free(v->vip_retry_timer);
 		free(v);
 		return NULL;
 	}
@@ -650,6 +681,7 @@ vrrp_stop(struct vrrp *v)
 {
 	vrrp_event(v, &(struct vrrp_ev){.type = VE_SHUTDOWN});
 	timer_disarm(v->garp_timer);
+	timer_disarm(v->vip_retry_timer);
 	pace_cancel(&v->garp_job);
 	pace_cancel(&v->guard_job);
 	vrrp_sock_close(v);
@@ -677,6 +709,7 @@ vrrp_free(struct vrrp *v)
 	hookq_free(v->hooks);
 	timer_free(v->fsm_timer);
 	timer_free(v->garp_timer);
+	timer_free(v->vip_retry_timer);
 	free(v);
 }
 

@@ -36,6 +36,7 @@ enum vrrp_fault {
 	VF_IF_DOWN,    /* down or without carrier */
 	VF_NO_SRC,     /* no address to advertise from */
 	VF_SOCKET,     /* the port's socket could not be opened */
+	VF_VIP_ADD,    /* the kernel refused a VIP (fault_why names it) */
 	VF_TRACK,      /* a weight-0 tracked item is down (fault_why names it) */
 	VF_MAX
 };
@@ -97,6 +98,16 @@ struct vrrp {
 
 	bool vip_ours[CONF_MAX_VIPS]; /* we added it, so we remove it */
 	int vips_ifindex;             /* where we added them; 0: gone with their link */
+	/*
+	 * The kernel refused a VIP: FAULT (a Master without its address
+	 * would blackhole it and keep a healthy peer Backup) until the
+	 * retry timer clears it, after 1 s, doubling up to VIP_RETRY_MAX_MS.
+	 */
+	bool vip_add_failed;
+	char vip_add_why[64];     /* "cannot add 192.0.2.100/24" */
+	struct timer *vip_retry_timer;
+	uint64_t vip_retry_ms;    /* the next wait; 0 after an add succeeded */
+	uint64_t vip_add_errors;  /* adds the kernel refused (status, metrics) */
 
 	uint64_t transitions;
 	uint64_t transitions_by[R_MAX]; /* ...by reason (metrics) */
@@ -132,9 +143,15 @@ void vrrp_refresh_src(struct vrrp *v);
 /* One gratuitous ARP / unsolicited NA for vip. */
 void vrrp_announce_vip(struct vrrp *v, const struct vip *vip);
 /* vrrp_vip.c */
-/* Add cfg.vips[k] and log it (an owner's own address is left alone): true if now ours. */
+/*
+ * Add cfg.vips[k] and log it (an owner's own address is left alone): true
+ * if now ours. A refusal sets vip_add_failed and arms the retry timer; the
+ * caller then lets sync_inputs() take the instance to FAULT.
+ */
 bool vrrp_vip_add(struct vrrp *v, size_t k);
-void vrrp_vips_add(struct vrrp *v);
+/* Every VIP: false if one was refused (the others stay until FAULT removes them). */
+bool vrrp_vips_add(struct vrrp *v);
+void vrrp_vip_retry_fired(struct loop *l, struct timer *t, void *arg);
 /* Remove the VIPs we added, from the link we added them to. */
 void vrrp_vips_del(struct vrrp *v);
 /* Before the Startup event: remove VIPs a vipd that died left behind. */

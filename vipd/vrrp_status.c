@@ -67,6 +67,7 @@ vrrp_status_json(const struct vrrp *v, struct buf *b)
 	json_obj_end(&j);
 	json_key_str(&j, "fault_reason",
 	             v->fsm.state == ST_FAULT && v->fault_why[0] ? v->fault_why : NULL);
+	json_key_uint(&j, "vip_add_errors", v->vip_add_errors);
 	json_key_bool(&j, "drained", v->drained);
 	vrrp_tracks_json(v, &j);
 	json_obj_end(&j);

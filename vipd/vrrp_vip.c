@@ -15,6 +15,30 @@
 #include "vrrp_io.h"
 #include "vrrp_priv.h"
 
+#define VIP_RETRY_MIN_MS 1000
+#define VIP_RETRY_MAX_MS 60000
+
+/*
+ * The kernel refused a VIP (no CAP_NET_ADMIN, an interface that will not
+ * take the address...). Remember it for fault_cause() and try again
+ * later, backing off: until then the instance stays in FAULT.
+ */
+static void
+vip_refused(struct vrrp *v, const struct vip *vip)
+{
+	char s[ADDR_STRLEN + 4];
+
+	v->vip_add_errors++;
+	v->vip_add_failed = true;
+	snprintf(v->vip_add_why, sizeof(v->vip_add_why), "cannot add %s", vip_ntop(vip, s));
+	v->vip_retry_ms = v->vip_retry_ms ? 2 * v->vip_retry_ms : VIP_RETRY_MIN_MS;
+	if (v->vip_retry_ms > VIP_RETRY_MAX_MS)
+		v->vip_retry_ms = VIP_RETRY_MAX_MS;
+	log_warnx("%s %s: going to FAULT, trying again in %llu s", v->tag, v->vip_add_why,
+	          (unsigned long long)(v->vip_retry_ms / 1000));
+	timer_arm(v->vip_retry_timer, v->io->now() + v->vip_retry_ms * NS_PER_MS);
+}
+
 bool
 vrrp_vip_add(struct vrrp *v, size_t k)
 {
@@ -25,7 +49,7 @@ vrrp_vip_add(struct vrrp *v, size_t k)
 	if (fsm_is_owner(&v->fsm) && v->io->addr_present(v->ifc.ifindex, vip) == 1)
 		return false;
 	if (v->io->addr_add(v->ifc.ifindex, vip) < 0) {
-		log_warnx("%s cannot add %s", v->tag, vip_ntop(vip, s));
+		vip_refused(v, vip);
 		return false;
 	}
 	v->vip_ours[k] = true;
@@ -34,11 +58,25 @@ vrrp_vip_add(struct vrrp *v, size_t k)
 	return true;
 }
 
-void
+bool
 vrrp_vips_add(struct vrrp *v)
 {
 	for (size_t i = 0; i < v->cfg.nvips; i++)
-		vrrp_vip_add(v, i);
+		if (!vrrp_vip_add(v, i) && v->vip_add_failed)
+			return false;
+	v->vip_retry_ms = 0; /* all in: the next refusal starts the backoff afresh */
+	return true;
+}
+
+/* The wait is over: leave FAULT; becoming Master again tries the VIPs again. */
+void
+vrrp_vip_retry_fired(struct loop *l, struct timer *t, void *arg)
+{
+	struct vrrp *v = arg;
+
+	(void)l, (void)t;
+	v->vip_add_failed = false;
+	vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS, .why = "VIP retry"});
 }
 
 void
@@ -63,12 +101,18 @@ vrrp_vips_del(struct vrrp *v)
 	}
 }
 
-/* One gratuitous ARP / unsolicited NA for one VIP. */
+/*
+ * One gratuitous ARP / unsolicited NA for one VIP, never for an address
+ * the interface does not hold: announcing it would draw the traffic to a
+ * host that drops it.
+ */
 void
 vrrp_announce_vip(struct vrrp *v, const struct vip *vip)
 {
 	char s[ADDR_STRLEN + 4];
 
+	if (v->io->addr_present(v->ifc.ifindex, vip) != 1)
+		return;
 	if (v->io->announce(&v->ifc, vip) == 0) {
 		v->announced++;
 		return;
@@ -172,8 +216,9 @@ vrrp_vip_guard(struct vrrp *v, const union inaddr *a)
 			continue;
 		log_info("%s %s was deleted by someone else, re-adding", v->tag, vip_ntop(vip, s));
 		if (v->io->addr_add(v->ifc.ifindex, vip) < 0) {
-			log_warnx("%s cannot re-add %s", v->tag, s);
-			continue;
+			vip_refused(v, vip);
+			vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
+			return;
 		}
 		/* A finished job's flags are stale: start a new set. */
 		if (!v->guard_job.queued)

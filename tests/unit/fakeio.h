@@ -38,6 +38,7 @@ static struct {
 	} addrs[MAX_ADDR];
 	size_t naddrs;
 	unsigned adds, dels;
+	bool add_fails; /* the kernel refuses every address (EPERM, say) */
 
 	/* adverts sent */
 	unsigned sent;
@@ -170,6 +171,8 @@ static int
 fake_addr_add(int ifindex, const struct vip *v)
 {
 	w.adds++;
+	if (w.add_fails)
+		return -1;
 	if (addr_find(ifindex, v) < 0) {
 		assert_true(w.naddrs < MAX_ADDR);
 		w.addrs[w.naddrs].ifindex = ifindex;

@@ -509,6 +509,102 @@ test_announce_errors_counted(void **state)
 	fx_free(f);
 }
 
+/* The retry timer's wait, elapsed. */
+static void
+fire_vip_retry(struct fx *f)
+{
+	uint64_t at = timer_deadline(f->v->vip_retry_timer);
+
+	assert_true(at > 0);
+	w.now = at;
+	timer_disarm(f->v->vip_retry_timer);
+	vrrp_vip_retry_fired(f->l, f->v->vip_retry_timer, f->v);
+}
+
+/*
+ * The kernel refuses the VIP when the instance becomes Master: no advert
+ * at its priority, no announcement, no MASTER transition or hook; FAULT
+ * with a priority-0 advert, and tries again after 1 s, 2 s... until the
+ * address goes in.
+ */
+static void
+test_vip_add_refused_is_fault(void **state)
+{
+	struct fx *f = fx_new(BASIC "garp_repeat = 3\n");
+
+	(void)state;
+	w.add_fails = true;
+	fire(f);
+	assert_int_equal(f->v->fsm.state, ST_FAULT);
+	assert_false(has_vip("192.0.2.10"));
+	assert_int_equal(w.sent, 1);
+	assert_int_equal(w.last_prio, 0);
+	assert_int_equal(w.announced_total, 0);
+	assert_non_null(strstr(w.last_transition, "\"from\":\"BACKUP\",\"to\":\"FAULT\""));
+	assert_non_null(strstr(w.last_transition, "vip_add_failed"));
+	assert_non_null(strstr(f->v->fault_why, "cannot add 192.0.2.10"));
+	assert_int_equal(f->v->vip_add_errors, 1);
+	assert_int_equal(timer_deadline(f->v->vip_retry_timer), w.now + 1000 * MS);
+
+	/* The wait is over: BACKUP, then Master again, refused again: 2 s now. */
+	fire_vip_retry(f);
+	assert_int_equal(f->v->fsm.state, ST_BACKUP);
+	fire(f);
+	assert_int_equal(f->v->fsm.state, ST_FAULT);
+	assert_int_equal(f->v->vip_add_errors, 2);
+	assert_int_equal(timer_deadline(f->v->vip_retry_timer), w.now + 2000 * MS);
+	assert_int_equal(w.announced_total, 0);
+
+	/* The kernel takes it now: Master with its VIP, announced, backoff reset. */
+	w.add_fails = false;
+	fire_vip_retry(f);
+	fire(f);
+	assert_int_equal(f->v->fsm.state, ST_MASTER);
+	assert_true(has_vip("192.0.2.10"));
+	assert_int_equal(w.last_prio, 100);
+	assert_true(w.announced_total >= 1);
+	assert_int_equal(f->v->vip_retry_ms, 0);
+	assert_false(timer_armed(f->v->vip_retry_timer));
+	fx_free(f);
+}
+
+/* A VIP deleted under a Master and refused when put back: FAULT, not a Master without it. */
+static void
+test_guard_readd_refused_is_fault(void **state)
+{
+	struct fx *f = fx_master(BASIC);
+	struct vip gone = vip4("192.0.2.10");
+
+	(void)state;
+	w.add_fails = true;
+	w.announced_total = 0;
+	assert_int_equal(fake_addr_del(IFINDEX, &gone), 0);
+	w.ops->vip_gone(w.arg, &gone.addr);
+	assert_int_equal(f->v->fsm.state, ST_FAULT);
+	assert_int_equal(w.last_prio, 0);
+	assert_int_equal(w.announced_total, 0);
+	assert_non_null(strstr(w.last_transition, "\"from\":\"MASTER\",\"to\":\"FAULT\""));
+	assert_true(timer_armed(f->v->vip_retry_timer));
+	fx_free(f);
+}
+
+/* An announcement is never made for an address the interface does not hold. */
+static void
+test_no_announce_without_the_address(void **state)
+{
+	struct fx *f = fx_master(BASIC "garp_repeat = 1\ngarp_delay = 0\ngarp_refresh = 1s\n");
+	struct vip vip = vip4("192.0.2.10");
+
+	(void)state;
+	/* Gone behind our back, and the event not read yet: the refresh stays silent. */
+	assert_int_equal(fake_addr_del(IFINDEX, &vip), 0);
+	w.announced_total = 0;
+	w.now += 1000 * MS;
+	vrrp_garp_timer_fired(f->l, f->v->garp_timer, f->v);
+	assert_int_equal(w.announced_total, 0);
+	fx_free(f);
+}
+
 /* Shutdown: a Master sends priority 0 and removes its VIPs. */
 static void
 test_stop(void **state)
@@ -528,6 +624,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_backup_to_master),
+	    cmocka_unit_test(test_vip_add_refused_is_fault),
+	    cmocka_unit_test(test_guard_readd_refused_is_fault),
+	    cmocka_unit_test(test_no_announce_without_the_address),
 	    cmocka_unit_test(test_master_yields),
 	    cmocka_unit_test(test_master_ip_from_accepted_adverts),
 	    cmocka_unit_test(test_owner_answers_priority_zero),
