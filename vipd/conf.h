@@ -77,6 +77,7 @@ struct conf_instance {
 	uint32_t startup_delay_ms; /* [global] startup_delay, default 0 */
 
 	bool has_unicast_src;
+	bool unicast_ttl_check; /* unicast: drop adverts whose TTL is not 255 */
 	union inaddr unicast_src;
 	union inaddr peers[CONF_MAX_PEERS]; /* any peer => unicast mode */
 	size_t npeers;

@@ -29,6 +29,7 @@ enum {
 	IK_PREEMPT_DELAY,
 	IK_SRC,
 	IK_PEER,
+	IK_UNICAST_TTL,
 	IK_CHECKSUM,
 	IK_GARP_REPEAT,
 	IK_GARP_DELAY,
@@ -376,6 +377,12 @@ set_track_if(struct parser *p, const char *key, const char *val)
 	ci->track_ifs[ci->ntrack_ifs++] = t;
 }
 
+static void
+set_unicast_ttl_check(struct parser *p, const char *key, const char *val)
+{
+	conf_get_bool(p, key, val, &cur(p)->unicast_ttl_check);
+}
+
 static const struct conf_key instance_keys[IK_MAX] = {
     [IK_INTERFACE] = {"interface", false, set_interface},
     [IK_VRID] = {"vrid", false, set_vrid},
@@ -387,6 +394,7 @@ static const struct conf_key instance_keys[IK_MAX] = {
     [IK_PREEMPT_DELAY] = {"preempt_delay", false, set_preempt_delay},
     [IK_SRC] = {"unicast_src", false, set_src},
     [IK_PEER] = {"unicast_peer", true, set_peer},
+    [IK_UNICAST_TTL] = {"unicast_ttl_check", false, set_unicast_ttl_check},
     [IK_CHECKSUM] = {"checksum", false, set_checksum},
     [IK_GARP_REPEAT] = {"garp_repeat", false, set_garp_repeat},
     [IK_GARP_DELAY] = {"garp_delay", false, set_garp_delay},
@@ -465,6 +473,10 @@ instance_check_unicast(struct parser *p, const struct conf_instance *ci)
 
 	if (ci->has_unicast_src && !p->iseen[IK_PEER])
 		conf_perr(p, p->iseen[IK_SRC], src, "needs at least one unicast_peer");
+	if (ci->unicast_ttl_check && !p->iseen[IK_PEER])
+		conf_perr(p, p->iseen[IK_UNICAST_TTL], instance_keys[IK_UNICAST_TTL].name,
+		          "applies to unicast mode only (no unicast_peer); multicast adverts "
+		          "are always checked");
 	if (ci->family == 0)
 		return; /* no valid VIP, reported already */
 	if (ci->has_unicast_src && p->src_family != ci->family)

@@ -12,7 +12,7 @@
 
 /* Room for the keys of each section (checked with static asserts). */
 #define CONF_GLOBAL_KEYS   12
-#define CONF_INSTANCE_KEYS 24
+#define CONF_INSTANCE_KEYS 32
 #define CONF_CHECK_KEYS    32
 
 /* conf_track.weight while parsing: "no weight given, take the check's". */

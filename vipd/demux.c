@@ -4,6 +4,7 @@
 #include "demux.h"
 
 #include <string.h>
+#include <netinet/in.h>
 
 /* Offset of the VRID in a VRRP message (v2 and v3 alike, RFC 5798 §5.1). */
 #define VRID_OFF 1
@@ -54,6 +55,16 @@ is_peer(const struct demux_ent *e, int family, const union inaddr *a)
 	return false;
 }
 
+/* 224.0.0.18 or ff02::12, RFC 5798 §5.1.1.2 / §5.1.2.2. */
+static bool
+is_group(int family, const union inaddr *dst)
+{
+	static const uint8_t g4[4] = {224, 0, 0, 18};
+	static const uint8_t g6[16] = {0xff, 0x02, [15] = 0x12};
+
+	return family == AF_INET ? memcmp(&dst->v4, g4, 4) == 0 : memcmp(&dst->v6, g6, 16) == 0;
+}
+
 const struct demux_ent *
 demux_route(struct demux *d, const struct vsock_rx *rx, enum vrrp_drop *why)
 {
@@ -81,9 +92,17 @@ demux_route(struct demux *d, const struct vsock_rx *rx, enum vrrp_drop *why)
 	if (e->npeers > 0) {
 		if (!is_peer(e, d->family, &rx->src))
 			*why = DROP_PEER;
+		else if (e->ttl_check && rx->ttl != VRRP_TTL)
+			*why = DROP_TTL;
 	} else if (rx->ttl != VRRP_TTL) {
 		/* RFC 5798 §7.1: multicast adverts never cross a router. */
 		*why = DROP_TTL;
+	} else if (!is_group(d->family, &rx->dst)) {
+		/* §5.1.1.2 / §5.1.2.2: sent to the group, not to us or elsewhere. */
+		*why = DROP_DEST;
+	} else if (d->family == AF_INET6 && !IN6_IS_ADDR_LINKLOCAL(&rx->src.v6)) {
+		/* §5.1.2.1: an IPv6 advert comes from the link-local address. */
+		*why = DROP_SOURCE;
 	}
 	return e;
 }

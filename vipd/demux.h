@@ -8,9 +8,11 @@
  * Pure: no sockets, no clock.
  *
  * RFC 5798 §7.1 checks that depend on the receiving instance are made
- * here too, before the advert is decoded: the TTL / hop limit (multicast
- * instances only; unicast adverts may cross routers) and, in unicast
- * mode, that the source is one of the instance's peers.
+ * here too, before the advert is decoded. Multicast mode: the TTL / hop
+ * limit is 255, the destination is the VRRP group (224.0.0.18 / ff02::12)
+ * and an IPv6 source is link-local (§5.1.2.1, §5.1.2.2). Unicast mode:
+ * the source is one of the instance's peers, and the TTL is 255 only if
+ * the instance asks for it (unicast adverts may cross routers).
  */
 #ifndef VIPD_DEMUX_H
 #define VIPD_DEMUX_H
@@ -29,6 +31,7 @@ struct demux_ent {
 	const void *ctx;           /* the caller's, handed back with arg */
 	const union inaddr *peers; /* unicast peers, owned by the instance */
 	size_t npeers;             /* 0 = multicast */
+	bool ttl_check;            /* unicast: require TTL 255 too (unicast_ttl_check) */
 };
 
 struct demux {
@@ -54,7 +57,7 @@ void *demux_get(const struct demux *d, uint8_t vrid);
  * to carry a VRID, or a VRID nobody has here): counted in d->dropped.
  * Otherwise the entry, with *why = DROP_MAX if the instance should
  * process the advert, or the reason it must drop it (DROP_TTL,
- * DROP_PEER), for its own counters.
+ * DROP_PEER, DROP_DEST, DROP_SOURCE), for its own counters.
  */
 const struct demux_ent *demux_route(struct demux *d, const struct vsock_rx *rx,
                                     enum vrrp_drop *why);

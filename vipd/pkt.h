@@ -54,10 +54,12 @@ enum vrrp_drop {
 	DROP_ADDR_COUNT, /* count of addresses is 0 */
 	DROP_INTERVAL,   /* Max Adver Int is 0 */
 	DROP_CHECKSUM,   /* neither checksum form matches */
-	DROP_TTL,        /* TTL / hop limit != 255 (multicast mode) */
+	DROP_TTL,        /* TTL / hop limit != 255 (multicast, or unicast_ttl_check) */
 	DROP_VRID,       /* VRID not configured on this interface */
 	DROP_PEER,       /* unicast mode: source is not a configured peer */
 	DROP_FAMILY,     /* address family does not match */
+	DROP_DEST,       /* multicast mode: not sent to 224.0.0.18 / ff02::12 */
+	DROP_SOURCE,     /* multicast mode, IPv6: source not link-local */
 	DROP_MAX
 };
 

@@ -28,7 +28,8 @@ vips_same(const struct conf_instance *a, const struct conf_instance *b)
 static bool
 unicast_same(const struct conf_instance *a, const struct conf_instance *b)
 {
-	if (a->has_unicast_src != b->has_unicast_src || a->npeers != b->npeers)
+	if (a->has_unicast_src != b->has_unicast_src || a->npeers != b->npeers ||
+	    a->unicast_ttl_check != b->unicast_ttl_check)
 		return false;
 	if (a->has_unicast_src && addr_cmp(a->family, &a->unicast_src, &b->unicast_src) != 0)
 		return false;

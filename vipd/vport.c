@@ -351,9 +351,9 @@ sock_open(struct vport *p, int ifindex)
 
 int
 vport_listen(struct vport *p, void *arg, int ifindex, uint8_t vrid, const union inaddr *peers,
-             size_t npeers)
+             size_t npeers, bool ttl_check)
 {
-	struct demux_ent e = {.arg = arg, .peers = peers, .npeers = npeers};
+	struct demux_ent e = {.arg = arg, .peers = peers, .npeers = npeers, .ttl_check = ttl_check};
 	struct member *m;
 	bool was, was_mcast, mcast = npeers == 0;
 

@@ -59,11 +59,12 @@ void vport_set_vips(struct vport *p, void *arg, const struct vip *vips, size_t n
 /*
  * Receive the adverts of vrid (the socket is opened on ifindex if it is
  * not yet, and joined to the VRRP group when peers is empty), or update
- * the peers of a listener. 0, or -1 with errno (EEXIST: another member
- * listens on vrid; what socket() or setsockopt() failed with).
+ * the peers of a listener; ttl_check: require TTL 255 from unicast peers
+ * too (demux.h). 0, or -1 with errno (EEXIST: another member listens on
+ * vrid; what socket() or setsockopt() failed with).
  */
 int vport_listen(struct vport *p, void *arg, int ifindex, uint8_t vrid, const union inaddr *peers,
-                 size_t npeers);
+                 size_t npeers, bool ttl_check);
 void vport_unlisten(struct vport *p, void *arg, uint8_t vrid);
 bool vport_listening(const struct vport *p, const void *arg, uint8_t vrid);
 

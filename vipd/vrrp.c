@@ -457,7 +457,7 @@ vrrp_sock_open(struct vrrp *v)
 	if (v->io->port_listening(v->port, v, v->cfg.vrid))
 		return 0;
 	return v->io->port_listen(v->port, v, v->ifc.ifindex, v->cfg.vrid, v->cfg.peers,
-	                          v->cfg.npeers);
+	                          v->cfg.npeers, v->cfg.unicast_ttl_check);
 }
 
 /*

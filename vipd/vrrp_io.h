@@ -33,7 +33,7 @@ struct vrrp_io {
 	void (*port_unref)(struct vport *p, void *arg);
 	void (*port_set_vips)(struct vport *p, void *arg, const struct vip *vips, size_t nvips);
 	int (*port_listen)(struct vport *p, void *arg, int ifindex, uint8_t vrid,
-	                   const union inaddr *peers, size_t npeers);
+	                   const union inaddr *peers, size_t npeers, bool ttl_check);
 	void (*port_unlisten)(struct vport *p, void *arg, uint8_t vrid);
 	bool (*port_listening)(const struct vport *p, const void *arg, uint8_t vrid);
 	int (*port_send)(struct vport *p, const union inaddr *src, const union inaddr *dst,

@@ -80,7 +80,7 @@ port_update(struct vrrp *v)
 	v->io->port_set_vips(v->port, v, v->cfg.vips, v->cfg.nvips);
 	if (v->io->port_listening(v->port, v, v->cfg.vrid) &&
 	    v->io->port_listen(v->port, v, v->ifc.ifindex, v->cfg.vrid, v->cfg.peers,
-	                       v->cfg.npeers) < 0)
+	                       v->cfg.npeers, v->cfg.unicast_ttl_check) < 0)
 		log_warn("%s cannot update its socket on %s", v->tag, v->cfg.ifname);
 }
 

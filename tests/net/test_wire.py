@@ -260,3 +260,46 @@ def test_backup_stop_is_silent(lab):
         time.sleep(0.3)
     assert not [a for a in cap.vrrp() if a["src"] == h2.ip4], cap.vrrp()
     assert h1.state() == "MASTER" and h1.inst()["transitions"] == 2
+
+
+def test_multicast_mode_checks_destination_and_source(lab):
+    """RFC 5798 §5.1.1.2 / §5.1.2.1-2: in multicast mode an advert sent to
+    our own address (not 224.0.0.18 / ff02::12), or an IPv6 advert from a
+    global address, is dropped and counted, however high its priority."""
+    h1, x = lab.add_hosts(2)
+    h1.start_vipd(vipd_instance(priority=100)
+                  + vipd_instance(name="VI_6", vrid=52, vips=["2001:db8::100/64"]))
+    wait_until(lambda: h1.inst("VI_1")["state"] == h1.inst("VI_6")["state"] == "MASTER", 5,
+               what="both instances Master")
+    x.craft(src=x.ip4, dst=h1.ip4, dst_mac=h1.mac, prio=254, repeat=3)
+    x.craft(family=6, vrid=52, src=x.ip6, prio=254, repeat=3)
+    wait_until(lambda: h1.inst("VI_1")["dropped"]["destination"] >= 3
+               and h1.inst("VI_6")["dropped"]["source"] >= 3, 3,
+               what="the adverts counted as dropped (destination, source)")
+    for name in ("VI_1", "VI_6"):
+        s = h1.inst(name)
+        assert s["state"] == "MASTER" and s["adverts_received"] == 0, s
+    assert h1.inst("VI_1")["dropped"]["destination"] == 3 and h1.inst("VI_6")["dropped"]["source"] == 3
+    # The same IPv6 advert from the link-local address is taken (and makes
+    # VI_6 yield, until Master_Down_Interval brings it back).
+    x.craft(family=6, vrid=52, src=x.lladdr, prio=254, repeat=1)
+    wait_until(lambda: h1.inst("VI_6")["adverts_received"] == 1, 3,
+               what="VI_6 to take a valid advert from a link-local source")
+
+
+def test_unicast_ttl_check(lab):
+    """unicast_ttl_check = yes: a peer's advert must come with TTL 255 (off
+    by default, since unicast adverts may be routed)."""
+    h1, x = lab.add_hosts(2)
+    peer = dict(unicast_src=h1.ip4, unicast_peer=[x.ip4])
+    h1.start_vipd(vipd_instance(priority=100, unicast_ttl_check=True, **peer)
+                  + vipd_instance(name="VI_2", vrid=52, vips=["192.0.2.101/24"], **peer))
+    wait_until(lambda: h1.inst("VI_1")["state"] == h1.inst("VI_2")["state"] == "MASTER", 5,
+               what="both instances Master")
+    x.craft(src=x.ip4, dst=h1.ip4, dst_mac=h1.mac, ttl=64, prio=254, repeat=3)
+    x.craft(src=x.ip4, dst=h1.ip4, dst_mac=h1.mac, vrid=52, addrs=["192.0.2.101"], ttl=64,
+            prio=254, repeat=1)
+    wait_until(lambda: h1.inst("VI_1")["dropped"]["ttl"] >= 3, 3, what="TTL 64 dropped by VI_1")
+    assert h1.inst("VI_1")["state"] == "MASTER" and h1.inst("VI_1")["adverts_received"] == 0
+    wait_until(lambda: h1.inst("VI_2")["adverts_received"] == 1, 3,
+               what="VI_2 (no unicast_ttl_check) to take the TTL-64 advert")

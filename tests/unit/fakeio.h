@@ -79,9 +79,9 @@ fake_port_set_vips(struct vport *p, void *arg, const struct vip *vips, size_t nv
 
 static int
 fake_port_listen(struct vport *p, void *arg, int ifindex, uint8_t vrid, const union inaddr *peers,
-                 size_t npeers)
+                 size_t npeers, bool ttl_check)
 {
-	(void)p, (void)ifindex, (void)vrid, (void)peers, (void)npeers;
+	(void)p, (void)ifindex, (void)vrid, (void)peers, (void)npeers, (void)ttl_check;
 	w.listening = true;
 	for (size_t i = 0; i < 32; i++)
 		if (!w.listeners[i] || w.listeners[i] == arg) {

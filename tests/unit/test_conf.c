@@ -627,6 +627,9 @@ test_unicast(void **state)
 	(void)state;
 	expect_errors(GOOD_INSTANCE "unicast_src = 198.51.100.1\n",
 	              "t.conf:5: unicast_src: needs at least one unicast_peer\n");
+	expect_errors(GOOD_INSTANCE "unicast_ttl_check = yes\n",
+	              "t.conf:5: unicast_ttl_check: applies to unicast mode only (no "
+	              "unicast_peer); multicast adverts are always checked\n");
 	expect_errors(GOOD_INSTANCE "unicast_peer = 198.51.100.1\n"
 	                            "unicast_peer = 198.51.100.2\n"
 	                            "unicast_src = 198.51.100.2\n",

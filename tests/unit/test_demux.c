@@ -35,6 +35,7 @@ rx_for(uint8_t vrid, const char *src, int ttl, uint8_t *buf)
 	buf[0] = 0x31;
 	buf[1] = vrid;
 	rx.src = ip(src);
+	rx.dst = ip("224.0.0.18");
 	return rx;
 }
 
@@ -115,6 +116,68 @@ test_multicast_ttl(void **state)
 	assert_int_equal(d.dropped[DROP_TTL], 0);
 }
 
+/* Multicast mode: sent to the group, and an IPv6 source is link-local. */
+static void
+test_multicast_destination_and_source(void **state)
+{
+	struct demux d;
+	int a;
+	struct demux_ent ea = {.arg = &a};
+	enum vrrp_drop why;
+	uint8_t buf[12];
+	struct vsock_rx rx;
+
+	(void)state;
+	demux_init(&d, AF_INET);
+	demux_add(&d, 9, &ea);
+	rx = rx_for(9, "192.0.2.9", 255, buf);
+	rx.dst = ip("192.0.2.1"); /* unicast to us, in multicast mode */
+	assert_ptr_equal(demux_route(&d, &rx, &why)->arg, &a);
+	assert_int_equal(why, DROP_DEST);
+	rx.dst = ip("224.0.0.19");
+	demux_route(&d, &rx, &why);
+	assert_int_equal(why, DROP_DEST);
+
+	demux_init(&d, AF_INET6);
+	demux_add(&d, 9, &ea);
+	rx = rx_for(9, "fe80::9", 255, buf);
+	rx.family = AF_INET6;
+	rx.dst = ip("ff02::12");
+	demux_route(&d, &rx, &why);
+	assert_int_equal(why, DROP_MAX);
+	rx.src = ip("2001:db8::9"); /* a global source */
+	demux_route(&d, &rx, &why);
+	assert_int_equal(why, DROP_SOURCE);
+	rx.src = ip("fe80::9");
+	rx.dst = ip("ff02::1");
+	demux_route(&d, &rx, &why);
+	assert_int_equal(why, DROP_DEST);
+}
+
+/* unicast_ttl_check: a peer's advert must come with TTL 255 too. */
+static void
+test_unicast_ttl_check(void **state)
+{
+	struct demux d;
+	int a;
+	union inaddr peers[1] = {ip("192.0.2.2")};
+	struct demux_ent ea = {.arg = &a, .peers = peers, .npeers = 1, .ttl_check = true};
+	enum vrrp_drop why;
+	uint8_t buf[12];
+	struct vsock_rx rx;
+
+	(void)state;
+	demux_init(&d, AF_INET);
+	demux_add(&d, 9, &ea);
+	rx = rx_for(9, "192.0.2.2", 64, buf);
+	rx.dst = ip("192.0.2.1");
+	demux_route(&d, &rx, &why);
+	assert_int_equal(why, DROP_TTL);
+	rx.ttl = 255;
+	demux_route(&d, &rx, &why);
+	assert_int_equal(why, DROP_MAX);
+}
+
 static void
 test_unicast_source(void **state)
 {
@@ -182,6 +245,8 @@ main(void)
 	    cmocka_unit_test(test_add_remove),    cmocka_unit_test(test_unknown_vrid_counted_once),
 	    cmocka_unit_test(test_multicast_ttl), cmocka_unit_test(test_unicast_source),
 	    cmocka_unit_test(test_full_table),
+	    cmocka_unit_test(test_multicast_destination_and_source),
+	    cmocka_unit_test(test_unicast_ttl_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
