@@ -24,6 +24,7 @@
 #include "vipd/log.h"
 #include "vipd/loop.h"
 #include "vipd/mem.h"
+#include "vipd/text.h"
 
 #define CHECK_REASON_MAX 120
 /* Watchers notified from a copy on the stack up to this many; more from the heap. */
@@ -257,6 +258,11 @@ check_apply(struct check *c, bool ok, const char *fmt, va_list ap, uint64_t dura
 	c->last.valid = true;
 	c->last.ok = ok;
 	vsnprintf(c->last.reason, sizeof(c->last.reason), fmt, ap);
+	/*
+	 * The one place a check's reason is stored: it may quote HAProxy, an
+	 * HTTP server or PostgreSQL, and goes to the log and to vipctl.
+	 */
+	text_clean(c->last.reason);
 	c->last.duration_ns = duration_ns;
 	c->last.at_ns = mono_now_ns();
 	c->runs++;

@@ -17,6 +17,7 @@
 #include "checks/dl.h"
 #include "checks/pgq.h"
 #include "vipd/log.h"
+#include "vipd/text.h"
 #include "vipd/mem.h"
 #include "vipd/loop.h"
 
@@ -53,6 +54,7 @@ first_line(char *out, size_t size, const char *msg)
 		n = size - 1;
 	memcpy(out, msg ? msg : "", n);
 	out[n] = '\0';
+	text_clean(out); /* the server's words, bound for the log and vipctl */
 	if (out[0] == '\0')
 		snprintf(out, size, "unknown error");
 }

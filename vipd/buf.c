@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "text.h"
 
 void
 buf_init(struct buf *b)
@@ -98,20 +99,27 @@ buf_consume(struct buf *b, size_t n)
 void
 json_str(struct buf *b, const char *s)
 {
-	buf_puts(b, "\"");
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
 
-		if (c == '"' || c == '\\')
+	buf_puts(b, "\"");
+	while (n > 0) {
+		size_t len = utf8_seq_len(p, n);
+		unsigned char c = *p;
+
+		if (len == 0) /* not UTF-8: JSON must be */
+			buf_puts(b, "\\ufffd"), len = 1;
+		else if (c == '"' || c == '\\')
 			buf_printf(b, "\\%c", c);
 		else if (c == '\n')
 			buf_puts(b, "\\n");
 		else if (c == '\t')
 			buf_puts(b, "\\t");
-		else if (c < 0x20)
+		else if (c < 0x20 || c == 0x7f)
 			buf_printf(b, "\\u%04x", c);
 		else
-			buf_append(b, &c, 1);
+			buf_append(b, p, len);
+		p += len, n -= len;
 	}
 	buf_puts(b, "\"");
 }

@@ -10,6 +10,7 @@
 #include "argv.h"
 #include "child.h"
 #include "event.h"
+#include "text.h"
 #include "hook.h"
 #include "log.h"
 #include "loop.h"
@@ -249,6 +250,7 @@ record_output(struct hookq *q, struct hook_run *r, const char *out)
 		size_t n = strcspn(out, "\n");
 
 		snprintf(r->output[r->noutput], HOOK_LINE_MAX, "%.*s", (int)n, out);
+		text_clean(r->output[r->noutput]);
 		log_info("%s hook %s: %s", q->tag, r->hook, r->output[r->noutput]);
 		r->noutput++;
 		out += n;

@@ -126,7 +126,8 @@ test_json_str(void **state)
 	    {"C:\\dir\\", "\"C:\\\\dir\\\\\""},
 	    {"a\nb\tc", "\"a\\nb\\tc\""},
 	    {"\x01\x1f\r\b", "\"\\u0001\\u001f\\u000d\\u0008\""},
-	    {"\x7f", "\"\x7f\""},               /* DEL is not a JSON control char */
+	    {"\x7f", "\"\\u007f\""},           /* DEL: valid JSON either way, escaped for terminals */
+	    {"a\xff", "\"a\\ufffd\""},          /* not UTF-8: JSON must be */
 	    {"caf\xc3\xa9", "\"caf\xc3\xa9\""}, /* UTF-8 passes through */
 	};
 

@@ -259,6 +259,31 @@ test_interval_schedule(void **state)
 	loop_free(l);
 }
 
+/*
+ * A reason quoting the outside (HAProxy's answer, an HTTP body, a server's
+ * error) is cleaned before it is stored: no escape sequence reaches an
+ * administrator's terminal through vipctl, no invalid UTF-8 the JSON.
+ */
+static void
+test_reason_from_outside_is_cleaned(void **state)
+{
+	struct loop *l = loop_new();
+	struct conf_check cc = conf_fake(1000, 500);
+	struct fake f = {.mode = FAKE_HANG};
+	struct check *c = fake_check(l, &cc, &f);
+	const char *js;
+
+	(void)state;
+	check_start(c);
+	check_event(c, false, "HAProxy says: %s", "\x1b[2J\x1b]0;pwned\x07" "DOWN\xff");
+	js = status(c, check_status_json);
+	assert_non_null(strstr(js, "\"reason\":\"HAProxy says: ?[2J?]0;pwned?DOWN?\""));
+	js = status(c, check_status_text);
+	assert_null(strchr(js, '\x1b'));
+	check_free(c);
+	loop_free(l);
+}
+
 static void
 test_timeout(void **state)
 {
@@ -1017,6 +1042,7 @@ main(void)
 	    cmocka_unit_test(test_first_run_at_once),
 	    cmocka_unit_test(test_interval_schedule),
 	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_reason_from_outside_is_cleaned),
 	    cmocka_unit_test(test_no_overlap),
 	    cmocka_unit_test(test_timeout_longer_than_interval),
 	    cmocka_unit_test(test_rise_fall_engine),
