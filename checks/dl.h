@@ -54,7 +54,8 @@
 	X(curl_easy_setopt, easy_setopt)                                                           \
 	X(curl_easy_getinfo, easy_getinfo)                                                         \
 	X(curl_easy_cleanup, easy_cleanup)                                                         \
-	X(curl_easy_strerror, easy_strerror)
+	X(curl_easy_strerror, easy_strerror)                                                       \
+	X(curl_version_info, version_info)
 
 /* X(symbol, member): the libpq functions checks/pgq.c and vipd/conf_check.c use. */
 #define DL_PQ_FUNCS(X)                                                                             \

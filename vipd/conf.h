@@ -210,5 +210,13 @@ const struct conf_check *conf_find_check(const struct conf *c, const char *name)
  * unit). 0 and *ms set, or -1.
  */
 int conf_parse_duration_ms(const char *s, uint32_t *ms);
+/*
+ * An http check's URL against libcurl's features (curl_version_info()):
+ * the host name libcurl would resolve synchronously, blocking vipd (in
+ * buf), or NULL if there is none (an IP literal, or an asynchronous
+ * resolver).
+ */
+const char *conf_url_blocking_host(const char *url, long curl_features, char *buf,
+                                   size_t size);
 
 #endif

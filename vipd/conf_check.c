@@ -215,7 +215,34 @@ set_address(struct parser *p, const char *key, const char *val)
 
 /* ---- http ---- */
 
-/* libcurl resolves names asynchronously, so any host will do. */
+/*
+ * libcurl resolves names asynchronously when built with a threaded or
+ * c-ares resolver (CURL_VERSION_ASYNCHDNS; Debian's is): any host will
+ * do. Without one, curl_multi_socket_action() would block vipd in
+ * getaddrinfo(): then only an IP literal is accepted. Returns NULL, or
+ * the host name that would be resolved synchronously (in buf).
+ */
+const char *
+conf_url_blocking_host(const char *url, long curl_features, char *buf, size_t size)
+{
+	const char *host = strstr(url, "://"), *end, *at;
+	size_t n;
+	union inaddr a;
+	int family;
+
+	if (curl_features & CURL_VERSION_ASYNCHDNS || !host)
+		return NULL;
+	host += 3;
+	end = host + strcspn(host, "/?#");
+	if ((at = memchr(host, '@', (size_t)(end - host))))
+		host = at + 1; /* user:password@ */
+	if (*host == '[')
+		return NULL; /* [IPv6] */
+	n = strcspn(host, ":/?#");
+	snprintf(buf, size, "%.*s", (int)n, host);
+	return addr_pton(buf, &family, &a) == 0 ? NULL : buf;
+}
+
 static void
 set_url(struct parser *p, const char *key, const char *val)
 {
@@ -471,9 +498,19 @@ check_library(struct parser *p)
 {
 	char err[512];
 
-	if ((curc(p)->type == CT_HTTP && !dl_curl(err, sizeof(err))) ||
+	const struct dl_curl *curl = NULL;
+	char host[CONF_STR];
+
+	if ((curc(p)->type == CT_HTTP && !(curl = dl_curl(err, sizeof(err)))) ||
 	    (curc(p)->type == CT_PGSQL && !dl_pq(err, sizeof(err))))
 		conf_perr(p, p->cseen[CK_TYPE], check_keys[CK_TYPE].name, "%s", err);
+	if (curl && curc(p)->url[0] &&
+	    conf_url_blocking_host(curc(p)->url, curl->version_info(CURLVERSION_NOW)->features, host,
+	                           sizeof(host)))
+		conf_perr(p, p->cseen[CK_URL], check_keys[CK_URL].name,
+		          "host \"%s\" is a name, and this libcurl (%s) has no asynchronous "
+		          "resolver: it would block vipd; use an IP address",
+		          host, curl->version_info(CURLVERSION_NOW)->version);
 }
 
 /* The type-specific keys, each at its own line; then what is missing. */

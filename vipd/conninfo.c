@@ -4,6 +4,7 @@
 #include "conninfo.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -39,10 +40,40 @@ hosts_ok(const char *hosts, const char *hostaddr, char *why, size_t whysize)
 	return 0;
 }
 
+/*
+ * Without host or hostaddr in the string, libpq takes them from a
+ * service (service= or PGSERVICE, whose file vipd does not read) or from
+ * PGHOSTADDR / PGHOST: a name from either would be resolved
+ * synchronously too. A service is refused unless the string names the
+ * host; the variables are checked as if they were in the string.
+ */
+static int
+implicit_hosts_ok(const char *service, char *why, size_t whysize)
+{
+	const char *env_service = getenv("PGSERVICE");
+
+	if ((service && *service) || (env_service && *env_service)) {
+		snprintf(why, whysize,
+		         "%s \"%s\" may name a host that libpq would resolve synchronously, "
+		         "blocking vipd: give host (an IP address or a socket directory) or "
+		         "hostaddr in the connection string too",
+		         service && *service ? "service" : "PGSERVICE",
+		         service && *service ? service : env_service);
+		return -1;
+	}
+	if (hosts_ok(getenv("PGHOST"), getenv("PGHOSTADDR"), why, whysize) < 0) {
+		size_t n = strlen(why);
+
+		snprintf(why + n, whysize - n, "; it comes from PGHOST");
+		return -1;
+	}
+	return 0;
+}
+
 int
 conninfo_check(const char *conninfo, char *why, size_t whysize)
 {
-	const char *host = NULL, *hostaddr = NULL;
+	const char *host = NULL, *hostaddr = NULL, *service = NULL;
 	const struct dl_pq *pq;
 	PQconninfoOption *opts;
 	char *err = NULL;
@@ -62,8 +93,13 @@ conninfo_check(const char *conninfo, char *why, size_t whysize)
 			host = o->val;
 		else if (strcmp(o->keyword, "hostaddr") == 0)
 			hostaddr = o->val;
+		else if (strcmp(o->keyword, "service") == 0)
+			service = o->val;
 	}
-	rc = hosts_ok(host, hostaddr, why, whysize);
+	if ((host && *host) || (hostaddr && *hostaddr))
+		rc = hosts_ok(host, hostaddr, why, whysize);
+	else
+		rc = implicit_hosts_ok(service, why, whysize);
 	pq->conninfoFree(opts);
 	return rc;
 }

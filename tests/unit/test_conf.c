@@ -18,6 +18,7 @@
 
 #include "vipd/argv.h"
 #include "vipd/conf.h"
+#include <curl/curl.h>
 #include "vipd/fsec.h"
 
 /* A valid instance to put next to the line under test (lines 1..4). */
@@ -1258,6 +1259,10 @@ test_conninfo(void **state)
 	    {"host=127.0.0.1 bogus", "missing \"=\" after \"bogus\" in connection info string"},
 	    {"host=127.0.0.1 timeout=2", "invalid connection option \"timeout\""},
 	    {"host='127.0.0.1", "unterminated quoted string in connection info string"},
+	    {"service=pgprod dbname=postgres",
+	     "service \"pgprod\" may name a host that libpq would resolve synchronously, "
+	     "blocking vipd: give host (an IP address or a socket directory) or hostaddr in the "
+	     "connection string too"},
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -1276,6 +1281,42 @@ test_conninfo(void **state)
 		snprintf(expect, sizeof(expect), "t.conf:3: conninfo: %s\n", bad[i].error);
 		expect_errors(text, expect);
 	}
+	/* A service next to an explicit host is fine: the host wins. */
+	conf_free(load_ok("[check pg]\ntype = pgsql\nconninfo = service=pgprod host=127.0.0.1\n"));
+	/* PGHOST / PGSERVICE stand in for a missing host, names and all. */
+	setenv("PGHOST", "db1", 1);
+	expect_errors("[check pg]\ntype = pgsql\nconninfo = dbname=postgres\n",
+	              "t.conf:3: conninfo: host \"db1\" must be an IP address or a socket "
+	              "directory (libpq resolves names synchronously, which would block vipd); it "
+	              "comes from PGHOST\n");
+	setenv("PGHOST", "/run/postgresql", 1);
+	conf_free(load_ok("[check pg]\ntype = pgsql\nconninfo = dbname=postgres\n"));
+	unsetenv("PGHOST");
+	setenv("PGSERVICE", "pgprod", 1);
+	expect_errors("[check pg]\ntype = pgsql\nconninfo = dbname=postgres\n",
+	              "t.conf:3: conninfo: PGSERVICE \"pgprod\" may name a host that libpq would "
+	              "resolve synchronously, blocking vipd: give host (an IP address or a socket "
+	              "directory) or hostaddr in the connection string too\n");
+	unsetenv("PGSERVICE");
+}
+
+/* Without an asynchronous resolver in libcurl, only IP literals would not block. */
+static void
+test_url_blocking_host(void **state)
+{
+	char buf[128];
+
+	(void)state;
+	assert_null(conf_url_blocking_host("http://db1:8008/primary", CURL_VERSION_ASYNCHDNS, buf,
+	                                   sizeof(buf)));
+	assert_string_equal(conf_url_blocking_host("http://db1:8008/primary", 0, buf, sizeof(buf)),
+	                    "db1");
+	assert_string_equal(
+	    conf_url_blocking_host("https://u:p@patroni.example/x", 0, buf, sizeof(buf)),
+	    "patroni.example");
+	assert_null(conf_url_blocking_host("http://192.0.2.21:8008/primary", 0, buf, sizeof(buf)));
+	assert_null(conf_url_blocking_host("http://[2001:db8::21]:8008/", 0, buf, sizeof(buf)));
+	assert_null(conf_url_blocking_host("http://u@192.0.2.1/", 0, buf, sizeof(buf)));
 }
 
 static void
@@ -1649,6 +1690,7 @@ main(void)
 	    cmocka_unit_test(test_check_keys),
 	    cmocka_unit_test(test_check_names),
 	    cmocka_unit_test(test_conninfo),
+	    cmocka_unit_test(test_url_blocking_host),
 	    cmocka_unit_test(test_command),
 	    cmocka_unit_test(test_script_security),
 	    cmocka_unit_test(test_notify_hooks),
