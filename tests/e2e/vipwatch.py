@@ -55,8 +55,9 @@ def run(out_path, vip, *nodes):
 
 
 def on_replica(path, vip, since=None):
-    """(longest, total) seconds the VIP answered as a non-primary while some
-    node answered as a running primary, from `since` on."""
+    """(longest, total, still) : seconds the VIP answered as a non-primary
+    while some node answered as a running primary, from `since` on; still:
+    it was so at the end (the figure is then a lower bound)."""
     samples = []
     with open(path) as f:
         for line in f:
@@ -83,9 +84,10 @@ def on_replica(path, vip, since=None):
             longest = max(longest, t - stretch_start)
             stretch_start = None
         prev_t = t if wrong else None
-    if stretch_start is not None and prev_t is not None:
+    still = stretch_start is not None and prev_t is not None
+    if still:
         longest = max(longest, prev_t - stretch_start)
-    return longest, total
+    return longest, total, still
 
 
 if __name__ == "__main__":
