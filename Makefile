@@ -11,7 +11,8 @@
 #                   client: outage / lost writes, vipd next to keepalived (root)
 #   make e2e E2E=seed001-haproxy-kill   one scenario (comma-separated list;
 #                   E2E_COLUMNS=vipd,vipd-1s,keepalived; E2E=--list names them;
-#                   E2E=seed000 or seed001,seed002: every scenario of a seed)
+#                   E2E=seed000 or seed001,seed002: every scenario of a seed;
+#                   seed003 runs only when named)
 #   make deps       apt-get install what the build and the tests need
 #   make install    PREFIX=/usr/local DESTDIR=
 

@@ -134,6 +134,7 @@ class PatroniCluster:
         self.log = log
         self.lab = L.CheckLab(name)
         self.lbs, self.dbs = [], []
+        self.etcd_only = []   # nodes that run etcd and nothing else (seed 003)
         self.haproxy = {}
         self.etcd, self.patroni = {}, {}
         self.lb_daemon = None  # "vipd", "vipd-1s", "keepalived"
@@ -147,6 +148,16 @@ class PatroniCluster:
     def add_hosts(self):
         for n, ip in DBS:
             self.dbs.append(self.lab.add_host(n, ip))
+
+    @property
+    def etcd_hosts(self):
+        return self.dbs + self.etcd_only
+
+    def dcs_conf(self, h):
+        """Patroni's DCS section: the seed's "etcd:" (v2 API, python3-etcd)
+        with every member; E2E_ETCD=etcd3 for the v3 API."""
+        return {os.environ.get("E2E_ETCD", "etcd"): {
+            "hosts": ",".join("%s:2379" % d.ip4 for d in self.etcd_hosts)}}
 
     # where HAProxy and the VIP daemons run; the host the VIP belongs on
     @property
@@ -173,8 +184,9 @@ class PatroniCluster:
 
     # ------------------------------------------------------------ etcd
     def start_etcd(self):
-        cluster = ",".join("etcd-%s=http://%s:2380" % (h.name, h.ip4) for h in self.dbs)
-        for h in self.dbs:
+        cluster = ",".join("etcd-%s=http://%s:2380" % (h.name, h.ip4)
+                           for h in self.etcd_hosts)
+        for h in self.etcd_hosts:
             d = os.path.join(self.lab.hostdir(h), "etcd")
             os.makedirs(d, exist_ok=True)
             argv = ["/usr/bin/etcd", "--name", "etcd-" + h.name, "--data-dir", d,
@@ -190,7 +202,7 @@ class PatroniCluster:
 
     def _etcd_healthy(self):
         p = self.dbs[0].run(["etcdctl", "--endpoints", ",".join(
-            "http://%s:2379" % h.ip4 for h in self.dbs), "endpoint", "health"],
+            "http://%s:2379" % h.ip4 for h in self.etcd_hosts), "endpoint", "health"],
             check=False, timeout=10)
         return p.returncode == 0
 
@@ -208,9 +220,6 @@ class PatroniCluster:
         conf = {
             "scope": "postgres", "namespace": "/db/", "name": h.name,
             "restapi": {"listen": "%s:8008" % rest, "connect_address": "%s:8008" % h.ip4},
-            # the seed's "etcd:" (v2 API, python3-etcd); E2E_ETCD=etcd3 for v3
-            os.environ.get("E2E_ETCD", "etcd"): {
-                "hosts": ",".join("%s:2379" % d.ip4 for d in self.dbs)},
             "bootstrap": {
                 "dcs": {
                     "ttl": 30, "loop_wait": 10, "retry_timeout": 10,
@@ -256,6 +265,7 @@ class PatroniCluster:
             "tags": {"nofailover": False, "noloadbalance": False, "clonefrom": False,
                      "nosync": False},
         }
+        conf.update(self.dcs_conf(h))
         return json.dumps(conf, indent=1)  # JSON is YAML
 
     def patroni_cfg_path(self, h):
@@ -292,7 +302,8 @@ class PatroniCluster:
         return None
 
     def healthy(self):
-        """One running primary, two streaming replicas; the leader's name."""
+        """One running primary, every other node a streaming replica; the
+        leader's name."""
         roles = {}
         for h in self.dbs:
             st = self.patroni_state(h)
@@ -306,14 +317,14 @@ class PatroniCluster:
         lst = roles[leaders[0]]
         repl = lst.get("replication") or []
         streaming = [r for r in repl if r.get("state") == "streaming"]
-        if len(streaming) != 2:
+        if len(streaming) != len(self.dbs) - 1:
             return None
         return leaders[0]
 
     def wait_healthy(self, timeout=180):
         got = []
         L.wait_until(lambda: got.append(self.healthy()) or got[-1], timeout, interval=1,
-                     what="Patroni: a leader and two streaming replicas")
+                     what="Patroni: a leader and streaming replicas")
         return got[-1]
 
     def switchover(self, candidate=None):
@@ -455,11 +466,12 @@ class PatroniCluster:
     def start(self):
         t0 = time.monotonic()
         self.start_etcd()
-        self.log("  etcd: 3 members healthy (%.1f s)" % (time.monotonic() - t0))
+        self.log("  etcd: %d members healthy (%.1f s)" % (len(self.etcd_hosts),
+                                                          time.monotonic() - t0))
         self.start_patroni()
         leader = self.wait_healthy()
-        self.log("  Patroni: leader %s, two replicas streaming (%.1f s)" % (
-            leader, time.monotonic() - t0))
+        self.log("  Patroni: leader %s, %d replica(s) streaming (%.1f s)" % (
+            leader, len(self.dbs) - 1, time.monotonic() - t0))
         for h in self.haproxy_hosts:
             self.start_haproxy(h)
         for h in self.haproxy_hosts:
@@ -571,6 +583,49 @@ class Seed000(PatroniCluster):
         L.wait_until(lambda: got.append(self.leader()) or got[-1], 60, interval=0.5,
                      what="a Patroni leader")
         return got[-1]
+
+
+class Seed003(Seed000):
+    """Seed 003: seed 000's shape on two Patroni nodes (db1, db2: etcd,
+    Patroni, PostgreSQL on :5432, HAProxy on :5000, vipd or keepalived) and
+    a third node for etcd only (db3). Each Patroni talks to its own node's
+    etcd, as in the seed. vipd runs seed000-db.conf (the lines for db-2);
+    keepalived, as seed 003 has it, keeps the VIP on db1 (100 against 50)
+    while its HAProxy runs."""
+    SEED = "seed003"
+    TITLE = ("seed 003 (2 db nodes: etcd + Patroni + PostgreSQL 15 + HAProxy on :5000 + "
+             "vipd / keepalived, multicast; 1 etcd-only node; a client)")
+    PG_PORT = 5432
+    RW_PORT = 5000
+    RW_PROXY = "pgsql"
+    HAPROXY_EXAMPLE = "seed003-haproxy.cfg"
+    KEEPALIVED_EXAMPLE = "seed003-keepalived.conf"
+    KA_SCRIPT = "/etc/keepalived/haproxy_chk.sh"
+    # the seed's timing: keepalived's advert_int 1, check_haproxy interval
+    # 5 (fall 1, rise 1: keepalived's defaults)
+    VARIANTS = {
+        "vipd": {},
+        "vipd-1s": {r"instance .*": {"advert_interval": "1s"},
+                    r"check .*": {"interval": "5s", "timeout": "1s", "fall": "1",
+                                  "rise": "1"}},
+    }
+
+    def __init__(self, name="e2e-seed003", log=print):
+        super().__init__(name, log)
+
+    def add_hosts(self):
+        for n, ip in DBS[:2]:
+            self.dbs.append(self.lab.add_host(n, ip))
+        self.etcd_only.append(self.lab.add_host(*DBS[2]))
+
+    def dcs_conf(self, h):
+        # the seed's "etcd: host: <this node>:2379"
+        return {os.environ.get("E2E_ETCD", "etcd"): {"host": "%s:2379" % h.ip4}}
+
+    def vip_home(self):
+        if self.lb_daemon == "keepalived":
+            return self.host("db1")
+        return super().vip_home()
 
 
 class Seed002(PatroniCluster):
