@@ -5,11 +5,14 @@
 #   make check SANITIZE=1   the same under ASan + UBSan (build-san/)
 #   make demo       three hosts in network namespaces, watch the VIP move
 #   make bench      failover / CPU / memory table, vipd next to keepalived
-#   make e2e        seed 001's HA PostgreSQL cluster (etcd + Patroni + PG 15 +
-#                   HAProxy) in namespaces, faults injected under a writing
+#   make e2e        the seeds' HA PostgreSQL clusters (001: Patroni behind two
+#                   HAProxy LBs; 000: all-in-one db nodes; 002: a pair without
+#                   Patroni) in namespaces, faults injected under a writing
 #                   client: outage / lost writes, vipd next to keepalived (root)
 #   make e2e E2E=seed001-haproxy-kill   one scenario (comma-separated list;
-#                   E2E_COLUMNS=vipd,vipd-1s,keepalived; E2E=--list names them)
+#                   E2E_COLUMNS=vipd,vipd-1s,keepalived; E2E=--list names them;
+#                   E2E=seed000 or seed001,seed002: every scenario of a seed;
+#                   seed003 runs only when named)
 #   make deps       apt-get install what the build and the tests need
 #   make install    PREFIX=/usr/local DESTDIR=
 

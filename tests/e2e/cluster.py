@@ -1,7 +1,13 @@
 """
-cluster.py - seed 001's topology in network namespaces, from Debian's
-packages: three database nodes (etcd + Patroni + PostgreSQL 15), two load
-balancers (HAProxy + vipd or keepalived) and a client, on one bridge.
+cluster.py - the seeds' Patroni topologies in network namespaces, from
+Debian's packages, on one bridge with a client:
+  Seed001: three database nodes (etcd + Patroni + PostgreSQL 15) behind two
+           load balancers (HAProxy + vipd or keepalived);
+  Seed000: three all-in-one database nodes (etcd + Patroni + PostgreSQL 15
+           on :5433 + HAProxy on :5432 + vipd or keepalived), the VIP on
+           one of them (seeds 000 and 003).
+Both are a PatroniCluster; what differs is in class attributes and in
+examples/ (the configurations, read at run time).
 
 Built on tests/net/lab.py (CheckLab: namespaces, services, clean-up and the
 registry that sweeps a killed run's leftovers). Every process runs in the
@@ -51,12 +57,18 @@ def read_example(name):
         return f.read()
 
 
-def for_lb2(text, comment):
-    """Apply the example's "lb-2:" lines: a comment `<comment> lb-2: LINE`
-    replaces the next non-comment line with LINE (indentation kept)."""
+def host_tag(name):
+    """The tag an example's per-host lines use: lb2 -> "lb-2", db3 -> "db-3"."""
+    return "%s-%s" % (name[:2], name[2:])
+
+
+def for_host(text, comment, tag):
+    """Apply the example's lines for one host: a comment `<comment> TAG: LINE`
+    (TAG "lb-2", "db-3"...) replaces the next non-comment line with LINE
+    (indentation kept). Lines for other hosts stay comments."""
     out, pending = [], None
     for line in text.splitlines():
-        m = re.match(r"^(\s*)%s lb-2: (.*)$" % re.escape(comment), line)
+        m = re.match(r"^(\s*)%s %s: (.*)$" % (re.escape(comment), re.escape(tag)), line)
         if m:
             pending = m.group(2)
             out.append(line)
@@ -66,6 +78,10 @@ def for_lb2(text, comment):
             line, pending = indent + pending, None
         out.append(line)
     return "\n".join(out) + "\n"
+
+
+def for_lb2(text, comment):
+    return for_host(text, comment, "lb-2")
 
 
 def ini_override(text, overrides):
@@ -87,8 +103,8 @@ def ini_override(text, overrides):
     return "\n".join(out) + "\n"
 
 
-# The two vipd columns. "vipd": examples/seed001-lb.conf as it is (the
-# recommended settings); "vipd 1s": the seed's own timing.
+# The two vipd columns. "vipd": the seed's vipd example as it is (the
+# recommended settings); "vipd-1s": the seed's own timing.
 VIPD_VARIANTS = {
     "vipd": {},
     "vipd-1s": {r"instance .*": {"advert_interval": "1s"},
@@ -96,25 +112,64 @@ VIPD_VARIANTS = {
 }
 
 
-# ---------------------------------------------------------------- the cluster
+# ---------------------------------------------------------------- the clusters
 
-class Seed001:
-    def __init__(self, name="e2e-seed001", log=print):
+class PatroniCluster:
+    """etcd + Patroni + PostgreSQL 15 on three database nodes, HAProxy on
+    `haproxy_hosts`, vipd or keepalived on `vip_hosts`, and a client. A
+    subclass says where each runs and which examples/ files configure it."""
+    SEED = ""
+    TITLE = ""
+    PG_PORT = 5432            # PostgreSQL (Patroni's postgresql.listen)
+    RW_PORT = 5000            # HAProxy's read-write port, the client's
+    RW_PROXY = "production"   # HAProxy's proxy behind RW_PORT (stats socket)
+    RESTAPI_ANY = False       # Patroni's REST API on 0.0.0.0 (else the node's address)
+    HAPROXY_EXAMPLE = ""
+    VIPD_EXAMPLE = ""
+    KEEPALIVED_EXAMPLE = ""
+    KA_SCRIPT = ""            # the seed's check command, replaced by kill -0 $(cat pidfile)
+    VARIANTS = VIPD_VARIANTS
+
+    def __init__(self, name, log=print):
         self.log = log
         self.lab = L.CheckLab(name)
         self.lbs, self.dbs = [], []
+        self.etcd_only = []   # nodes that run etcd and nothing else (seed 003)
         self.haproxy = {}
         self.etcd, self.patroni = {}, {}
         self.lb_daemon = None  # "vipd", "vipd-1s", "keepalived"
         try:
-            for n, ip in LBS:
-                self.lbs.append(self.lab.add_host(n, ip))
-            for n, ip in DBS:
-                self.dbs.append(self.lab.add_host(n, ip))
+            self.add_hosts()
             self.client = self.lab.add_host(*CLIENT)
         except BaseException:
             self.lab.cleanup()
             raise
+
+    def add_hosts(self):
+        for n, ip in DBS:
+            self.dbs.append(self.lab.add_host(n, ip))
+
+    @property
+    def etcd_hosts(self):
+        return self.dbs + self.etcd_only
+
+    def dcs_conf(self, h):
+        """Patroni's DCS section: the seed's "etcd:" (v2 API, python3-etcd)
+        with every member; E2E_ETCD=etcd3 for the v3 API."""
+        return {os.environ.get("E2E_ETCD", "etcd"): {
+            "hosts": ",".join("%s:2379" % d.ip4 for d in self.etcd_hosts)}}
+
+    # where HAProxy and the VIP daemons run; the host the VIP belongs on
+    @property
+    def haproxy_hosts(self):
+        raise NotImplementedError
+
+    @property
+    def vip_hosts(self):
+        raise NotImplementedError
+
+    def vip_home(self):
+        raise NotImplementedError
 
     def host(self, name):
         return self.lab.host(name)
@@ -129,8 +184,9 @@ class Seed001:
 
     # ------------------------------------------------------------ etcd
     def start_etcd(self):
-        cluster = ",".join("etcd-%s=http://%s:2380" % (h.name, h.ip4) for h in self.dbs)
-        for h in self.dbs:
+        cluster = ",".join("etcd-%s=http://%s:2380" % (h.name, h.ip4)
+                           for h in self.etcd_hosts)
+        for h in self.etcd_hosts:
             d = os.path.join(self.lab.hostdir(h), "etcd")
             os.makedirs(d, exist_ok=True)
             argv = ["/usr/bin/etcd", "--name", "etcd-" + h.name, "--data-dir", d,
@@ -146,25 +202,24 @@ class Seed001:
 
     def _etcd_healthy(self):
         p = self.dbs[0].run(["etcdctl", "--endpoints", ",".join(
-            "http://%s:2379" % h.ip4 for h in self.dbs), "endpoint", "health"],
+            "http://%s:2379" % h.ip4 for h in self.etcd_hosts), "endpoint", "health"],
             check=False, timeout=10)
         return p.returncode == 0
 
     # ------------------------------------------------------------ Patroni
     def patroni_conf(self, h, base):
-        """The seed's Patroni configuration (section 6-6), with the lab's
-        addresses and paths; lab changes: fsync off, small buffers, PostgreSQL
-        15's bin_dir and wal_keep_size (wal_keep_segments is gone since 13),
-        the socket directory outside the data dir."""
+        """The seed's Patroni configuration (seed 001, section 6-6; seed 000's
+        has the same ttl, loop_wait and retry_timeout), with the lab's
+        addresses and paths; lab changes: fsync off, small buffers,
+        PostgreSQL 15's bin_dir and wal_keep_size (wal_keep_segments is gone
+        since 13), the socket directory outside the data dir."""
         hba = ["host replication replicator 127.0.0.1/32 scram-sha-256"]
         hba += ["host replication replicator %s/32 scram-sha-256" % d.ip4 for d in self.dbs]
         hba += ["host all all 0.0.0.0/0 scram-sha-256"]
+        rest = "0.0.0.0" if self.RESTAPI_ANY else h.ip4
         conf = {
             "scope": "postgres", "namespace": "/db/", "name": h.name,
-            "restapi": {"listen": "%s:8008" % h.ip4, "connect_address": "%s:8008" % h.ip4},
-            # the seed's "etcd:" (v2 API, python3-etcd); E2E_ETCD=etcd3 for v3
-            os.environ.get("E2E_ETCD", "etcd"): {
-                "hosts": ",".join("%s:2379" % d.ip4 for d in self.dbs)},
+            "restapi": {"listen": "%s:8008" % rest, "connect_address": "%s:8008" % h.ip4},
             "bootstrap": {
                 "dcs": {
                     "ttl": 30, "loop_wait": 10, "retry_timeout": 10,
@@ -191,7 +246,8 @@ class Seed001:
                                     "options": ["createrole", "createdb"]}},
             },
             "postgresql": {
-                "listen": "%s:5432" % h.ip4, "connect_address": "%s:5432" % h.ip4,
+                "listen": "%s:%d" % ("0.0.0.0" if self.RESTAPI_ANY else h.ip4, self.PG_PORT),
+                "connect_address": "%s:%d" % (h.ip4, self.PG_PORT),
                 "data_dir": os.path.join(base, "data"), "bin_dir": PGBIN,
                 "pgpass": os.path.join(base, "pgpass"),
                 "authentication": {
@@ -209,6 +265,7 @@ class Seed001:
             "tags": {"nofailover": False, "noloadbalance": False, "clonefrom": False,
                      "nosync": False},
         }
+        conf.update(self.dcs_conf(h))
         return json.dumps(conf, indent=1)  # JSON is YAML
 
     def patroni_cfg_path(self, h):
@@ -245,7 +302,8 @@ class Seed001:
         return None
 
     def healthy(self):
-        """One running primary, two streaming replicas; the leader's name."""
+        """One running primary, every other node a streaming replica; the
+        leader's name."""
         roles = {}
         for h in self.dbs:
             st = self.patroni_state(h)
@@ -259,14 +317,14 @@ class Seed001:
         lst = roles[leaders[0]]
         repl = lst.get("replication") or []
         streaming = [r for r in repl if r.get("state") == "streaming"]
-        if len(streaming) != 2:
+        if len(streaming) != len(self.dbs) - 1:
             return None
         return leaders[0]
 
     def wait_healthy(self, timeout=180):
         got = []
         L.wait_until(lambda: got.append(self.healthy()) or got[-1], timeout, interval=1,
-                     what="Patroni: a leader and two streaming replicas")
+                     what="Patroni: a leader and streaming replicas")
         return got[-1]
 
     def switchover(self, candidate=None):
@@ -293,7 +351,7 @@ class Seed001:
     # ------------------------------------------------------------ HAProxy
     def haproxy_cfg(self, h):
         d = self.lab.hostdir(h)
-        text = read_example("seed001-haproxy.cfg").replace(
+        text = read_example(self.HAPROXY_EXAMPLE).replace(
             "/run/haproxy/admin.sock", os.path.join(d, "haproxy.sock"))
         return text
 
@@ -317,8 +375,9 @@ class Seed001:
                    "print(s.recv(100))", sock], check=False, timeout=5)
         return p.returncode == 0
 
-    def haproxy_up(self, h, proxy="production"):
+    def haproxy_up(self, h, proxy=None):
         """Names of the servers HAProxy on h has UP in `proxy` (stats socket)."""
+        proxy = proxy or self.RW_PROXY
         sock = os.path.join(self.lab.hostdir(h), "haproxy.sock")
         p = h.run([L.PYTHON, "-c", "import socket,sys;s=socket.socket(socket.AF_UNIX);"
                    "s.settimeout(2);s.connect(sys.argv[1]);s.sendall(b'show stat\\n');"
@@ -333,30 +392,29 @@ class Seed001:
         return up
 
     def routes_to_primary(self, h):
-        """HAProxy on h has exactly the Patroni leader UP behind :5000 (at
+        """HAProxy on h has exactly the Patroni leader UP behind RW_PORT (at
         start HAProxy counts every server UP until its checks say otherwise)
         and a write through it reaches a primary."""
         leader = self.leader()
-        if leader is None or self.haproxy_up(h) != {"db-" + leader.name[2:]}:
+        if leader is None or self.haproxy_up(h) != {host_tag(leader.name)}:
             return False
         return self.sql_via(h.ip4, "SELECT NOT pg_is_in_recovery()") == "True"
 
-    def sql_via(self, addr, query, port=5000):
+    def sql_via(self, addr, query, port=None):
         p = self.client.run([L.PYTHON, "-c", "import psycopg2,sys;c=psycopg2.connect(host="
                              "sys.argv[1],port=int(sys.argv[2]),user='postgres',password="
                              "sys.argv[3],dbname='postgres',connect_timeout=3);"
                              "c.autocommit=True;k=c.cursor();k.execute(sys.argv[4]);"
                              "r=k.fetchone() if k.description else None;"
                              "print(r[0] if r else '')",
-                             addr, str(port), SUPERPASS, query], check=False, timeout=15)
+                             addr, str(port or self.RW_PORT), SUPERPASS, query], check=False,
+                            timeout=15)
         return p.stdout.strip() if p.returncode == 0 else None
 
-    # ------------------------------------------------------------ LB daemons
+    # ------------------------------------------------------------ VIP daemons
     def vipd_conf(self, h, variant):
-        text = read_example("seed001-lb.conf")
-        if h.name == "lb2":
-            text = for_lb2(text, ";")
-        text = ini_override(text, VIPD_VARIANTS[variant])
+        text = for_host(read_example(self.VIPD_EXAMPLE), ";", host_tag(h.name))
+        text = ini_override(text, self.VARIANTS[variant])
         # lab.py's start_vipd() sets log_level (with pidfile and socket)
         text = re.sub(r"(?m)^log_level\s*=.*\n", "", text)
         d = self.lab.hostdir(h)
@@ -364,12 +422,10 @@ class Seed001:
                 .replace("/run/haproxy.pid", os.path.join(d, "haproxy.pid")))
 
     def keepalived_conf(self, h):
-        text = read_example("seed001-keepalived.conf")
-        if h.name == "lb2":
-            text = for_lb2(text, "#")
+        text = for_host(read_example(self.KEEPALIVED_EXAMPLE), "#", host_tag(h.name))
         script = L.make_script(self.lab, h, "chk_haproxy.sh", 'kill -0 "$(cat %s)"\n' % (
             os.path.join(self.lab.hostdir(h), "haproxy.pid")))
-        return text.replace("/usr/bin/killall -0 haproxy", script)
+        return text.replace(self.KA_SCRIPT, script)
 
     def start_lb(self, h, daemon):
         if daemon == "keepalived":
@@ -390,17 +446,17 @@ class Seed001:
         return h.vipd_running()
 
     def use_lb_daemon(self, daemon):
-        """Run `daemon` on both load balancers (stopping what ran before);
-        wait until the VIP is on lb1 only and routes to the primary."""
-        for h in self.lbs:
+        """Run `daemon` on every VIP host (stopping what ran before); wait
+        until the VIP is where it belongs (vip_home())."""
+        for h in self.vip_hosts:
             self.stop_lb(h)
-        for h in self.lbs:
-            self.start_lb(h, daemon)
         self.lb_daemon = daemon
-        self.wait_vip_on(self.lbs[0], 30)
+        for h in self.vip_hosts:
+            self.start_lb(h, daemon)
+        self.wait_vip_on(self.vip_home(), 30)
 
     def vip_holders(self):
-        return [h.name for h in self.lbs if h.has_addr(VIP)]
+        return [h.name for h in self.vip_hosts if h.has_addr(VIP)]
 
     def wait_vip_on(self, h, timeout):
         L.wait_until(lambda: self.vip_holders() == [h.name], timeout, interval=0.1,
@@ -410,23 +466,289 @@ class Seed001:
     def start(self):
         t0 = time.monotonic()
         self.start_etcd()
-        self.log("  etcd: 3 members healthy (%.1f s)" % (time.monotonic() - t0))
+        self.log("  etcd: %d members healthy (%.1f s)" % (len(self.etcd_hosts),
+                                                          time.monotonic() - t0))
         self.start_patroni()
         leader = self.wait_healthy()
-        self.log("  Patroni: leader %s, two replicas streaming (%.1f s)" % (
-            leader, time.monotonic() - t0))
-        for h in self.lbs:
+        self.log("  Patroni: leader %s, %d replica(s) streaming (%.1f s)" % (
+            leader, len(self.dbs) - 1, time.monotonic() - t0))
+        for h in self.haproxy_hosts:
             self.start_haproxy(h)
-        for h in self.lbs:
+        for h in self.haproxy_hosts:
             L.wait_until(lambda h=h: self.routes_to_primary(h), 30, interval=0.5,
                          what="HAProxy on %s routing to the primary" % h.name)
-        self.log("  HAProxy on lb1 and lb2 routes :5000 to the primary (%.1f s)" % (
+        self.log("  HAProxy on %s routes :%d to the primary (%.1f s)" % (
+            ", ".join(h.name for h in self.haproxy_hosts), self.RW_PORT,
             time.monotonic() - t0))
-        created = self.sql_via(self.lbs[0].ip4, "CREATE TABLE IF NOT EXISTS e2e (run text, seq int, "
-                     "server inet, rec bool, t timestamptz DEFAULT clock_timestamp(), "
-                     "PRIMARY KEY (run, seq))")
-        assert created is not None, "CREATE TABLE e2e through lb1 failed"
+        created = self.sql_via(self.haproxy_hosts[0].ip4, "CREATE TABLE IF NOT EXISTS e2e ("
+                               "run text, seq int, server inet, rec bool, t timestamptz "
+                               "DEFAULT clock_timestamp(), PRIMARY KEY (run, seq))")
+        assert created is not None, "CREATE TABLE e2e through %s failed" % (
+            self.haproxy_hosts[0].name)
+
+    def baseline(self, timeout=240):
+        """Patroni healthy, the VIP where it belongs (vip_home()), every
+        HAProxy routes to the primary."""
+        self.wait_healthy(timeout)
+        self.wait_vip_on(self.vip_home(), 60)
+        for h in self.haproxy_hosts:
+            L.wait_until(lambda h=h: self.routes_to_primary(h), timeout, interval=0.5,
+                         what="HAProxy on %s routing to the primary" % h.name)
+
+    def settle(self, timeout=120):
+        """After a scenario: back to the baseline."""
+        self.baseline(timeout)
+
+    def after_rows(self):
+        """After a scenario's rows are counted (nothing with Patroni)."""
 
     def healthy_everything(self):
-        """Patroni healthy, both HAProxies routing to the primary."""
-        return self.healthy() and all(self.routes_to_primary(h) for h in self.lbs)
+        """Patroni healthy, every HAProxy routing to the primary."""
+        return self.healthy() and all(self.routes_to_primary(h) for h in self.haproxy_hosts)
+
+
+class Seed001(PatroniCluster):
+    """Seed 001: three database nodes behind two load balancers (HAProxy +
+    vipd or keepalived, unicast); the VIP belongs on lb1."""
+    SEED = "seed001"
+    TITLE = ("seed 001 (3 db nodes: etcd + Patroni + PostgreSQL 15; 2 LBs: HAProxy + "
+             "vipd / keepalived; a client)")
+    HAPROXY_EXAMPLE = "seed001-haproxy.cfg"
+    VIPD_EXAMPLE = "seed001-lb.conf"
+    KEEPALIVED_EXAMPLE = "seed001-keepalived.conf"
+    KA_SCRIPT = "/usr/bin/killall -0 haproxy"
+
+    def __init__(self, name="e2e-seed001", log=print):
+        super().__init__(name, log)
+
+    def add_hosts(self):
+        for n, ip in LBS:
+            self.lbs.append(self.lab.add_host(n, ip))
+        super().add_hosts()
+
+    @property
+    def haproxy_hosts(self):
+        return self.lbs
+
+    @property
+    def vip_hosts(self):
+        return self.lbs
+
+    def vip_home(self):
+        return self.lbs[0]
+
+
+class Seed000(PatroniCluster):
+    """Seeds 000 and 003: every database node runs etcd, Patroni with
+    PostgreSQL on :5433, HAProxy on :5432 (to the primary, asked through
+    Patroni's /primary) and vipd or keepalived (multicast). vipd keeps the
+    VIP on the primary (a check of Patroni's /primary, weight 50);
+    keepalived, as the seed has it, on the node of highest priority whose
+    HAProxy runs (db2: 101)."""
+    SEED = "seed000"
+    TITLE = ("seed 000 (3 all-in-one db nodes: etcd + Patroni + PostgreSQL 15 on :5433 + "
+             "HAProxy on :5432 + vipd / keepalived, multicast; a client)")
+    PG_PORT = 5433
+    RW_PORT = 5432
+    RW_PROXY = "postgres_backend"
+    RESTAPI_ANY = True
+    HAPROXY_EXAMPLE = "seed000-haproxy.cfg"
+    VIPD_EXAMPLE = "seed000-db.conf"
+    KEEPALIVED_EXAMPLE = "seed000-keepalived.conf"
+    KA_SCRIPT = "/etc/keepalived/check_haproxy.sh"
+    # the seed's timing: keepalived's advert_int 1, check_haproxy interval
+    # 2 fall 3 rise 2
+    VARIANTS = {
+        "vipd": {},
+        "vipd-1s": {r"instance .*": {"advert_interval": "1s"},
+                    r"check .*": {"interval": "2s", "timeout": "1s", "fall": "3",
+                                  "rise": "2"}},
+    }
+
+    def __init__(self, name="e2e-seed000", log=print):
+        super().__init__(name, log)
+
+    @property
+    def haproxy_hosts(self):
+        return self.dbs
+
+    @property
+    def vip_hosts(self):
+        return self.dbs
+
+    def vip_home(self):
+        if self.lb_daemon == "keepalived":
+            return self.host("db2")
+        got = []
+        L.wait_until(lambda: got.append(self.leader()) or got[-1], 60, interval=0.5,
+                     what="a Patroni leader")
+        return got[-1]
+
+
+class Seed003(Seed000):
+    """Seed 003: seed 000's shape on two Patroni nodes (db1, db2: etcd,
+    Patroni, PostgreSQL on :5432, HAProxy on :5000, vipd or keepalived) and
+    a third node for etcd only (db3). Each Patroni talks to its own node's
+    etcd, as in the seed. vipd runs seed000-db.conf (the lines for db-2);
+    keepalived, as seed 003 has it, keeps the VIP on db1 (100 against 50)
+    while its HAProxy runs."""
+    SEED = "seed003"
+    TITLE = ("seed 003 (2 db nodes: etcd + Patroni + PostgreSQL 15 + HAProxy on :5000 + "
+             "vipd / keepalived, multicast; 1 etcd-only node; a client)")
+    PG_PORT = 5432
+    RW_PORT = 5000
+    RW_PROXY = "pgsql"
+    HAPROXY_EXAMPLE = "seed003-haproxy.cfg"
+    KEEPALIVED_EXAMPLE = "seed003-keepalived.conf"
+    KA_SCRIPT = "/etc/keepalived/haproxy_chk.sh"
+    # the seed's timing: keepalived's advert_int 1, check_haproxy interval
+    # 5 (fall 1, rise 1: keepalived's defaults)
+    VARIANTS = {
+        "vipd": {},
+        "vipd-1s": {r"instance .*": {"advert_interval": "1s"},
+                    r"check .*": {"interval": "5s", "timeout": "1s", "fall": "1",
+                                  "rise": "1"}},
+    }
+
+    def __init__(self, name="e2e-seed003", log=print):
+        super().__init__(name, log)
+
+    def add_hosts(self):
+        for n, ip in DBS[:2]:
+            self.dbs.append(self.lab.add_host(n, ip))
+        self.etcd_only.append(self.lab.add_host(*DBS[2]))
+
+    def dcs_conf(self, h):
+        # the seed's "etcd: host: <this node>:2379"
+        return {os.environ.get("E2E_ETCD", "etcd"): {"host": "%s:2379" % h.ip4}}
+
+    def vip_home(self):
+        if self.lb_daemon == "keepalived":
+            return self.host("db1")
+        return super().vip_home()
+
+
+class Seed002(PatroniCluster):
+    """Seed 002: two PostgreSQL 15 nodes without Patroni, db1 the primary,
+    db2 a streaming standby cloned with pg_basebackup; vipd on both keeps
+    the VIP on db1 and, on taking it over, promotes db2 (promote_pgsql).
+    The client writes to PostgreSQL through the VIP directly. Rebuilt from
+    scratch after every scenario (a promotion cannot be undone)."""
+    SEED = "seed002"
+    TITLE = ("seed 002 (2 db nodes: PostgreSQL 15 primary + pg_basebackup standby, no "
+             "Patroni; vipd promotes; a client)")
+    PG_PORT = 5432
+    RW_PORT = 5432
+    VIPD_EXAMPLE = "seed002-db.conf"
+    KEEPALIVED_EXAMPLE = ""   # the issue asks for no keepalived column here
+    # the seed's check timing: "nc -zv localhost 5432", interval 2 (fall 1)
+    VARIANTS = {
+        "vipd": {},
+        "vipd-1s": {r"instance .*": {"advert_interval": "1s"},
+                    r"check .*": {"interval": "2s", "timeout": "1s", "fall": "1"}},
+    }
+    DBS2 = DBS[:2]
+
+    def __init__(self, name="e2e-seed002", log=print):
+        self.pg = {}
+        super().__init__(name, log)
+
+    def add_hosts(self):
+        for n, ip in self.DBS2:
+            self.dbs.append(self.lab.add_host(n, ip))
+
+    @property
+    def haproxy_hosts(self):
+        return []
+
+    @property
+    def vip_hosts(self):
+        return self.dbs
+
+    def vip_home(self):
+        return self.dbs[0]
+
+    # ------------------------------------------------------------ PostgreSQL
+    def build_pair(self):
+        """A fresh primary on db1 and a standby of it on db2."""
+        for pg in self.pg.values():
+            pg.stop("immediate")
+            shutil.rmtree(pg.data, ignore_errors=True)
+        db1, db2 = self.dbs
+        p1 = self.pg[db1.name] = self.pg.get(db1.name) or self.lab.postgres(db1)
+        p2 = self.pg[db2.name] = self.pg.get(db2.name) or self.lab.postgres(db2)
+        p1.initdb()
+        # lab.py's server is built for speed (synchronous_commit off); the
+        # seed's has PostgreSQL's default: a commit is acknowledged once it
+        # is on the primary's disk.
+        with open(os.path.join(p1.data, "postgresql.conf"), "a") as f:
+            f.write("synchronous_commit = on\n")
+        p1.start(listen="*")
+        p1.sql("CREATE TABLE e2e (run text, seq int, server inet, rec bool, t timestamptz "
+               "DEFAULT clock_timestamp(), PRIMARY KEY (run, seq))")
+        p2.basebackup(p1).start(listen="*")
+        L.wait_until(self.healthy, 30, interval=0.3, what="db2 streaming from db1")
+
+    def healthy(self):
+        p1, p2 = (self.pg[h.name] for h in self.dbs)
+        return (not p1.in_recovery() and p2.in_recovery() and
+                p1.sql("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")
+                == "1") and self.dbs[0].name
+
+    def wait_healthy(self, timeout=60):
+        L.wait_until(self.healthy, timeout, interval=0.3, what="db1 primary, db2 streaming")
+        return self.dbs[0].name
+
+    def is_primary(self, h):
+        try:
+            return not self.pg[h.name].in_recovery()
+        except RuntimeError:
+            return False
+
+    def leader(self):
+        """The primary the VIP is on (else any primary)."""
+        holders = [self.host(n) for n in self.vip_holders()]
+        for h in holders + self.dbs:
+            if self.is_primary(h):
+                return h
+        return None
+
+    def vipd_conf(self, h, variant):
+        return super().vipd_conf(h, variant).replace(
+            "host=/var/run/postgresql", "host=%s" % self.pg[h.name].sockdir)
+
+    def use_lb_daemon(self, daemon):
+        """vipd on db1 first, then on db2 once db1 holds the VIP: with
+        preempt = no, a db2 that became Master first would keep the VIP and
+        promote its standby."""
+        for h in self.vip_hosts:
+            self.stop_lb(h)
+        self.lb_daemon = daemon
+        self.start_lb(self.dbs[0], daemon)
+        self.wait_vip_on(self.dbs[0], 30)
+        self.start_lb(self.dbs[1], daemon)
+        self.wait_vip_on(self.dbs[0], 30)
+
+    def start(self):
+        t0 = time.monotonic()
+        self.build_pair()
+        self.log("  PostgreSQL: db1 primary, db2 streaming (%.1f s)" % (time.monotonic() - t0))
+
+    def baseline(self, timeout=60):
+        """db1 primary with the VIP, db2 streaming."""
+        self.wait_healthy(timeout)
+        self.wait_vip_on(self.dbs[0], 60)
+
+    def settle(self, timeout=60):
+        """After a scenario: the VIP on one node, a primary."""
+        L.wait_until(lambda: len(self.vip_holders()) == 1 and self.leader() is not None,
+                     timeout, interval=0.3, what="the VIP on one node, a primary")
+
+    def after_rows(self):
+        """Back to the start for the next scenario: a fresh pair, vipd
+        restarted so that the VIP is on db1."""
+        daemon = self.lb_daemon
+        for h in self.vip_hosts:
+            self.stop_lb(h)
+        self.build_pair()
+        self.use_lb_daemon(daemon)
