@@ -366,6 +366,8 @@ def run_seed(kind, scen, cols, results):
         for col in cols:
             if col == "keepalived" and not kind.KEEPALIVED_EXAMPLE:
                 continue
+            if col == "vipd-1s" and getattr(kind, "RECOMMENDED_IS_SEED_INTERVAL", False):
+                continue
             c.use_lb_daemon(col)
             print("== %s on %s, VIP %s on %s" % (
                 COLUMN_TITLE[col], " / ".join(h.name for h in c.vip_hosts), C.VIP,
