@@ -446,7 +446,7 @@ void
 conf_check_begin(struct parser *p, const char *name)
 {
 	struct conf *c = p->conf;
-	struct conf_check *v = realloc(c->checks, (c->nchecks + 1) * sizeof(*v));
+	struct conf_check *v = conf_grow(c->checks, c->nchecks, sizeof(*v));
 
 	if (!v) {
 		conf_perr(p, p->lineno, NULL, "out of memory");

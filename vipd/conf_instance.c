@@ -441,7 +441,7 @@ void
 conf_instance_begin(struct parser *p, const char *name)
 {
 	struct conf *c = p->conf;
-	struct conf_instance *v = realloc(c->instances, (c->ninstances + 1) * sizeof(*v));
+	struct conf_instance *v = conf_grow(c->instances, c->ninstances, sizeof(*v));
 
 	if (!v) {
 		conf_perr(p, p->lineno, NULL, "out of memory");

@@ -21,6 +21,14 @@
 
 /* ---- errors ---- */
 
+void *
+conf_grow(void *v, size_t n, size_t size)
+{
+	if (n > 0 && (n & (n - 1)) != 0)
+		return v; /* between powers of two: there is room */
+	return reallocarray(v, n ? 2 * n : 1, size);
+}
+
 void
 conf_perr(struct parser *p, int line, const char *key, const char *fmt, ...)
 {
@@ -41,7 +49,7 @@ conf_perr(struct parser *p, int line, const char *key, const char *fmt, ...)
 	free(msg);
 	if (n < 0)
 		return;
-	struct conf_error *v = realloc(p->errv, (p->nerrv + 1) * sizeof(*v));
+	struct conf_error *v = conf_grow(p->errv, p->nerrv, sizeof(*v));
 	if (!v) {
 		free(full);
 		return;
