@@ -16,6 +16,7 @@ const char *const vrrp_drop_names[DROP_MAX] = {
     [DROP_INTERVAL] = "interval", [DROP_CHECKSUM] = "checksum",
     [DROP_TTL] = "ttl",           [DROP_VRID] = "vrid",
     [DROP_PEER] = "peer",         [DROP_FAMILY] = "family",
+    [DROP_OWN_ADDR] = "own_addr",
 };
 
 #define VRRP_INTERVAL_MAX 0x0fff /* 12 bits, RFC 5798 §5.2.7 */

@@ -58,6 +58,7 @@ enum vrrp_drop {
 	DROP_VRID,       /* VRID not configured on this interface */
 	DROP_PEER,       /* unicast mode: source is not a configured peer */
 	DROP_FAMILY,     /* address family does not match */
+	DROP_OWN_ADDR,   /* our own source address, not sent by us (multicast loop is off) */
 	DROP_MAX
 };
 

@@ -1,0 +1,69 @@
+"""Findings of the security review (issue 14), host side: the pidfile lock,
+adverts from our own address, the control socket's directory and limits,
+and what children inherit."""
+import os
+import subprocess
+
+import pytest
+
+from lab import VIPD, vipd_instance, wait_until
+
+VIP = "192.0.2.100"
+pytestmark = pytest.mark.root
+
+
+def test_second_vipd_on_same_pidfile_refused(lab):
+    """Same config, another control socket: the pidfile's lock refuses it,
+    naming the running vipd's pid, before it touches the VIPs."""
+    h1, = lab.add_hosts(1)
+    h1.start_vipd(vipd_instance(priority=100))
+    wait_until(lambda: h1.state() == "MASTER" and h1.has_addr(VIP), 3)
+    other = os.path.join(h1.dir, "other.sock")
+    p = h1.run([VIPD, "-n", "-f", h1.conf_path, "-S", other], check=False, timeout=10)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "pid %d" % h1.vipd.pid in p.stderr, p.stderr
+    assert h1.pidfile in p.stderr, p.stderr
+    assert not os.path.exists(other)
+    assert h1.vipd_running() and h1.state() == "MASTER" and h1.has_addr(VIP)
+    assert h1.inst()["transitions"] == 2
+    with open(h1.pidfile) as f:
+        assert int(f.read()) == h1.vipd.pid
+    # gone with vipd: a new one starts on the same pidfile
+    assert h1.stop_vipd() == 0
+    assert not os.path.exists(h1.pidfile)
+    h1.start_vipd(vipd_instance(priority=100))
+    wait_until(lambda: h1.state() == "MASTER", 3)
+
+
+def test_stale_pidfile_is_taken_over(lab):
+    """A pidfile left by a vipd killed with SIGKILL holds no lock."""
+    h1, = lab.add_hosts(1)
+    h1.start_vipd(vipd_instance(priority=100))
+    h1.kill9()
+    assert os.path.exists(h1.pidfile)
+    h1.start_vipd(vipd_instance(priority=100))
+    wait_until(lambda: h1.state() == "MASTER", 3)
+    with open(h1.pidfile) as f:
+        assert int(f.read()) == h1.vipd.pid
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_advert_from_our_own_address_is_counted(lab, family):
+    """Another router sends with our source address: counted as own_addr and
+    logged once, never taken for our own. (IPv4: the kernel drops a packet
+    from a local address as a martian unless accept_local is set.)"""
+    h1, x = lab.add_hosts(2)
+    if family == 4:
+        h1.sysctl("net.ipv4.conf.all.accept_local=1", "net.ipv4.conf.eth0.accept_local=1")
+        h1.start_vipd(vipd_instance(priority=100))
+        src, addrs = h1.ip4, [VIP]
+    else:
+        h1.start_vipd(vipd_instance(priority=100, vips=["2001:db8::100/64"]))
+        src, addrs = h1.lladdr, ["2001:db8::100"]
+    wait_until(lambda: h1.state() == "MASTER", 3)
+    x.craft(src=src, family=family, addrs=addrs, prio=200, interval_cs=10, repeat=3)
+    wait_until(lambda: h1.inst()["dropped"].get("own_addr", 0) >= 1, 3,
+               what="own_addr counted")
+    text = h1.log_text()
+    assert text.count("from our own address %s" % src) == 1, text
+    assert h1.state() == "MASTER"
