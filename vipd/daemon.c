@@ -548,6 +548,8 @@ daemon_start(struct vipd *d, bool foreground, ctl_handler on_request)
 		if (errno == EADDRINUSE)
 			fatalx("control socket %s is in use by a running vipd",
 			       d->conf->control_socket);
+		if (control_error())
+			fatalx("control socket %s: %s", d->conf->control_socket, control_error());
 		fatal("cannot listen on %s", d->conf->control_socket);
 	}
 	d->start_real_ns = ev_real_now_ns();

@@ -2,7 +2,7 @@
 adverts from our own address, the control socket's directory and limits,
 and what children inherit."""
 import os
-import subprocess
+import shutil
 
 import pytest
 
@@ -67,3 +67,37 @@ def test_advert_from_our_own_address_is_counted(lab, family):
     text = h1.log_text()
     assert text.count("from our own address %s" % src) == 1, text
     assert h1.state() == "MASTER"
+
+
+@pytest.mark.parametrize("owner,mode", [("nobody", 0o755), ("root", 0o777), ("root", 0o1777)])
+def test_control_socket_directory_must_be_safe(lab, owner, mode):
+    """-S in a directory someone else could write to: vipd refuses to start,
+    naming it, before it listens or touches a VIP."""
+    h1, = lab.add_hosts(1)
+    d = os.path.join(h1.dir, "ctl")
+    os.mkdir(d)
+    os.chmod(d, mode)
+    if owner != "root":
+        shutil.chown(d, owner)
+    sock = os.path.join(d, "vipd.sock")
+    h1.write_conf(vipd_instance(priority=100))
+    p = h1.run([VIPD, "-n", "-f", h1.conf_path, "-S", sock], check=False, timeout=10)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "directory %s" % d in p.stderr, p.stderr
+    assert not os.path.exists(sock)
+    assert not h1.has_addr(VIP)
+
+
+def test_control_socket_directory_created_0755(lab):
+    h1, = lab.add_hosts(1)
+    d = os.path.join(h1.dir, "new", "ctl")
+    os.mkdir(os.path.dirname(d))
+    sock = os.path.join(d, "vipd.sock")
+    old = os.umask(0o077)
+    try:
+        h1.start_vipd(vipd_instance(priority=100), wait=False, extra_args=["-S", sock])
+    finally:
+        os.umask(old)
+    wait_until(lambda: h1.vipctl("status", sock=sock, check=False).returncode == 0, 10)
+    assert os.stat(d).st_mode & 0o7777 == 0o755
+    assert os.stat(sock).st_mode & 0o777 == 0o600
