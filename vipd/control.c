@@ -67,6 +67,9 @@ static struct {
 	struct ctl_client *clients;
 	int nclients;
 	struct timer *resume; /* re-enables accept() after a pause */
+	/* At the client limit, since the last warning (ctl_refused_log()). */
+	uint64_t refused, evicted;
+	uint64_t refused_logged_ns;
 } ctl = {.fd = -1};
 
 static void
@@ -258,6 +261,23 @@ ctl_client_timeout(struct loop *l, struct timer *t, void *arg)
 	ctl_flush(c);
 }
 
+/*
+ * Clients refused or idle ones closed at the limit: said once a minute
+ * with the counts since the last time, not once per connection (a
+ * thousand connects made 816 lines).
+ */
+static void
+ctl_refused_log(void)
+{
+	if (!log_ratelimit(&ctl.refused_logged_ns, mono_now_ns()))
+		return;
+	log_warnx("control: %d clients connected (the limit): %llu refused, %llu idle ones "
+	          "closed since the last report (logged once a minute)",
+	          CTL_MAX_CLIENTS, (unsigned long long)ctl.refused,
+	          (unsigned long long)ctl.evicted);
+	ctl.refused = ctl.evicted = 0;
+}
+
 static void
 ctl_pause(void)
 {
@@ -296,6 +316,46 @@ ctl_client_new(struct loop *l, int fd)
 	ctl.nclients++;
 }
 
+/*
+ * At the limit, a new client takes the place of the oldest one that has
+ * not sent a complete request yet: idle connections (a stuck script, a
+ * flood of connects) cannot lock vipctl out, while every request already
+ * read (a reply being written, an event stream) is kept. A real vipctl
+ * sends its request at once, so it is not the one that goes. False if
+ * every client has a request in.
+ */
+static bool
+ctl_evict_idle(void)
+{
+	static const char busy[] = "error: too many clients, closing the oldest idle one\n";
+	struct ctl_client *c, *oldest = NULL;
+
+	/* New clients go to the head: the last idle one in the list is the oldest. */
+	for (c = ctl.clients; c; c = c->next)
+		if (!c->requested && c->fd != -1)
+			oldest = c;
+	if (!oldest)
+		return false;
+	(void)send(oldest->fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	ctl.evicted++;
+	ctl_client_free(oldest);
+	ctl_refused_log();
+	return true;
+}
+
+/* Every client has a request in: refuse the new one. */
+static void
+ctl_busy(int cfd)
+{
+	static const char busy[] = "error: too many clients\n";
+
+	/* Best effort: the socket buffer is empty, so this fits. */
+	(void)send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(cfd);
+	ctl.refused++;
+	ctl_refused_log();
+}
+
 static void
 ctl_accept(struct loop *l, int fd, uint32_t events, void *arg)
 {
@@ -317,13 +377,8 @@ ctl_accept(struct loop *l, int fd, uint32_t events, void *arg)
 			ctl_pause();
 			return;
 		}
-		if (ctl.nclients >= CTL_MAX_CLIENTS) {
-			static const char busy[] = "error: too many clients\n";
-
-			/* Best effort: the socket buffer is empty, so this fits. */
-			(void)send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-			close(cfd);
-			log_warnx("control: refused a client, %d already", ctl.nclients);
+		if (ctl.nclients >= CTL_MAX_CLIENTS && !ctl_evict_idle()) {
+			ctl_busy(cfd);
 			continue;
 		}
 		ctl_client_new(l, cfd);

@@ -3,6 +3,8 @@ adverts from our own address, the control socket's directory and limits,
 and what children inherit."""
 import os
 import shutil
+import socket
+import time
 
 import pytest
 
@@ -101,3 +103,32 @@ def test_control_socket_directory_created_0755(lab):
     wait_until(lambda: h1.vipctl("status", sock=sock, check=False).returncode == 0, 10)
     assert os.stat(d).st_mode & 0o7777 == 0o755
     assert os.stat(sock).st_mode & 0o777 == 0o600
+
+
+def test_idle_control_clients_do_not_lock_vipctl_out(lab):
+    """64 idle connections, then 1000 more: vipctl still gets its answer at
+    once, and the log has one line about it, not one per connection."""
+    h1, = lab.add_hosts(1)
+    h1.start_vipd(vipd_instance(priority=100))
+    wait_until(lambda: h1.state() == "MASTER", 3)
+    before = h1.log_text().count("control:")
+    socks = []
+    try:
+        for _ in range(64):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(h1.sock)
+            socks.append(s)
+        t0 = time.monotonic()
+        assert h1.state() == "MASTER"
+        assert time.monotonic() - t0 < 2.0
+        for _ in range(1000):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(h1.sock)
+            socks.append(s)
+            if len(socks) > 100:
+                socks.pop(0).close()
+        assert h1.state() == "MASTER"
+    finally:
+        for s in socks:
+            s.close()
+    assert h1.log_text().count("control:") - before <= 1, h1.log_text()
