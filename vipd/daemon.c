@@ -535,6 +535,8 @@ daemon_start(struct vipd *d, bool foreground, ctl_handler on_request)
 	char err[512];
 
 	log_init("vipd", true, d->conf->log_level);
+	/* Before realtime.c and privs.c change them: the children get these back. */
+	spawn_init();
 	check_privileges();
 	/* Before the spawn helper's fork: it drops on its own, as planned here. */
 	if (privs_plan(d->conf, err, sizeof(err)) < 0)

@@ -42,7 +42,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,6 +92,27 @@ struct spawn {
 	int ngroups;
 	int nullfd, outfd[2];
 };
+
+/*
+ * The resource limits vipd was started with, for its children: saved by
+ * spawn_init() before realtime.c and privs.c change them, read by the
+ * child in the helper's memory (the helper is forked after the save).
+ */
+#define SPAWN_NLIMITS 2
+static const int spawn_limit_res[SPAWN_NLIMITS] = {RLIMIT_RTTIME, RLIMIT_RTPRIO};
+static struct {
+	bool saved;
+	struct rlimit64 lim[SPAWN_NLIMITS]; /* prlimit64()'s layout on every ABI */
+} spawn_limits;
+
+void
+spawn_init(void)
+{
+	for (size_t i = 0; i < SPAWN_NLIMITS; i++)
+		if (getrlimit64(spawn_limit_res[i], &spawn_limits.lim[i]) < 0)
+			return;
+	spawn_limits.saved = true;
+}
 
 /* ---- the child side: system calls only, then execve ---- */
 
@@ -146,6 +169,50 @@ spawn_signals_default(void)
 			syscall(SYS_rt_sigaction, sig, dfl, NULL, SPAWN_SIGSET_BYTES);
 }
 
+/*
+ * Every fd from `low` up closed: close_range(), or one by one up to the
+ * fd limit where the kernel has none (ENOSYS before Linux 5.9, or a
+ * seccomp filter saying so): a failure ignored there left the daemon's
+ * fds open in every script.
+ */
+static SPAWN_CHILD void
+spawn_close_from(int low)
+{
+	struct rlimit64 rl;
+	unsigned long max = 65536;
+
+	if (syscall(SYS_close_range, (unsigned)low, ~0U, 0) == 0)
+		return;
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur != RLIM64_INFINITY)
+		max = rl.rlim_cur < (1UL << 20) ? rl.rlim_cur : (1UL << 20);
+	for (unsigned long fd = (unsigned long)low; fd < max; fd++)
+		syscall(SYS_close, fd);
+}
+
+/*
+ * The limits vipd changed for itself (RLIMIT_RTTIME for its real-time
+ * guard, RLIMIT_RTPRIO for a non-root SCHED_RR) back to what vipd was
+ * started with: a script must not get SIGXCPU from the daemon's guard.
+ * Lowering is always allowed; where a hard limit cannot be raised back,
+ * the soft one goes as far as it can.
+ */
+static SPAWN_CHILD void
+spawn_limits_reset(void)
+{
+	for (size_t i = 0; i < SPAWN_NLIMITS && spawn_limits.saved; i++) {
+		struct rlimit64 rl = spawn_limits.lim[i];
+
+		if (syscall(SYS_prlimit64, 0, spawn_limit_res[i], &rl, NULL) == 0)
+			continue;
+		if (syscall(SYS_prlimit64, 0, spawn_limit_res[i], NULL, &rl) < 0)
+			continue;
+		rl.rlim_cur = spawn_limits.lim[i].rlim_cur < rl.rlim_max
+		                  ? spawn_limits.lim[i].rlim_cur
+		                  : rl.rlim_max;
+		syscall(SYS_prlimit64, 0, spawn_limit_res[i], &rl, NULL);
+	}
+}
+
 static SPAWN_CHILD int
 spawn_child(void *arg)
 {
@@ -155,7 +222,12 @@ spawn_child(void *arg)
 	int out, in, err;
 
 	spawn_signals_default();
-	syscall(SYS_setpgid, 0, 0);
+	/*
+	 * A session of its own, not only a process group: a hook started by
+	 * `vipd -n` on a terminal must not share (and read from, or signal)
+	 * the admin's terminal. It is also the process group child.c kills.
+	 */
+	syscall(SYS_setsid);
 	out = spawn_fd_high(s->outfd[1]);
 	in = spawn_fd_high(s->nullfd);
 	/* dup3() clears O_CLOEXEC on the copies. */
@@ -163,7 +235,9 @@ spawn_child(void *arg)
 	    syscall(SYS_dup3, out, STDOUT_FILENO, 0) < 0 ||
 	    syscall(SYS_dup3, out, STDERR_FILENO, 0) < 0)
 		spawn_exit(127);
-	syscall(SYS_close_range, STDERR_FILENO + 1, ~0U, 0);
+	spawn_close_from(STDERR_FILENO + 1);
+	spawn_limits_reset();
+	syscall(SYS_umask, 022);
 	/*
 	 * SCHED_RESET_ON_FORK has done this already when the daemon runs
 	 * SCHED_RR as configured; this covers a daemon started under a
@@ -436,6 +510,21 @@ helper_spawn(char *buf, size_t len, int nullfd, int outfd, int replyfd)
 	free(s.envp);
 }
 
+/* close_range(), or one fd at a time where the kernel has none (ENOSYS). */
+static void
+helper_close_from(int low)
+{
+	struct rlimit rl;
+	long max = 65536;
+
+	if (close_range((unsigned)low, ~0U, 0) == 0)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		max = rl.rlim_cur < (1UL << 20) ? (long)rl.rlim_cur : (1L << 20);
+	for (long fd = low; fd < max; fd++)
+		close((int)fd);
+}
+
 /*
  * The helper's life: one request at a time until the daemon closes its
  * end (or dies: PR_SET_PDEATHSIG). Nothing of the daemon's is used here
@@ -466,7 +555,7 @@ helper_main(int sock, pid_t daemon)
 	if (dup2(sock, 3) < 0)
 		_exit(1);
 	sock = 3;
-	close_range(4, ~0U, 0);
+	helper_close_from(4);
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (!buf || nullfd < 0)
 		_exit(1);

@@ -4,6 +4,7 @@ and what children inherit."""
 import os
 import shutil
 import socket
+import tempfile
 import time
 
 import pytest
@@ -132,3 +133,65 @@ def test_idle_control_clients_do_not_lock_vipctl_out(lab):
         for s in socks:
             s.close()
     assert h1.log_text().count("control:") - before <= 1, h1.log_text()
+
+
+# A wrapper for vipd: close_range() fails with ENOSYS (as before Linux 5.9),
+# fd 9 is inherited without close-on-exec, and the umask is 077.
+NO_CLOSE_RANGE = r"""
+import ctypes, os, sys
+lib = ctypes.CDLL("libseccomp.so.2")
+lib.seccomp_init.restype = ctypes.c_void_p
+lib.seccomp_init.argtypes = [ctypes.c_uint32]
+lib.seccomp_rule_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint]
+lib.seccomp_load.argtypes = [ctypes.c_void_p]
+ctx = lib.seccomp_init(0x7fff0000)                       # SCMP_ACT_ALLOW
+assert lib.seccomp_rule_add(ctx, 0x00050000 | 38, 436, 0) == 0   # close_range: ENOSYS
+assert lib.seccomp_load(ctx) == 0
+fd = os.open("/dev/null", os.O_RDONLY)
+os.dup2(fd, 9, inheritable=True)
+os.umask(0o077)
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+@pytest.fixture
+def hookdir():
+    d = tempfile.mkdtemp(prefix="vipd-sectest-", dir="/var/lib")
+    os.chown(d, 0, 0)
+    os.chmod(d, 0o755)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_hook_gets_a_clean_process(lab, hookdir):
+    """A hook: its own session, none of vipd's fds even where close_range()
+    is missing, the resource limits vipd started with (not its RLIMIT_RTTIME),
+    umask 022."""
+    h1, = lab.add_hosts(1)
+    out = os.path.join(hookdir, "out")
+    hook = os.path.join(hookdir, "hook.sh")
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\n"
+                "{ echo pid $$; echo sid $(awk '{print $6}' /proc/$$/stat); umask;\n"
+                "  grep 'Max realtime timeout' /proc/$$/limits;\n"
+                "  if [ -e /proc/$$/fd/9 ]; then echo fd9 open; else echo fd9 closed; fi;\n"
+                "  for f in /proc/$$/fd/*; do echo fd $f $(readlink $f); done; } > %s.tmp\n"
+                "mv %s.tmp %s\n" % (out, out, out))
+    os.chmod(hook, 0o755)
+    wrapper = os.path.join(hookdir, "wrap.py")
+    with open(wrapper, "w") as f:
+        f.write(NO_CLOSE_RANGE)
+    h1.start_vipd(vipd_instance(priority=100, notify_master=hook),
+                  wrap=["/usr/bin/python3", wrapper])
+    wait_until(lambda: os.path.exists(out), 5, what="the hook's report")
+    rep = dict(ln.split(" ", 1) if " " in ln else (ln, "") for ln in
+               open(out).read().splitlines())
+    text = open(out).read()
+    assert rep["sid"] == rep["pid"], text
+    assert rep["fd9"] == "closed", text
+    assert "socket:" not in text and "anon_inode:" not in text, text
+    assert "0022" in text, text
+    lim = [ln for ln in text.splitlines() if ln.startswith("Max realtime")][0].split()
+    assert lim[3:5] == ["unlimited", "unlimited"], text
