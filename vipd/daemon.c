@@ -40,6 +40,7 @@
 #include "reload_apply.h"
 #include "sdnotify.h"
 #include "spawn.h"
+#include "runas.h"
 #include "vrrp.h"
 #include "checks/check.h"
 #include "../netlink/netlink.h"
@@ -496,6 +497,7 @@ shutdown_all(struct vipd *d)
 	d->pidfd = -1;
 	child_reap_killed(d->loop);
 	spawn_helper_stop();
+	runas_clear();
 	loop_free(d->loop);
 	conf_free(d->conf);
 }
@@ -541,6 +543,8 @@ daemon_start(struct vipd *d, bool foreground, ctl_handler on_request)
 	/* Before the spawn helper's fork: it drops on its own, as planned here. */
 	if (privs_plan(d->conf, err, sizeof(err)) < 0)
 		fatalx("%s", err);
+	/* Once here and at each reload, never at a spawn in the loop (runas.h). */
+	runas_load(d->conf, privs_run_uid());
 	pidfile_open(d);
 	d->loop = loop_new();
 	if (!d->loop || pace_open(d->loop) < 0)

@@ -2,7 +2,8 @@
  * spawn.c - start programs without fork() in the daemon.
  *
  * Three parties. The daemon prepares everything that can fail or allocate
- * (the user lookup, the group list, the environment, the output pipe),
+ * (the user, its groups from the table resolved with the configuration,
+ * the environment, the output pipe),
  * packs it into one datagram with the pipe's write end and a reply pipe's
  * write end attached (SCM_RIGHTS), and sends it to the helper without
  * waiting: the loop's whole cost of a spawn. The helper, forked once while
@@ -52,6 +53,7 @@
 #include "child.h"
 #include "mem.h"
 #include "privs.h"
+#include "runas.h"
 
 #define SPAWN_STACK_SIZE (64 * 1024)
 #define SPAWN_PATH       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -280,58 +282,36 @@ spawn_free(struct spawn *s)
 			close(s->outfd[i]);
 }
 
-/* The supplementary groups of `name` (what initgroups() would set). */
-static int
-spawn_groups(struct spawn *s, const char *name, gid_t gid)
-{
-	int n = 16;
-
-	for (;;) {
-		int want = n;
-
-		s->groups = xcalloc((size_t)n, sizeof(gid_t));
-		if (getgrouplist(name, gid, s->groups, &want) >= 0) {
-			s->ngroups = want;
-			return 0;
-		}
-		free(s->groups);
-		s->groups = NULL;
-		if (want <= n)
-			n *= 2;
-		else
-			n = want;
-	}
-}
-
 /*
  * uid, gid, groups and HOME/USER/LOGNAME of the user to run as (or of the
- * user we are). getpwnam() may consult NSS; it runs once per spawn.
+ * user we are), from the table resolved with the configuration (runas.h):
+ * no NSS lookup here, in the loop.
  */
 static int
 spawn_user(struct spawn *s, const char *user)
 {
-	struct passwd *pw;
+	const struct runas *u = runas_get(user);
 
-	errno = 0;
-	pw = user && *user ? getpwnam(user) : getpwuid(geteuid());
-	if (!pw) {
-		if (!user || !*user) {
-			s->envstr[0] = xstrdup("HOME=/");
-			return 0;
-		}
-		if (errno == 0)
-			errno = ENOENT;
+	if (!u->found) {
+		errno = ENOENT;
 		return -1;
 	}
-	s->envstr[0] = xasprintf("HOME=%s", pw->pw_dir);
-	s->envstr[1] = xasprintf("USER=%s", pw->pw_name);
-	s->envstr[2] = xasprintf("LOGNAME=%s", pw->pw_name);
-	if (!user || !*user || (pw->pw_uid == geteuid() && pw->pw_gid == getegid()))
+	if (!u->pwname) {
+		s->envstr[0] = xstrdup("HOME=/");
+		return 0;
+	}
+	s->envstr[0] = xasprintf("HOME=%s", u->home);
+	s->envstr[1] = xasprintf("USER=%s", u->pwname);
+	s->envstr[2] = xasprintf("LOGNAME=%s", u->pwname);
+	if (!user || !*user || (u->uid == geteuid() && u->gid == getegid()))
 		return 0;
 	s->setuser = true;
-	s->uid = pw->pw_uid;
-	s->gid = pw->pw_gid;
-	return spawn_groups(s, pw->pw_name, pw->pw_gid);
+	s->uid = u->uid;
+	s->gid = u->gid;
+	s->ngroups = u->ngroups;
+	s->groups = xcalloc((size_t)u->ngroups + 1, sizeof(gid_t));
+	memcpy(s->groups, u->groups, (size_t)u->ngroups * sizeof(gid_t));
+	return 0;
 }
 
 static int

@@ -1,18 +1,32 @@
 """Findings of the security review (issue 14), host side: the pidfile lock,
 adverts from our own address, the control socket's directory and limits,
 and what children inherit."""
+import contextlib
 import os
 import shutil
+import subprocess
 import socket
 import tempfile
 import time
 
 import pytest
 
-from lab import VIPD, vipd_instance, wait_until
+from lab import (VIPD, check_of, check_section, checks_conf, vipd_instance, wait_converged,
+                 wait_until)
 
 VIP = "192.0.2.100"
 pytestmark = pytest.mark.root
+
+
+@pytest.fixture
+def hookdir():
+    d = tempfile.mkdtemp(prefix="vipd-sectest-", dir="/var/lib")
+    os.chown(d, 0, 0)
+    os.chmod(d, 0o755)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def test_second_vipd_on_same_pidfile_refused(lab):
@@ -73,11 +87,11 @@ def test_advert_from_our_own_address_is_counted(lab, family):
 
 
 @pytest.mark.parametrize("owner,mode", [("nobody", 0o755), ("root", 0o777), ("root", 0o1777)])
-def test_control_socket_directory_must_be_safe(lab, owner, mode):
+def test_control_socket_directory_must_be_safe(lab, hookdir, owner, mode):
     """-S in a directory someone else could write to: vipd refuses to start,
     naming it, before it listens or touches a VIP."""
     h1, = lab.add_hosts(1)
-    d = os.path.join(h1.dir, "ctl")
+    d = os.path.join(hookdir, "ctl")
     os.mkdir(d)
     os.chmod(d, mode)
     if owner != "root":
@@ -91,9 +105,9 @@ def test_control_socket_directory_must_be_safe(lab, owner, mode):
     assert not h1.has_addr(VIP)
 
 
-def test_control_socket_directory_created_0755(lab):
+def test_control_socket_directory_created_0755(lab, hookdir):
     h1, = lab.add_hosts(1)
-    d = os.path.join(h1.dir, "new", "ctl")
+    d = os.path.join(hookdir, "new", "ctl")
     os.mkdir(os.path.dirname(d))
     sock = os.path.join(d, "vipd.sock")
     old = os.umask(0o077)
@@ -154,17 +168,6 @@ os.execv(sys.argv[1], sys.argv[1:])
 """
 
 
-@pytest.fixture
-def hookdir():
-    d = tempfile.mkdtemp(prefix="vipd-sectest-", dir="/var/lib")
-    os.chown(d, 0, 0)
-    os.chmod(d, 0o755)
-    try:
-        yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
-
-
 def test_hook_gets_a_clean_process(lab, hookdir):
     """A hook: its own session, none of vipd's fds even where close_range()
     is missing, the resource limits vipd started with (not its RLIMIT_RTTIME),
@@ -195,3 +198,45 @@ def test_hook_gets_a_clean_process(lab, hookdir):
     assert "0022" in text, text
     lim = [ln for ln in text.splitlines() if ln.startswith("Max realtime")][0].split()
     assert lim[3:5] == ["unlimited", "unlimited"], text
+
+
+def test_user_lookup_never_blocks_the_loop(lab, hookdir):
+    """script_user / a script check's user is resolved at start (and reload),
+    not at each spawn: with /etc/passwd and /etc/group hanging (a FIFO with no
+    writer, as a dead LDAP would), the check keeps running as `nobody` and
+    the Master keeps advertising."""
+    h1, h2 = lab.add_hosts(2)
+    script = os.path.join(hookdir, "ok.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nexit 0\n")
+    os.chmod(script, 0o755)
+    conf = checks_conf(check_section("s", "script", command=script, interval="100ms",
+                                     user="nobody"),
+                       vipd_instance(priority=150, track=["s weight 10"]))
+    h1.start_vipd(conf)
+    wait_until(lambda: h1.state() == "MASTER", 3)
+    h2.start_vipd(vipd_instance(priority=100))
+    wait_converged(h1, [h2], VIP)
+    fifos = []
+    for name in ("passwd", "group"):
+        p = os.path.join(hookdir, name + ".fifo")
+        os.mkfifo(p)
+        fifos.append((p, "/etc/" + name))
+    try:
+        # only in vipd's mount namespace (ip netns exec made it one of its own)
+        for fifo, target in fifos:
+            subprocess.run(["nsenter", "-t", str(h1.vipd.pid), "-m", "mount", "--bind",
+                            fifo, target], check=True, timeout=10)
+        runs = check_of(h1, "s")["runs"]
+        time.sleep(2.0)
+        assert h2.state() == "BACKUP", "h1 stopped advertising: %s" % h2.inst()
+        assert h1.state() == "MASTER"
+        assert check_of(h1, "s")["runs"] >= runs + 10, check_of(h1, "s")
+        assert check_of(h1, "s")["state"] == "up"
+    finally:
+        for fifo, target in fifos:
+            # a reader stuck on the FIFO gets EOF, then the mounts go
+            with contextlib.suppress(OSError):
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            subprocess.run(["nsenter", "-t", str(h1.vipd.pid), "-m", "umount", target],
+                           timeout=10)
