@@ -299,10 +299,9 @@ conf_get_program(struct parser *p, const char *key, const char *prog)
 static bool
 is_interpreter(const char *prog)
 {
-	static const char *const names[] = {"sh",   "bash", "dash", "ksh",  "zsh",  "ash",
-	                                    "busybox", "env", "python", "perl", "ruby", "php",
-	                                    "node", "lua",  "tclsh", "awk", "gawk", "mawk",
-	                                    "expect", "pwsh"};
+	static const char *const names[] = {
+	    "sh",   "bash", "dash", "ksh", "zsh",   "ash", "busybox", "env",  "python", "perl",
+	    "ruby", "php",  "node", "lua", "tclsh", "awk", "gawk",    "mawk", "expect", "pwsh"};
 	const char *base = strrchr(prog, '/');
 	size_t n;
 

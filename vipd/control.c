@@ -432,11 +432,12 @@ ctl_mkparent(const char *path, char *why, size_t whysize)
 		return -1;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(why, whysize,
-		         "directory %s has mode %04o, writable by %s: they could replace the socket",
-		         dir, (unsigned)(st.st_mode & 07777),
-		         st.st_mode & S_IWGRP ? (st.st_mode & S_IWOTH ? "group and others" : "group")
-		                              : "others");
+		snprintf(
+		    why, whysize,
+		    "directory %s has mode %04o, writable by %s: they could replace the socket",
+		    dir, (unsigned)(st.st_mode & 07777),
+		    st.st_mode & S_IWGRP ? (st.st_mode & S_IWOTH ? "group and others" : "group")
+		                         : "others");
 		errno = EPERM;
 		return -1;
 	}

@@ -182,7 +182,8 @@ spawn_close_from(int low)
 
 	if (syscall(SYS_close_range, (unsigned)low, ~0U, 0) == 0)
 		return;
-	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur != RLIM64_INFINITY)
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 &&
+	    rl.rlim_cur != RLIM64_INFINITY)
 		max = rl.rlim_cur < (1UL << 20) ? rl.rlim_cur : (1UL << 20);
 	for (unsigned long fd = (unsigned long)low; fd < max; fd++)
 		syscall(SYS_close, fd);

@@ -343,12 +343,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_printf_grows), cmocka_unit_test(test_printf_large),
-	    cmocka_unit_test(test_append_empty), cmocka_unit_test(test_append_binary),
-	    cmocka_unit_test(test_consume),      cmocka_unit_test(test_json_str),
+	    cmocka_unit_test(test_printf_grows),
+	    cmocka_unit_test(test_printf_large),
+	    cmocka_unit_test(test_append_empty),
+	    cmocka_unit_test(test_append_binary),
+	    cmocka_unit_test(test_consume),
+	    cmocka_unit_test(test_json_str),
 	    cmocka_unit_test(test_consume_partial_is_bounded),
-	    cmocka_unit_test(test_json_scalars), cmocka_unit_test(test_json_nesting_and_commas),
-	    cmocka_unit_test(test_json_val_buf), cmocka_unit_test(test_json_depth),
+	    cmocka_unit_test(test_json_scalars),
+	    cmocka_unit_test(test_json_nesting_and_commas),
+	    cmocka_unit_test(test_json_val_buf),
+	    cmocka_unit_test(test_json_depth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

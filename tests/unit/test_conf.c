@@ -1496,7 +1496,8 @@ test_script_security(void **state)
 	expect_errors(text, expect);
 	/* Not an interpreter: its arguments are data, not checked; nor are missing paths. */
 	conf_free(load_ok("[check s]\ntype = script\ncommand = /bin/true /tmp\n"));
-	snprintf(text, sizeof(text), "[check s]\ntype = script\ncommand = /bin/test -r %s\n", script);
+	snprintf(text, sizeof(text), "[check s]\ntype = script\ncommand = /bin/test -r %s\n",
+	         script);
 	conf_free(load_ok(text));
 	conf_free(load_ok("[check s]\ntype = script\ncommand = /bin/sh -c /nonexistent/x\n"));
 

@@ -321,7 +321,7 @@ test_idle_clients_do_not_lock_out(void **state)
 	assert_true(n > 0);
 	b[n] = '\0';
 	assert_non_null(strstr(b, "too many clients"));
-	assert_int_equal(recv(idle[0].fd, b, sizeof(b), MSG_DONTWAIT), 0); /* closed */
+	assert_int_equal(recv(idle[0].fd, b, sizeof(b), MSG_DONTWAIT), 0);  /* closed */
 	assert_int_equal(recv(idle[1].fd, b, sizeof(b), MSG_DONTWAIT), -1); /* still open */
 	assert_int_equal(errno, EAGAIN);
 	for (int i = 0; i < 64; i++)

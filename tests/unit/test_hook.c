@@ -514,7 +514,8 @@ test_promote_redact(void **state)
 	    {"oauth_client_secret = 's e' user=u", "oauth_client_secret = *** user=u"},
 	    {"postgresql://h/db?sslpassword=kp&sslmode=verify-full",
 	     "postgresql://h/db?sslpassword=***&sslmode=verify-full"},
-	    {"postgresql://h/db?x=1&oauth_client_secret=s", "postgresql://h/db?x=1&oauth_client_secret=***"},
+	    {"postgresql://h/db?x=1&oauth_client_secret=s",
+	     "postgresql://h/db?x=1&oauth_client_secret=***"},
 	};
 	char out[256];
 

@@ -590,8 +590,8 @@ static void
 test_drop_names(void **state)
 {
 	static const char *const want[DROP_MAX] = {
-	    "short",    "version", "type", "addr_count", "interval",
-	    "checksum", "ttl",     "vrid", "peer",       "family", "own_addr",
+	    "short", "version", "type", "addr_count", "interval", "checksum",
+	    "ttl",   "vrid",    "peer", "family",     "own_addr",
 	};
 
 	(void)state;
