@@ -12,6 +12,8 @@
 #include "mem.h"
 #include "text.h"
 
+#define BUF_KEEP (16 * 1024) /* a buffer this small is never shrunk */
+
 void
 buf_init(struct buf *b)
 {
@@ -88,12 +90,45 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Give back memory a burst left behind: a buffer far larger than what it
+ * holds shrinks to twice that (small buffers are kept, they are reused).
+ */
+static void
+buf_shrink(struct buf *b)
+{
+	size_t cap = BUF_KEEP;
+
+	if (b->cap <= BUF_KEEP || b->cap / 4 <= b->len + 1)
+		return;
+	while (cap < 2 * (b->len + 1))
+		cap *= 2;
+	if (cap >= b->cap)
+		return;
+	b->data = xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+/*
+ * The consumed head is dropped once it is at least as long as what is
+ * left (one memmove per byte written, amortized): the buffer then never
+ * holds more than twice what is unread, whatever a writer that always
+ * leaves a few bytes behind does. Without that, a reader of an event
+ * stream that never drains it fully grew it without end.
+ */
 void
 buf_consume(struct buf *b, size_t n)
 {
 	b->off += n;
-	if (b->off >= b->len)
+	if (b->off >= b->len) {
 		buf_reset(b);
+	} else if (b->off >= b->len - b->off) {
+		memmove(b->data, b->data + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+		b->data[b->len] = '\0';
+	}
+	buf_shrink(b);
 }
 
 void

@@ -25,7 +25,11 @@ void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
-/* Drop the first n unconsumed bytes (after a partial write). */
+/*
+ * Drop the first n unconsumed bytes (after a partial write). The memory
+ * kept is bounded by what is still unconsumed: at most about twice that,
+ * or 16 KiB.
+ */
 void buf_consume(struct buf *b, size_t n);
 /* Unconsumed bytes. */
 static inline size_t

@@ -1,10 +1,11 @@
 /*
  * child.h - run a program as a child process without ever blocking the loop.
  *
- * The child gets its own process group, /dev/null as stdin, a pipe for
- * stdout and stderr (the last lines are kept), no other fd, an unblocked
- * signal mask and default dispositions, SCHED_OTHER whatever the daemon
- * runs under, cwd /, the given user's uid, gid and groups, and a small
+ * The child gets its own session and process group, /dev/null as stdin,
+ * a pipe for stdout and stderr (the last lines are kept), no other fd, an
+ * unblocked signal mask and default dispositions, SCHED_OTHER whatever
+ * the daemon runs under, the resource limits vipd started with, umask
+ * 022, cwd /, the given user's uid, gid and groups, and a small
  * fixed environment plus the caller's. It is started without fork()
  * (spawn.h), so starting it costs the loop the same few tens of
  * microseconds however large the daemon is. Its exit is noticed through

@@ -407,8 +407,8 @@ script_end(struct parser *p, struct conf_check *cc)
 	if (!cc->shell) {
 		if (argv_split(cc->command, cc->argv, &why) < 0)
 			conf_perr(p, p->lineno, key, "%s", why);
-		else
-			conf_get_program(p, key, cc->argv[0]);
+		else if (conf_get_program(p, key, cc->argv[0]) == 0)
+			conf_get_program_args(p, key, cc->argv);
 		return;
 	}
 	cc->argv[0] = strdup("/bin/sh");
@@ -420,8 +420,8 @@ script_end(struct parser *p, struct conf_check *cc)
 	}
 	/* The shell finds a relative name in its PATH; an absolute one we can check. */
 	snprintf(first, sizeof(first), "%.*s", (int)strcspn(cc->command, " \t"), cc->command);
-	if (first[0] == '/')
-		conf_get_program(p, key, first);
+	if (first[0] == '/' && conf_get_program(p, key, first) == 0)
+		conf_shell_args(p, key, cc->command);
 }
 
 /* ---- the section ---- */

@@ -530,15 +530,16 @@ hook_validate(struct parser *p, const char *key, const char *cmd, bool shell)
 
 	if (shell) {
 		snprintf(first, sizeof(first), "%.*s", (int)strcspn(cmd, " \t"), cmd);
-		if (first[0] == '/')
-			conf_get_program(p, key, first);
+		if (first[0] == '/' && conf_get_program(p, key, first) == 0)
+			conf_shell_args(p, key, cmd);
 		return;
 	}
 	if (argv_split(cmd, argv, &why) < 0) {
 		conf_perr(p, p->lineno, key, "%s", why);
 		return;
 	}
-	conf_get_program(p, key, argv[0]);
+	if (conf_get_program(p, key, argv[0]) == 0)
+		conf_get_program_args(p, key, argv);
 	for (size_t i = 0; argv[i]; i++)
 		free(argv[i]);
 }

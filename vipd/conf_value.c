@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "argv.h"
 #include "conf_priv.h"
 #include "conninfo.h"
 #include "fsec.h"
@@ -295,6 +296,76 @@ conf_get_program(struct parser *p, const char *key, const char *prog)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Whether prog reads its arguments as a program to run: a shell or a
+ * script interpreter ("python3.11" too). Its file arguments are then
+ * vetted like the program itself: `/bin/sh /tmp/x.sh` is /tmp/x.sh run
+ * as root.
+ */
+static bool
+is_interpreter(const char *prog)
+{
+	static const char *const names[] = {
+	    "sh",   "bash", "dash", "ksh", "zsh",   "ash", "busybox", "env",  "python", "perl",
+	    "ruby", "php",  "node", "lua", "tclsh", "awk", "gawk",    "mawk", "expect", "pwsh"};
+	const char *base = strrchr(prog, '/');
+	size_t n;
+
+	base = base ? base + 1 : prog;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		n = strlen(names[i]);
+		/* The name alone, or with a version: python3, python3.11, perl5.36. */
+		if (strncmp(base, names[i], n) == 0 &&
+		    (base[n] == '\0' || strspn(base + n, "0123456789.") == strlen(base + n)))
+			return true;
+	}
+	return false;
+}
+
+int
+conf_get_program_args(struct parser *p, const char *key, char *const *argv)
+{
+	char why[PATH_MAX + 128];
+	struct stat st;
+	int rc = 0;
+
+	if (!argv[0] || !is_interpreter(argv[0]))
+		return 0;
+	for (size_t i = 1; argv[i]; i++) {
+		/* Options, words and paths not there yet are the program's business. */
+		if (argv[i][0] != '/' || stat(argv[i], &st) < 0 || S_ISDIR(st.st_mode))
+			continue;
+		if (!S_ISREG(st.st_mode)) {
+			conf_perr(p, p->lineno, key,
+			          "%s (an argument of %s): not a regular file; vipd refuses to run "
+			          "it as root",
+			          argv[i], argv[0]);
+			rc = -1;
+		} else if (fsec_root_only(argv[i], why, sizeof(why)) < 0) {
+			conf_perr(p, p->lineno, key,
+			          "%s (an argument of %s) is writable by non-root users (%s); vipd "
+			          "refuses to run it as root",
+			          argv[i], argv[0], why);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+void
+conf_shell_args(struct parser *p, const char *key, const char *cmd)
+{
+	char *argv[ARGV_MAX + 1];
+	const char *why;
+
+	/* Shell syntax argv_split() does not take (a pipe, a quote) is left alone. */
+	if (argv_split(cmd, argv, &why) < 0)
+		return;
+	conf_get_program_args(p, key, argv);
+	for (size_t i = 0; argv[i]; i++)
+		free(argv[i]);
 }
 
 int

@@ -59,6 +59,15 @@ int conf_get_addr(struct parser *p, const char *key, const char *val, int *famil
  */
 int conf_get_program(struct parser *p, const char *key, const char *prog);
 /*
+ * When argv[0] is a shell or an interpreter (sh, bash, python3, perl...):
+ * each argument that is an absolute path to an existing file is vetted
+ * like the program (a regular file only root can change), since the
+ * interpreter runs it. 0, or -1 after reporting each one at fault.
+ */
+int conf_get_program_args(struct parser *p, const char *key, char *const *argv);
+/* The same for a shell command line whose words argv_split() can take. */
+void conf_shell_args(struct parser *p, const char *key, const char *cmd);
+/*
  * A libpq conninfo (a pgsql check's conninfo, promote_pgsql): libpq must
  * load and parse it, and every host must be an IP address or a socket
  * directory (conninfo.h). Copied to out.

@@ -16,6 +16,7 @@
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -28,6 +29,7 @@
 #include "log.h"
 #include "mem.h"
 #include "loop.h"
+#include "privs.h"
 
 #define CTL_REQUEST_TIMEOUT_NS (5 * NS_PER_SEC)
 #define CTL_MAX_CLIENTS        64
@@ -65,6 +67,9 @@ static struct {
 	struct ctl_client *clients;
 	int nclients;
 	struct timer *resume; /* re-enables accept() after a pause */
+	/* At the client limit, since the last warning (ctl_refused_log()). */
+	uint64_t refused, evicted;
+	uint64_t refused_logged_ns;
 } ctl = {.fd = -1};
 
 static void
@@ -256,6 +261,23 @@ ctl_client_timeout(struct loop *l, struct timer *t, void *arg)
 	ctl_flush(c);
 }
 
+/*
+ * Clients refused or idle ones closed at the limit: said once a minute
+ * with the counts since the last time, not once per connection (a
+ * thousand connects made 816 lines).
+ */
+static void
+ctl_refused_log(void)
+{
+	if (!log_ratelimit(&ctl.refused_logged_ns, mono_now_ns()))
+		return;
+	log_warnx("control: %d clients connected (the limit): %llu refused, %llu idle ones "
+	          "closed since the last report (logged once a minute)",
+	          CTL_MAX_CLIENTS, (unsigned long long)ctl.refused,
+	          (unsigned long long)ctl.evicted);
+	ctl.refused = ctl.evicted = 0;
+}
+
 static void
 ctl_pause(void)
 {
@@ -294,6 +316,46 @@ ctl_client_new(struct loop *l, int fd)
 	ctl.nclients++;
 }
 
+/*
+ * At the limit, a new client takes the place of the oldest one that has
+ * not sent a complete request yet: idle connections (a stuck script, a
+ * flood of connects) cannot lock vipctl out, while every request already
+ * read (a reply being written, an event stream) is kept. A real vipctl
+ * sends its request at once, so it is not the one that goes. False if
+ * every client has a request in.
+ */
+static bool
+ctl_evict_idle(void)
+{
+	static const char busy[] = "error: too many clients, closing the oldest idle one\n";
+	struct ctl_client *c, *oldest = NULL;
+
+	/* New clients go to the head: the last idle one in the list is the oldest. */
+	for (c = ctl.clients; c; c = c->next)
+		if (!c->requested && c->fd != -1)
+			oldest = c;
+	if (!oldest)
+		return false;
+	(void)send(oldest->fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	ctl.evicted++;
+	ctl_client_free(oldest);
+	ctl_refused_log();
+	return true;
+}
+
+/* Every client has a request in: refuse the new one. */
+static void
+ctl_busy(int cfd)
+{
+	static const char busy[] = "error: too many clients\n";
+
+	/* Best effort: the socket buffer is empty, so this fits. */
+	(void)send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(cfd);
+	ctl.refused++;
+	ctl_refused_log();
+}
+
 static void
 ctl_accept(struct loop *l, int fd, uint32_t events, void *arg)
 {
@@ -315,13 +377,8 @@ ctl_accept(struct loop *l, int fd, uint32_t events, void *arg)
 			ctl_pause();
 			return;
 		}
-		if (ctl.nclients >= CTL_MAX_CLIENTS) {
-			static const char busy[] = "error: too many clients\n";
-
-			/* Best effort: the socket buffer is empty, so this fits. */
-			(void)send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-			close(cfd);
-			log_warnx("control: refused a client, %d already", ctl.nclients);
+		if (ctl.nclients >= CTL_MAX_CLIENTS && !ctl_evict_idle()) {
+			ctl_busy(cfd);
 			continue;
 		}
 		ctl_client_new(l, cfd);
@@ -330,17 +387,61 @@ ctl_accept(struct loop *l, int fd, uint32_t events, void *arg)
 
 /* ---- opening ---- */
 
+/*
+ * The socket's directory, created 0755 if missing (the umask set around
+ * mkdir(), never a chmod() by path afterwards). One that exists is
+ * trusted only if nobody else could replace the socket in it: owned by
+ * root or by the user vipd runs as (privs.h), and writable by neither
+ * group nor others. Otherwise whoever owns it could put a socket of their
+ * own in its place and answer root's vipctl (a fake status, a drain that
+ * never happened). -1 with errno, and the reason in why.
+ */
 static int
-ctl_mkparent(const char *path)
+ctl_mkparent(const char *path, char *why, size_t whysize)
 {
 	char tmp[sizeof(ctl.path)];
-	char *dir;
+	struct stat st;
+	uid_t run = privs_run_uid();
+	const char *dir;
+	mode_t old;
+	int rc, fd;
 
 	strcpy(tmp, path); /* length checked by the caller */
 	dir = dirname(tmp);
-	if (mkdir(dir, 0755) == 0)
-		return chmod(dir, 0755); /* whatever the umask says */
-	return errno == EEXIST ? 0 : -1;
+	old = umask(0022);
+	rc = mkdir(dir, 0755);
+	umask(old);
+	if (rc < 0 && errno != EEXIST) {
+		snprintf(why, whysize, "cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(why, whysize, "%s: %s", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	if (st.st_uid != 0 && st.st_uid != run) {
+		snprintf(why, whysize,
+		         "directory %s is owned by uid %u, not by root or vipd's user: its owner "
+		         "could replace the socket",
+		         dir, (unsigned)st.st_uid);
+		errno = EPERM;
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(
+		    why, whysize,
+		    "directory %s has mode %04o, writable by %s: they could replace the socket",
+		    dir, (unsigned)(st.st_mode & 07777),
+		    st.st_mode & S_IWGRP ? (st.st_mode & S_IWOTH ? "group and others" : "group")
+		                         : "others");
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -391,11 +492,15 @@ ctl_listen(const struct sockaddr_un *sun)
 
 	if (fd == -1)
 		return -1;
-	/* Created 0600 from the start: no window where others may connect. */
+	/*
+	 * Created 0600 by bind() itself: no window where others may connect,
+	 * and no chmod() by path afterwards, which would follow whatever
+	 * was put at the path in between.
+	 */
 	old = umask(0177);
 	rc = bind(fd, (const struct sockaddr *)sun, sizeof(*sun));
 	umask(old);
-	if (rc == -1 || chmod(sun->sun_path, 0600) == -1 || listen(fd, 16) == -1) {
+	if (rc == -1 || listen(fd, 16) == -1) {
 		err = errno;
 		if (rc == 0)
 			unlink(sun->sun_path);
@@ -404,6 +509,14 @@ ctl_listen(const struct sockaddr_un *sun)
 		return -1;
 	}
 	return fd;
+}
+
+static char ctl_why[512];
+
+const char *
+control_error(void)
+{
+	return ctl_why[0] ? ctl_why : NULL;
 }
 
 int
@@ -421,7 +534,8 @@ control_open(struct loop *l, const char *path, ctl_handler fn, void *arg)
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
-	if (ctl_mkparent(path) == -1 || ctl_probe(&sun) == -1)
+	ctl_why[0] = '\0';
+	if (ctl_mkparent(path, ctl_why, sizeof(ctl_why)) == -1 || ctl_probe(&sun) == -1)
 		return -1;
 	fd = ctl_listen(&sun);
 	if (fd == -1)

@@ -23,9 +23,13 @@ typedef void (*ctl_handler)(struct ctl_client *c, int argc, char **argv, void *a
 /*
  * Listen on path (parent directory created 0755 if missing). Refuses
  * (-1, errno EADDRINUSE) if a live daemon answers there; removes a stale
- * socket file. 0 or -1.
+ * socket file. Refuses (-1, EPERM, control_error() says why) a parent
+ * directory owned by anyone but root or vipd's user, or writable by group
+ * or others. 0 or -1.
  */
 int control_open(struct loop *l, const char *path, ctl_handler fn, void *arg);
+/* Why the last control_open() failed, for the parent directory; NULL otherwise. */
+const char *control_error(void);
 /* Close the listener and every client, unlink the path. */
 void control_close(struct loop *l);
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,6 +40,7 @@
 #include "reload_apply.h"
 #include "sdnotify.h"
 #include "spawn.h"
+#include "runas.h"
 #include "vrrp.h"
 #include "checks/check.h"
 #include "../netlink/netlink.h"
@@ -166,31 +168,92 @@ sd_open(struct vipd *d, bool foreground)
 
 /* --- start-up and shutdown ------------------------------------------------- */
 
+/*
+ * The pidfile is also the lock that keeps a second vipd off the same
+ * configuration: two daemons on one host would each remove the other's
+ * VIPs as leftovers and both be Master, ignoring each other's adverts
+ * (same source address). The flock is taken before anything touches the
+ * network and held on an fd kept open for the daemon's life (daemon()'s
+ * child inherits the open file description, and the lock with it).
+ *
+ * Opened without following a symbolic link and never blocking (a FIFO
+ * put there has no reader: ENXIO); anything but a regular file is refused
+ * before it is truncated. Returns the fd, -1 with errno if it cannot be
+ * opened (vipd then runs without one, as before), or -2 if another process
+ * holds the lock: *holder is its pid from the file (0 if not yet written).
+ */
 static int
-pidfile_write(const char *path)
+pidfile_lock(const char *path, long *holder)
+{
+	struct stat st, now;
+	char s[32];
+
+	for (int tries = 0; tries < 3; tries++) {
+		int fd = open(path, O_RDWR | O_CREAT | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+		if (fd < 0)
+			return -1;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			errno = EINVAL;
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			int err = errno;
+			ssize_t n = err == EWOULDBLOCK ? pread(fd, s, sizeof(s) - 1, 0) : -1;
+
+			close(fd);
+			if (err != EWOULDBLOCK) {
+				errno = err;
+				return -1;
+			}
+			s[n > 0 ? n : 0] = '\0';
+			*holder = strtol(s, NULL, 10);
+			return -2;
+		}
+		/*
+		 * A vipd stopping unlinks the file, then unlocks: our lock may be
+		 * on a file no longer at path. Lock what is there now instead.
+		 */
+		if (lstat(path, &now) == 0 && now.st_ino == st.st_ino && now.st_dev == st.st_dev)
+			return fd;
+		close(fd);
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+/* Our pid into the locked pidfile (after daemon(): the pid is final then). */
+static int
+pidfile_write(int fd)
 {
 	char s[32];
-	struct stat st;
-	/*
-	 * Never blocks (a FIFO put there has no reader: ENXIO) and never
-	 * writes through a symbolic link; anything but a regular file is
-	 * refused before it is truncated.
-	 */
-	int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || ftruncate(fd, 0) < 0) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
 	int n = snprintf(s, sizeof(s), "%ld\n", (long)getpid());
-	if (write(fd, s, (size_t)n) != n) {
-		close(fd);
+
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, s, (size_t)n, 0) != n)
 		return -1;
-	}
-	return close(fd);
+	return 0;
+}
+
+/* Before anything else: a second vipd on the same pidfile must not start. */
+static void
+pidfile_open(struct vipd *d)
+{
+	long holder = 0;
+
+	d->pidfd = pidfile_lock(d->conf->pidfile, &holder);
+	if (d->pidfd == -2 && holder > 0)
+		fatalx("pidfile %s is locked by a running vipd (pid %ld); not starting a second "
+		       "one on the same configuration",
+		       d->conf->pidfile, holder);
+	if (d->pidfd == -2)
+		fatalx("pidfile %s is locked by a vipd still starting; not starting a second one",
+		       d->conf->pidfile);
+	/* Written now too, so that a second vipd can name us before daemon(). */
+	if (d->pidfd < 0 || pidfile_write(d->pidfd) < 0)
+		log_warn("cannot write pidfile %s", d->conf->pidfile);
+	else
+		d->pidfile_written = true;
 }
 
 /*
@@ -426,10 +489,15 @@ shutdown_all(struct vipd *d)
 		close(d->sigfd);
 	}
 	realtime_close();
+	/* Unlinked while still locked: a vipd starting now locks a new file. */
 	if (d->pidfile_written)
 		unlink(d->conf->pidfile);
+	if (d->pidfd >= 0)
+		close(d->pidfd);
+	d->pidfd = -1;
 	child_reap_killed(d->loop);
 	spawn_helper_stop();
+	runas_clear();
 	loop_free(d->loop);
 	conf_free(d->conf);
 }
@@ -469,10 +537,15 @@ daemon_start(struct vipd *d, bool foreground, ctl_handler on_request)
 	char err[512];
 
 	log_init("vipd", true, d->conf->log_level);
+	/* Before realtime.c and privs.c change them: the children get these back. */
+	spawn_init();
 	check_privileges();
 	/* Before the spawn helper's fork: it drops on its own, as planned here. */
 	if (privs_plan(d->conf, err, sizeof(err)) < 0)
 		fatalx("%s", err);
+	/* Once here and at each reload, never at a spawn in the loop (runas.h). */
+	runas_load(d->conf, privs_run_uid());
+	pidfile_open(d);
 	d->loop = loop_new();
 	if (!d->loop || pace_open(d->loop) < 0)
 		fatal("cannot create the event loop");
@@ -481,6 +554,8 @@ daemon_start(struct vipd *d, bool foreground, ctl_handler on_request)
 		if (errno == EADDRINUSE)
 			fatalx("control socket %s is in use by a running vipd",
 			       d->conf->control_socket);
+		if (control_error())
+			fatalx("control socket %s: %s", d->conf->control_socket, control_error());
 		fatal("cannot listen on %s", d->conf->control_socket);
 	}
 	d->start_real_ns = ev_real_now_ns();
@@ -494,10 +569,8 @@ daemon_start(struct vipd *d, bool foreground, ctl_handler on_request)
 	/* Now, while we are small: scripts and hooks are started by it, not by fork(). */
 	if (spawn_helper_start() < 0)
 		log_warn("cannot start the spawn helper; the first script or hook will");
-	if (pidfile_write(d->conf->pidfile) < 0)
+	if (!foreground && d->pidfile_written && pidfile_write(d->pidfd) < 0)
 		log_warn("cannot write pidfile %s", d->conf->pidfile);
-	else
-		d->pidfile_written = true;
 	if (signals_open(d) < 0)
 		fatal("cannot set up signals");
 	network_open(d);

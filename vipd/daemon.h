@@ -39,6 +39,7 @@ struct vipd {
 	int sigfd;
 	struct ev_sink *sd_sink; /* state changes, for systemd's STATUS= (sdnotify.h) */
 	uint64_t start_real_ns;  /* CLOCK_REALTIME at start: vipd_start_time_seconds */
+	int pidfd;               /* the pidfile, flock()ed for our life; -1 if none */
 	bool pidfile_written;
 	bool stopped; /* instances stopped: only hooks still run */
 	/* Drained instances (vipctl drain), as in state_dir/drained (drain.h). */
@@ -63,11 +64,12 @@ daemon_hooked(const struct vipd *d, size_t i)
 
 /*
  * Start-up, in the order that keeps every error visible: logging, the
- * raw-socket privilege, the loop, the control socket (whose requests go
+ * raw-socket privilege, the pidfile's lock (fatal if another vipd holds
+ * it), the loop, the control socket (whose requests go
  * to `on_request`, with d as its argument; fatal if a running vipd holds
  * it), systemd's notification socket and watchdog when $NOTIFY_SOCKET is
  * set, then daemon() unless `foreground`, real-time priority, the spawn
- * helper, the pidfile, signals, netlink and the ARP / ND sockets. d has
+ * helper, signals, netlink and the ARP / ND sockets. d has
  * its conf (options applied) and sigfd -1; fatal() on what vipd cannot
  * run without.
  */

@@ -97,7 +97,7 @@ int
 main(int argc, char *argv[])
 {
 	struct options o = {.path = CONF_DEFAULT_PATH};
-	struct vipd d = {.sigfd = -1};
+	struct vipd d = {.sigfd = -1, .pidfd = -1};
 	int rc;
 
 	parse_options(argc, argv, &o);

@@ -17,6 +17,7 @@ const char *const vrrp_drop_names[DROP_MAX] = {
     [DROP_TTL] = "ttl",           [DROP_VRID] = "vrid",
     [DROP_PEER] = "peer",         [DROP_FAMILY] = "family",
     [DROP_DEST] = "destination",  [DROP_SOURCE] = "source",
+    [DROP_OWN_ADDR] = "own_addr",
 };
 
 #define VRRP_INTERVAL_MAX 0x0fff /* 12 bits, RFC 5798 §5.2.7 */

@@ -60,6 +60,7 @@ enum vrrp_drop {
 	DROP_FAMILY,     /* address family does not match */
 	DROP_DEST,       /* multicast mode: not sent to 224.0.0.18 / ff02::12 */
 	DROP_SOURCE,     /* multicast mode, IPv6: source not link-local */
+	DROP_OWN_ADDR,   /* our own source address, not sent by us (multicast loop is off) */
 	DROP_MAX
 };
 

@@ -117,6 +117,12 @@ privs_become_missing(void)
 	return NULL;
 }
 
+uid_t
+privs_run_uid(void)
+{
+	return pv.planned && pv.change ? pv.uid : geteuid();
+}
+
 bool
 privs_dropped(void)
 {

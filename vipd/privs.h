@@ -48,6 +48,12 @@ const char *privs_switch_missing(void);
  */
 const char *privs_become_missing(void);
 
+/*
+ * The uid the daemon runs as once started: the planned `user` (after
+ * privs_plan()), or the one it is now.
+ */
+uid_t privs_run_uid(void);
+
 /* True once privs_drop() has run (the process is what it will stay). */
 bool privs_dropped(void);
 

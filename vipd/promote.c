@@ -141,6 +141,22 @@ put(struct out *o, const char *s, size_t n)
 
 #define SPACES " \t\n\r\f\v"
 
+/*
+ * The conninfo keys whose value is a secret (libpq's "debug display"
+ * flag "*"): the password, the client key's passphrase, and PostgreSQL
+ * 18's OAuth client secret. Paths (passfile, sslkey) are not secrets.
+ */
+static bool
+secret_key(const char *k, size_t n)
+{
+	static const char *const keys[] = {"password", "sslpassword", "oauth_client_secret"};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (n == strlen(keys[i]) && strncmp(k, keys[i], n) == 0)
+			return true;
+	return false;
+}
+
 /* "keyword = value ..." as libpq reads it: 'quoted' values, \ escapes. */
 static void
 redact_keywords(struct out *o, const char *p)
@@ -153,7 +169,7 @@ redact_keywords(struct out *o, const char *p)
 		put(o, p, n);
 		p += n;
 		n = strcspn(p, "=" SPACES);
-		secret = n == 8 && strncmp(p, "password", 8) == 0;
+		secret = secret_key(p, n);
 		put(o, p, n);
 		p += n;
 		n = strspn(p, SPACES);
@@ -205,8 +221,10 @@ redact_uri(struct out *o, const char *p)
 	for (p = q; *p;) {
 		size_t n = 1 + strcspn(p + 1, "&"); /* a '?' or '&' and one key=value */
 
-		if (strncmp(p + 1, "password=", 9) == 0) {
-			put(o, p, 10);
+		size_t k = strcspn(p + 1, "=&");
+
+		if (p[1 + k] == '=' && secret_key(p + 1, k)) {
+			put(o, p, k + 2);
 			put(o, "***", 3);
 		} else {
 			put(o, p, n);

@@ -36,7 +36,9 @@
 #include "loop.h"
 #include "realtime.h"
 #include "reload.h"
+#include "privs.h"
 #include "reload_apply.h"
+#include "runas.h"
 #include "sdnotify.h"
 #include "vrrp.h"
 
@@ -364,6 +366,8 @@ reload_run(struct vipd *d, struct buf *reply)
 		refuse(d, why, reply);
 		return -1;
 	}
+	/* The users of the new file, looked up now rather than at each spawn (runas.h). */
+	runas_load(nc, privs_run_uid());
 	publish(&p, nc->path); /* the cause, before the transitions and hooks it brings */
 	apply_global(d, nc, &p);
 	repoint_checks(nc, &p, cs);

@@ -2,7 +2,8 @@
  * spawn.c - start programs without fork() in the daemon.
  *
  * Three parties. The daemon prepares everything that can fail or allocate
- * (the user lookup, the group list, the environment, the output pipe),
+ * (the user, its groups from the table resolved with the configuration,
+ * the environment, the output pipe),
  * packs it into one datagram with the pipe's write end and a reply pipe's
  * write end attached (SCM_RIGHTS), and sends it to the helper without
  * waiting: the loop's whole cost of a spawn. The helper, forked once while
@@ -32,8 +33,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -42,6 +41,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -50,6 +50,7 @@
 #include "child.h"
 #include "mem.h"
 #include "privs.h"
+#include "runas.h"
 
 #define SPAWN_STACK_SIZE (64 * 1024)
 #define SPAWN_PATH       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -90,6 +91,27 @@ struct spawn {
 	int ngroups;
 	int nullfd, outfd[2];
 };
+
+/*
+ * The resource limits vipd was started with, for its children: saved by
+ * spawn_init() before realtime.c and privs.c change them, read by the
+ * child in the helper's memory (the helper is forked after the save).
+ */
+#define SPAWN_NLIMITS 2
+static const int spawn_limit_res[SPAWN_NLIMITS] = {RLIMIT_RTTIME, RLIMIT_RTPRIO};
+static struct {
+	bool saved;
+	struct rlimit64 lim[SPAWN_NLIMITS]; /* prlimit64()'s layout on every ABI */
+} spawn_limits;
+
+void
+spawn_init(void)
+{
+	for (size_t i = 0; i < SPAWN_NLIMITS; i++)
+		if (getrlimit64(spawn_limit_res[i], &spawn_limits.lim[i]) < 0)
+			return;
+	spawn_limits.saved = true;
+}
 
 /* ---- the child side: system calls only, then execve ---- */
 
@@ -146,6 +168,51 @@ spawn_signals_default(void)
 			syscall(SYS_rt_sigaction, sig, dfl, NULL, SPAWN_SIGSET_BYTES);
 }
 
+/*
+ * Every fd from `low` up closed: close_range(), or one by one up to the
+ * fd limit where the kernel has none (ENOSYS before Linux 5.9, or a
+ * seccomp filter saying so): a failure ignored there left the daemon's
+ * fds open in every script.
+ */
+static SPAWN_CHILD void
+spawn_close_from(int low)
+{
+	struct rlimit64 rl;
+	unsigned long max = 65536;
+
+	if (syscall(SYS_close_range, (unsigned)low, ~0U, 0) == 0)
+		return;
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 &&
+	    rl.rlim_cur != RLIM64_INFINITY)
+		max = rl.rlim_cur < (1UL << 20) ? rl.rlim_cur : (1UL << 20);
+	for (unsigned long fd = (unsigned long)low; fd < max; fd++)
+		syscall(SYS_close, fd);
+}
+
+/*
+ * The limits vipd changed for itself (RLIMIT_RTTIME for its real-time
+ * guard, RLIMIT_RTPRIO for a non-root SCHED_RR) back to what vipd was
+ * started with: a script must not get SIGXCPU from the daemon's guard.
+ * Lowering is always allowed; where a hard limit cannot be raised back,
+ * the soft one goes as far as it can.
+ */
+static SPAWN_CHILD void
+spawn_limits_reset(void)
+{
+	for (size_t i = 0; i < SPAWN_NLIMITS && spawn_limits.saved; i++) {
+		struct rlimit64 rl = spawn_limits.lim[i];
+
+		if (syscall(SYS_prlimit64, 0, spawn_limit_res[i], &rl, NULL) == 0)
+			continue;
+		if (syscall(SYS_prlimit64, 0, spawn_limit_res[i], NULL, &rl) < 0)
+			continue;
+		rl.rlim_cur = spawn_limits.lim[i].rlim_cur < rl.rlim_max
+		                  ? spawn_limits.lim[i].rlim_cur
+		                  : rl.rlim_max;
+		syscall(SYS_prlimit64, 0, spawn_limit_res[i], &rl, NULL);
+	}
+}
+
 static SPAWN_CHILD int
 spawn_child(void *arg)
 {
@@ -155,7 +222,12 @@ spawn_child(void *arg)
 	int out, in, err;
 
 	spawn_signals_default();
-	syscall(SYS_setpgid, 0, 0);
+	/*
+	 * A session of its own, not only a process group: a hook started by
+	 * `vipd -n` on a terminal must not share (and read from, or signal)
+	 * the admin's terminal. It is also the process group child.c kills.
+	 */
+	syscall(SYS_setsid);
 	out = spawn_fd_high(s->outfd[1]);
 	in = spawn_fd_high(s->nullfd);
 	/* dup3() clears O_CLOEXEC on the copies. */
@@ -163,7 +235,9 @@ spawn_child(void *arg)
 	    syscall(SYS_dup3, out, STDOUT_FILENO, 0) < 0 ||
 	    syscall(SYS_dup3, out, STDERR_FILENO, 0) < 0)
 		spawn_exit(127);
-	syscall(SYS_close_range, STDERR_FILENO + 1, ~0U, 0);
+	spawn_close_from(STDERR_FILENO + 1);
+	spawn_limits_reset();
+	syscall(SYS_umask, 022);
 	/*
 	 * SCHED_RESET_ON_FORK has done this already when the daemon runs
 	 * SCHED_RR as configured; this covers a daemon started under a
@@ -206,58 +280,36 @@ spawn_free(struct spawn *s)
 			close(s->outfd[i]);
 }
 
-/* The supplementary groups of `name` (what initgroups() would set). */
-static int
-spawn_groups(struct spawn *s, const char *name, gid_t gid)
-{
-	int n = 16;
-
-	for (;;) {
-		int want = n;
-
-		s->groups = xcalloc((size_t)n, sizeof(gid_t));
-		if (getgrouplist(name, gid, s->groups, &want) >= 0) {
-			s->ngroups = want;
-			return 0;
-		}
-		free(s->groups);
-		s->groups = NULL;
-		if (want <= n)
-			n *= 2;
-		else
-			n = want;
-	}
-}
-
 /*
  * uid, gid, groups and HOME/USER/LOGNAME of the user to run as (or of the
- * user we are). getpwnam() may consult NSS; it runs once per spawn.
+ * user we are), from the table resolved with the configuration (runas.h):
+ * no NSS lookup here, in the loop.
  */
 static int
 spawn_user(struct spawn *s, const char *user)
 {
-	struct passwd *pw;
+	const struct runas *u = runas_get(user);
 
-	errno = 0;
-	pw = user && *user ? getpwnam(user) : getpwuid(geteuid());
-	if (!pw) {
-		if (!user || !*user) {
-			s->envstr[0] = xstrdup("HOME=/");
-			return 0;
-		}
-		if (errno == 0)
-			errno = ENOENT;
+	if (!u->found) {
+		errno = ENOENT;
 		return -1;
 	}
-	s->envstr[0] = xasprintf("HOME=%s", pw->pw_dir);
-	s->envstr[1] = xasprintf("USER=%s", pw->pw_name);
-	s->envstr[2] = xasprintf("LOGNAME=%s", pw->pw_name);
-	if (!user || !*user || (pw->pw_uid == geteuid() && pw->pw_gid == getegid()))
+	if (!u->pwname) {
+		s->envstr[0] = xstrdup("HOME=/");
+		return 0;
+	}
+	s->envstr[0] = xasprintf("HOME=%s", u->home);
+	s->envstr[1] = xasprintf("USER=%s", u->pwname);
+	s->envstr[2] = xasprintf("LOGNAME=%s", u->pwname);
+	if (!user || !*user || (u->uid == geteuid() && u->gid == getegid()))
 		return 0;
 	s->setuser = true;
-	s->uid = pw->pw_uid;
-	s->gid = pw->pw_gid;
-	return spawn_groups(s, pw->pw_name, pw->pw_gid);
+	s->uid = u->uid;
+	s->gid = u->gid;
+	s->ngroups = u->ngroups;
+	s->groups = xcalloc((size_t)u->ngroups + 1, sizeof(gid_t));
+	memcpy(s->groups, u->groups, (size_t)u->ngroups * sizeof(gid_t));
+	return 0;
 }
 
 static int
@@ -436,6 +488,21 @@ helper_spawn(char *buf, size_t len, int nullfd, int outfd, int replyfd)
 	free(s.envp);
 }
 
+/* close_range(), or one fd at a time where the kernel has none (ENOSYS). */
+static void
+helper_close_from(int low)
+{
+	struct rlimit rl;
+	long max = 65536;
+
+	if (close_range((unsigned)low, ~0U, 0) == 0)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		max = rl.rlim_cur < (1UL << 20) ? (long)rl.rlim_cur : (1L << 20);
+	for (long fd = low; fd < max; fd++)
+		close((int)fd);
+}
+
 /*
  * The helper's life: one request at a time until the daemon closes its
  * end (or dies: PR_SET_PDEATHSIG). Nothing of the daemon's is used here
@@ -466,7 +533,7 @@ helper_main(int sock, pid_t daemon)
 	if (dup2(sock, 3) < 0)
 		_exit(1);
 	sock = 3;
-	close_range(4, ~0U, 0);
+	helper_close_from(4);
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (!buf || nullfd < 0)
 		_exit(1);

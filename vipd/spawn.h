@@ -21,6 +21,13 @@
 struct child_opts;
 
 /*
+ * Remember the resource limits vipd was started with (RLIMIT_RTTIME,
+ * RLIMIT_RTPRIO), which its children get back: call it before vipd
+ * changes them. Without it children keep the daemon's.
+ */
+void spawn_init(void);
+
+/*
  * Fork the helper now (vipd does at start-up, before it grows); otherwise
  * the first spawn_request() does, and so does the one after the helper
  * has died. 0, or -1 with errno.
@@ -30,10 +37,11 @@ int spawn_helper_start(void);
 void spawn_helper_stop(void);
 
 /*
- * Have o->argv started with everything child.h promises: a new process
- * group, /dev/null as stdin, stdout and stderr into a new pipe, every
+ * Have o->argv started with everything child.h promises: a new session
+ * (and process group), /dev/null as stdin, stdout and stderr into a new pipe, every
  * other fd closed, o->user's uid, gid and groups, signals unblocked and
- * at their default, SCHED_OTHER, cwd /, the fixed environment plus
+ * at their default, SCHED_OTHER, the resource limits vipd started with
+ * (spawn_init()), umask 022, cwd /, the fixed environment plus
  * o->env. Does not wait for the start: returns at once with *outfd, the
  * pipe's read end (non-blocking, close-on-exec), and *replyfd, readable
  * once the helper has started the child (or failed to): then

@@ -408,6 +408,26 @@ drop(struct vrrp *v, enum vrrp_drop why, const union inaddr *from)
 }
 
 /*
+ * An advert from our own source address. Ours never come back (the
+ * sockets turn multicast loop off, and unicast goes to the peers), so
+ * another router uses our address: a second vipd on the same
+ * configuration, a cloned VM, an address conflict. The state machine
+ * cannot tell it from us, so it is dropped, counted and said (once a
+ * minute): it explains two Masters on one VRID.
+ */
+static void
+drop_own_addr(struct vrrp *v, const union inaddr *from)
+{
+	char s[ADDR_STRLEN];
+
+	v->dropped[DROP_OWN_ADDR]++;
+	if (log_ratelimit(&v->own_addr_logged_ns, v->io->now()))
+		log_warnx("%s received an advert from our own address %s: another router uses "
+		          "it (dropped, counted as own_addr; logged once a minute)",
+		          v->tag, addr_ntop(v->cfg.family, from, s));
+}
+
+/*
  * An advert for our VRID, from the port's socket. The port checked the
  * TTL and unicast peers (demux.h) and says why if it must be dropped; the
  * codec checks the rest of RFC 5798 §7.1; the state machine decides (an
@@ -419,8 +439,10 @@ receive_one(void *arg, const struct vsock_rx *rx, enum vrrp_drop why)
 	struct vrrp *v = arg;
 	struct vrrp_adv adv;
 
-	if (v->have_src && addr_cmp(v->cfg.family, &rx->src, &v->src) == 0)
-		return; /* our own packet looped back */
+	if (v->have_src && addr_cmp(v->cfg.family, &rx->src, &v->src) == 0) {
+		drop_own_addr(v, &rx->src);
+		return;
+	}
 	if (why != DROP_MAX) {
 		drop(v, why, &rx->src);
 		return;

@@ -122,6 +122,7 @@ struct vrrp {
 	uint64_t advert_late_max_ns;     /* the most past the interval of those */
 	uint64_t dropped[DROP_MAX];
 	uint64_t drop_logged_ns[DROP_MAX];
+	uint64_t own_addr_logged_ns; /* the warning about another router on our address */
 	enum fsm_reason last_reason;
 	uint64_t mismatch_logged_ns;
 	uint64_t send_err_logged_ns;

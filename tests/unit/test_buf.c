@@ -87,6 +87,46 @@ test_append_binary(void **state)
 	buf_free(&b);
 }
 
+/*
+ * A writer that always leaves a few bytes unread (a slow `vipctl events`):
+ * the memory stays bounded by what is unread, and the bytes come out in
+ * order. It used to grow with every byte ever written.
+ */
+static void
+test_consume_partial_is_bounded(void **state)
+{
+	(void)state;
+	struct buf b;
+	char line[128], out[256];
+	size_t seq_in = 0, seq_out = 0;
+
+	buf_init(&b);
+	for (int i = 0; i < 100000; i++) {
+		int n = snprintf(line, sizeof(line), "{\"seq\":%zu,\"type\":\"x\"}\n", seq_in++);
+
+		buf_append(&b, line, (size_t)n);
+		/* The reader takes all but 3 bytes of what is pending. */
+		size_t take = buf_pending(&b) - 3;
+
+		assert_true(take < sizeof(out));
+		memcpy(out, buf_head(&b), take);
+		for (size_t k = 0; k < take; k++)
+			seq_out += out[k] == '\n';
+		buf_consume(&b, take);
+		assert_true(b.cap <= 16 * 1024);
+	}
+	assert_int_equal(buf_pending(&b), 3);
+	assert_int_equal(seq_out, seq_in - 1);
+	/* A burst, then drained: the memory goes back. */
+	for (int i = 0; i < 10000; i++)
+		buf_append(&b, line, 100);
+	assert_true(b.cap >= 1000000);
+	buf_consume(&b, buf_pending(&b) - 10);
+	assert_true(b.cap <= 16 * 1024);
+	assert_int_equal(buf_pending(&b), 10);
+	buf_free(&b);
+}
+
 static void
 test_consume(void **state)
 {
@@ -304,11 +344,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_printf_grows), cmocka_unit_test(test_printf_large),
-	    cmocka_unit_test(test_append_empty), cmocka_unit_test(test_append_binary),
-	    cmocka_unit_test(test_consume),      cmocka_unit_test(test_json_str),
-	    cmocka_unit_test(test_json_scalars), cmocka_unit_test(test_json_nesting_and_commas),
-	    cmocka_unit_test(test_json_val_buf), cmocka_unit_test(test_json_depth),
+	    cmocka_unit_test(test_printf_grows),
+	    cmocka_unit_test(test_printf_large),
+	    cmocka_unit_test(test_append_empty),
+	    cmocka_unit_test(test_append_binary),
+	    cmocka_unit_test(test_consume),
+	    cmocka_unit_test(test_json_str),
+	    cmocka_unit_test(test_consume_partial_is_bounded),
+	    cmocka_unit_test(test_json_scalars),
+	    cmocka_unit_test(test_json_nesting_and_commas),
+	    cmocka_unit_test(test_json_val_buf),
+	    cmocka_unit_test(test_json_depth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1512,6 +1512,39 @@ test_script_security(void **state)
 	         script);
 	expect_errors(text, expect);
 
+	/*
+	 * A secure interpreter running an insecure script: the script is
+	 * what runs as root, so it is vetted too (it used to pass).
+	 */
+	snprintf(text, sizeof(text), "[check s]\ntype = script\ncommand = /bin/sh -e %s\n", script);
+	snprintf(expect, sizeof(expect),
+	         "t.conf:3: command: %s (an argument of /bin/sh) is writable by non-root users "
+	         "(/tmp has mode 1777, writable by group and others); vipd refuses to run it as "
+	         "root\n",
+	         script);
+	expect_errors(text, expect);
+	snprintf(text, sizeof(text),
+	         "[check s]\ntype = script\nshell = yes\ncommand = /usr/bin/python3 %s\n", script);
+	snprintf(expect, sizeof(expect),
+	         "t.conf:4: command: %s (an argument of /usr/bin/python3) is writable by non-root "
+	         "users (/tmp has mode 1777, writable by group and others); vipd refuses to run it "
+	         "as root\n",
+	         script);
+	expect_errors(text, expect);
+	snprintf(text, sizeof(text), GOOD_INSTANCE "notify = /bin/bash %s\n", script);
+	snprintf(expect, sizeof(expect),
+	         "t.conf:5: notify: %s (an argument of /bin/bash) is writable by non-root users "
+	         "(/tmp has mode 1777, writable by group and others); vipd refuses to run it as "
+	         "root\n",
+	         script);
+	expect_errors(text, expect);
+	/* Not an interpreter: its arguments are data, not checked; nor are missing paths. */
+	conf_free(load_ok("[check s]\ntype = script\ncommand = /bin/true /tmp\n"));
+	snprintf(text, sizeof(text), "[check s]\ntype = script\ncommand = /bin/test -r %s\n",
+	         script);
+	conf_free(load_ok(text));
+	conf_free(load_ok("[check s]\ntype = script\ncommand = /bin/sh -c /nonexistent/x\n"));
+
 	/* A symlink to a secure program from an insecure directory is refused too. */
 	assert_int_equal(fsec_root_only(link, why, sizeof(why)), -1);
 	assert_string_equal(why, "/tmp has mode 1777, writable by group and others");

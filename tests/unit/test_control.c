@@ -288,6 +288,62 @@ count_fds(void)
  * their (deferred) reply are closed at once; the one a handler holds
  * stays valid until its ctl_end().
  */
+/* Run the loop for ms milliseconds. */
+static void
+pump(struct fixture *f, int ms)
+{
+	timer_arm_in(f->guard, (uint64_t)ms * NS_PER_MS);
+	assert_int_equal(loop_run(f->loop), 0);
+}
+
+/*
+ * 64 idle connections (connected, nothing sent) do not lock vipctl out:
+ * the oldest idle one is closed with a message and the request is
+ * answered. Once every client has a request in, a new one is refused.
+ */
+static void
+test_idle_clients_do_not_lock_out(void **state)
+{
+	struct fixture *f = *state;
+	struct client idle[64], c, s[64];
+	char b[256];
+	ssize_t n;
+
+	assert_int_equal(control_open(f->loop, f->path, handler, NULL), 0);
+	for (int i = 0; i < 64; i++) {
+		client_connect(f, &idle[i], f->path);
+		/* Accepted one by one, in order: the oldest is idle[0]. */
+		pump(f, 1);
+	}
+	assert_string_equal(client_request(f, &c, "status\n", 7), "ok status 1\n");
+	buf_free(&c.in);
+	n = recv(idle[0].fd, b, sizeof(b) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	b[n] = '\0';
+	assert_non_null(strstr(b, "too many clients"));
+	assert_int_equal(recv(idle[0].fd, b, sizeof(b), MSG_DONTWAIT), 0);  /* closed */
+	assert_int_equal(recv(idle[1].fd, b, sizeof(b), MSG_DONTWAIT), -1); /* still open */
+	assert_int_equal(errno, EAGAIN);
+	for (int i = 0; i < 64; i++)
+		close(idle[i].fd);
+	pump(f, 5);
+
+	/* 64 streams: nothing idle to close, the 65th is refused. */
+	h.mode = REPLY_STREAM;
+	for (int i = 0; i < 64; i++) {
+		client_connect(f, &s[i], f->path);
+		assert_int_equal(send(s[i].fd, "events\n", 7, MSG_NOSIGNAL), 7);
+		pump(f, 2);
+	}
+	assert_int_equal(h.calls, 65);
+	h.mode = REPLY_NOW;
+	assert_string_equal(client_request(f, &c, "status\n", 7), "error: too many clients\n");
+	buf_free(&c.in);
+	assert_int_equal(h.calls, 65);
+	for (int i = 0; i < 64; i++)
+		close(s[i].fd);
+}
+
 static void
 test_hangup(void **state)
 {
@@ -437,6 +493,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_request, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reply_later, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_clients_do_not_lock_out, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hangup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stream_gone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_socket, setup, teardown),

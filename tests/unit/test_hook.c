@@ -509,6 +509,13 @@ test_promote_redact(void **state)
 	    {"postgresql://u:pw@h:5/db?sslmode=disable&password=pw",
 	     "postgresql://u:***@h:5/db?sslmode=disable&password=***"},
 	    {"postgresql:///db?host=/run&password=pw", "postgresql:///db?host=/run&password=***"},
+	    /* every secret key, not only password; paths are not secrets */
+	    {"sslkey=/k sslpassword=kp passfile=/p", "sslkey=/k sslpassword=*** passfile=/p"},
+	    {"oauth_client_secret = 's e' user=u", "oauth_client_secret = *** user=u"},
+	    {"postgresql://h/db?sslpassword=kp&sslmode=verify-full",
+	     "postgresql://h/db?sslpassword=***&sslmode=verify-full"},
+	    {"postgresql://h/db?x=1&oauth_client_secret=s",
+	     "postgresql://h/db?x=1&oauth_client_secret=***"},
 	};
 	char out[256];
 

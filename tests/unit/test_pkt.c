@@ -592,7 +592,7 @@ test_drop_names(void **state)
 	static const char *const want[DROP_MAX] = {
 	    "short",    "version", "type", "addr_count", "interval",
 	    "checksum", "ttl",     "vrid", "peer",       "family",
-	    "destination", "source",
+	    "destination", "source", "own_addr",
 	};
 
 	(void)state;

@@ -224,6 +224,24 @@ test_master_yields(void **state)
 	fx_free(f);
 }
 
+/*
+ * An advert from our own source address was not sent by us (multicast
+ * loop is off): another router uses it. Dropped, and counted as own_addr.
+ */
+static void
+test_own_address_counted(void **state)
+{
+	struct fx *f = fx_master(BASIC);
+
+	(void)state;
+	hear("192.0.2.2", 200, "192.0.2.10");
+	hear("192.0.2.2", 200, "192.0.2.10");
+	assert_int_equal(f->v->fsm.state, ST_MASTER);
+	assert_int_equal(f->v->dropped[DROP_OWN_ADDR], 2);
+	assert_int_equal(f->v->adverts_received, 0);
+	fx_free(f);
+}
+
 /* master_ip: only adverts the state machine accepted name the Master. */
 static void
 test_master_ip_from_accepted_adverts(void **state)
@@ -628,6 +646,7 @@ main(void)
 	    cmocka_unit_test(test_guard_readd_refused_is_fault),
 	    cmocka_unit_test(test_no_announce_without_the_address),
 	    cmocka_unit_test(test_master_yields),
+	    cmocka_unit_test(test_own_address_counted),
 	    cmocka_unit_test(test_master_ip_from_accepted_adverts),
 	    cmocka_unit_test(test_owner_answers_priority_zero),
 	    cmocka_unit_test(test_guard_announces_only_the_readded_vip),
