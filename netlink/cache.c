@@ -34,6 +34,7 @@
 #include <linux/rtnetlink.h>
 
 #include "../vipd/log.h"
+#include "../vipd/loop.h"
 #include "../vipd/mem.h"
 
 /*
@@ -57,6 +58,7 @@ struct pending {
 static struct nl_cache *links;
 static struct nl_cache *addrs;
 static struct pending *pend;
+static uint64_t resync_logged; /* log_ratelimit() of the resync line */
 static size_t npend, pend_cap;
 
 /* --- conversions ---------------------------------------------------------- */
@@ -538,9 +540,13 @@ nlcache_replace(struct nl_cache *fresh_links, struct nl_cache *fresh_addrs,
 	addrs = fresh_addrs;
 	npend = 0;
 
-	log_info("netlink: resynchronised: %zu link and %zu address change(s) while events "
-	         "were lost",
-	         dl.n, da.n);
+	/* A flood resyncs again and again: info once a minute, debug otherwise. */
+	if (log_ratelimit(&resync_logged, mono_now_ns()))
+		log_info("netlink: resynchronised: %zu link and %zu address change(s) while "
+		         "events were lost (logged once a minute)",
+		         dl.n, da.n);
+	else
+		log_debug("netlink: resynchronised: %zu link and %zu address change(s)", dl.n, da.n);
 	for (i = 0; i < dl.n; i++)
 		if (rtnl_link_get_family((struct rtnl_link *)dl.d[i].obj) == AF_UNSPEC)
 			emit_link(ev, (struct rtnl_link *)dl.d[i].obj, dl.d[i].ch != CH_GONE);

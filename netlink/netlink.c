@@ -61,6 +61,7 @@ static struct netlink_stats stats;
 static struct nl_sock *mon_sk;
 static struct netlink_events mon_ev;
 static struct timer *resync_timer; /* armed while a resync is owed */
+static uint64_t lost_logged;       /* log_ratelimit() of the overrun warning */
 static uint64_t resync_backoff_ns;
 
 static struct nl_sock *
@@ -236,7 +237,11 @@ mon_readable(struct loop *l, int fd, uint32_t events, void *arg)
 		if (err == -NLE_NOMEM) {
 			/* ENOBUFS: libnl maps it to NLE_NOMEM. */
 			stats.overruns++;
-			log_warnx("netlink: events lost (receive buffer overrun), resynchronising");
+			/* A flood overruns again and again: say it once a minute. */
+			if (log_ratelimit(&lost_logged, mono_now_ns()))
+				log_warnx("netlink: events lost (receive buffer overrun), "
+				          "resynchronising (%llu time(s) so far; logged once a minute)",
+				          (unsigned long long)stats.overruns);
 			if (mon_resync() < 0)
 				return;
 			continue;
