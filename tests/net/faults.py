@@ -201,6 +201,21 @@ def notify_hook(clab, host, log, name="notify.sh"):
                        ' >> %s\n' % log)
 
 
+def hook_runs(path):
+    """[(tag, prev, state, reason), ...]: one per run of notify_hook's script,
+    tag being the words the command line put before keepalived's four
+    arguments ("" for none)."""
+    from lab import read_lines
+    out = []
+    for line in read_lines(path):
+        words = line.split()
+        i = words.index("INSTANCE")
+        prev = next(w[5:] for w in words if w.startswith("prev="))
+        reason = next(w[7:] for w in words if w.startswith("reason="))
+        out.append((" ".join(words[:i]), prev, words[i + 2], reason))
+    return out
+
+
 def proc_stat(pid):
     """(state, ppid) of pid, or None."""
     try:

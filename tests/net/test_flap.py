@@ -12,24 +12,12 @@ import time
 
 import pytest
 
-from faults import notify_hook, transitions
-from lab import assert_vipd_alive, read_lines, vipd_instance, wait_converged, wait_until
+from faults import hook_runs, notify_hook, transitions
+from lab import assert_vipd_alive, vipd_instance, wait_converged, wait_until
 
 VIP = "192.0.2.100"
 FLAP_S = float(os.environ.get("VIPD_FAULT_FLAP_S", "10"))
 pytestmark = pytest.mark.root
-
-
-def hook_runs(path):
-    """(prev, state, reason) of each run of notify_hook's script."""
-    out = []
-    for line in read_lines(path):
-        words = line.split()
-        # INSTANCE VI_1 MASTER 150 prev=BACKUP reason=master_down
-        prev = next(w[5:] for w in words if w.startswith("prev="))
-        reason = next(w[7:] for w in words if w.startswith("reason="))
-        out.append((prev, words[2], reason))
-    return out
 
 
 def assert_hooks_follow_transitions(host, path):
@@ -40,12 +28,12 @@ def assert_hooks_follow_transitions(host, path):
                what="%s's hooks to catch up with %d transitions" % (host.name, len(logged)))
     time.sleep(0.3)
     runs = hook_runs(path)
-    got = [(p, s) for p, s, _ in runs]
+    got = [(p, s) for _, p, s, _ in runs]
     diff = next((i for i, (x, y) in enumerate(zip(got, logged)) if x != y), None)
     assert got == logged, "%s: %d hook runs for %d transitions logged; first difference at " \
         "#%s: %s" % (host.name, len(got), len(logged), diff,
                      (got[diff], logged[diff]) if diff is not None else "(one is longer)")
-    for (p0, s0, _), (p1, s1, _) in zip(runs, runs[1:]):
+    for (_, _, s0, _), (_, p1, _, _) in zip(runs, runs[1:]):
         assert p1 == s0, "%s: hook runs out of order: %s then %s" % (host.name, s0, p1)
     return len(runs)
 
