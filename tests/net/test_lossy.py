@@ -18,6 +18,7 @@ VIPD_FAULT_LOSS_S sets the window (default 20 s; the issue's long version
 is 60 s, `make soak` runs it).
 """
 import os
+import shutil
 import time
 
 import pytest
@@ -40,6 +41,8 @@ def pair(lab, interval="%dms" % INT_MS):
     return h1, h2
 
 
+@pytest.mark.skipif(shutil.which("nft") is None,
+                    reason="nft missing (tests/deps.sh installs nftables)")
 @pytest.mark.parametrize("loss", [5, 20])
 def test_random_loss_spurious_takeovers_as_the_rfc_implies(clab, loss):
     h1, h2 = pair(clab)
