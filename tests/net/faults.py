@@ -133,7 +133,7 @@ def _rawsniff(src, out_path):
             return
 
 
-def loss_runs(arrivals, interval, limit):
+def loss_runs(arrivals, limit):
     """Gaps between consecutive arrivals longer than limit (seconds)."""
     return [b - a for a, b in zip(arrivals, arrivals[1:]) if b - a > limit]
 

@@ -68,7 +68,11 @@ def test_random_loss_spurious_takeovers_as_the_rfc_implies(clab, loss):
     mdi = mdi_s(100, INT_MS)
     # gaps in what arrived long enough for Master_Down_Interval to run out
     # (3 adverts lost in a row give a gap of 4 intervals > 3.6 intervals)
-    runs = loss_runs(arrivals, INT_MS / 1000.0, mdi)
+    runs = loss_runs(arrivals, mdi)
+    # what may explain a flip: as in judge_backup_flips, a gap of 3 intervals
+    # (vipd reads a little after the raw socket beside it: a late read of the
+    # advert ending a 2-lost gap of 150 ms may find the 180 ms timer expired)
+    causes = loss_runs(arrivals, 3 * INT_MS / 1000.0)
     print("loss %d %% over %.0f s: %d adverts sent, %d arrived (%.1f %% lost, nft dropped %s since set-up); "
           "spurious takeovers: measured %d, expected n(1-p)p^3 = %.2f (%.2f with the "
           "measured loss); %d arrival gaps > Master_Down_Interval %.0f ms"
@@ -80,8 +84,8 @@ def test_random_loss_spurious_takeovers_as_the_rfc_implies(clab, loss):
     # the Master never moved: a Backup's flip is answered, not followed
     assert not h1_moves, h1_moves
     # every flip has a cause on the wire, and flips are about as rare as the RFC says
-    assert len(flips) <= len(runs), "h2 took over %d times, but only %d gaps of %.0f ms " \
-        "arrived: %s" % (len(flips), len(runs), mdi * 1000, flips)
+    assert len(flips) <= len(causes), "h2 took over %d times, but only %d gaps of %d ms " \
+        "arrived: %s" % (len(flips), len(causes), 3 * INT_MS, flips)
     assert len(flips) <= 4 * expected + 3, (len(flips), expected)
     wait_converged(h1, [h2], VIP, timeout=2)
     assert [h.name for h in clab.holders(VIP)] == ["h1"]
