@@ -243,14 +243,19 @@ def children(pid):
 
 
 def census(pid):
-    """RSS (KiB), open fds and children of a process."""
+    """RSS (KiB), open fds (their number, and fd -> target) and children of a process."""
     rss = None
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 rss = int(line.split()[1])
-    return {"rss_kib": rss, "fds": len(os.listdir("/proc/%d/fd" % pid)),
-            "children": children(pid)}
+    fds = {}
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            fds[int(fd)] = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            pass
+    return {"rss_kib": rss, "fds": len(fds), "fd_targets": fds, "children": children(pid)}
 
 
 if __name__ == "__main__":

@@ -123,7 +123,12 @@ def test_soak(clab):
     # back to the start's shape: the file at 0, VI_2 on h1
     write_file(weight, "0\n")
     wait_until(lambda: h1.state("VI_2") == "MASTER" and h2.state("VI_2") == "BACKUP", 3)
+    # a client that just left may still be in the loop's hands for a moment
     end = quiet_census()
+    t_end = time.monotonic()
+    while end["fds"] > start["fds"] and time.monotonic() - t_end < 3:
+        time.sleep(0.2)
+        end = quiet_census()
     st = h1.inst("VI_1")
     moves = [t for t in transitions(h1.log_text()[off:]) if t[0] == "VI_2"]
     print("end:   RSS %d KiB, %d fds, children %s" % (end["rss_kib"], end["fds"],
@@ -135,9 +140,15 @@ def test_soak(clab):
     print(judge_advert_gaps(adverts, 0.010, 0.010 + GAP_SLACK, machine,
                             "VI_1 adverts during the soak"))
     assert reloads >= int(SOAK_S / RELOAD_EVERY) - 1
-    assert len(moves) >= 2 * int(SOAK_S / 5) - 2, "VI_2 moved %d times only" % len(moves)
-    assert "error" not in h1.log_text()[off:].lower()
-    assert end["fds"] <= start["fds"], "fds %d -> %d" % (start["fds"], end["fds"])
+    # the file changes twice every 5 s (and a little more: the loop's own time)
+    assert len(moves) >= int(0.8 * 2 * SOAK_S / 5), "VI_2 moved %d times only" % len(moves)
+    # nothing went wrong enough to be logged as an error
+    errors = [ln for ln in h1.log_text()[off:].splitlines() if " error: " in ln]
+    assert not errors, errors[:10]
+    new_fds = {fd: t for fd, t in end["fd_targets"].items()
+               if start["fd_targets"].get(fd) != t}
+    assert end["fds"] <= start["fds"], "fds %d -> %d; new: %s; start: %s" % (
+        start["fds"], end["fds"], new_fds, start["fd_targets"])
     assert sorted(c for _, _, c in end["children"]) == sorted(c for _, _, c in start["children"])
     assert not [c for c in end["children"] if c[1] == "Z"], end["children"]
     if not vipd_sanitized():
