@@ -13,6 +13,9 @@
 #                   E2E_COLUMNS=vipd,vipd-1s,keepalived; E2E=--list names them;
 #                   E2E=seed000 or seed001,seed002: every scenario of a seed;
 #                   seed003 runs only when named)
+#   make soak       the fault tests' long versions (root; not in make check):
+#                   a 10-minute soak (SOAK_TIME=600, seconds), 60 s of 5 % and
+#                   20 % VRRP loss, 100 rounds of kill -9 of the Master's vipd
 #   make deps       apt-get install what the build and the tests need
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -60,7 +63,7 @@ LIB      := $(BUILD)/libvipd.a
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit nettest demo bench e2e help install clean format valgrind
+.PHONY: all deps check unit nettest demo bench e2e soak help install clean format valgrind
 all: $(BUILD)/vipd $(BUILD)/vipctl
 
 $(BUILD)/obj/%.o: %.c
@@ -113,6 +116,15 @@ E2E_COLUMNS ?= vipd,vipd-1s,keepalived
 e2e: deps
 	@$(MAKE) --no-print-directory all
 	@VIPD_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/e2e/e2e.py --columns $(E2E_COLUMNS) $(E2E)
+
+# The fault tests of make check, long: tests/net/test_soak.py for SOAK_TIME
+# seconds, test_lossy.py over 60 s, test_crash_loop.py for 100 rounds.
+SOAK_TIME ?= 600
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@cd tests/net && SOAK_TIME=$(SOAK_TIME) VIPD_FAULT_LOSS_S=60 VIPD_FAULT_CRASH_ROUNDS=100 \
+		VIPD_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) -m pytest -q -s -rfE -p no:cacheprovider \
+		test_soak.py test_lossy.py test_crash_loop.py test_flap.py test_partition.py
 
 help:
 	@sed -n 's/^#   //p; s/^#                   /                /p' Makefile | sed -n '/^make/,$$p' | head -40

@@ -7,7 +7,7 @@ set -e
 PKGS="gcc make pkg-config libinih-dev libnl-3-dev libnl-route-3-dev libcap-ng-dev libcmocka-dev
       libcurl4-openssl-dev libpq-dev libmicrohttpd-dev prometheus
       python3 python3-pytest python3-scapy tshark tcpdump keepalived iproute2
-      procps psmisc valgrind strace haproxy postgresql
+      procps psmisc valgrind strace nftables haproxy postgresql
       patroni etcd-server etcd-client python3-psycopg2"
 missing=""
 for p in $PKGS; do
