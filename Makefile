@@ -76,7 +76,10 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 FUZZ_BINS  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 # kaparse's `include` globs the file system: fuzz_kaimport answers it.
-FUZZ_LDFLAGS_kaimport := -Wl,--wrap=glob
+FUZZ_LDFLAGS_kaimport := -Wl,--wrap=glob,--wrap=globfree
+# The control commands' replies, reload and drain's state file: fuzz_ctl's.
+FUZZ_LDFLAGS_ctl := -Wl,--wrap=ctl_printf,--wrap=ctl_write,--wrap=ctl_end,--wrap=ctl_on_gone \
+	-Wl,--wrap=reload_apply,--wrap=drain_save
 
 .PHONY: all deps check unit nettest demo bench e2e help install clean format valgrind \
 	fuzz fuzz-smoke fuzz-build

@@ -23,7 +23,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define FUZZ_ASSERT(cond)                                                                          \
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: property broken: %s\n", __FILE__, __LINE__,       \
+			fprintf(stderr, "%s:%d: property broken: %s\n", __FILE__, __LINE__,        \
 			        #cond);                                                            \
 			abort();                                                                   \
 		}                                                                                  \

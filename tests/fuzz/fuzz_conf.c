@@ -19,7 +19,7 @@
 
 static int memfd = -1;
 static char path[64];
-static FILE *errs;     /* counts what conf_load() reports, keeps nothing */
+static FILE *errs; /* counts what conf_load() reports, keeps nothing */
 static size_t errlen;
 
 static ssize_t
