@@ -110,8 +110,9 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS_$*) -o $@ $^ $(LDLIBS)
 
-# The fuzz build is a make of its own with FUZZ=1 (its BUILD, CC, OPT).
-fuzz-build:
+# The fuzz build is a make of its own with FUZZ=1 (its BUILD, CC, OPT);
+# make fuzz-build builds the targets without running them.
+fuzz-build: deps
 	@$(MAKE) --no-print-directory FUZZ=1 CC=$(FUZZ_CC) \
 		$(FUZZ_NAMES:%=build-fuzz/fuzz/fuzz_%)
 
