@@ -25,8 +25,8 @@ for name in "$@"; do
 	dict=""
 	[ -f "$here/$name.dict" ] && dict="-dict=$here/$name.dict"
 	echo "fuzz: $name, ${secs}s"
-	# -timeout: an input taking a second is a hang; -rss_limit_mb: a leak.
-	"$bin" -max_total_time="$secs" -timeout=5 -rss_limit_mb=1024 -print_final_stats=1 \
+	# -timeout: an input taking 5 s is a hang; past -rss_limit_mb, a leak.
+	"$bin" -max_total_time="$secs" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$crash/" $dict "$work" $seeds >"$log" 2>&1
 	rc=$?
 	last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
