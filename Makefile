@@ -77,6 +77,8 @@ FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 FUZZ_BINS  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 # kaparse's `include` globs the file system: fuzz_kaimport answers it.
 FUZZ_LDFLAGS_kaimport := -Wl,--wrap=glob,--wrap=globfree
+# User names from a table of fuzz_conf's, not NSS (which may use sockets).
+FUZZ_LDFLAGS_conf := -Wl,--wrap=getpwnam,--wrap=getpwuid
 # The control commands' replies, reload and drain's state file: fuzz_ctl's.
 FUZZ_LDFLAGS_ctl := -Wl,--wrap=ctl_printf,--wrap=ctl_write,--wrap=ctl_end,--wrap=ctl_on_gone \
 	-Wl,--wrap=reload_apply,--wrap=drain_save

@@ -4,10 +4,15 @@
  *
  * The input is written to a memfd and conf_load() opens it by its
  * /proc/self/fd path, so the file is read exactly as vipd reads one (open,
- * fstat, getline), with no file on disk. Properties: a config is either
+ * fstat, getline), with no file on disk. User names are looked up in a
+ * table of this file (-Wl,--wrap=getpwnam,--wrap=getpwuid: FUZZ_LDFLAGS_conf
+ * in the Makefile), not through NSS, which may ask nscd, sssd or LDAP
+ * over a socket, and would make a run depend on the machine's users.
+ * Properties: a config is either
  * refused with at least one error line or accepted whole, and an accepted
  * one keeps its documented bounds.
  */
+#include <pwd.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -16,6 +21,42 @@
 #include "fuzz.h"
 #include "vipd/conf.h"
 #include "vipd/log.h"
+
+struct passwd *__wrap_getpwnam(const char *name);
+struct passwd *__wrap_getpwuid(uid_t uid);
+
+static struct passwd users[] = {
+    {.pw_name = "root", .pw_uid = 0, .pw_gid = 0, .pw_dir = "/root", .pw_shell = "/bin/sh"},
+    {.pw_name = "postgres",
+     .pw_uid = 110,
+     .pw_gid = 118,
+     .pw_dir = "/var/lib/postgresql",
+     .pw_shell = "/bin/bash"},
+    {.pw_name = "vipd", .pw_uid = 990, .pw_gid = 990, .pw_dir = "/", .pw_shell = "/bin/false"},
+    {.pw_name = "nobody",
+     .pw_uid = 65534,
+     .pw_gid = 65534,
+     .pw_dir = "/nonexistent",
+     .pw_shell = "/usr/sbin/nologin"},
+};
+
+struct passwd *
+__wrap_getpwnam(const char *name)
+{
+	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++)
+		if (strcmp(users[i].pw_name, name) == 0)
+			return &users[i];
+	return NULL;
+}
+
+struct passwd *
+__wrap_getpwuid(uid_t uid)
+{
+	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++)
+		if (users[i].pw_uid == uid)
+			return &users[i];
+	return NULL;
+}
 
 static int memfd = -1;
 static char path[64];
