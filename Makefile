@@ -16,6 +16,9 @@
 #   make soak       the fault tests' long versions (root; not in make check):
 #                   a 10-minute soak (SOAK_TIME=600, seconds), 60 s of 5 % and
 #                   20 % VRRP loss, 100 rounds of kill -9 of the Master's vipd
+#   make fuzz       build the libFuzzer targets (clang, build-fuzz/) and run
+#                   each FUZZ_TIME seconds (default 180); fails on a crash
+#   make fuzz-smoke the same, 30 s each (what .ci/run runs)
 #   make deps       apt-get install what the build and the tests need
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -32,7 +35,14 @@ PKGS     := inih libnl-3.0 libnl-route-3.0 libcap-ng
 PKGS_DL  := libcurl libpq libmicrohttpd
 VERSION  := 0.1.0
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# The fuzz targets' build (make fuzz): clang, libFuzzer's coverage
+# counters in every object, ASan + UBSan, its own directory.
+BUILD    ?= build-fuzz
+OPT      := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=all
+LDSAN    := -fsanitize=fuzzer,address,undefined
+else ifeq ($(SANITIZE),1)
 BUILD    ?= build-san
 OPT      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSAN    := -fsanitize=address,undefined
@@ -63,7 +73,24 @@ LIB      := $(BUILD)/libvipd.a
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit nettest demo bench e2e soak help install clean format valgrind
+# Fuzz targets: tests/fuzz/fuzz_NAME.c, linked like the unit tests (with
+# libFuzzer's main instead of cmocka), seeds in tests/fuzz/corpus/NAME/.
+# FUZZ_LDFLAGS_NAME adds link flags for one target.
+FUZZ_CC    ?= clang
+FUZZ_TIME  ?= 180
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+FUZZ_BINS  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+# kaparse's `include` globs the file system: fuzz_kaimport answers it.
+FUZZ_LDFLAGS_kaimport := -Wl,--wrap=glob,--wrap=globfree
+# User names from a table of fuzz_conf's, not NSS (which may use sockets).
+FUZZ_LDFLAGS_conf := -Wl,--wrap=getpwnam,--wrap=getpwuid
+# The control commands' replies, reload and drain's state file: fuzz_ctl's.
+FUZZ_LDFLAGS_ctl := -Wl,--wrap=ctl_printf,--wrap=ctl_write,--wrap=ctl_end,--wrap=ctl_on_gone \
+	-Wl,--wrap=reload_apply,--wrap=drain_save
+
+.PHONY: all deps check unit nettest demo bench e2e soak help install clean format valgrind \
+	fuzz fuzz-smoke fuzz-build
 all: $(BUILD)/vipd $(BUILD)/vipctl
 
 $(BUILD)/obj/%.o: %.c
@@ -86,6 +113,22 @@ $(BUILD)/vipctl: $(BUILD)/obj/vipd/vipctl.o $(LIB)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS_$*) -o $@ $^ $(LDLIBS)
+
+# The fuzz build is a make of its own with FUZZ=1 (its BUILD, CC, OPT);
+# make fuzz-build builds the targets without running them.
+fuzz-build: deps
+	@$(MAKE) --no-print-directory FUZZ=1 CC=$(FUZZ_CC) \
+		$(FUZZ_NAMES:%=build-fuzz/fuzz/fuzz_%)
+
+fuzz: fuzz-build
+	@sh tests/fuzz/run.sh build-fuzz $(FUZZ_TIME) $(FUZZ_NAMES)
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=30
 
 # Install what the build and the tests need (Debian). A no-op when present.
 deps:
@@ -144,9 +187,10 @@ install: all
 	install -m 0644 examples/*.conf examples/vipd.service $(DESTDIR)$(DOCDIR)/examples/
 
 format:
-	clang-format -i vipd/*.[ch] netlink/*.[ch] $(wildcard checks/*.[ch]) tests/unit/*.c
+	clang-format -i vipd/*.[ch] netlink/*.[ch] $(wildcard checks/*.[ch]) tests/unit/*.c \
+		tests/fuzz/*.[ch]
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

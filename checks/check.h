@@ -154,4 +154,20 @@ void check_set_value(struct check *c, long value);
  */
 int check_open_file(const char *path, bool nofollow, char *why, size_t whysize);
 
+/*
+ * The pure parsers beneath the checks' I/O (tested and fuzzed alone).
+ *
+ * haproxy_verdict: judge a whole "show info; show stat" reply (text,
+ * NUL-terminated, modified in place) for cc's backend; true if up, with a
+ * short reason either way. http_judge: an HTTP answer's status and the
+ * first bytes of its body against cc's expect_status and expect_body.
+ * file_parse_value: a file check's text (NUL-terminated) as keepalived's
+ * track_file reads it (strtol: blanks, a sign, anything after); 0 and
+ * *value, or -1 and a reason.
+ */
+bool haproxy_verdict(const struct conf_check *cc, char *text, char *reason, size_t size);
+bool http_judge(const struct conf_check *cc, long status, const char *body, size_t len,
+                char *reason, size_t size);
+int file_parse_value(const char *text, long *value, char *why, size_t size);
+
 #endif

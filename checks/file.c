@@ -53,6 +53,20 @@ struct file_read {
 	char why[96];
 };
 
+int
+file_parse_value(const char *text, long *value, char *why, size_t size)
+{
+	char *end;
+
+	/* keepalived reads with strtol: leading space and a sign, anything after. */
+	*value = strtol(text, &end, 10);
+	if (end == text) {
+		snprintf(why, size, "not a number");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Symbolic links are followed (the file may be a link an admin put there),
  * but nothing but a regular file is ever opened, and never blocking: a
@@ -62,7 +76,6 @@ static int
 file_read_value(const char *path, struct file_read *r)
 {
 	char text[64];
-	char *end;
 	ssize_t n;
 	int fd;
 
@@ -82,13 +95,7 @@ file_read_value(const char *path, struct file_read *r)
 		return -1;
 	}
 	text[n] = '\0';
-	/* keepalived reads with strtol: leading space and a sign, anything after. */
-	r->value = strtol(text, &end, 10);
-	if (end == text) {
-		snprintf(r->why, sizeof(r->why), "not a number");
-		return -1;
-	}
-	return 0;
+	return file_parse_value(text, &r->value, r->why, sizeof(r->why));
 }
 
 /* ---- the inotify watch ---- */

@@ -176,12 +176,8 @@ hap_info(const char *info, const char *key, char *val, size_t size)
 	return NULL;
 }
 
-/*
- * Judge a whole reply (NUL-terminated, modified). The "show info" block
- * ends at the first empty line; "show stat" output follows it.
- */
-static bool
-hap_verdict(const struct conf_check *cc, char *text, char *reason, size_t size)
+bool
+haproxy_verdict(const struct conf_check *cc, char *text, char *reason, size_t size)
 {
 	char *stat = strstr(text, "\n\n");
 	char name[32], pid[32], stopping[8];
@@ -237,7 +233,7 @@ hap_read(struct hap_run *r)
 		return;
 	}
 	buf_append(&r->reply, "", 1); /* NUL-terminate */
-	bool ok = hap_verdict(check_conf(r->c), r->reply.data, reason, sizeof(reason));
+	bool ok = haproxy_verdict(check_conf(r->c), r->reply.data, reason, sizeof(reason));
 	hap_finish(r, ok, reason);
 }
 

@@ -253,6 +253,21 @@ http_status_expected(const struct conf_check *cc, long status)
 	return false;
 }
 
+bool
+http_judge(const struct conf_check *cc, long status, const char *body, size_t len, char *reason,
+           size_t size)
+{
+	snprintf(reason, size, "HTTP %ld", status);
+	if (!http_status_expected(cc, status))
+		return false;
+	if (cc->expect_body[0] != '\0' &&
+	    !memmem(body ? body : "", len, cc->expect_body, strlen(cc->expect_body))) {
+		snprintf(reason, size, "HTTP %ld but body lacks \"%s\"", status, cc->expect_body);
+		return false;
+	}
+	return true;
+}
+
 static bool
 http_verdict(const struct conf_check *cc, struct http_run *r, CURLcode res, char *reason,
              size_t size)
@@ -264,15 +279,7 @@ http_verdict(const struct conf_check *cc, struct http_run *r, CURLcode res, char
 		return false;
 	}
 	curl->easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-	snprintf(reason, size, "HTTP %ld", status);
-	if (!http_status_expected(cc, status))
-		return false;
-	if (r->keep_body && !memmem(r->body.data ? r->body.data : "", r->body.len, cc->expect_body,
-	                            strlen(cc->expect_body))) {
-		snprintf(reason, size, "HTTP %ld but body lacks \"%s\"", status, cc->expect_body);
-		return false;
-	}
-	return true;
+	return http_judge(cc, status, r->body.data, r->body.len, reason, size);
 }
 
 /* A transfer is over: judge it, free it, then report (check_done last). */

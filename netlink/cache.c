@@ -201,14 +201,21 @@ nlcache_npending(void)
 
 /* --- applying changes ----------------------------------------------------- */
 
-/* The kernel's IPv4 rule: secondary if a primary of the same subnet and mask exists. */
+/*
+ * The kernel's IPv4 rule: secondary if a primary of the same subnet and mask
+ * exists. A prefix over 32 is no IPv4 subnet (and would shift by a negative
+ * count): never a secondary.
+ */
 static bool
 v4_would_be_secondary(int ifindex, const union inaddr *a, uint8_t prefixlen)
 {
-	uint32_t mask = prefixlen ? htonl(~0u << (32 - prefixlen)) : 0;
 	struct nl_object *obj;
+	uint32_t mask;
 	union inaddr b;
 
+	if (prefixlen > 32)
+		return false;
+	mask = prefixlen ? htonl(~0u << (32 - prefixlen)) : 0;
 	for (obj = nl_cache_get_first(addrs); obj; obj = nl_cache_get_next(obj)) {
 		struct rtnl_addr *ra = (struct rtnl_addr *)obj;
 

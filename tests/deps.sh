@@ -3,12 +3,14 @@
 # Only missing packages are installed; nothing happens when all are present.
 # patroni, etcd and psycopg2 are for the end-to-end runs (make e2e, and the
 # one short end-to-end test in make check, tests/net/test_e2e_smoke.py).
+# clang and libclang-rt-dev (libFuzzer's runtime) are for make fuzz.
 set -e
 PKGS="gcc make pkg-config libinih-dev libnl-3-dev libnl-route-3-dev libcap-ng-dev libcmocka-dev
       libcurl4-openssl-dev libpq-dev libmicrohttpd-dev prometheus
       python3 python3-pytest python3-scapy tshark tcpdump keepalived iproute2
       procps psmisc valgrind strace nftables haproxy postgresql
-      patroni etcd-server etcd-client python3-psycopg2"
+      patroni etcd-server etcd-client python3-psycopg2
+      clang libclang-rt-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

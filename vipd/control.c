@@ -175,24 +175,37 @@ ctl_refuse(struct ctl_client *c, const char *msg)
 	ctl_end(c);
 }
 
-/* Split a complete line into words and hand it to the handler, once. */
-static int
-ctl_request(struct ctl_client *c, char *line)
+int
+ctl_split(char *line, char *argv[CTL_MAX_ARGS + 1], const char **why)
 {
-	char *argv[CTL_MAX_ARGS + 1];
 	int argc = 0;
 	char *save = NULL;
 
 	for (char *w = strtok_r(line, " \t\r", &save); w; w = strtok_r(NULL, " \t\r", &save)) {
 		if (argc == CTL_MAX_ARGS) {
-			ctl_refuse(c, "too many arguments");
-			return ctl_flush(c);
+			*why = "too many arguments";
+			return -1;
 		}
 		argv[argc++] = w;
 	}
 	argv[argc] = NULL;
 	if (argc == 0) {
-		ctl_refuse(c, "empty request");
+		*why = "empty request";
+		return -1;
+	}
+	return argc;
+}
+
+/* Split a complete line into words and hand it to the handler, once. */
+static int
+ctl_request(struct ctl_client *c, char *line)
+{
+	char *argv[CTL_MAX_ARGS + 1];
+	const char *why = NULL;
+	int argc = ctl_split(line, argv, &why);
+
+	if (argc < 0) {
+		ctl_refuse(c, why);
 		return ctl_flush(c);
 	}
 	c->requested = true;

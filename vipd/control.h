@@ -17,6 +17,13 @@ struct ctl_client;
 #define CTL_MAX_ARGS 16
 #define CTL_MAX_LINE 1024
 
+/*
+ * Split a request line (modified in place) into its blank-separated words:
+ * argc >= 1 and argv NULL-terminated, or -1 and why ("empty request", "too
+ * many arguments"). Pure; the socket code calls it on each complete line.
+ */
+int ctl_split(char *line, char *argv[CTL_MAX_ARGS + 1], const char **why);
+
 /* Called once per request; argv[0] is the command. */
 typedef void (*ctl_handler)(struct ctl_client *c, int argc, char **argv, void *arg);
 

@@ -81,20 +81,30 @@ master_self(struct fsm *f, bool self)
 }
 
 /*
+ * A Backup heard a better Master than adv's sender within one
+ * Master_Adver_Interval: adv is the last advert of a Master that just
+ * yielded to it (master_advert), not the Master's.
+ */
+static bool
+superseded(const struct fsm *f, uint64_t now, const struct fsm_adv *adv)
+{
+	int cmp = addr_cmp(f->family, &adv->src, &f->master_ip);
+
+	return f->have_master && cmp != 0 &&
+	       now < f->master_seen_ns + cs_to_ns(f->master_adver_int_cs) &&
+	       (adv->priority < f->master_priority ||
+	        (adv->priority == f->master_priority && cmp < 0));
+}
+
+/*
  * An advert accepted as the Master's in Backup (§6.4.2). Another sender
  * replaces the known Master only if better, or if the known one has not
- * been heard for a Master_Adver_Interval: the last advert of a Master
- * that just yielded (fsm.c master_advert) does not name it Master again.
+ * been heard for a Master_Adver_Interval.
  */
 static void
 master_heard(struct fsm *f, uint64_t now, const struct fsm_adv *adv)
 {
-	int cmp = addr_cmp(f->family, &adv->src, &f->master_ip);
-
-	if (f->have_master && cmp != 0 &&
-	    now < f->master_seen_ns + cs_to_ns(f->master_adver_int_cs) &&
-	    (adv->priority < f->master_priority ||
-	     (adv->priority == f->master_priority && cmp < 0)))
+	if (superseded(f, now, adv))
 		return;
 	f->have_master = true;
 	f->master_ip = adv->src;
@@ -339,6 +349,16 @@ backup_advert(struct fsm *f, uint64_t now, const struct fsm_adv *adv, struct fsm
 			f->have_master = false;
 		return;
 	}
+	/*
+	 * A yielding Master's last advert: the Master we follow is better and
+	 * was just heard. Learning the yielder's interval would shorten the
+	 * Master_Down_Timer to it (a Master with a shorter interval than the
+	 * winner's then made Backups take over from a live Master every few
+	 * intervals), and preempting it would take over from the winner.
+	 * Found by tests/fuzz/fuzz_fsm.
+	 */
+	if (superseded(f, now, adv))
+		return;
 	/*
 	 * A legitimate Master: learn its interval and keep waiting on it. An
 	 * owner is Backup only during its startup delay and then always

@@ -999,6 +999,67 @@ test_owner_prio0(void **state)
 	expect_none(&f, &o);
 }
 
+/*
+ * Found by tests/fuzz/fuzz_fsm (corpus/fsm/regress-yield-interval): the
+ * owner advertises every second, two Backups every 10 ms. A Backup that
+ * became Master before it heard the owner yields to it with one last
+ * advert (master_advert); the other Backup took that advert's 10 ms as
+ * Master_Adver_Interval and took over 40 ms later from the live owner,
+ * yielding in turn: two Masters, over and over, on a quiet network.
+ */
+static void
+test_backup_ignores_yielding_masters_last_advert(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0 + 100 * MS;
+
+	(void)state;
+	mk(&f, cfg(1, 1, true, true, 0));
+	fsm_startup(&f, T0, false, &o);
+	deliver(&f, now, adv(255, 100, "10.0.0.1"), &o); /* the owner */
+	deliver(&f, now, adv(1, 1, "10.0.0.3"), &o);     /* yields to it */
+	expect_none(&f, &o);
+	assert_int_equal(f.master_adver_int_cs, 100);
+	assert_int_equal(f.master_down_timer_ns, now + fsm_master_down_ns(1, 100));
+	fsm_timer(&f, now + 50 * MS, &o);
+	expect_none(&f, &o);
+	assert_int_equal(f.state, ST_BACKUP);
+	assert_string_equal(addr_ntop(AF_INET, &f.master_ip, (char[ADDR_STRLEN]){0}), "10.0.0.1");
+	/* Once the owner is silent for an interval, the other is heard again. */
+	now += SEC;
+	deliver(&f, now, adv(1, 1, "10.0.0.3"), &o);
+	assert_int_equal(f.master_adver_int_cs, 1);
+	assert_int_equal(f.master_down_timer_ns, now + fsm_master_down_ns(1, 1));
+}
+
+/*
+ * The same last advert must not be preempted: C (200) took over from A
+ * (100), whose last advert reaches B (150, fast preemption) after C's.
+ * B took over at once from C, a spurious Master (and notify_master,
+ * promote_pgsql) for an instant.
+ */
+static void
+test_backup_does_not_preempt_yielding_master(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0 + 5 * SEC;
+
+	(void)state;
+	mk(&f, cfg(150, 100, true, true, 0));
+	fsm_startup(&f, T0, false, &o);
+	deliver(&f, now, adv(200, 100, "10.0.0.3"), &o); /* C, the new Master */
+	deliver(&f, now, adv(100, 100, "10.0.0.1"), &o); /* A yields to C */
+	expect_none(&f, &o);
+	assert_int_equal(f.state, ST_BACKUP);
+	/* A Master of lower priority heard when C has been silent: preempted. */
+	now += 2 * SEC;
+	deliver(&f, now, adv(100, 100, "10.0.0.1"), &o);
+	assert_int_equal(f.state, ST_MASTER);
+	assert_int_equal(o.reason, R_PREEMPT);
+}
+
 static void
 test_adver_timer_no_drift(void **state)
 {
@@ -1101,6 +1162,8 @@ main(void)
 	    cmocka_unit_test(test_reconf_becomes_owner),
 	    cmocka_unit_test(test_master_known),
 	    cmocka_unit_test(test_owner_prio0),
+	    cmocka_unit_test(test_backup_ignores_yielding_masters_last_advert),
+	    cmocka_unit_test(test_backup_does_not_preempt_yielding_master),
 	    cmocka_unit_test(test_next_deadline),
 	    cmocka_unit_test(test_names),
 	};

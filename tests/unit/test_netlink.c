@@ -318,6 +318,24 @@ test_own_add_seen_before_its_event(void **state)
 }
 
 /*
+ * Found by tests/fuzz/fuzz_netlink (corpus/netlink/regress-v4-prefix-39):
+ * an IPv4 address with a prefix length over 32 shifted by a negative
+ * count (undefined behaviour) when the secondary rule computed its mask.
+ * No IPv4 subnet can hold it: it is never a secondary.
+ */
+static void
+test_own_add_v4_prefix_over_32(void **state)
+{
+	struct rtnl_addr *ra = mkaddr(ETH0, "198.51.100.7", 39, 0, 0);
+
+	(void)state;
+	nlcache_own_add(ra, 0);
+	assert_false(rtnl_addr_get_flags(ra) & IFA_F_SECONDARY);
+	rtnl_addr_put(ra);
+	assert_int_equal(present(ETH0, "198.51.100.7"), 1);
+}
+
+/*
  * Master -> Backup -> Master before the events are read: the deletion's
  * event, read after the re-add, must not make the VIP look deleted (the
  * guard would log "deleted by someone else" and announce for nothing).
@@ -430,6 +448,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_v6_link_local_not_tentative, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_link_events_and_lookups, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_own_add_seen_before_its_event, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_own_add_v4_prefix_over_32, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_event_does_not_undo_own_change, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_pending_expires, setup, teardown),
