@@ -1,5 +1,4 @@
 """Election among three vipd hosts: the highest priority holds the VIP."""
-import time
 
 import pytest
 
@@ -122,10 +121,11 @@ def test_owner_takes_over_at_once(lab):
     h1, h2 = lab.add_hosts(2)
     h2.start_vipd(vipd_instance(priority=100))
     wait_converged(h2, [], VIP)
-    t0 = time.monotonic()
     h1.start_vipd(vipd_instance(priority=255))
     wait_converged(h1, [h2], VIP, timeout=2)
-    took = time.monotonic() - t0
+    # From h1's start to h2's yielding, in vipd's own log stamps (the
+    # process start-up, slow under a sanitizer, is not the protocol's).
+    took = h2.log_time("MASTER -> BACKUP (higher_priority_seen)") - h1.log_time("starting with")
     assert took < 0.3, "owner took %.0f ms to become the only Master" % (took * 1000)
     assert h1.inst()["last_reason"] == "owner"
     assert h1.inst()["transitions"] == 1  # INIT -> MASTER directly

@@ -211,10 +211,10 @@ def test_owner_ignores_adverts_and_starts_master(lab):
     """Priority 255 (address owner): Master at once, keeps Master whatever it
     hears, and answers a leaving Master's priority-0 advert at once."""
     h1, x = lab.add_hosts(2)
-    t0 = time.monotonic()
     h1.start_vipd(vipd_instance(priority=255, interval="1s"))
     wait_until(lambda: h1.state() == "MASTER" and h1.has_addr(VIP), 2)
-    assert time.monotonic() - t0 < mdi_s(255, 100), "the owner waited Master_Down_Interval"
+    took = h1.log_time("INIT -> MASTER (owner)") - h1.log_time("starting with")
+    assert took < mdi_s(255, 100), "the owner waited Master_Down_Interval (%.3f s)" % took
     assert h1.inst()["last_reason"] == "owner"
     x.craft(src=x.ip4, prio=254, repeat=3)
     wait_until(lambda: h1.inst()["adverts_received"] >= 3, 2, what="adverts_received +3")
