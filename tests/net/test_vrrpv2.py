@@ -186,3 +186,18 @@ def test_vrrpv2_version_mismatch_counted(lab):
     h2.start_vipd(vipd_instance(priority=100, interval="1s", vips=[CIDR]))
     wait_until(lambda: h2.inst()["dropped"].get("version", 0) >= 2, 4,
                what="vipd (version 3) to count keepalived's v2 adverts as version drops")
+
+
+def test_vrrpv2_long_password_first_8(lab):
+    """keepalived puts only the first 8 characters of a longer auth_pass on
+    the wire (seed 000's "QAZxsw123EDCvfr"); vipd with those 8 hears it."""
+    h1, h2 = lab.add_hosts(2)
+    ka = Peer(h1, "keepalived", 150, h2, False, password="QAZxsw123EDCvfr")
+    vd = Peer(h2, "vipd", 100, h1, False, password="QAZxsw12")
+    ka.start()
+    wait_until(ka.holds, mdi2(150) + 3, what="keepalived to take the VIP")
+    vd.start()
+    stays(lambda: ka.holds() and not vd.holds() and vd.host.state() == "BACKUP",
+          mdi2(100) + 1, what="keepalived MASTER, vipd BACKUP")
+    s = vd.host.inst()
+    assert not any(s["dropped"].values()) and s["adverts_received"] >= 3, s
