@@ -201,3 +201,139 @@ def test_vrrpv2_long_password_first_8(lab):
           mdi2(100) + 1, what="keepalived MASTER, vipd BACKUP")
     s = vd.host.inst()
     assert not any(s["dropped"].values()) and s["adverts_received"] >= 3, s
+
+
+# ICMP echo every 20 ms, printing the time of each reply (no ping(8) needed).
+PING_PY = r"""
+import os, select, socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+dst, ident, seq, nxt = sys.argv[1], os.getpid() & 0xffff, 0, time.time()
+def ck(b):
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    t = (t & 0xffff) + (t >> 16)
+    return ~(t + (t >> 16)) & 0xffff
+while True:
+    now = time.time()
+    if now >= nxt:
+        seq = (seq + 1) & 0xffff
+        h = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"vipd-test-ping!!"
+        h = h[:2] + struct.pack("!H", ck(h)) + h[4:]
+        s.sendto(h, (dst, 0))
+        nxt += 0.02
+    r, _, _ = select.select([s], [], [], max(0, nxt - time.time()))
+    if r:
+        pkt = s.recv(2048)
+        ihl = (pkt[0] & 15) * 4
+        if pkt[ihl] == 0 and struct.unpack("!H", pkt[ihl + 4:ihl + 6])[0] == ident:
+            print("%.6f" % time.time(), flush=True)
+"""
+
+
+class Pinger:
+    """A client on a third host pinging the VIP every 20 ms; outage(t0, t1)
+    is the longest time without a reply within [t0, t1]."""
+
+    def __init__(self, host):
+        import subprocess
+        import sys
+        import threading
+        self.replies = []
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", host.ns, sys.executable, "-c", PING_PY, VIP],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            start_new_session=True)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.replies.append(float(line))
+
+    def now(self):
+        import time
+        return time.time()
+
+    def outage(self, t0, t1):
+        ts = [t0] + [t for t in list(self.replies) if t0 <= t <= t1] + [t1]
+        return max(b - a for a, b in zip(ts, ts[1:]))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(5)
+        self.thread.join(5)
+
+
+def test_rolling_migration_with_a_client(lab):
+    """README's rolling migration, walked with a client pinging the VIP:
+    two keepalived nodes (v2, PASS; h1 150 Master, h2 100) become two vipd
+    nodes speaking VRRPv3, one step at a time; the outage of each step is
+    printed and bounded."""
+    h1, h2, client = lab.add_hosts(3)
+    h1.start_keepalived(ka_conf(150))
+    wait_until(lambda: h1.has_addr(VIP), mdi2(150) + 3, what="h1 (keepalived) Master")
+    h2.start_keepalived(ka_conf(100))
+    ping = Pinger(client)
+    outages = []
+
+    def step(name, action, settle, bound):
+        t0 = ping.now()
+        action()
+        settle()
+        import time
+        time.sleep(0.5)  # replies after the settling
+        out = ping.outage(t0, ping.now())
+        outages.append((name, out))
+        print("step %-48s outage %6.0f ms" % (name, out * 1000))
+        assert out <= bound, "%s: outage %.0f ms > %.0f ms" % (name, out * 1000, bound * 1000)
+
+    v2 = lambda prio: vipd_conf(prio)
+    v3 = lambda prio: vipd_instance(priority=prio, interval="1s", vips=[CIDR])
+    try:
+        wait_until(lambda: len(ping.replies) > 10, 5, what="the client's first replies")
+
+        # 1. replace the Backup: keepalived stops, vipd version = 2 starts
+        def replace_backup():
+            h2.stop_keepalived()
+            h2.start_vipd(v2(100))
+        step("1 replace the Backup (h2) with vipd v2", replace_backup,
+             lambda: stays(lambda: h2.state() == "BACKUP" and h1.has_addr(VIP)
+                           and not h2.has_addr(VIP), mdi2(100) + 0.5, what="h2 BACKUP"),
+             0.5)
+        assert h2.inst()["master_ip"] == h1.ip4 and not any(h2.inst()["dropped"].values())
+
+        # 2. fail over to it: keepalived on the Master stops (priority 0)
+        step("2 stop keepalived on the Master (h1)", h1.stop_keepalived,
+             lambda: wait_until(lambda: h2.has_addr(VIP) and h2.state() == "MASTER", 3,
+                                what="h2 Master"), 1.5)
+
+        # 3. replace the other node: vipd v2 on h1 (150) preempts
+        step("3 start vipd v2 on h1 (preempts)", lambda: h1.start_vipd(v2(150)),
+             lambda: wait_until(lambda: h1.state() == "MASTER" and h2.state() == "BACKUP"
+                                and h1.has_addr(VIP) and not h2.has_addr(VIP),
+                                mdi2(150) + 2, what="h1 Master"), 1.5)
+
+        # 4. to VRRPv3: drain the Master, switch it, switch the other, undrain
+        step("4a drain h1 (VIP to h2)", lambda: h1.vipctl("drain", "--wait", "VI_1"),
+             lambda: wait_until(lambda: h2.state() == "MASTER" and h2.has_addr(VIP), 3,
+                                what="h2 Master"), 1.5)
+
+        def reload(h, text):
+            h.write_conf(text)
+            h.vipctl("reload")
+        step("4b h1 (drained) to version 3", lambda: reload(h1, v3(150)),
+             lambda: wait_until(lambda: h2.has_addr(VIP), 1, what="h2 holds"), 0.5)
+        step("4c h2 (Master) to version 3", lambda: reload(h2, v3(100)),
+             lambda: stays(lambda: h2.state() == "MASTER" and h2.has_addr(VIP), 1.0,
+                           what="h2 stays Master"), 0.5)
+        step("4d undrain h1 (preempts, VRRPv3)", lambda: h1.vipctl("undrain", "VI_1"),
+             lambda: wait_until(lambda: h1.state() == "MASTER" and h2.state() == "BACKUP"
+                                and h1.has_addr(VIP) and not h2.has_addr(VIP),
+                                mdi2(150) + 2, what="h1 Master on VRRPv3"), 1.5)
+        stays(lambda: h1.has_addr(VIP) and not h2.has_addr(VIP), mdi2(100) + 0.5,
+              what="h1 Master, h2 Backup, on VRRPv3")
+        s = h2.inst()
+        assert s["master_ip"] == h1.ip4, s
+    finally:
+        ping.stop()
+    print("outages: " + ", ".join("%s %.0f ms" % (n.split()[0], o * 1000) for n, o in outages))
