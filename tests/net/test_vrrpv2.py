@@ -127,6 +127,9 @@ def test_vrrpv2_interop(lab, unicast, ka_role):
     stays(lambda: check_state(master, backup), mdi2(backup.prio) + 1, what=what)
     s = vd.host.inst()
     assert not any(s["dropped"].values()), "vipd dropped keepalived's adverts: %s" % s
+    assert s["version"] == 2, s
+    assert "(ipv4, %s, VRRPv2)" % ("unicast" if unicast else "multicast") in \
+        vd.host.vipctl("status").stdout
     if vd is backup:
         assert s["master_ip"] == ka.host.ip4, s
         assert s["adverts_received"] >= 3, s
@@ -333,7 +336,8 @@ def test_rolling_migration_with_a_client(lab):
         stays(lambda: h1.has_addr(VIP) and not h2.has_addr(VIP), mdi2(100) + 0.5,
               what="h1 Master, h2 Backup, on VRRPv3")
         s = h2.inst()
-        assert s["master_ip"] == h1.ip4, s
+        assert s["master_ip"] == h1.ip4 and s["version"] == 3, s
+        assert h1.inst()["version"] == 3 and not any(s["dropped"].values()), s
     finally:
         ping.stop()
     print("outages: " + ", ".join("%s %.0f ms" % (n.split()[0], o * 1000) for n, o in outages))
