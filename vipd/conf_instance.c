@@ -254,8 +254,7 @@ set_auth_pass(struct parser *p, const char *key, const char *val)
 	size_t n = strlen(val);
 
 	if (n == 0 || n > VRRP_AUTH_LEN) {
-		conf_perr(p, p->lineno, key, "must be 1..%d characters, got %zu", VRRP_AUTH_LEN,
-		          n);
+		conf_perr(p, p->lineno, key, "must be 1..%d characters, got %zu", VRRP_AUTH_LEN, n);
 		return;
 	}
 	memset(cur(p)->auth.data, 0, sizeof(cur(p)->auth.data));

@@ -612,7 +612,8 @@ vrrp_instance(struct ka *k, FILE *out, const struct ka_node *n)
 		fprintf(out, "interface = %s\n", ifname);
 	else if (ifn)
 		report(k, out, ifn, "one interface name expected");
-	if (ver && ver->nargs == 1 && (strcmp(ver->args[0], "2") == 0 || strcmp(ver->args[0], "3") == 0)) {
+	if (ver && ver->nargs == 1 &&
+	    (strcmp(ver->args[0], "2") == 0 || strcmp(ver->args[0], "3") == 0)) {
 		version = ver->args[0][0] - '0';
 		why = version == 2 ? "version 2" : why;
 	}

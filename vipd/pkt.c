@@ -288,9 +288,8 @@ pkt_decode_v2(const uint8_t *buf, size_t len, const struct pkt_auth *auth, struc
 		*drop = DROP_CHECKSUM;
 	/* §7.1: "MUST verify that the Auth Type matches"; then the password. */
 	else if (adv->auth_type != want ||
-	         (want == AUTH_PASS &&
-	          memcmp(buf + VRRP_HDR_LEN + (size_t)adv->naddr * 4, auth->data,
-	                 VRRP_AUTH_LEN) != 0))
+	         (want == AUTH_PASS && memcmp(buf + VRRP_HDR_LEN + (size_t)adv->naddr * 4,
+	                                      auth->data, VRRP_AUTH_LEN) != 0))
 		*drop = DROP_AUTH;
 	else {
 		adv->addrs = buf + VRRP_HDR_LEN;

@@ -106,7 +106,7 @@ struct pkt_msg {
 	size_t nvips;              /* 1..VRRP_MAX_ADDRS */
 	const union inaddr *src;   /* for the checksum's pseudo-header */
 	const union inaddr *dst;
-	enum vrrp_cksum cksum;     /* v3 IPv4 only */
+	enum vrrp_cksum cksum; /* v3 IPv4 only */
 	/* VRRPv2 (RFC 3768) when version == 2; 0 or 3 = VRRPv3. */
 	uint8_t version;
 	const struct pkt_auth *auth; /* v2: NULL = Auth Type 0 */
@@ -134,8 +134,8 @@ int pkt_decode(const uint8_t *buf, size_t len, int family, const union inaddr *s
  * and the Auth Type and password against auth (a mismatch: DROP_AUTH).
  * A VRRPv3 advert here is DROP_VERSION. Returns 0 or -1 and *drop.
  */
-int pkt_decode_v2(const uint8_t *buf, size_t len, const struct pkt_auth *auth,
-                  struct vrrp_adv *adv, enum vrrp_drop *drop);
+int pkt_decode_v2(const uint8_t *buf, size_t len, const struct pkt_auth *auth, struct vrrp_adv *adv,
+                  enum vrrp_drop *drop);
 
 /*
  * The Internet checksum of a VRRP message, with the pseudo-header when

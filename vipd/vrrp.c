@@ -437,8 +437,8 @@ receive_one(void *arg, const struct vsock_rx *rx, enum vrrp_drop why)
 			drop(v, DROP_INTERVAL, &rx->src);
 			return;
 		}
-	} else if (pkt_decode(rx->payload, rx->len, v->cfg.family, &rx->src, &rx->dst, &adv,
-	                      &why) < 0) {
+	} else if (pkt_decode(rx->payload, rx->len, v->cfg.family, &rx->src, &rx->dst, &adv, &why) <
+	           0) {
 		drop(v, why, &rx->src);
 		return;
 	}

@@ -418,8 +418,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tokens),    cmocka_unit_test(test_parse_errors),
 	    cmocka_unit_test(test_includes),  cmocka_unit_test(test_recognise),
-	    cmocka_unit_test(test_translate),
-	    cmocka_unit_test(test_translate_v2), cmocka_unit_test(test_reported),
+	    cmocka_unit_test(test_translate), cmocka_unit_test(test_translate_v2),
+	    cmocka_unit_test(test_reported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
