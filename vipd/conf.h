@@ -87,7 +87,9 @@ struct conf_instance {
 	struct conf_track_if track_ifs[CONF_MAX_TRACKS];
 	size_t ntrack_ifs;
 
-	enum vrrp_cksum checksum; /* default CKSUM_RFC5798 */
+	enum vrrp_cksum checksum; /* default CKSUM_RFC5798; not with version 2 */
+	uint8_t version;          /* 3 (default) or 2: VRRPv2, RFC 3768, IPv4 only */
+	struct pkt_auth auth;     /* version 2: auth_type / auth_pass (AUTH_NONE default) */
 	unsigned garp_repeat;     /* default 5 */
 	uint32_t garp_delay_ms;   /* default 5000; 0 = no second burst */
 	uint32_t garp_refresh_ms; /* default 0 = off */

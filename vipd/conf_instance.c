@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "argv.h"
@@ -31,6 +32,9 @@ enum {
 	IK_PEER,
 	IK_UNICAST_TTL,
 	IK_CHECKSUM,
+	IK_VERSION,
+	IK_AUTH_TYPE,
+	IK_AUTH_PASS,
 	IK_GARP_REPEAT,
 	IK_GARP_DELAY,
 	IK_GARP_REFRESH,
@@ -215,6 +219,48 @@ set_checksum(struct parser *p, const char *key, const char *val)
 		conf_perr(p, p->lineno, key, "must be rfc5798 or rfc9568, got \"%s\"", val);
 }
 
+static void
+set_version(struct parser *p, const char *key, const char *val)
+{
+	unsigned u;
+
+	if (conf_get_uint(p, key, val, 2, 3, &u) == 0)
+		cur(p)->version = (uint8_t)u;
+}
+
+/*
+ * RFC 3768 §5.3.6: 0 = none, 1 = a clear-text password. AH (2) was in
+ * RFC 2338 only; keepalived's implementation of it is not interoperable
+ * with anything else, and RFC 3768 removed it.
+ */
+static void
+set_auth_type(struct parser *p, const char *key, const char *val)
+{
+	if (strcasecmp(val, "PASS") == 0)
+		cur(p)->auth.type = AUTH_PASS;
+	else if (strcasecmp(val, "none") == 0)
+		cur(p)->auth.type = AUTH_NONE;
+	else if (strcasecmp(val, "AH") == 0)
+		conf_perr(p, p->lineno, key,
+		          "AH is not supported (RFC 3768 removed it); use PASS or none");
+	else
+		conf_perr(p, p->lineno, key, "must be PASS or none, got \"%s\"", val);
+}
+
+/* RFC 3768 §5.3.10: up to 8 bytes, zero-padded on the wire. */
+static void
+set_auth_pass(struct parser *p, const char *key, const char *val)
+{
+	size_t n = strlen(val);
+
+	if (n == 0 || n > VRRP_AUTH_LEN) {
+		conf_perr(p, p->lineno, key, "must be 1..%d characters, got %zu", VRRP_AUTH_LEN, n);
+		return;
+	}
+	memset(cur(p)->auth.data, 0, sizeof(cur(p)->auth.data));
+	memcpy(cur(p)->auth.data, val, n);
+}
+
 /* The first VIP fixes the instance's family: one VRRP router per family. */
 static void
 set_vip(struct parser *p, const char *key, const char *val)
@@ -396,6 +442,9 @@ static const struct conf_key instance_keys[IK_MAX] = {
     [IK_PEER] = {"unicast_peer", true, set_peer},
     [IK_UNICAST_TTL] = {"unicast_ttl_check", false, set_unicast_ttl_check},
     [IK_CHECKSUM] = {"checksum", false, set_checksum},
+    [IK_VERSION] = {"version", false, set_version},
+    [IK_AUTH_TYPE] = {"auth_type", false, set_auth_type},
+    [IK_AUTH_PASS] = {"auth_pass", false, set_auth_pass},
     [IK_GARP_REPEAT] = {"garp_repeat", false, set_garp_repeat},
     [IK_GARP_DELAY] = {"garp_delay", false, set_garp_delay},
     [IK_GARP_REFRESH] = {"garp_refresh", false, set_garp_refresh},
@@ -432,6 +481,7 @@ instance_defaults(struct conf_instance *ci, const char *name, int line)
 	ci->preempt = true;
 	ci->preempt_fast = true;
 	ci->checksum = CKSUM_RFC5798;
+	ci->version = VRRP_VERSION;
 	ci->garp_repeat = 5;
 	ci->garp_delay_ms = 5000;
 	ci->notify_timeout_ms = 30000;
@@ -499,6 +549,49 @@ instance_check_unicast(struct parser *p, const struct conf_instance *ci)
 	}
 }
 
+/*
+ * version = 2 (RFC 3768): IPv4, an 8-bit Adver Int in whole seconds, no
+ * checksum choice, and the only version with authentication. auth_pass
+ * alone means auth_type = PASS.
+ */
+static void
+instance_check_version(struct parser *p, struct conf_instance *ci)
+{
+	const char *at = instance_keys[IK_AUTH_TYPE].name, *ap = instance_keys[IK_AUTH_PASS].name;
+
+	if (ci->version != VRRP_VERSION2) {
+		if (p->iseen[IK_AUTH_TYPE])
+			conf_perr(p, p->iseen[IK_AUTH_TYPE], at,
+			          "needs version = 2 (VRRPv3 has no authentication, RFC 5798 "
+			          "section 9)");
+		if (p->iseen[IK_AUTH_PASS])
+			conf_perr(p, p->iseen[IK_AUTH_PASS], ap,
+			          "needs version = 2 (VRRPv3 has no authentication, RFC 5798 "
+			          "section 9)");
+		return;
+	}
+	if (ci->family == AF_INET6)
+		conf_perr(p, p->iseen[IK_VERSION], instance_keys[IK_VERSION].name,
+		          "2 is IPv4 only (RFC 3768) but this instance's VIPs are IPv6 (line %d)",
+		          p->vip_line[0]);
+	if (ci->advert_interval_ms % 1000 != 0 || ci->advert_interval_ms > 255000)
+		conf_perr(p, p->iseen[IK_ADVERT], instance_keys[IK_ADVERT].name,
+		          "must be whole seconds, 1s..255s, with version = 2 (RFC 3768 section "
+		          "5.3.7; version 2 is on line %d)",
+		          p->iseen[IK_VERSION]);
+	if (p->iseen[IK_CHECKSUM])
+		conf_perr(p, p->iseen[IK_CHECKSUM], instance_keys[IK_CHECKSUM].name,
+		          "has no meaning with version = 2: the VRRPv2 checksum covers the "
+		          "message alone (RFC 3768 section 5.3.8)");
+	if (p->iseen[IK_AUTH_PASS] && !p->iseen[IK_AUTH_TYPE])
+		ci->auth.type = AUTH_PASS;
+	if (ci->auth.type == AUTH_PASS && !p->iseen[IK_AUTH_PASS])
+		conf_perr(p, p->iseen[IK_AUTH_TYPE], at, "PASS needs an auth_pass");
+	if (ci->auth.type == AUTH_NONE && p->iseen[IK_AUTH_TYPE] && p->iseen[IK_AUTH_PASS])
+		conf_perr(p, p->iseen[IK_AUTH_PASS], ap, "given with auth_type = none (line %d)",
+		          p->iseen[IK_AUTH_TYPE]);
+}
+
 /* RFC 5798 §7.1 (and reload's diff) key a router by (interface, VRID, family). */
 static void
 instance_check_unique(struct parser *p, const struct conf_instance *ci)
@@ -548,13 +641,14 @@ void
 conf_instance_end(struct parser *p)
 {
 	static const int required[] = {IK_INTERFACE, IK_VRID, IK_VIP};
-	const struct conf_instance *ci = cur(p);
+	struct conf_instance *ci = cur(p);
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (!p->iseen[required[i]])
 			conf_perr(p, ci->line, instance_keys[required[i]].name, "missing");
 	instance_check_unicast(p, ci);
 	instance_check_unique(p, ci);
+	instance_check_version(p, ci);
 
 	/* Hooks: checked like script checks, at their own lines. */
 	int saved = p->lineno;

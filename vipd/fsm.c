@@ -112,10 +112,21 @@ master_heard(struct fsm *f, uint64_t now, const struct fsm_adv *adv)
 	f->master_seen_ns = now;
 }
 
-/* Skew_Time and Master_Down_Interval follow priority and the Master's interval. */
+/*
+ * Skew_Time and Master_Down_Interval follow priority and the Master's
+ * interval. VRRPv2 (RFC 3768 §6.1): Skew_Time = (256 - Priority) / 256
+ * seconds, the v3 formula at an interval of 1 s, and the interval is
+ * always our own.
+ */
 static void
 recompute(struct fsm *f)
 {
+	if (f->cfg.v2) {
+		f->master_adver_int_cs = f->cfg.adver_int_cs;
+		f->skew_time_ns = fsm_skew_time_ns(f->priority, 100);
+		f->master_down_int_ns = 3 * cs_to_ns(f->cfg.adver_int_cs) + f->skew_time_ns;
+		return;
+	}
 	f->skew_time_ns = fsm_skew_time_ns(f->priority, f->master_adver_int_cs);
 	f->master_down_int_ns = fsm_master_down_ns(f->priority, f->master_adver_int_cs);
 }

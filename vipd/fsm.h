@@ -67,6 +67,12 @@ struct fsm_cfg {
 	uint64_t preempt_delay_ns; /* no preemption this long after entering Backup */
 	bool align;                /* move the advert schedule onto the interval's grid */
 	uint64_t startup_delay_ns; /* stay Backup this long after Startup, owner too */
+	/*
+	 * VRRPv2 (RFC 3768 §6.1): Skew_Time = (256 - Priority) / 256 s
+	 * whatever the interval, and a Backup does not learn the Master's
+	 * interval (the receive path drops an advert whose interval differs).
+	 */
+	bool v2;
 };
 
 struct fsm {

@@ -37,13 +37,13 @@ struct ka {
 	/* [global] */
 	char script_user[64];
 	const char *garp_delay, *garp_repeat, *garp_refresh; /* vrrp_garp_master_* */
+	int vrrp_version; /* global_defs vrrp_version, 0 = unset (keepalived: 2) */
 	/* checks translated, by name, for track_* */
 	const char *checks[MAX_CHECKS];
 	size_t nchecks;
 };
 
-static const char NOT_V3[] = "vipd speaks VRRPv3 only; keep vrrp_version 3 on the keepalived "
-                             "side during migration";
+static const char NOT_V23[] = "vipd speaks VRRP version 2 or 3";
 
 /* Report a keyword: into `out` as a comment where it was, and for errs. */
 static void
@@ -342,10 +342,13 @@ global_defs(struct ka *k, FILE *out, const struct ka_node *n)
 			        "; enable_script_security: always on in vipd (an unsafe script "
 			        "is an error at start)\n");
 		} else if (strcmp(c->kw, "vrrp_version") == 0 && c->nargs == 1 &&
-		           strcmp(c->args[0], "3") == 0) {
-			fprintf(out, "; vrrp_version 3: vipd speaks VRRPv3\n");
+		           (strcmp(c->args[0], "2") == 0 || strcmp(c->args[0], "3") == 0)) {
+			k->vrrp_version = c->args[0][0] - '0';
+			fprintf(out, "; vrrp_version %s: version = %s in each IPv4 instance%s\n",
+			        c->args[0], c->args[0],
+			        k->vrrp_version == 3 ? " (the default)" : "");
 		} else if (strcmp(c->kw, "vrrp_version") == 0) {
-			report(k, out, c, "%s", NOT_V3);
+			report(k, out, c, "%s", NOT_V23);
 		} else if (strcmp(c->kw, "vrrp_startup_delay") == 0 && c->nargs == 1 &&
 		           secs_ms(c->args[0], &ms) && ms <= 3600000) {
 			fprintf(out, "startup_delay = %s\n", dur(ms, b, sizeof(b)));
@@ -446,9 +449,46 @@ track_block(struct ka *k, FILE *out, const struct ka_node *n, const char *key, b
 	}
 }
 
+/*
+ * authentication { auth_type PASS auth_pass X } with VRRPv2: the same
+ * keys. keepalived puts only the first 8 characters of a longer
+ * password on the wire (RFC 3768's 8 bytes), so that is what is written.
+ */
+static void
+authentication(struct ka *k, FILE *out, const struct ka_node *c, int version)
+{
+	const struct ka_node *t = find(c, "auth_type"), *pw = find(c, "auth_pass");
+	const char *type = t && t->nargs == 1 ? t->args[0] : NULL;
+	const char *pass = pw && pw->nargs == 1 ? pw->args[0] : NULL;
+
+	if (version != 2) {
+		report(k, out, c,
+		       "VRRPv3 has no authentication (RFC 5798 section 9; keepalived ignores "
+		       "it with version 3)");
+		return;
+	}
+	if (!type || strcmp(type, "PASS") != 0) {
+		report(k, out, c, "vipd supports auth_type PASS only (AH is not supported)");
+		return;
+	}
+	if (!pass || !value_ok(pass)) {
+		report(k, out, c, "no auth_pass vipd.conf can carry");
+		return;
+	}
+	fprintf(out, "auth_type = PASS\n");
+	for (size_t i = 0; i < c->nchild; i++)
+		if (&c->child[i] != t && &c->child[i] != pw)
+			report(k, out, &c->child[i], "no vipd equivalent in authentication");
+	if (strlen(pass) > 8)
+		fprintf(out,
+		        "; auth_pass: keepalived sends only the first 8 characters of \"%s\"\n",
+		        pass);
+	fprintf(out, "auth_pass = %.8s\n", pass);
+}
+
 static void
 instance_key(struct ka *k, FILE *out, const struct ka_node *c, const char *ifname, bool master,
-             int *family)
+             int version, int *family)
 {
 	const char *kw = c->kw;
 
@@ -462,8 +502,14 @@ instance_key(struct ka *k, FILE *out, const struct ka_node *c, const char *ifnam
 		unsigned long ms;
 		char b[32];
 
-		if (c->nargs == 1 && secs_ms(c->args[0], &ms) && ms >= 10 && ms <= 40950 &&
-		    ms % 10 == 0)
+		if (version == 2 && c->nargs == 1 && secs_ms(c->args[0], &ms) && ms >= 1000 &&
+		    ms <= 255000 && ms % 1000 == 0)
+			fprintf(out, "advert_interval = %s\n", dur(ms, b, sizeof(b)));
+		else if (version == 2)
+			report(k, out, c,
+			       "VRRPv2 carries whole seconds: advert_interval must be 1s..255s");
+		else if (c->nargs == 1 && secs_ms(c->args[0], &ms) && ms >= 10 && ms <= 40950 &&
+		         ms % 10 == 0)
 			fprintf(out, "advert_interval = %s\n", dur(ms, b, sizeof(b)));
 		else
 			report(k, out, c, "advert_interval must be 10ms..40950ms in steps of 10ms");
@@ -506,11 +552,12 @@ instance_key(struct ka *k, FILE *out, const struct ka_node *c, const char *ifnam
 	} else if (strcmp(kw, "garp_master_refresh") == 0) {
 		put_secs(k, out, c, "garp_refresh", 0, 86400000);
 	} else if (strcmp(kw, "authentication") == 0) {
-		report(k, out, c, "VRRPv3 has no authentication (RFC 5798 section 9); %s", NOT_V3);
-	} else if (strcmp(kw, "version") == 0 && c->nargs == 1 && strcmp(c->args[0], "3") == 0) {
-		fprintf(out, "; version 3: vipd speaks VRRPv3\n");
+		authentication(k, out, c, version);
+	} else if (strcmp(kw, "version") == 0 && c->nargs == 1 &&
+	           (strcmp(c->args[0], "2") == 0 || strcmp(c->args[0], "3") == 0)) {
+		fprintf(out, "; version %s: see version above\n", c->args[0]);
 	} else if (strcmp(kw, "version") == 0) {
-		report(k, out, c, "%s", NOT_V3);
+		report(k, out, c, "%s", NOT_V23);
 	} else if (strcmp(kw, "use_vmac") == 0 || strcmp(kw, "vmac_xmit_base") == 0) {
 		report(k, out, c,
 		       "vipd has no virtual MAC: the VIPs use the interface's MAC and "
@@ -546,7 +593,9 @@ vrrp_instance(struct ka *k, FILE *out, const struct ka_node *n)
 	const struct ka_node *ifn = find(n, "interface"), *st = find(n, "state");
 	bool master = st && st->nargs == 1 && strcmp(st->args[0], "MASTER") == 0;
 	const char *ifname = ifn && ifn->nargs == 1 ? ifn->args[0] : NULL;
-	int family = 0;
+	const struct ka_node *ver = find(n, "version"), *vips = find(n, "virtual_ipaddress");
+	int family = 0, version = k->vrrp_version ? k->vrrp_version : 2;
+	const char *why = k->vrrp_version ? "vrrp_version 2" : "keepalived's default for IPv4";
 
 	if (n->nargs != 1 || !name_ok(n->args[0])) {
 		report(k, out, n, "an instance name is 1..63 of A-Z a-z 0-9 _ . - in vipd");
@@ -563,8 +612,18 @@ vrrp_instance(struct ka *k, FILE *out, const struct ka_node *n)
 		fprintf(out, "interface = %s\n", ifname);
 	else if (ifn)
 		report(k, out, ifn, "one interface name expected");
+	if (ver && ver->nargs == 1 &&
+	    (strcmp(ver->args[0], "2") == 0 || strcmp(ver->args[0], "3") == 0)) {
+		version = ver->args[0][0] - '0';
+		why = version == 2 ? "version 2" : why;
+	}
+	/* keepalived speaks VRRPv3 for IPv6 whatever it is told. */
+	if (vips && vips->nchild && strchr(vips->child[0].kw, ':'))
+		version = 3;
+	if (version == 2)
+		fprintf(out, "; VRRPv2 (%s)\nversion = 2\n", why);
 	for (size_t i = 0; i < n->nchild; i++)
-		instance_key(k, out, &n->child[i], ifname, master, &family);
+		instance_key(k, out, &n->child[i], ifname, master, version, &family);
 	garp_default(out, n, "garp_master_delay", k->garp_delay, "garp_delay");
 	garp_default(out, n, "garp_master_repeat", k->garp_repeat, "garp_repeat");
 	garp_default(out, n, "garp_master_refresh", k->garp_refresh, "garp_refresh");

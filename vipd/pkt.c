@@ -1,5 +1,6 @@
 /*
- * pkt.c - VRRPv3 advertisement codec (RFC 5798 §5, RFC 9568 §5).
+ * pkt.c - VRRP advertisement codec: VRRPv3 (RFC 5798 §5, RFC 9568 §5)
+ * and VRRPv2 (RFC 3768 §5, IPv4 only, for peers not yet upgraded).
  *
  * Pure code: buffers in, buffers or a host-order struct out. Every read
  * of received bytes is preceded by a length check; the returned
@@ -18,6 +19,7 @@ const char *const vrrp_drop_names[DROP_MAX] = {
     [DROP_PEER] = "peer",         [DROP_FAMILY] = "family",
     [DROP_DEST] = "destination",  [DROP_SOURCE] = "source",
     [DROP_OWN_ADDR] = "own_addr",
+    [DROP_AUTH] = "auth",
 };
 
 #define VRRP_INTERVAL_MAX 0x0fff /* 12 bits, RFC 5798 §5.2.7 */
@@ -82,6 +84,47 @@ pkt_checksum(const uint8_t *buf, size_t len, int family, const union inaddr *src
 	return (uint16_t)~sum;
 }
 
+/*
+ * RFC 3768 §5.1: version 2, Auth Type and an 8-bit Adver Int in seconds
+ * where v3 has the 12-bit centisecond field, 8 bytes of Authentication
+ * Data after the addresses, and a checksum over the VRRP message alone.
+ */
+static ssize_t
+encode_v2(uint8_t *buf, size_t cap, const struct pkt_msg *m)
+{
+	size_t len = VRRP_HDR_LEN + m->nvips * 4 + VRRP_AUTH_LEN;
+	unsigned secs = m->max_adver_int_cs / 100;
+	uint16_t sum;
+
+	if (m->family != AF_INET || m->nvips == 0 || m->nvips > VRRP_MAX_ADDRS ||
+	    m->max_adver_int_cs % 100 != 0 || secs == 0 || secs > 255 || len > cap ||
+	    (m->auth && m->auth->type != AUTH_NONE && m->auth->type != AUTH_PASS))
+		return -1;
+	for (size_t i = 0; i < m->nvips; i++)
+		if (m->vips[i].family != AF_INET)
+			return -1;
+
+	buf[0] = VRRP_VERSION2 << 4 | VRRP_TYPE_ADVERT;
+	buf[1] = m->vrid;
+	buf[2] = m->priority;
+	buf[3] = (uint8_t)m->nvips;
+	buf[4] = m->auth ? m->auth->type : AUTH_NONE;
+	buf[5] = (uint8_t)secs;
+	buf[6] = buf[7] = 0;
+	for (size_t i = 0; i < m->nvips; i++)
+		memcpy(buf + VRRP_HDR_LEN + i * 4, m->vips[i].addr.b, 4);
+	/* §5.3.10: zero unless a password is configured. */
+	if (m->auth && m->auth->type == AUTH_PASS)
+		memcpy(buf + len - VRRP_AUTH_LEN, m->auth->data, VRRP_AUTH_LEN);
+	else
+		memset(buf + len - VRRP_AUTH_LEN, 0, VRRP_AUTH_LEN);
+
+	sum = pkt_checksum(buf, len, AF_INET, NULL, NULL, false);
+	buf[VRRP_CKSUM_OFF] = (uint8_t)(sum >> 8);
+	buf[VRRP_CKSUM_OFF + 1] = (uint8_t)sum;
+	return (ssize_t)len;
+}
+
 ssize_t
 pkt_encode(uint8_t *buf, size_t cap, const struct pkt_msg *m)
 {
@@ -96,6 +139,8 @@ pkt_encode(uint8_t *buf, size_t cap, const struct pkt_msg *m)
 	bool pseudo = family == AF_INET6 || mode == CKSUM_RFC5798;
 	uint16_t sum;
 
+	if (m->version == VRRP_VERSION2)
+		return encode_v2(buf, cap, m);
 	if (!alen || nvips == 0 || nvips > VRRP_MAX_ADDRS || max_adver_int_cs == 0 ||
 	    max_adver_int_cs > VRRP_INTERVAL_MAX || len > cap || (pseudo && (!src || !dst)))
 		return -1;
@@ -202,6 +247,56 @@ pkt_decode(const uint8_t *buf, size_t len, int family, const union inaddr *src,
 	}
 	adv->addrs = buf + VRRP_HDR_LEN;
 	return 0;
+}
+
+int
+pkt_decode_v2(const uint8_t *buf, size_t len, const struct pkt_auth *auth, struct vrrp_adv *adv,
+              enum vrrp_drop *drop)
+{
+	uint8_t want = auth ? auth->type : AUTH_NONE;
+
+	memset(adv, 0, sizeof(*adv));
+	adv->family = AF_INET;
+	if (len < VRRP_HDR_LEN) {
+		*drop = DROP_SHORT;
+		return -1;
+	}
+	adv->version = buf[0] >> 4;
+	adv->type = buf[0] & 0x0f;
+	adv->vrid = buf[1];
+	adv->priority = buf[2];
+	adv->naddr = buf[3];
+	adv->auth_type = buf[4];
+	adv->max_adver_int_cs = (uint16_t)(buf[5] * 100);
+	adv->checksum = (uint16_t)(buf[6] << 8 | buf[7]);
+
+	/*
+	 * A VRRPv3 peer. CARP also says version 2 and type 1; it is told
+	 * apart only by its length, checksum or auth data not fitting.
+	 */
+	if (adv->version != VRRP_VERSION2)
+		*drop = DROP_VERSION;
+	else if (adv->type != VRRP_TYPE_ADVERT)
+		*drop = DROP_TYPE;
+	else if (adv->naddr == 0)
+		*drop = DROP_ADDR_COUNT;
+	else if (adv->max_adver_int_cs == 0)
+		*drop = DROP_INTERVAL;
+	else if (len < VRRP_HDR_LEN + (size_t)adv->naddr * 4 + VRRP_AUTH_LEN)
+		*drop = DROP_SHORT;
+	/* §5.3.8: the message alone, no pseudo-header; trailing bytes included. */
+	else if (pkt_checksum(buf, len, AF_INET, NULL, NULL, false) != 0)
+		*drop = DROP_CHECKSUM;
+	/* §7.1: "MUST verify that the Auth Type matches"; then the password. */
+	else if (adv->auth_type != want ||
+	         (want == AUTH_PASS && memcmp(buf + VRRP_HDR_LEN + (size_t)adv->naddr * 4,
+	                                      auth->data, VRRP_AUTH_LEN) != 0))
+		*drop = DROP_AUTH;
+	else {
+		adv->addrs = buf + VRRP_HDR_LEN;
+		return 0;
+	}
+	return -1;
 }
 
 static bool

@@ -25,9 +25,11 @@
 #define VRRP_HDR_LEN     8
 #define VRRP_TTL         255
 #define VRRP_MAX_ADDRS   255
+#define VRRP_VERSION2    2 /* RFC 3768, IPv4 only */
+#define VRRP_AUTH_LEN    8 /* RFC 3768 §5.3.10: Authentication Data, 8 bytes */
 #define VRRP_MCAST4      "224.0.0.18"
 #define VRRP_MCAST6      "ff02::12"
-/* Largest advert: header + 255 IPv6 addresses. */
+/* Largest advert: header + 255 IPv6 addresses (a v2 advert is smaller). */
 #define VRRP_PKT_MAX (VRRP_HDR_LEN + VRRP_MAX_ADDRS * 16)
 
 /*
@@ -61,6 +63,7 @@ enum vrrp_drop {
 	DROP_DEST,       /* multicast mode: not sent to 224.0.0.18 / ff02::12 */
 	DROP_SOURCE,     /* multicast mode, IPv6: source not link-local */
 	DROP_OWN_ADDR,   /* our own source address, not sent by us (multicast loop is off) */
+	DROP_AUTH,       /* VRRPv2: Auth Type or password differs from ours */
 	DROP_MAX
 };
 
@@ -74,10 +77,24 @@ struct vrrp_adv {
 	uint8_t vrid;
 	uint8_t priority;
 	uint8_t naddr;
-	uint16_t max_adver_int_cs; /* centiseconds, 12 bits */
+	uint16_t max_adver_int_cs; /* centiseconds, 12 bits (v2: Adver Int s x 100) */
+	uint8_t auth_type;         /* v2 only: Auth Type (RFC 3768 §5.3.6) */
 	uint16_t checksum;
 	bool cksum_pseudo;    /* IPv4: the pseudo-header form matched */
 	const uint8_t *addrs; /* naddr x addr_len(family) bytes, inside the input */
+};
+
+/*
+ * VRRPv2 authentication (RFC 3768 §5.3.6, §10): type 0 (none) or 1
+ * (a clear-text password, zero-padded to 8 bytes). Type 2 (IP AH) was
+ * dropped by RFC 3768 and is not supported. Not security: the password
+ * is on the wire for anyone on the link to read.
+ */
+enum vrrp_auth { AUTH_NONE = 0, AUTH_PASS = 1, AUTH_AH = 2 };
+
+struct pkt_auth {
+	uint8_t type; /* AUTH_NONE or AUTH_PASS */
+	uint8_t data[VRRP_AUTH_LEN];
 };
 
 /* What an advert says (pkt_encode). */
@@ -90,7 +107,10 @@ struct pkt_msg {
 	size_t nvips;              /* 1..VRRP_MAX_ADDRS */
 	const union inaddr *src;   /* for the checksum's pseudo-header */
 	const union inaddr *dst;
-	enum vrrp_cksum cksum;
+	enum vrrp_cksum cksum; /* v3 IPv4 only */
+	/* VRRPv2 (RFC 3768) when version == 2; 0 or 3 = VRRPv3. */
+	uint8_t version;
+	const struct pkt_auth *auth; /* v2: NULL = Auth Type 0 */
 };
 
 /*
@@ -107,6 +127,16 @@ ssize_t pkt_encode(uint8_t *buf, size_t cap, const struct pkt_msg *m);
  */
 int pkt_decode(const uint8_t *buf, size_t len, int family, const union inaddr *src,
                const union inaddr *dst, struct vrrp_adv *adv, enum vrrp_drop *drop);
+
+/*
+ * Decode and verify a VRRPv2 advert (RFC 3768 §5, §7.1) received over
+ * IPv4: version 2, type, address count, interval, length including the
+ * 8 bytes of Authentication Data, the checksum over the message alone,
+ * and the Auth Type and password against auth (a mismatch: DROP_AUTH).
+ * A VRRPv3 advert here is DROP_VERSION. Returns 0 or -1 and *drop.
+ */
+int pkt_decode_v2(const uint8_t *buf, size_t len, const struct pkt_auth *auth, struct vrrp_adv *adv,
+                  enum vrrp_drop *drop);
 
 /*
  * The Internet checksum of a VRRP message, with the pseudo-header when

@@ -83,7 +83,8 @@ reload_instance_diff(const struct conf_instance *a, const struct conf_instance *
 	if (!unicast_same(a, b))
 		d |= RD_UNICAST;
 	/* startup_delay_ms is left out: it only acts when an instance starts. */
-	if (a->checksum != b->checksum || a->garp_repeat != b->garp_repeat ||
+	if (a->checksum != b->checksum || a->version != b->version ||
+	    memcmp(&a->auth, &b->auth, sizeof(a->auth)) != 0 || a->garp_repeat != b->garp_repeat ||
 	    a->garp_delay_ms != b->garp_delay_ms || a->garp_refresh_ms != b->garp_refresh_ms)
 		d |= RD_WIRE;
 	if (!tracks_same(a, b))

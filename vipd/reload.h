@@ -23,7 +23,7 @@ enum {
 	RD_TIMING = 1 << 2,   /* advert_interval, preempt, preempt_fast, preempt_delay */
 	RD_VIPS = 1 << 3,     /* virtual_ip (the list, in order) */
 	RD_UNICAST = 1 << 4,  /* unicast_src, unicast_peer */
-	RD_WIRE = 1 << 5,     /* checksum, garp_repeat, garp_delay, garp_refresh */
+	RD_WIRE = 1 << 5,     /* checksum, version, auth_*, garp_repeat, garp_delay, garp_refresh */
 	RD_TRACKS = 1 << 6,   /* track, track_interface, or a tracked check replaced */
 	RD_HOOKS = 1 << 7, /* notify*, notify_timeout, notify_shell, script_user, promote_pgsql */
 	RD_MAX_BIT = 8

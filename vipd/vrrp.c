@@ -59,6 +59,8 @@ send_one(struct vrrp *v, uint8_t priority, const union inaddr *dst)
 	    .src = &v->src,
 	    .dst = dst,
 	    .cksum = v->cfg.checksum,
+	    .version = v->cfg.version,
+	    .auth = &v->cfg.auth,
 	};
 	ssize_t n = pkt_encode(pkt, sizeof(pkt), &m);
 
@@ -447,7 +449,18 @@ receive_one(void *arg, const struct vsock_rx *rx, enum vrrp_drop why)
 		drop(v, why, &rx->src);
 		return;
 	}
-	if (pkt_decode(rx->payload, rx->len, v->cfg.family, &rx->src, &rx->dst, &adv, &why) < 0) {
+	if (v->cfg.version == VRRP_VERSION2) {
+		if (pkt_decode_v2(rx->payload, rx->len, &v->cfg.auth, &adv, &why) < 0) {
+			drop(v, why, &rx->src);
+			return;
+		}
+		/* RFC 3768 §7.1: an Adver Int other than ours is dropped. */
+		if (adv.max_adver_int_cs != v->cfg.advert_interval_ms / 10) {
+			drop(v, DROP_INTERVAL, &rx->src);
+			return;
+		}
+	} else if (pkt_decode(rx->payload, rx->len, v->cfg.family, &rx->src, &rx->dst, &adv, &why) <
+	           0) {
 		drop(v, why, &rx->src);
 		return;
 	}
@@ -627,6 +640,7 @@ vrrp_fsm_cfg(const struct conf_instance *ci, struct fsm_cfg *fc)
 	    .preempt_delay_ns = (uint64_t)ci->preempt_delay_ms * NS_PER_MS,
 	    .align = true,
 	    .startup_delay_ns = (uint64_t)ci->startup_delay_ms * NS_PER_MS,
+	    .v2 = ci->version == VRRP_VERSION2,
 	};
 }
 

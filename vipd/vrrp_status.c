@@ -44,6 +44,7 @@ vrrp_status_json(const struct vrrp *v, struct buf *b)
 	json_key_str(&j, "interface", v->cfg.ifname);
 	json_key_str(&j, "family", v->cfg.family == AF_INET ? "ipv4" : "ipv6");
 	json_key_str(&j, "mode", vrrp_unicast(v) ? "unicast" : "multicast");
+	json_key_uint(&j, "version", v->cfg.version);
 	json_key_uint(&j, "priority", v->cfg.priority);
 	json_key_uint(&j, "effective_priority", v->fsm.priority);
 	json_key_uint(&j, "advert_interval_ms", v->cfg.advert_interval_ms);
@@ -110,10 +111,12 @@ vrrp_status_text(const struct vrrp *v, struct buf *b)
 	char s[ADDR_STRLEN + 4];
 	bool any = false;
 
-	buf_printf(b, "%s: %s  vrid %u on %s (%s, %s)\n", v->cfg.name,
+	/* VRRPv2 is the exception (a migration under way): said only then. */
+	buf_printf(b, "%s: %s  vrid %u on %s (%s, %s%s)\n", v->cfg.name,
 	           fsm_state_names[v->fsm.state], v->cfg.vrid, v->cfg.ifname,
 	           v->cfg.family == AF_INET ? "ipv4" : "ipv6",
-	           vrrp_unicast(v) ? "unicast" : "multicast");
+	           vrrp_unicast(v) ? "unicast" : "multicast",
+	           v->cfg.version == VRRP_VERSION2 ? ", VRRPv2" : "");
 	const char *m = master_ip(v, s);
 
 	buf_printf(b, "  priority %u, effective %u, advert %u ms, master %s\n", v->cfg.priority,

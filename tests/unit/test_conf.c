@@ -375,6 +375,7 @@ static const struct bad_value bad_instance_values[] = {
     {"preempt = maybe", "preempt: must be yes or no (or true/false, on/off, 1/0), got \"maybe\""},
     {"preempt_fast = 2", "preempt_fast: must be yes or no (or true/false, on/off, 1/0), got \"2\""},
     {"checksum = rfc3768", "checksum: must be rfc5798 or rfc9568, got \"rfc3768\""},
+    {"version = 1", "version: must be 2..3, got \"1\""},
     {"virtual_ip = 198.51.100.300", "virtual_ip: not an IPv4 or IPv6 address, got "
                                     "\"198.51.100.300\""},
     {"virtual_ip = 198.51.100.1/33",
@@ -651,6 +652,63 @@ test_unicast(void **state)
 	                         "virtual_ip = 2001:db8::100\n");
 	assert_int_equal(c->instances[0].npeers, 1);
 	conf_free(c);
+}
+
+/* version = 2 (RFC 3768): IPv4, whole seconds, no checksum key, auth only there. */
+static void
+test_version(void **state)
+{
+	(void)state;
+	struct conf *c = load_ok(GOOD_INSTANCE);
+	assert_int_equal(c->instances[0].version, 3);
+	assert_int_equal(c->instances[0].auth.type, AUTH_NONE);
+	conf_free(c);
+
+	c = load_ok(GOOD_INSTANCE "version = 2\nauth_type = PASS\nauth_pass = 12345678\n"
+	                          "advert_interval = 3\n");
+	assert_int_equal(c->instances[0].version, 2);
+	assert_int_equal(c->instances[0].auth.type, AUTH_PASS);
+	assert_memory_equal(c->instances[0].auth.data, "12345678", 8);
+	assert_int_equal(c->instances[0].advert_interval_ms, 3000);
+	conf_free(c);
+	/* auth_pass alone means PASS; zero-padded. */
+	c = load_ok(GOOD_INSTANCE "version = 2\nauth_pass = pw\n");
+	assert_int_equal(c->instances[0].auth.type, AUTH_PASS);
+	assert_memory_equal(c->instances[0].auth.data, "pw\0\0\0\0\0\0", 8);
+	conf_free(c);
+	c = load_ok(GOOD_INSTANCE "version = 2\nauth_type = none\n");
+	assert_int_equal(c->instances[0].auth.type, AUTH_NONE);
+	conf_free(c);
+
+	expect_errors(GOOD_INSTANCE "auth_type = PASS\nauth_pass = x\n",
+	              "t.conf:5: auth_type: needs version = 2 (VRRPv3 has no authentication, "
+	              "RFC 5798 section 9)\n"
+	              "t.conf:6: auth_pass: needs version = 2 (VRRPv3 has no authentication, "
+	              "RFC 5798 section 9)\n");
+	expect_errors(GOOD_INSTANCE "version = 2\nadvert_interval = 1500ms\n",
+	              "t.conf:6: advert_interval: must be whole seconds, 1s..255s, with version = "
+	              "2 (RFC 3768 section 5.3.7; version 2 is on line 5)\n");
+	expect_errors(GOOD_INSTANCE "version = 2\nchecksum = rfc9568\n",
+	              "t.conf:6: checksum: has no meaning with version = 2: the VRRPv2 checksum "
+	              "covers the message alone (RFC 3768 section 5.3.8)\n");
+	expect_errors(GOOD_INSTANCE "version = 2\nauth_type = AH\n",
+	              "t.conf:6: auth_type: AH is not supported (RFC 3768 removed it); use PASS or "
+	              "none\n");
+	expect_errors(GOOD_INSTANCE "version = 2\nauth_type = md5\n",
+	              "t.conf:6: auth_type: must be PASS or none, got \"md5\"\n");
+	expect_errors(GOOD_INSTANCE "version = 2\nauth_pass = 123456789\n",
+	              "t.conf:6: auth_pass: must be 1..8 characters, got 9\n");
+	expect_errors(GOOD_INSTANCE "version = 2\nauth_type = PASS\n",
+	              "t.conf:6: auth_type: PASS needs an auth_pass\n");
+	expect_errors(GOOD_INSTANCE "version = 2\nauth_type = none\nauth_pass = x\n",
+	              "t.conf:7: auth_pass: given with auth_type = none (line 6)\n");
+	expect_errors("[instance v6]\n"
+	              "interface = eth0\n"
+	              "vrid = 3\n"
+	              "virtual_ip = 2001:db8::100\n"
+	              "version = 2\n",
+	              "t.conf:5: version: 2 is IPv4 only (RFC 3768) but this instance's VIPs are "
+	              "IPv6 (line 4)\n");
 }
 
 static void
@@ -1692,6 +1750,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_example),
 	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_version),
 	    cmocka_unit_test(test_startup_delay),
 	    cmocka_unit_test(test_other_values),
 	    cmocka_unit_test(test_ipv6_instance),

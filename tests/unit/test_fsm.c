@@ -187,6 +187,53 @@ test_backup_learns_master_interval(void **state)
 	assert_int_equal(f.master_adver_int_cs, 100);
 }
 
+/*
+ * VRRPv2 (RFC 3768 §6.1): Skew_Time = (256 - Priority) / 256 s whatever
+ * the interval, and the Backup keeps its own Advertisement_Interval.
+ */
+static void
+test_v2_timers(void **state)
+{
+	struct fsm_cfg c = cfg(100, 300, true, true, 0);
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t now = T0;
+
+	(void)state;
+	c.v2 = true;
+	mk(&f, c);
+	/* 156/256 s, not 156/256 of the 3 s interval (v3 would give 1.828125 s). */
+	assert_int_equal(f.skew_time_ns, 609375000ULL);
+	assert_int_equal(f.master_down_int_ns, 9 * SEC + 609375000ULL);
+	fsm_startup(&f, now, false, &o);
+	assert_int_equal(f.master_down_timer_ns, now + 9 * SEC + 609375000ULL);
+
+	/* An advert never changes the interval (the receive path drops a different one). */
+	now += SEC;
+	deliver(&f, now, adv(200, 100, "10.0.0.9"), &o);
+	assert_int_equal(f.master_adver_int_cs, 300);
+	assert_int_equal(f.master_down_timer_ns, now + 9 * SEC + 609375000ULL);
+
+	/* A priority change moves Skew_Time by 1/256 s per step. */
+	fsm_set_priority(&f, now, 200, &o);
+	assert_int_equal(f.skew_time_ns, 218750000ULL);
+	assert_int_equal(f.master_down_int_ns, 9 * SEC + 218750000ULL);
+
+	/* The Master leaves: Skew_Time later we take over. */
+	deliver(&f, now, adv(0, 300, "10.0.0.9"), &o);
+	assert_int_equal(f.master_down_timer_ns, now + 218750000ULL);
+	now += 218750000ULL;
+	fsm_timer(&f, now, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_PRIORITY_ZERO);
+	assert_int_equal(f.adver_timer_ns, now + 3 * SEC);
+
+	/* Yielding to a higher priority keeps our own interval too. */
+	deliver(&f, now, adv(250, 100, "10.0.0.9"), &o);
+	assert_int_equal(f.state, ST_BACKUP);
+	assert_int_equal(f.master_adver_int_cs, 300);
+	assert_int_equal(f.master_down_timer_ns, now + 9 * SEC + 218750000ULL);
+}
+
 static void
 test_priority_zero_takeover(void **state)
 {
@@ -1135,6 +1182,7 @@ main(void)
 	    cmocka_unit_test(test_startup_delay),
 	    cmocka_unit_test(test_startup_backup_down_timer),
 	    cmocka_unit_test(test_backup_learns_master_interval),
+	    cmocka_unit_test(test_v2_timers),
 	    cmocka_unit_test(test_priority_zero_takeover),
 	    cmocka_unit_test(test_priority_zero_then_new_master),
 	    cmocka_unit_test(test_master_yields_to_higher_priority),

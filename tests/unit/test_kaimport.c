@@ -285,6 +285,72 @@ test_translate(void **state)
 	free(errs);
 }
 
+/* VRRPv2 (keepalived's default) with PASS: version = 2, auth_type, auth_pass. */
+static void
+test_translate_v2(void **state)
+{
+	char *out, *errs;
+
+	(void)state;
+	assert_int_equal(translate("vrrp_instance VI_1 {\n"
+	                           "  interface eth0\n"
+	                           "  virtual_router_id 51\n"
+	                           "  advert_int 2\n"
+	                           "  authentication {\n"
+	                           "    auth_type PASS\n"
+	                           "    auth_pass QAZxsw123EDCvfr\n"
+	                           "  }\n"
+	                           "  virtual_ipaddress {\n"
+	                           "    192.0.2.100/24\n"
+	                           "  }\n"
+	                           "}\n"
+	                           "vrrp_instance VI_6 {\n"
+	                           "  interface eth0\n"
+	                           "  virtual_router_id 52\n"
+	                           "  virtual_ipaddress {\n"
+	                           "    2001:db8::100/64\n"
+	                           "  }\n"
+	                           "}\n",
+	                           &out, &errs),
+	                 KA_ALL_TRANSLATED);
+	assert_string_equal(errs, "");
+	assert_non_null(strstr(out, "interface = eth0\n; VRRPv2 (keepalived's default for IPv4)\n"
+	                            "version = 2\nvrid = 51\nadvert_interval = 2s\n"
+	                            "auth_type = PASS\n"));
+	/* keepalived puts the first 8 characters on the wire */
+	assert_non_null(strstr(out, "auth_pass = QAZxsw12\n"));
+	/* IPv6: keepalived speaks VRRPv3 whatever */
+	assert_null(strstr(strstr(out, "[instance VI_6]"), "version"));
+	free(out);
+	free(errs);
+
+	/* vrrp_version 2 with a fractional advert_int, and AH: reported. */
+	assert_int_equal(translate("global_defs {\n"
+	                           "  vrrp_version 2\n"
+	                           "}\n"
+	                           "vrrp_instance VI_1 {\n"
+	                           "  interface eth0\n"
+	                           "  virtual_router_id 51\n"
+	                           "  advert_int 0.5\n"
+	                           "  authentication {\n"
+	                           "    auth_type AH\n"
+	                           "    auth_pass x\n"
+	                           "  }\n"
+	                           "  virtual_ipaddress {\n"
+	                           "    192.0.2.100/24\n"
+	                           "  }\n"
+	                           "}\n",
+	                           &out, &errs),
+	                 KA_REPORTED);
+	assert_string_equal(errs, "t.conf:7: advert_int: not translated: VRRPv2 carries whole "
+	                          "seconds: advert_interval must be 1s..255s\n"
+	                          "t.conf:8: authentication: not translated: vipd supports "
+	                          "auth_type PASS only (AH is not supported)\n");
+	assert_non_null(strstr(out, "; VRRPv2 (vrrp_version 2)\nversion = 2\n"));
+	free(out);
+	free(errs);
+}
+
 static void
 test_reported(void **state)
 {
@@ -328,9 +394,7 @@ test_reported(void **state)
 	    "balancing\n"
 	    "t.conf:7: vrrp_sync_group: not translated: vipd has no sync groups yet: the "
 	    "instances move independently\n"
-	    "t.conf:15: authentication: not translated: VRRPv3 has no authentication (RFC 5798 "
-	    "section 9); vipd speaks VRRPv3 only; keep vrrp_version 3 on the keepalived side "
-	    "during migration\n"
+	    "t.conf:15: authentication: not translated: no auth_pass vipd.conf can carry\n"
 	    "t.conf:18: use_vmac: not translated: vipd has no virtual MAC: the VIPs use the "
 	    "interface's MAC and the gratuitous ARP bursts move them\n"
 	    "t.conf:20: 192.0.2.100: not translated: label eth0:1: vipd adds the VIP without a "
@@ -354,7 +418,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tokens),    cmocka_unit_test(test_parse_errors),
 	    cmocka_unit_test(test_includes),  cmocka_unit_test(test_recognise),
-	    cmocka_unit_test(test_translate), cmocka_unit_test(test_reported),
+	    cmocka_unit_test(test_translate), cmocka_unit_test(test_translate_v2),
+	    cmocka_unit_test(test_reported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -234,6 +234,21 @@ test_instance_changes(void **state)
 	assert_int_equal(instance_change("garp_repeat = 5", "garp_repeat = 1"), RD_WIRE);
 	assert_int_equal(instance_change("garp_repeat = 5", "garp_refresh = 10s"), RD_WIRE);
 	assert_int_equal(instance_change("garp_repeat = 5", "garp_delay = 0"), RD_WIRE);
+	/* version and VRRPv2 authentication: what goes on the wire, re-applied in place. */
+	{
+		struct conf *a = load(base);
+		struct conf_instance x = a->instances[0], y = x;
+
+		y.version = VRRP_VERSION2;
+		assert_int_equal(reload_instance_diff(&x, &y), RD_WIRE);
+		x.version = VRRP_VERSION2;
+		y.auth.type = AUTH_PASS;
+		assert_int_equal(reload_instance_diff(&x, &y), RD_WIRE);
+		x.auth.type = AUTH_PASS;
+		y.auth.data[7] = 'x';
+		assert_int_equal(reload_instance_diff(&x, &y), RD_WIRE);
+		conf_free(a);
+	}
 	assert_int_equal(instance_change("track = tcp weight 20", "track = tcp weight 30"),
 	                 RD_TRACKS);
 	assert_int_equal(instance_change("track = tcp weight 20\n", ""), RD_TRACKS);

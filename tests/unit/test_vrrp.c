@@ -166,6 +166,37 @@ hear(const char *src, uint8_t prio, const char *vips)
 	w.ops->rx(w.arg, &rx, DROP_MAX);
 }
 
+/* A VRRPv2 advert from src: prio, Adver Int in s, password (NULL = Auth Type 0). */
+static void
+hear_v2(const char *src, uint8_t prio, unsigned secs, const char *pass)
+{
+	uint8_t pkt[64];
+	struct vip v = vip4("192.0.2.10");
+	struct pkt_auth a = {.type = AUTH_PASS};
+	union inaddr s = ip(src), d = ip("224.0.0.18");
+
+	if (pass)
+		memcpy(a.data, pass, strlen(pass));
+	ssize_t len = pkt_encode(pkt, sizeof(pkt),
+	                         &(struct pkt_msg){.family = AF_INET,
+	                                           .vrid = 51,
+	                                           .priority = prio,
+	                                           .max_adver_int_cs = (uint16_t)(secs * 100),
+	                                           .vips = &v,
+	                                           .nvips = 1,
+	                                           .version = VRRP_VERSION2,
+	                                           .auth = pass ? &a : NULL});
+	assert_true(len > 0);
+	struct vsock_rx rx = {.family = AF_INET,
+	                      .ifindex = IFINDEX,
+	                      .ttl = 255,
+	                      .src = s,
+	                      .dst = d,
+	                      .payload = pkt,
+	                      .len = (size_t)len};
+	w.ops->rx(w.arg, &rx, DROP_MAX);
+}
+
 static struct fx *
 fx_master(const char *body)
 {
@@ -180,6 +211,42 @@ fx_master(const char *body)
 #define BASIC "priority = 100\nadvert_interval = 1s\nvirtual_ip = 192.0.2.10\n"
 
 /* ---- cases ---- */
+
+#define V2 "version = 2\nauth_pass = pw\n"
+
+/* version = 2: v2 adverts with the password out; wrong ones dropped by reason (RFC 3768 §7.1). */
+static void
+test_v2_send_and_receive(void **state)
+{
+	struct fx *f = fx_new(BASIC V2);
+
+	(void)state;
+	/* Another password, no auth, another interval, a VRRPv3 advert: dropped and counted. */
+	hear_v2("192.0.2.9", 150, 1, "other");
+	hear_v2("192.0.2.9", 150, 1, NULL);
+	hear_v2("192.0.2.9", 150, 2, "pw");
+	hear("192.0.2.9", 150, "192.0.2.10");
+	assert_int_equal(f->v->dropped[DROP_AUTH], 2);
+	assert_int_equal(f->v->dropped[DROP_INTERVAL], 1);
+	assert_int_equal(f->v->dropped[DROP_VERSION], 1);
+	assert_int_equal(f->v->adverts_received, 0);
+	assert_false(f->v->fsm.have_master);
+	/* The right one is the Master's. */
+	hear_v2("192.0.2.9", 150, 1, "pw");
+	assert_int_equal(f->v->adverts_received, 1);
+	assert_true(f->v->fsm.have_master);
+	/* v2 timers: 3 s + (256 - 100) / 256 s after that advert. */
+	assert_int_equal(f->v->fsm.master_down_timer_ns, w.now + 3000 * MS + 609375000ULL);
+	/* As Master: version 2, Auth Type 1, 1 s, the password zero-padded. */
+	fire(f);
+	assert_int_equal(f->v->fsm.state, ST_MASTER);
+	assert_int_equal(w.last_len, 20);
+	assert_int_equal(w.last_pkt[0], 0x21);
+	assert_int_equal(w.last_pkt[4], AUTH_PASS);
+	assert_int_equal(w.last_pkt[5], 1);
+	assert_memory_equal(w.last_pkt + 12, "pw\0\0\0\0\0\0", 8);
+	fx_free(f);
+}
 
 /* Startup, Master_Down_Interval, Master: VIPs, advert, announcements, in that order. */
 static void
@@ -641,6 +708,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_v2_send_and_receive),
 	    cmocka_unit_test(test_backup_to_master),
 	    cmocka_unit_test(test_vip_add_refused_is_fault),
 	    cmocka_unit_test(test_guard_readd_refused_is_fault),
