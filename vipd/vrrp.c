@@ -579,8 +579,19 @@ port_vip_gone(void *arg, const union inaddr *a)
 {
 	struct vrrp *v = arg;
 
-	if (v->fsm.state == ST_MASTER)
-		vrrp_vip_guard(v, a);
+	if (v->fsm.state == ST_MASTER && !vrrp_vip_guard(v, a))
+		vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
+}
+
+/* The wait after a refused VIP is over: leave FAULT; becoming Master tries again. */
+void
+vrrp_vip_retry_fired(struct loop *l, struct timer *t, void *arg)
+{
+	struct vrrp *v = arg;
+
+	(void)l, (void)t;
+	v->vip_add_failed = false;
+	vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS, .why = "VIP retry"});
 }
 
 static const struct vport_ops port_ops = {

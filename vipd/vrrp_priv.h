@@ -158,7 +158,8 @@ void vrrp_vips_del(struct vrrp *v);
 /* Before the Startup event: remove VIPs a vipd that died left behind. */
 void vrrp_vips_remove_leftovers(struct vrrp *v);
 /* Master: a VIP of ours at a was deleted by someone else; re-add and announce it. */
-void vrrp_vip_guard(struct vrrp *v, const union inaddr *a);
+/* False if the kernel refused to put it back: the caller goes to FAULT. */
+bool vrrp_vip_guard(struct vrrp *v, const union inaddr *a);
 /* Set up the instance's announcement jobs (vrrp_new). */
 void vrrp_announce_init(struct vrrp *v);
 /* A garp_repeat burst now, another after garp_delay, then every garp_refresh. */

@@ -68,16 +68,6 @@ vrrp_vips_add(struct vrrp *v)
 	return true;
 }
 
-/* The wait is over: leave FAULT; becoming Master again tries the VIPs again. */
-void
-vrrp_vip_retry_fired(struct loop *l, struct timer *t, void *arg)
-{
-	struct vrrp *v = arg;
-
-	(void)l, (void)t;
-	v->vip_add_failed = false;
-	vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS, .why = "VIP retry"});
-}
 
 void
 vrrp_vips_del(struct vrrp *v)
@@ -202,7 +192,7 @@ vrrp_garp_timer_fired(struct loop *l, struct timer *t, void *arg)
  * announce it, and only it (guard_round). Our own deletions arrive here
  * too, after vip_ours was cleared, and are ignored.
  */
-void
+bool
 vrrp_vip_guard(struct vrrp *v, const union inaddr *a)
 {
 	char s[ADDR_STRLEN + 4];
@@ -217,8 +207,7 @@ vrrp_vip_guard(struct vrrp *v, const union inaddr *a)
 		log_info("%s %s was deleted by someone else, re-adding", v->tag, vip_ntop(vip, s));
 		if (v->io->addr_add(v->ifc.ifindex, vip) < 0) {
 			vip_refused(v, vip);
-			vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
-			return;
+			return false;
 		}
 		/* A finished job's flags are stale: start a new set. */
 		if (!v->guard_job.queued)
@@ -229,6 +218,7 @@ vrrp_vip_guard(struct vrrp *v, const union inaddr *a)
 			v->guard_job.cost += v->vip_guard[k];
 		pace_add(&v->guard_job, v->cfg.garp_repeat);
 	}
+	return true;
 }
 
 /*
