@@ -175,6 +175,30 @@ dump_both(struct nl_sock *sk, struct nl_cache **links, struct nl_cache **addrs)
 }
 
 /*
+ * Where nothing else waits (start-up, a lookup before the caches exist),
+ * a few attempts at once; a flood of changes that outlasts them is an
+ * error, not a loop without end as libnl's own refill would make it.
+ */
+#define DUMP_TRIES 10
+
+int
+netlink_addr_dump(struct nl_cache **out)
+{
+	struct nl_sock *sk = netlink_req_sock();
+	int err = -NLE_NOMEM, tries = 0;
+
+	if (sk)
+		while ((err = dump_once(sk, "route/addr", RTM_GETADDR, out)) == -NLE_DUMP_INTR &&
+		       ++tries < DUMP_TRIES)
+			;
+	if (err < 0) {
+		log_warnx("netlink: address dump: %s", nl_geterror(err));
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The kernel dropped events: dump links and addresses again and replace
  * the caches, replaying every difference as an event (cache.c). Returns 0,
  * or -1 if a dump failed or was interrupted: the resync timer tries again.
@@ -296,8 +320,7 @@ cache_fill(void)
 	struct nl_cache *links, *addrs;
 	int err, tries = 0;
 
-	/* At start, nothing else waits: a few attempts, then give up. */
-	while ((err = dump_both(req_sk, &links, &addrs)) == -NLE_DUMP_INTR && ++tries < 10)
+	while ((err = dump_both(req_sk, &links, &addrs)) == -NLE_DUMP_INTR && ++tries < DUMP_TRIES)
 		;
 	if (err < 0) {
 		log_warnx("netlink: dump: %s", nl_geterror(err));

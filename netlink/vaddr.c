@@ -14,21 +14,6 @@
 #include "../vipd/log.h"
 #include "../vipd/loop.h"
 
-int
-netlink_addr_dump(struct nl_cache **out)
-{
-	struct nl_sock *sk = netlink_req_sock();
-	int err;
-
-	if (!sk)
-		return -1;
-	if ((err = rtnl_addr_alloc_cache(sk, out)) < 0) {
-		log_warnx("netlink: address dump: %s", nl_geterror(err));
-		return -1;
-	}
-	return 0;
-}
-
 /* An address object for v on ifindex; NULL on allocation failure (logged). */
 static struct rtnl_addr *
 vaddr_obj(int ifindex, const struct vip *v)
