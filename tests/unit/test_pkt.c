@@ -420,6 +420,21 @@ test_trailing_bytes(void **state)
 	expect_drop(b, sizeof(b), DROP_CHECKSUM);
 }
 
+/* A valid IPv4 advert that each case of test_encode_rejects() changes once. */
+static struct pkt_msg
+valid_msg(const struct vip *v, const union inaddr *src, const union inaddr *dst)
+{
+	return (struct pkt_msg){.family = AF_INET,
+	                        .vrid = 1,
+	                        .priority = 100,
+	                        .max_adver_int_cs = 100,
+	                        .vips = v,
+	                        .nvips = 1,
+	                        .src = src,
+	                        .dst = dst,
+	                        .cksum = CKSUM_RFC5798};
+}
+
 static void
 test_encode_rejects(void **state)
 {
@@ -427,123 +442,50 @@ test_encode_rejects(void **state)
 	struct vip v[2] = {vip("192.0.2.100"), vip("2001:db8::1")};
 	struct vip many[VRRP_MAX_ADDRS + 1];
 	uint8_t buf[VRRP_PKT_MAX + 16];
+	struct pkt_msg m;
 
 	(void)state;
 	for (size_t i = 0; i < VRRP_MAX_ADDRS + 1; i++)
 		many[i] = v[0];
-	assert_int_equal(pkt_encode(buf, sizeof(buf),
-	                            &(struct pkt_msg){.family = AF_INET,
-	                                              .vrid = 1,
-	                                              .priority = 100,
-	                                              .max_adver_int_cs = 100,
-	                                              .vips = v,
-	                                              .nvips = 0,
-	                                              .src = &src,
-	                                              .dst = &dst,
-	                                              .cksum = CKSUM_RFC5798}),
-	                 -1);
-	assert_int_equal(pkt_encode(buf, sizeof(buf),
-	                            &(struct pkt_msg){.family = AF_INET,
-	                                              .vrid = 1,
-	                                              .priority = 100,
-	                                              .max_adver_int_cs = 100,
-	                                              .vips = many,
-	                                              .nvips = VRRP_MAX_ADDRS + 1,
-	                                              .src = &src,
-	                                              .dst = &dst,
-	                                              .cksum = CKSUM_RFC5798}),
-	                 -1);
-	assert_int_equal(pkt_encode(buf, sizeof(buf),
-	                            &(struct pkt_msg){.family = AF_INET,
-	                                              .vrid = 1,
-	                                              .priority = 100,
-	                                              .max_adver_int_cs = 0,
-	                                              .vips = v,
-	                                              .nvips = 1,
-	                                              .src = &src,
-	                                              .dst = &dst,
-	                                              .cksum = CKSUM_RFC5798}),
-	                 -1);
-	assert_int_equal(pkt_encode(buf, sizeof(buf),
-	                            &(struct pkt_msg){.family = AF_INET,
-	                                              .vrid = 1,
-	                                              .priority = 100,
-	                                              .max_adver_int_cs = 4096,
-	                                              .vips = v,
-	                                              .nvips = 1,
-	                                              .src = &src,
-	                                              .dst = &dst,
-	                                              .cksum = CKSUM_RFC5798}),
-	                 -1);
-	assert_int_equal(pkt_encode(buf, 11,
-	                            &(struct pkt_msg){.family = AF_INET,
-	                                              .vrid = 1,
-	                                              .priority = 100,
-	                                              .max_adver_int_cs = 100,
-	                                              .vips = v,
-	                                              .nvips = 1,
-	                                              .src = &src,
-	                                              .dst = &dst,
-	                                              .cksum = CKSUM_RFC5798}),
-	                 -1);
+	m = valid_msg(v, &src, &dst);
+	assert_int_equal(pkt_encode(buf, sizeof(buf), &m), 8 + 4);
+
+	/* No address, or more than 255. */
+	m = valid_msg(v, &src, &dst);
+	m.nvips = 0;
+	assert_int_equal(pkt_encode(buf, sizeof(buf), &m), -1);
+	m = valid_msg(many, &src, &dst);
+	m.nvips = VRRP_MAX_ADDRS + 1;
+	assert_int_equal(pkt_encode(buf, sizeof(buf), &m), -1);
+	/* Max Adver Int is 12 bits of centiseconds, and not 0. */
+	m = valid_msg(v, &src, &dst);
+	m.max_adver_int_cs = 0;
+	assert_int_equal(pkt_encode(buf, sizeof(buf), &m), -1);
+	m.max_adver_int_cs = 4096;
+	assert_int_equal(pkt_encode(buf, sizeof(buf), &m), -1);
+	/* One byte short of the header and one address. */
+	m = valid_msg(v, &src, &dst);
+	assert_int_equal(pkt_encode(buf, 11, &m), -1);
 	/* One family per packet (RFC 5798 §5.2.9). */
-	assert_int_equal(pkt_encode(buf, sizeof(buf),
-	                            &(struct pkt_msg){.family = AF_INET,
-	                                              .vrid = 1,
-	                                              .priority = 100,
-	                                              .max_adver_int_cs = 100,
-	                                              .vips = v,
-	                                              .nvips = 2,
-	                                              .src = &src,
-	                                              .dst = &dst,
-	                                              .cksum = CKSUM_RFC5798}),
-	                 -1);
-	assert_int_equal(pkt_encode(buf, sizeof(buf),
-	                            &(struct pkt_msg){.family = AF_UNIX,
-	                                              .vrid = 1,
-	                                              .priority = 100,
-	                                              .max_adver_int_cs = 100,
-	                                              .vips = v,
-	                                              .nvips = 1,
-	                                              .src = &src,
-	                                              .dst = &dst,
-	                                              .cksum = CKSUM_RFC5798}),
-	                 -1);
+	m.nvips = 2;
+	assert_int_equal(pkt_encode(buf, sizeof(buf), &m), -1);
+	m = valid_msg(v, &src, &dst);
+	m.family = AF_UNIX;
+	assert_int_equal(pkt_encode(buf, sizeof(buf), &m), -1);
 	/* The pseudo-header form needs the IP addresses. */
-	assert_int_equal(pkt_encode(buf, sizeof(buf),
-	                            &(struct pkt_msg){.family = AF_INET,
-	                                              .vrid = 1,
-	                                              .priority = 100,
-	                                              .max_adver_int_cs = 100,
-	                                              .vips = v,
-	                                              .nvips = 1,
-	                                              .src = NULL,
-	                                              .dst = NULL,
-	                                              .cksum = CKSUM_RFC5798}),
-	                 -1);
+	m = valid_msg(v, NULL, NULL);
+	assert_int_equal(pkt_encode(buf, sizeof(buf), &m), -1);
+
 	/* Limits that are valid: 255 addresses, 4095 cs, exact capacity, prio 0. */
-	assert_int_equal(pkt_encode(buf, sizeof(buf),
-	                            &(struct pkt_msg){.family = AF_INET,
-	                                              .vrid = 1,
-	                                              .priority = 0,
-	                                              .max_adver_int_cs = 4095,
-	                                              .vips = many,
-	                                              .nvips = VRRP_MAX_ADDRS,
-	                                              .src = &src,
-	                                              .dst = &dst,
-	                                              .cksum = CKSUM_RFC5798}),
-	                 8 + 255 * 4);
-	assert_int_equal(pkt_encode(buf, 12,
-	                            &(struct pkt_msg){.family = AF_INET,
-	                                              .vrid = 1,
-	                                              .priority = 0,
-	                                              .max_adver_int_cs = 1,
-	                                              .vips = v,
-	                                              .nvips = 1,
-	                                              .src = &src,
-	                                              .dst = &dst,
-	                                              .cksum = CKSUM_RFC5798}),
-	                 12);
+	m = valid_msg(many, &src, &dst);
+	m.priority = 0;
+	m.max_adver_int_cs = 4095;
+	m.nvips = VRRP_MAX_ADDRS;
+	assert_int_equal(pkt_encode(buf, sizeof(buf), &m), 8 + 255 * 4);
+	m = valid_msg(v, &src, &dst);
+	m.priority = 0;
+	m.max_adver_int_cs = 1;
+	assert_int_equal(pkt_encode(buf, 12, &m), 12);
 	assert_int_equal(buf[2], 0);
 }
 
@@ -560,19 +502,13 @@ test_addrs_match(void **state)
 	uint8_t buf[64];
 	struct vrrp_adv adv;
 	enum vrrp_drop drop;
+	struct pkt_msg m;
 	ssize_t n;
 
 	(void)state;
-	n = pkt_encode(buf, sizeof(buf),
-	               &(struct pkt_msg){.family = AF_INET,
-	                                 .vrid = 1,
-	                                 .priority = 100,
-	                                 .max_adver_int_cs = 100,
-	                                 .vips = abc,
-	                                 .nvips = 3,
-	                                 .src = &src,
-	                                 .dst = &dst,
-	                                 .cksum = CKSUM_RFC5798});
+	m = valid_msg(abc, &src, &dst);
+	m.nvips = 3;
+	n = pkt_encode(buf, sizeof(buf), &m);
 	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET, &src, &dst, &adv, &drop), 0);
 	assert_true(pkt_addrs_match(&adv, abc, 3));
 	assert_true(pkt_addrs_match(&adv, cab, 3));
@@ -582,16 +518,8 @@ test_addrs_match(void **state)
 	assert_false(pkt_addrs_match(&adv, v6, 3));
 
 	/* Duplicates on the wire are not the same set as ours either. */
-	n = pkt_encode(buf, sizeof(buf),
-	               &(struct pkt_msg){.family = AF_INET,
-	                                 .vrid = 1,
-	                                 .priority = 100,
-	                                 .max_adver_int_cs = 100,
-	                                 .vips = aab,
-	                                 .nvips = 3,
-	                                 .src = &src,
-	                                 .dst = &dst,
-	                                 .cksum = CKSUM_RFC5798});
+	m.vips = aab;
+	n = pkt_encode(buf, sizeof(buf), &m);
 	assert_int_equal(pkt_decode(buf, (size_t)n, AF_INET, &src, &dst, &adv, &drop), 0);
 	assert_false(pkt_addrs_match(&adv, abc, 3));
 	assert_false(pkt_addrs_match(&adv, abc, 2));
