@@ -19,7 +19,7 @@ if [ "$(id -u)" != 0 ]; then
 	npass=0
 	nfail=1
 else
-	"$PYTHON" -m pytest -p no:cacheprovider -rfE -v "$here/net" 2>&1 | tee "$nlog"
+	"$PYTHON" -m pytest -p no:cacheprovider -rfE -v --durations=25 "$here/net" 2>&1 | tee "$nlog"
 	line=$(tail -n 1 "$nlog")
 	npass=$(printf '%s' "$line" | sed -n 's/.* \([0-9]*\) passed.*/\1/p')
 	nfail=$(printf '%s' "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')

@@ -677,12 +677,8 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	struct hookq_cfg hc;
 	vrrp_hookq_cfg(v, &hc);
 	v->hooks = hookq_new(l, &hc);
-	if (!v->fsm_timer || !v->garp_timer || !v->hooks) {
-		timer_free(v->fsm_timer);
-		timer_free(v->garp_timer);
-		timer_free(v->vip_retry_timer);
-		hookq_free(v->hooks);
-		free(v);
+	if (!v->fsm_timer || !v->garp_timer || !v->vip_retry_timer || !v->hooks) {
+		vrrp_free(v);
 		return NULL;
 	}
 	vrrp_fsm_cfg(ci, &fc);
@@ -691,13 +687,7 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	v->port =
 	    v->io->port_ref(l, ci->ifname, ci->family, v, &port_ops, v->cfg.vips, v->cfg.nvips);
 	if (!v->port || vrrp_tracks_init(v, checks, nchecks, check_changed) < 0) {
-		v->io->port_unref(v->port, v);
-		vrrp_tracks_free(v);
-		hookq_free(v->hooks);
-		timer_free(v->fsm_timer);
-		timer_free(v->garp_timer);
-		timer_free(v->vip_retry_timer);
-		free(v);
+		vrrp_free(v); /* frees what was made so far */
 		return NULL;
 	}
 	return v;
