@@ -28,6 +28,7 @@ const char *const fsm_reason_names[R_MAX] = {
     [R_FAULT] = "fault",
     [R_FAULT_CLEARED] = "fault_cleared",
     [R_STOP] = "stop",
+    [R_GROUP] = "group",
 };
 
 #define NS_PER_CS  10000000ULL /* 1 centisecond */
@@ -195,6 +196,7 @@ enter_master(struct fsm *f, uint64_t now, struct fsm_out *out, enum fsm_reason r
 	f->master_down_timer_ns = 0;
 	f->down_prio0 = false;
 	f->split_announce_ns = 0;
+	f->want_master = false;
 	master_self(f, true);
 	set_state(f, out, ST_MASTER, reason, FA_VIPS_ADD | FA_SEND_ADVERT | FA_ANNOUNCE);
 }
@@ -233,7 +235,26 @@ enter_backup(struct fsm *f, uint64_t now, struct fsm_out *out, enum fsm_reason r
 	f->adver_timer_ns = 0;
 	reset_down_timer(f, now, master_int_cs);
 	f->preempt_after_ns = now + f->cfg.preempt_delay_ns;
+	f->want_master = false;
 	set_state(f, out, ST_BACKUP, reason, actions);
+}
+
+/*
+ * A Backup would become Master. Held by its sync group it stays Backup,
+ * wanting to, its Master_Down_Timer stopped: fsm_hold() releases it, or a
+ * Master heard again (backup_advert) ends the wish.
+ */
+static void
+backup_to_master(struct fsm *f, uint64_t now, struct fsm_out *out, enum fsm_reason reason)
+{
+	if (!f->held) {
+		enter_master(f, now, out, reason);
+		return;
+	}
+	f->want_master = true;
+	f->want_reason = reason;
+	f->master_down_timer_ns = 0;
+	f->down_prio0 = false;
 }
 
 static void
@@ -254,6 +275,7 @@ leave(struct fsm *f, struct fsm_out *out, enum vrrp_state to, enum fsm_reason re
 	if (f->state == ST_MASTER)
 		actions = FA_SEND_PRIO0 | FA_VIPS_DEL;
 	timers_off(f);
+	f->want_master = false;
 	master_self(f, false);
 	set_state(f, out, to, reason, actions);
 }
@@ -262,10 +284,13 @@ leave(struct fsm *f, struct fsm_out *out, enum vrrp_state to, enum fsm_reason re
 static void
 start_running(struct fsm *f, uint64_t now, struct fsm_out *out, enum fsm_reason reason)
 {
-	if (is_owner(f) && now >= f->startup_until_ns)
+	if (is_owner(f) && now >= f->startup_until_ns && !f->held) {
 		enter_master(f, now, out, reason == R_STARTUP ? R_OWNER : reason);
-	else
-		enter_backup(f, now, out, reason, f->cfg.adver_int_cs, 0);
+		return;
+	}
+	enter_backup(f, now, out, reason, f->cfg.adver_int_cs, 0);
+	if (is_owner(f) && now >= f->startup_until_ns)
+		backup_to_master(f, now, out, R_OWNER);
 }
 
 void
@@ -378,6 +403,7 @@ backup_advert(struct fsm *f, uint64_t now, const struct fsm_adv *adv, struct fsm
 	if ((!f->cfg.preempt && !is_owner(f)) || adv->priority >= f->priority || delaying) {
 		reset_down_timer(f, now, adv->max_adver_int_cs);
 		master_heard(f, now, adv);
+		f->want_master = false;
 		return;
 	}
 	/*
@@ -386,7 +412,7 @@ backup_advert(struct fsm *f, uint64_t now, const struct fsm_adv *adv, struct fsm
 	 * extension) takes over at once when there is no delay to honour.
 	 */
 	if ((f->cfg.preempt_fast || is_owner(f)) && f->cfg.preempt_delay_ns == 0)
-		enter_master(f, now, out, R_PREEMPT);
+		backup_to_master(f, now, out, R_PREEMPT);
 }
 
 void
@@ -450,7 +476,8 @@ fsm_timer(struct fsm *f, uint64_t now, struct fsm_out *out)
 	case ST_BACKUP:
 		/* Master_Down_Timer fired (§6.4.2): become Master. */
 		if (f->master_down_timer_ns && f->master_down_timer_ns <= now)
-			enter_master(f, now, out, f->down_prio0 ? R_PRIORITY_ZERO : R_MASTER_DOWN);
+			backup_to_master(f, now, out,
+			                 f->down_prio0 ? R_PRIORITY_ZERO : R_MASTER_DOWN);
 		break;
 	default:
 		break;
@@ -504,7 +531,7 @@ fsm_set_priority(struct fsm *f, uint64_t now, uint8_t priority, struct fsm_out *
 		}
 		/* A reload made us the address owner: it does not wait (§6.4.2). */
 		if (f->state == ST_BACKUP && is_owner(f) && now >= f->startup_until_ns)
-			enter_master(f, now, out, R_OWNER);
+			backup_to_master(f, now, out, R_OWNER);
 	}
 	out_end(f, out, &s);
 }
@@ -543,4 +570,29 @@ fsm_reconfigure(struct fsm *f, uint64_t now, const struct fsm_cfg *cfg, struct f
 		break;
 	}
 	out_end(f, out, &s);
+}
+
+void
+fsm_hold(struct fsm *f, uint64_t now, bool hold, struct fsm_out *out)
+{
+	struct snap s;
+
+	out_begin(f, out, &s);
+	if (hold != f->held) {
+		f->held = hold;
+		if (hold && f->state == ST_MASTER) {
+			enter_backup(f, now, out, R_GROUP, f->cfg.adver_int_cs,
+			             FA_SEND_PRIO0 | FA_VIPS_DEL);
+			master_self(f, false);
+		} else if (!hold && f->state == ST_BACKUP && f->want_master) {
+			enter_master(f, now, out, f->want_reason);
+		}
+	}
+	out_end(f, out, &s);
+}
+
+bool
+fsm_wants_master(const struct fsm *f)
+{
+	return f->state == ST_BACKUP && f->want_master;
 }

@@ -36,6 +36,7 @@ enum fsm_reason {
 	R_FAULT,           /* "fault": link down, address gone, or a check */
 	R_FAULT_CLEARED,   /* "fault_cleared" */
 	R_STOP,            /* "stop": shutdown */
+	R_GROUP,           /* "group": its sync group left MASTER, the Master follows */
 	R_MAX
 };
 
@@ -95,6 +96,14 @@ struct fsm {
 	uint64_t split_announce_ns; /* last re-announce to a lower-priority Master, 0 = none */
 
 	bool faulted;    /* a fault condition holds (link, address, check) */
+	/*
+	 * Sync groups (fsm_hold): while held, a Backup that would become
+	 * Master (its Master_Down_Timer fired, preemption, the owner) stays
+	 * Backup and only wants to, until released; a held Master yields.
+	 */
+	bool held;
+	bool want_master;
+	enum fsm_reason want_reason; /* why it wants to: master_down, preempt... */
 	bool down_prio0; /* Master_Down_Timer was set by a priority-0 advert */
 
 	/*
@@ -180,5 +189,18 @@ void fsm_set_priority(struct fsm *f, uint64_t now, uint8_t priority, struct fsm_
  * the tracked items and calls fsm_set_priority().
  */
 void fsm_reconfigure(struct fsm *f, uint64_t now, const struct fsm_cfg *cfg, struct fsm_out *out);
+
+/*
+ * Sync groups (keepalived's vrrp_sync_group): hold the instance out of
+ * Master, or release it. A held Master goes to Backup at once (reason
+ * "group"), sending priority 0 so the peer's instance takes over after
+ * Skew_Time; a held Backup whose Master_Down_Timer fires (or that would
+ * preempt) stays Backup and wants Master (fsm_wants_master) until a Master
+ * is heard again. Released, a Backup that wants Master becomes Master at
+ * once, with the reason it had. The group (vgroup.h) releases its
+ * instances when every one of them is Master or wants to be.
+ */
+void fsm_hold(struct fsm *f, uint64_t now, bool hold, struct fsm_out *out);
+bool fsm_wants_master(const struct fsm *f);
 
 #endif

@@ -1165,13 +1165,94 @@ test_names(void **state)
 	                                      "owner",         "master_down",
 	                                      "priority_zero", "higher_priority_seen",
 	                                      "preempt",       "fault",
-	                                      "fault_cleared", "stop"};
+	                                      "fault_cleared", "stop",
+	                                      "group"};
 
 	(void)state;
 	for (int i = 0; i < ST_MAX; i++)
 		assert_string_equal(fsm_state_names[i], st[i]);
 	for (int i = 0; i < R_MAX; i++)
 		assert_string_equal(fsm_reason_names[i], rs[i]);
+}
+
+/* Sync groups: a held Backup wants Master instead of taking over. */
+static void
+test_hold_backup_wants_master(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t mdi = fsm_master_down_ns(100, 100);
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	fsm_hold(&f, T0, true, &o);
+	expect_none(&f, &o);
+	fsm_startup(&f, T0, false, &o);
+	assert_int_equal(f.state, ST_BACKUP);
+	/* Master_Down_Timer fires: still Backup, wanting, no timer left. */
+	fsm_timer(&f, T0 + mdi, &o);
+	assert_int_equal(f.state, ST_BACKUP);
+	assert_true(fsm_wants_master(&f));
+	assert_int_equal(fsm_next_deadline(&f), 0);
+	assert_int_equal(o.actions & FA_STATE, 0);
+	/* Released: Master at once, with the reason it had. */
+	fsm_hold(&f, T0 + mdi + MS, false, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_MASTER_DOWN);
+	assert_false(fsm_wants_master(&f));
+}
+
+/* A Master heard again ends the wish: released, it stays Backup. */
+static void
+test_hold_wish_ends_on_master(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+	uint64_t mdi = fsm_master_down_ns(100, 100);
+
+	(void)state;
+	mk(&f, cfg(100, 100, true, true, 0));
+	fsm_hold(&f, T0, true, &o);
+	fsm_startup(&f, T0, false, &o);
+	fsm_timer(&f, T0 + mdi, &o);
+	assert_true(fsm_wants_master(&f));
+	deliver(&f, T0 + mdi + 10 * MS, adv(150, 100, "10.0.0.9"), &o);
+	assert_false(fsm_wants_master(&f));
+	assert_true(fsm_next_deadline(&f) > T0 + mdi);
+	fsm_hold(&f, T0 + mdi + 20 * MS, false, &o);
+	expect(&o, 0, ST_BACKUP, ST_BACKUP, R_NONE);
+	/* ...and a lower-priority Master is preempted only when released. */
+	fsm_hold(&f, T0 + mdi + 30 * MS, true, &o);
+	deliver(&f, T0 + mdi + 40 * MS, adv(50, 100, "10.0.0.9"), &o);
+	assert_int_equal(f.state, ST_BACKUP);
+	assert_true(fsm_wants_master(&f));
+	assert_int_equal(f.want_reason, R_PREEMPT);
+	fsm_hold(&f, T0 + mdi + 50 * MS, false, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_PREEMPT);
+}
+
+/* A held Master yields: priority 0, VIPs removed, Backup ("group"). */
+static void
+test_hold_master_yields(void **state)
+{
+	struct fsm f;
+	struct fsm_out o;
+
+	(void)state;
+	mk(&f, cfg(255, 100, true, true, 0));
+	fsm_startup(&f, T0, false, &o);
+	assert_int_equal(f.state, ST_MASTER);
+	fsm_hold(&f, T0 + MS, true, &o);
+	expect(&o, FA_SEND_PRIO0 | FA_VIPS_DEL | FA_STATE | FA_TIMERS, ST_MASTER, ST_BACKUP,
+	       R_GROUP);
+	/* Its Master_Down_Timer runs as any Backup's; held, it then wants Master. */
+	assert_false(fsm_wants_master(&f));
+	fsm_timer(&f, T0 + MS + fsm_master_down_ns(255, 100), &o);
+	assert_true(fsm_wants_master(&f));
+	fsm_hold(&f, T0 + 2 * MS + fsm_master_down_ns(255, 100), false, &o);
+	expect(&o, ENTER, ST_BACKUP, ST_MASTER, R_MASTER_DOWN);
+	/* Holding twice or releasing a free instance does nothing. */
+	fsm_hold(&f, T0 + 3 * SEC, false, &o);
+	expect_none(&f, &o);
 }
 
 int
@@ -1212,6 +1293,9 @@ main(void)
 	    cmocka_unit_test(test_owner_prio0),
 	    cmocka_unit_test(test_backup_ignores_yielding_masters_last_advert),
 	    cmocka_unit_test(test_backup_does_not_preempt_yielding_master),
+	    cmocka_unit_test(test_hold_backup_wants_master),
+	    cmocka_unit_test(test_hold_wish_ends_on_master),
+	    cmocka_unit_test(test_hold_master_yields),
 	    cmocka_unit_test(test_next_deadline),
 	    cmocka_unit_test(test_names),
 	};
