@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 /* What a section header may be, for messages. */
-#define SECTIONS "[global], [instance NAME] or [check NAME]"
+#define SECTIONS "[global], [instance NAME], [check NAME] or [group NAME]"
 
 /* Keys of [global], indexes of global_keys[] and parser.gseen[]. */
 enum {
@@ -287,16 +287,24 @@ section_arg(char *name, const char *word)
 	return trim(name + n);
 }
 
+static void
+section_end(struct parser *p)
+{
+	if (p->sec == SEC_INSTANCE)
+		conf_instance_end(p);
+	else if (p->sec == SEC_CHECK)
+		conf_check_end(p);
+	else if (p->sec == SEC_GROUP)
+		conf_group_end(p);
+}
+
 /* hdr: a trimmed, comment-free line starting with '['. */
 static void
 section_begin(struct parser *p, char *hdr)
 {
 	char *end = strchr(hdr, ']'), *name, *arg;
 
-	if (p->sec == SEC_INSTANCE)
-		conf_instance_end(p);
-	else if (p->sec == SEC_CHECK)
-		conf_check_end(p);
+	section_end(p);
 	p->sec = SEC_BAD;
 	if (!end || end[1] != '\0') {
 		conf_perr(p, p->lineno, NULL, "syntax error: a section header is " SECTIONS);
@@ -310,6 +318,8 @@ section_begin(struct parser *p, char *hdr)
 		conf_instance_begin(p, arg);
 	else if ((arg = section_arg(name, "check")))
 		conf_check_begin(p, arg);
+	else if ((arg = section_arg(name, "group")))
+		conf_group_begin(p, arg);
 	else
 		conf_perr(p, p->lineno, NULL, "[%s]: unknown section, expected " SECTIONS, name);
 }
@@ -336,6 +346,8 @@ conf_handler(void *user, const char *section, const char *name, const char *valu
 		conf_instance_key(p, name, value);
 	else if (p->sec == SEC_CHECK)
 		conf_check_key(p, name, value);
+	else if (p->sec == SEC_GROUP)
+		conf_group_key(p, name, value);
 	return 1; /* errors are collected here, not counted by inih */
 }
 
@@ -468,12 +480,10 @@ conf_parse(struct parser *p, FILE *errs)
 		return NULL;
 	}
 	rc = ini_parse_stream(conf_reader, p, conf_handler, p);
-	if (p->sec == SEC_INSTANCE)
-		conf_instance_end(p);
-	else if (p->sec == SEC_CHECK)
-		conf_check_end(p);
+	section_end(p);
 	users_resolve(p);
 	conf_checks_resolve(p);
+	conf_groups_resolve(p);
 	free(p->line);
 	if (rc == -2)
 		conf_perr(p, 0, NULL, "out of memory");
@@ -539,6 +549,7 @@ conf_free(struct conf *c)
 	if (!c)
 		return;
 	free(c->instances);
+	free(c->groups);
 	conf_checks_free(c);
 	free(c);
 }

@@ -31,6 +31,7 @@
 #define CONF_MAX_STATUS          8
 #define CONF_MAX_TRACKS          32
 #define CONF_STR                 1024
+#define CONF_MAX_GROUP           16 /* instances in one [group] */
 
 /* Notify hooks of an instance, indexes of conf_instance.notify[]. */
 enum conf_hook {
@@ -104,6 +105,25 @@ struct conf_instance {
 	/* promote_pgsql: libpq conninfo of the local server to promote on
 	 * becoming Master (promote.h), "" = none. */
 	char promote_pgsql[CONF_STR];
+
+	char group[CONF_NAME_MAX]; /* its [group NAME], "" = none (filled after parsing) */
+};
+
+/*
+ * [group NAME]: instances that move together (keepalived's
+ * vrrp_sync_group, vgroup.h), with notify hooks of their own.
+ */
+struct conf_group {
+	char name[CONF_NAME_MAX];
+	int line;
+	char members[CONF_MAX_GROUP][CONF_NAME_MAX];
+	size_t nmembers;
+	int members_line;
+	char notify[CONF_HOOK_MAX][CONF_STR];
+	int notify_line[CONF_HOOK_MAX];
+	uint32_t notify_timeout_ms; /* default 30000 */
+	bool notify_shell;          /* default no */
+	char hook_user[64];         /* [global] script_user */
 };
 
 /* Health checks ([check NAME] sections), see checks/check.h. */
@@ -188,6 +208,8 @@ struct conf {
 	size_t ninstances;
 	struct conf_check *checks;
 	size_t nchecks;
+	struct conf_group *groups;
+	size_t ngroups;
 };
 
 /*
@@ -203,6 +225,9 @@ void conf_free(struct conf *c);
 /* Find an instance by (ifname, vrid, family); NULL if none. */
 const struct conf_instance *conf_find(const struct conf *c, const char *ifname, uint8_t vrid,
                                       int family);
+
+/* Find a group by name; NULL if none. */
+const struct conf_group *conf_find_group(const struct conf *c, const char *name);
 
 /* Find a check by name; NULL if none. */
 const struct conf_check *conf_find_check(const struct conf *c, const char *name);

@@ -613,9 +613,8 @@ instance_check_unique(struct parser *p, const struct conf_instance *ci)
 	}
 }
 
-/* A hook's command line: split, and its program checked like a script's. */
-static void
-hook_validate(struct parser *p, const char *key, const char *cmd, bool shell)
+void
+conf_hook_validate(struct parser *p, const char *key, const char *cmd, bool shell)
 {
 	char *argv[ARGV_MAX + 1];
 	char first[CONF_STR];
@@ -656,7 +655,7 @@ conf_instance_end(struct parser *p)
 		if (!ci->notify[h][0])
 			continue;
 		p->lineno = ci->notify_line[h];
-		hook_validate(p, conf_hook_names[h], ci->notify[h], ci->notify_shell);
+		conf_hook_validate(p, conf_hook_names[h], ci->notify[h], ci->notify_shell);
 	}
 	p->lineno = saved;
 }

@@ -14,6 +14,7 @@
 #define CONF_GLOBAL_KEYS   12
 #define CONF_INSTANCE_KEYS 32
 #define CONF_CHECK_KEYS    32
+#define CONF_GROUP_KEYS    8
 
 /* conf_track.weight while parsing: "no weight given, take the check's". */
 #define CONF_WEIGHT_UNSET INT_MIN
@@ -23,6 +24,7 @@ enum section {
 	SEC_GLOBAL,   /* [global] */
 	SEC_INSTANCE, /* [instance NAME]: the last of conf->instances */
 	SEC_CHECK,    /* [check NAME]: the last of conf->checks */
+	SEC_GROUP,    /* [group NAME]: the last of conf->groups */
 	SEC_BAD,      /* a broken or unknown header: keys ignored (already reported) */
 };
 
@@ -56,6 +58,7 @@ struct parser {
 
 	/* The current check: the keys' lines, and the values of the type-specific
 	 * keys, kept until the section ends because `type` may come last. */
+	int gkseen[CONF_GROUP_KEYS]; /* the current group's keys */
 	int cseen[CONF_CHECK_KEYS];
 	char *cval[CONF_CHECK_KEYS];
 
@@ -74,6 +77,15 @@ struct conf_key {
 void conf_instance_begin(struct parser *p, const char *name);
 void conf_instance_key(struct parser *p, const char *name, const char *val);
 void conf_instance_end(struct parser *p);
+
+/* A hook's command line (key on p->lineno): split, its program checked like a script's. */
+void conf_hook_validate(struct parser *p, const char *key, const char *cmd, bool shell);
+
+/* conf_group.c: the [group NAME] section; after the whole file, its members. */
+void conf_group_begin(struct parser *p, const char *name);
+void conf_group_key(struct parser *p, const char *name, const char *val);
+void conf_group_end(struct parser *p);
+void conf_groups_resolve(struct parser *p);
 
 /* conf_check.c: the [check NAME] section. */
 void conf_check_begin(struct parser *p, const char *name);

@@ -87,6 +87,11 @@ cmd_status(struct vipd *d, struct ctl_client *c, bool json, int argc, char **arg
 		for (size_t i = 0; i < d->nvrrps; i++)
 			vrrp_status_json(d->vrrps[i], json_val_buf(&j));
 		json_arr_end(&j);
+		json_key(&j, "groups");
+		json_arr_begin(&j);
+		for (size_t i = 0; i < d->ngroups; i++)
+			vgroup_status_json(d->groups[i], json_val_buf(&j));
+		json_arr_end(&j);
 		json_key(&j, "checks");
 		json_arr_begin(&j);
 		for (size_t i = 0; i < d->nchecks; i++)
@@ -103,6 +108,8 @@ cmd_status(struct vipd *d, struct ctl_client *c, bool json, int argc, char **arg
 			vrrp_status_text(d->vrrps[i], &b);
 		if (d->nvrrps == 0)
 			buf_puts(&b, "no instances configured\n");
+		for (size_t i = 0; i < d->ngroups; i++)
+			vgroup_status_text(d->groups[i], &b);
 		for (size_t i = 0; i < d->nchecks; i++)
 			check_status_text(d->checks[i], &b);
 		vport_status_text(&b);
@@ -126,7 +133,7 @@ cmd_hooks(struct vipd *d, struct ctl_client *c, bool json, int argc, char **argv
 
 	/* Instances a reload removed show their last hooks until they are freed. */
 	for (size_t i = 0; i < n; i++)
-		qs[i] = vrrp_hooks(daemon_hooked(d, i));
+		qs[i] = daemon_hooked(d, i);
 	buf_init(&b);
 	if (json)
 		hook_runs_json(qs, n, &b);

@@ -363,6 +363,77 @@ drained_load(struct vipd *d)
 	}
 }
 
+/* Out of memory for the groups: every instance on its own, rather than a stale group. */
+static int
+groups_drop(struct vipd *d)
+{
+	for (size_t i = 0; i < d->nvrrps; i++)
+		if (vrrp_group(d->vrrps[i])) {
+			vrrp_set_group(d->vrrps[i], NULL);
+			vrrp_group_sync(d->vrrps[i]);
+		}
+	return -1;
+}
+
+int
+daemon_groups_build(struct vipd *d, const struct conf *c)
+{
+	struct vgroup **ng = calloc(c->ngroups + 1, sizeof(*ng));
+	bool *synced = calloc(d->nvrrps + 1, sizeof(*synced));
+
+	if (!ng || !synced) {
+		free(ng);
+		free(synced);
+		return groups_drop(d);
+	}
+	/* New groups first: nothing is changed until nothing can fail. */
+	for (size_t i = 0; i < c->ngroups; i++) {
+		bool kept = false;
+
+		for (size_t k = 0; k < d->ngroups && !kept; k++)
+			kept = strcmp(vgroup_name(d->groups[k]), c->groups[i].name) == 0;
+		if (!kept && !(ng[i] = vgroup_new(d->loop, &c->groups[i]))) {
+			for (size_t k = 0; k < i; k++)
+				vgroup_free(ng[k]);
+			free(ng);
+			free(synced);
+			return groups_drop(d);
+		}
+	}
+	for (size_t i = 0; i < c->ngroups; i++) {
+		for (size_t k = 0; k < d->ngroups && !ng[i]; k++) {
+			if (d->groups[k] && strcmp(vgroup_name(d->groups[k]), c->groups[i].name) == 0) {
+				ng[i] = d->groups[k];
+				d->groups[k] = NULL;
+				vgroup_reconfigure(ng[i], &c->groups[i]);
+			}
+		}
+		vgroup_clear(ng[i]);
+	}
+	for (size_t i = 0; i < d->nvrrps; i++) {
+		synced[i] = vrrp_group(d->vrrps[i]) != NULL;
+		vrrp_set_group(d->vrrps[i], NULL);
+	}
+	for (size_t k = 0; k < d->ngroups; k++)
+		vgroup_free(d->groups[k]); /* groups the file no longer has */
+	free(d->groups);
+	d->groups = ng;
+	d->ngroups = c->ngroups;
+	for (size_t i = 0; i < d->nvrrps; i++) {
+		const char *g = c->instances[i].group;
+
+		for (size_t k = 0; g[0] && k < c->ngroups; k++)
+			if (strcmp(c->groups[k].name, g) == 0)
+				vrrp_set_group(d->vrrps[i], ng[k]);
+		synced[i] |= vrrp_group(d->vrrps[i]) != NULL;
+	}
+	for (size_t i = 0; i < d->nvrrps; i++)
+		if (synced[i])
+			vrrp_group_sync(d->vrrps[i]);
+	free(synced);
+	return 0;
+}
+
 static int
 instances_start(struct vipd *d)
 {
@@ -379,6 +450,8 @@ instances_start(struct vipd *d)
 		d->vrrps[d->nvrrps++] = v;
 	}
 	drained_load(d);
+	if (daemon_groups_build(d, d->conf) < 0)
+		return -1;
 	for (size_t i = 0; i < d->nvrrps; i++)
 		if (vrrp_start(d->vrrps[i]) < 0)
 			return -1;
@@ -399,7 +472,7 @@ static bool
 hooks_idle(const struct vipd *d)
 {
 	for (size_t i = 0; i < daemon_nhooked(d); i++)
-		if (!vrrp_hooks_idle(daemon_hooked(d, i)))
+		if (!hookq_idle(daemon_hooked(d, i)))
 			return false;
 	return true;
 }
@@ -411,10 +484,10 @@ hooks_timeout_ms(const struct vipd *d)
 	uint32_t tmo = 0;
 
 	for (size_t i = 0; i < daemon_nhooked(d); i++) {
-		const struct vrrp *v = daemon_hooked(d, i);
-		uint32_t t = hookq_timeout_ms(vrrp_hooks(v));
+		const struct hookq *q = daemon_hooked(d, i);
+		uint32_t t = hookq_timeout_ms(q);
 
-		if (!vrrp_hooks_idle(v) && t > tmo)
+		if (!hookq_idle(q) && t > tmo)
 			tmo = t;
 	}
 	return tmo;
@@ -443,6 +516,8 @@ stop_instances(struct vipd *d)
 {
 	uint32_t tmo;
 
+	for (size_t i = 0; i < d->ngroups; i++)
+		vgroup_stop(d->groups[i]);
 	for (size_t i = 0; i < d->nvrrps; i++)
 		vrrp_stop(d->vrrps[i]);
 	d->stopped = true;
@@ -459,18 +534,23 @@ stop_instances(struct vipd *d)
 		timer_free(t);
 	}
 	for (size_t i = 0; i < daemon_nhooked(d); i++)
-		hookq_abort(vrrp_hooks(daemon_hooked(d, i)));
+		hookq_abort(daemon_hooked(d, i));
 }
 
 static void
 shutdown_all(struct vipd *d)
 {
+	for (size_t i = 0; i < d->ngroups; i++)
+		vgroup_stop(d->groups[i]);
 	if (!d->stopped)
 		for (size_t i = 0; i < d->nvrrps; i++)
 			vrrp_stop(d->vrrps[i]);
 	for (size_t i = 0; i < d->nvrrps; i++)
 		vrrp_free(d->vrrps[i]);
 	free(d->vrrps);
+	for (size_t i = 0; i < d->ngroups; i++)
+		vgroup_free(d->groups[i]);
+	free(d->groups);
 	reload_reap_retired(d, true);
 	for (size_t i = 0; i < d->nchecks; i++)
 		check_free(d->checks[i]);

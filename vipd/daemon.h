@@ -16,6 +16,8 @@
 #include "conf.h"
 #include "control.h"
 #include "drain.h"
+#include "vgroup.h"
+#include "vrrp.h"
 
 struct loop;
 struct timer;
@@ -32,6 +34,8 @@ struct vipd {
 	size_t nvrrps;
 	struct check **checks;
 	size_t nchecks;
+	struct vgroup **groups; /* [group NAME] sections, in the config's order */
+	size_t ngroups;
 	/* Instances a reload removed: stopped, freed once their hooks have run. */
 	struct vrrp **retiring;
 	size_t nretiring;
@@ -47,19 +51,32 @@ struct vipd {
 };
 
 /*
- * Every instance with a hook queue: the running ones, then those a
- * reload removed, kept until their hooks have run. i < daemon_nhooked(d).
+ * Make d->groups what c's [group] sections say, the instances of d->vrrps
+ * (in c->instances' order) in them, and re-sync every instance that is or
+ * was in a group. Groups of the same name are kept, with their hooks. 0,
+ * or -1 out of memory.
+ */
+int daemon_groups_build(struct vipd *d, const struct conf *c);
+
+/*
+ * Every hook queue: the running instances', those of instances a reload
+ * removed (kept until their hooks have run), the sync groups'.
+ * i < daemon_nhooked(d).
  */
 static inline size_t
 daemon_nhooked(const struct vipd *d)
 {
-	return d->nvrrps + d->nretiring;
+	return d->nvrrps + d->nretiring + d->ngroups;
 }
 
-static inline struct vrrp *
+static inline struct hookq *
 daemon_hooked(const struct vipd *d, size_t i)
 {
-	return i < d->nvrrps ? d->vrrps[i] : d->retiring[i - d->nvrrps];
+	if (i < d->nvrrps)
+		return vrrp_hooks(d->vrrps[i]);
+	if ((i -= d->nvrrps) < d->nretiring)
+		return vrrp_hooks(d->retiring[i]);
+	return vgroup_hooks(d->groups[i - d->nretiring]);
 }
 
 /*

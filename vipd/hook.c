@@ -42,6 +42,7 @@ struct hook_job {
 struct hookq {
 	struct loop *loop;
 	char instance[CONF_NAME_MAX];
+	bool group; /* a [group]'s queue */
 	char tag[CONF_NAME_MAX + IF_NAMESIZE + 32];
 	char cmd[CONF_HOOK_MAX][CONF_STR];
 	bool shell;
@@ -83,6 +84,7 @@ static void
 set_cfg(struct hookq *q, const struct hookq_cfg *cfg)
 {
 	snprintf(q->instance, sizeof(q->instance), "%s", cfg->instance ? cfg->instance : "");
+	q->group = cfg->group;
 	snprintf(q->tag, sizeof(q->tag), "%s", cfg->tag ? cfg->tag : "");
 	for (int h = 0; h < CONF_HOOK_MAX; h++)
 		snprintf(q->cmd[h], sizeof(q->cmd[h]), "%s", cfg->cmd[h] ? cfg->cmd[h] : "");
@@ -464,7 +466,8 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 			j->argv[n++] = words[i];
 	}
 	if (h == CONF_HOOK_NOTIFY) {
-		const char *extra[] = {"INSTANCE", q->instance, hook_state_name(e->to, true), prio};
+		const char *extra[] = {q->group ? "GROUP" : "INSTANCE", q->instance,
+		                       hook_state_name(e->to, true), prio};
 
 		for (size_t i = 0; i < 4; i++)
 			j->argv[n++] = xstrdup(extra[i]);
@@ -472,7 +475,7 @@ job_new(struct hookq *q, int h, const struct hook_event *e)
 	j->argv[n] = NULL;
 
 	const char *envs[][2] = {
-	    {"VIPD_INSTANCE", q->instance},
+	    {q->group ? "VIPD_GROUP" : "VIPD_INSTANCE", q->instance},
 	    {"VIPD_STATE", hook_state_name(e->to, true)},
 	    {"VIPD_PREV_STATE", hook_state_name(e->from, false)},
 	    {"VIPD_PRIORITY", prio},

@@ -3,7 +3,8 @@
  *
  * Each state change of an instance enqueues notify_<state> (if set), then
  * the generic notify (if set), which gets keepalived's four trailing
- * arguments "INSTANCE <name> <MASTER|BACKUP|FAULT|STOP> <priority>". A
+ * arguments "INSTANCE <name> <MASTER|BACKUP|FAULT|STOP> <priority>" (a
+ * sync group's: "GROUP <name> <state> 0", as keepalived's). A
  * change to MASTER enqueues promote_pgsql (if set, promote.h) before them:
  * notify_master runs once the local PostgreSQL is the primary, or vipd
  * gave up on it. The runs of one queue are strictly sequential, in
@@ -33,6 +34,7 @@ struct hookq;
 
 struct hookq_cfg {
 	const char *instance;           /* name, for the arguments and the env */
+	bool group;                     /* a [group]'s hooks: "GROUP <name> ...", VIPD_GROUP */
 	const char *tag;                /* log prefix: "[VI_1 eth0 vrid 51 v4]" */
 	const char *cmd[CONF_HOOK_MAX]; /* command lines; NULL or "" = none */
 	bool shell;                     /* run each via /bin/sh -c */

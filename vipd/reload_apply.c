@@ -223,6 +223,8 @@ undo:
 static void
 retire(struct vipd *d, struct vrrp *v)
 {
+	/* Out of its group first: its stop must not take the others out of MASTER. */
+	vrrp_set_group(v, NULL);
 	vrrp_retire(v);
 	if (vrrp_hooks_idle(v)) {
 		vrrp_free(v);
@@ -382,6 +384,9 @@ reload_run(struct vipd *d, struct buf *reply)
 	d->nvrrps = nc->ninstances;
 	conf_free(d->conf);
 	d->conf = nc;
+	/* The groups, as the new file says, with the instances as they are now. */
+	if (daemon_groups_build(d, nc) < 0)
+		log_warnx("reload: out of memory for the sync groups: the instances run on their own");
 
 	reload_summary(&p, nc->path, line, sizeof(line));
 	log_info("%s", line);

@@ -9,6 +9,7 @@
  * fsm.h, with the hooks last. The outside world (clock, socket,
  * addresses, announcements) is reached through v->io (vrrp_io.h).
  */
+#include "vgroup.h"
 #include "vrrp_priv.h"
 
 #include <arpa/inet.h>
@@ -130,6 +131,8 @@ publish_transition(const struct vrrp *v, const struct fsm_out *out, const char *
 	if (!b)
 		return;
 	ev_str(b, "instance", v->cfg.name);
+	if (v->sync)
+		ev_str(b, "group", vgroup_name(v->sync));
 	ev_str(b, "from", fsm_state_names[out->from]);
 	ev_str(b, "to", hook_state_name(out->to, true));
 	ev_str(b, "reason", reason);
@@ -153,6 +156,7 @@ static const struct {
     [VF_SOCKET] = {"socket error", "socket error"},
     [VF_VIP_ADD] = {NULL, "vip_add_failed"},
     [VF_TRACK] = {NULL, NULL},
+    [VF_GROUP] = {NULL, "group"},
 };
 
 /* Why a transition happened, as hooks get it in VIPD_REASON ("master_down", "check:pg"...). */
@@ -264,6 +268,8 @@ fault_cause(const struct vrrp *v, const struct vrrp_verdict *tv)
 		return VF_VIP_ADD;
 	if (tv->fault)
 		return VF_TRACK;
+	if (v->sync && vgroup_fault_by(v->sync, v->sync_idx))
+		return VF_GROUP;
 	return VF_NONE;
 }
 
@@ -288,13 +294,17 @@ sync_inputs(struct vrrp *v, uint64_t now, const char *why)
 	}
 	/* Keep the cause current (also while already in FAULT) for status. */
 	fault = fault_cause(v, &tv);
-	if (fault != VF_NONE) {
-		v->fault = fault;
+	v->own_fault = fault != VF_NONE && fault != VF_GROUP;
+	if (fault == VF_GROUP)
+		snprintf(v->fault_why, sizeof(v->fault_why), "group %s: %s in FAULT",
+		         vgroup_name(v->sync), vgroup_fault_by(v->sync, v->sync_idx));
+	else if (fault != VF_NONE)
 		snprintf(v->fault_why, sizeof(v->fault_why), "%s",
 		         fault == VF_TRACK     ? tv.fault_why
 		         : fault == VF_VIP_ADD ? v->vip_add_why
 		                               : fault_names[fault].text);
-	}
+	if (fault != VF_NONE)
+		v->fault = fault;
 	if ((fault != VF_NONE) != v->fsm.faulted) {
 		fsm_fault(&v->fsm, now, fault != VF_NONE, &out);
 		apply(v, now, &out, false);
@@ -302,6 +312,12 @@ sync_inputs(struct vrrp *v, uint64_t now, const char *why)
 	if (fault == VF_NONE) {
 		v->fault = VF_NONE;
 		v->fault_why[0] = '\0';
+	}
+	/* Its sync group holds it out of MASTER, or lets it go (fsm_hold). */
+	bool hold = v->sync && vgroup_hold(v->sync);
+	if (hold != v->fsm.held) {
+		fsm_hold(&v->fsm, now, hold, &out);
+		apply(v, now, &out, false);
 	}
 	return fault != VF_NONE;
 }
@@ -324,8 +340,44 @@ note_late(struct vrrp *v, uint64_t now)
 		v->advert_late_max_ns = now - v->last_advert_ns - iv;
 }
 
+static void event(struct vrrp *v, const struct vrrp_ev *e);
+
+/* A re-sync of a group stops after this many rounds (it settles in two or three). */
+#define GROUP_ROUNDS 8
+
+/*
+ * Tell the group what the instance is now; if that changed a verdict,
+ * every member takes it (VE_INPUTS), round after round while their own
+ * reports change verdicts again. A member's event during a re-sync only
+ * marks another round (vgroup_sync_begin).
+ */
+static void
+group_report(struct vrrp *v)
+{
+	struct vgroup *g = v->sync;
+	struct vgroup_report r = {
+	    .state = v->fsm.state,
+	    .wants_master = fsm_wants_master(&v->fsm),
+	    .own_fault = v->own_fault,
+	};
+
+	if (!vgroup_report(g, v->sync_idx, &r) || !vgroup_sync_begin(g))
+		return;
+	for (int round = 0; round < GROUP_ROUNDS && vgroup_take_dirty(g); round++)
+		for (size_t i = 0; i < vgroup_size(g); i++)
+			if (vgroup_member(g, i))
+				event(vgroup_member(g, i), &(struct vrrp_ev){.type = VE_INPUTS});
+	vgroup_sync_end(g);
+}
+
 void
 vrrp_event(struct vrrp *v, const struct vrrp_ev *e)
+{
+	event(v, e);
+}
+
+static void
+event(struct vrrp *v, const struct vrrp_ev *e)
 {
 	uint64_t now = v->io->now();
 	struct fsm_out out;
@@ -354,13 +406,16 @@ vrrp_event(struct vrrp *v, const struct vrrp_ev *e)
 		apply(v, now, &out, false);
 		/* Priority (base, weights, tracked items) and the fault condition last. */
 		sync_inputs(v, now, "reload");
-		return;
+		break;
 	case VE_INPUTS:
 	default:
 		sync_inputs(v, now, e->why);
-		return;
+		break;
 	}
-	apply(v, now, &out, e->type == VE_TIMER);
+	if (e->type != VE_RECONF && e->type != VE_INPUTS)
+		apply(v, now, &out, e->type == VE_TIMER);
+	if (v->sync)
+		group_report(v);
 }
 
 static void
@@ -811,4 +866,35 @@ vrrp_peer_master(const struct vrrp *v, uint64_t since_ns, union inaddr *who)
 	if (who)
 		*who = v->peer_ip;
 	return true;
+}
+
+void
+vrrp_set_group(struct vrrp *v, struct vgroup *g)
+{
+	struct vgroup_report r = {
+	    .state = v->fsm.state,
+	    .wants_master = fsm_wants_master(&v->fsm),
+	    .own_fault = v->own_fault,
+	};
+	int idx;
+
+	if (v->sync)
+		vgroup_forget(v->sync, v->sync_idx);
+	v->sync = NULL;
+	if (g && (idx = vgroup_add(g, v->cfg.name, v, &r)) >= 0) {
+		v->sync = g;
+		v->sync_idx = (size_t)idx;
+	}
+}
+
+struct vgroup *
+vrrp_group(const struct vrrp *v)
+{
+	return v->sync;
+}
+
+void
+vrrp_group_sync(struct vrrp *v)
+{
+	vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
 }

@@ -82,6 +82,17 @@ int vrrp_family(const struct vrrp *v);
  */
 bool vrrp_peer_master(const struct vrrp *v, uint64_t since_ns, union inaddr *who);
 
+/*
+ * Put the instance in sync group g (vgroup.h), or in none (NULL). It only
+ * joins: a vrrp_event() of VE_INPUTS kind, after every member joined,
+ * makes the group's verdicts and applies them.
+ */
+struct vgroup;
+void vrrp_set_group(struct vrrp *v, struct vgroup *g);
+struct vgroup *vrrp_group(const struct vrrp *v);
+/* Re-sync an instance with its group, or with none after leaving one. */
+void vrrp_group_sync(struct vrrp *v);
+
 /* Notify hooks: the queue (never NULL after vrrp_new), and whether it drained. */
 struct hookq *vrrp_hooks(const struct vrrp *v);
 bool vrrp_hooks_idle(const struct vrrp *v);

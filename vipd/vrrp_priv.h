@@ -11,6 +11,7 @@
 
 struct check;
 struct hookq;
+struct vgroup;
 struct hookq_cfg;
 
 /* A tracked check: "track = NAME [weight N]". */
@@ -38,6 +39,7 @@ enum vrrp_fault {
 	VF_SOCKET,     /* the port's socket could not be opened */
 	VF_VIP_ADD,    /* the kernel refused a VIP (fault_why names it) */
 	VF_TRACK,      /* a weight-0 tracked item is down (fault_why names it) */
+	VF_GROUP,      /* another instance of its sync group is in FAULT (vgroup.h) */
 	VF_MAX
 };
 
@@ -80,6 +82,9 @@ struct vrrp {
 	uint64_t peer_seen_ns; /* last advert (priority > 0) from another router */
 	union inaddr peer_ip;  /* ...and its source */
 	enum vrrp_fault fault; /* why in FAULT */
+	bool own_fault;        /* ...for a cause of its own, not its group's */
+	struct vgroup *sync;   /* its sync group ([group NAME]), or NULL */
+	size_t sync_idx;       /* its index there */
 	char fault_why[96];    /* ...in words ("interface down", "check:haproxy"...) */
 
 	/* Tracked checks and interfaces (vrrp_track.c). */

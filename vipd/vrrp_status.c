@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "vgroup.h"
 #include "vrrp_priv.h"
 
 enum vrrp_state
@@ -40,6 +41,11 @@ vrrp_status_json(const struct vrrp *v, struct buf *b)
 	json_obj_begin(&j);
 	json_key_str(&j, "name", v->cfg.name);
 	json_key_str(&j, "state", fsm_state_names[v->fsm.state]);
+	json_key(&j, "group");
+	if (v->sync)
+		json_val_str(&j, vgroup_name(v->sync));
+	else
+		json_val_null(&j);
 	json_key_uint(&j, "vrid", v->cfg.vrid);
 	json_key_str(&j, "interface", v->cfg.ifname);
 	json_key_str(&j, "family", v->cfg.family == AF_INET ? "ipv4" : "ipv6");
@@ -123,6 +129,9 @@ vrrp_status_text(const struct vrrp *v, struct buf *b)
 	           v->fsm.priority, v->cfg.advert_interval_ms, m ? m : "unknown");
 	if (v->drained && !m)
 		buf_puts(b, "  drained, and no other router is Master: the VIPs are DOWN\n");
+	if (v->sync)
+		buf_printf(b, "  group %s%s\n", vgroup_name(v->sync),
+		           fsm_wants_master(&v->fsm) ? ": wants MASTER, held until the group can" : "");
 	buf_puts(b, "  vips");
 	for (size_t i = 0; i < v->cfg.nvips; i++)
 		buf_printf(b, " %s", vip_ntop(&v->cfg.vips[i], s));

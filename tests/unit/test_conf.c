@@ -29,6 +29,8 @@
 #define GOOD_INSTANCE "[instance ok]\n" GOOD_BODY
 
 /* Parse text as "t.conf"; *errs gets what was written to the error stream. */
+#define SECTIONS "[global], [instance NAME], [check NAME] or [group NAME]"
+
 static struct conf *
 load(const char *text, char **errs)
 {
@@ -314,14 +316,11 @@ test_unknown_section(void **state)
 	(void)state;
 	expect_errors(GOOD_INSTANCE "[vrrp]\n"
 	                            "foo = 1\n",
-	              "t.conf:5: [vrrp]: unknown section, expected [global], [instance NAME] or "
-	              "[check NAME]\n");
+	              "t.conf:5: [vrrp]: unknown section, expected " SECTIONS "\n");
 	expect_errors("[instances x]\n",
-	              "t.conf:1: [instances x]: unknown section, expected [global], [instance "
-	              "NAME] or [check NAME]\n");
+	              "t.conf:1: [instances x]: unknown section, expected " SECTIONS "\n");
 	expect_errors("[checks x]\n",
-	              "t.conf:1: [checks x]: unknown section, expected [global], [instance "
-	              "NAME] or [check NAME]\n");
+	              "t.conf:1: [checks x]: unknown section, expected " SECTIONS "\n");
 }
 
 static void
@@ -339,8 +338,7 @@ test_key_outside_section(void **state)
 {
 	(void)state;
 	expect_errors("log_level = info\n" GOOD_INSTANCE,
-	              "t.conf:1: log_level: outside any section, put it under [global], "
-	              "[instance NAME] or [check NAME]\n");
+	              "t.conf:1: log_level: outside any section, put it under " SECTIONS "\n");
 }
 
 struct bad_value {
@@ -723,10 +721,8 @@ test_syntax_errors(void **state)
 	              "log_level = debug\n"
 	              "[instance x]\n"
 	              "virtual_ip 2001:db8::1\n",
-	              "t.conf:1: syntax error: a section header is [global], [instance NAME] or "
-	              "[check NAME]\n"
-	              "t.conf:2: syntax error: a section header is [global], [instance NAME] or "
-	              "[check NAME]\n"
+	              "t.conf:1: syntax error: a section header is " SECTIONS "\n"
+	              "t.conf:2: syntax error: a section header is " SECTIONS "\n"
 	              "t.conf:4: syntax error: expected \"key = value\"\n"
 	              "t.conf:5: syntax error: no key before \"=\"\n"
 	              "t.conf:7: interface: missing\n"
@@ -1744,10 +1740,52 @@ test_track(void **state)
 	                    "t.conf:70: track_interface: too many, at most 32 per instance\n");
 }
 
+/* [group NAME]: members resolved after the whole file, hooks checked. */
+static void
+test_group(void **state)
+{
+	struct conf *c;
+
+	(void)state;
+	c = load_ok("[group lb]\n"
+	            "instances = front, back\n"
+	            "notify = /bin/true\n"
+	            "notify_timeout = 5s\n"
+	            "[instance front]\n"
+	            "interface = eth0\nvrid = 1\nvirtual_ip = 192.0.2.100/24\n"
+	            "[instance back]\n"
+	            "interface = eth1\nvrid = 2\nvirtual_ip = 192.0.2.200/24\n"
+	            "[instance alone]\n"
+	            "interface = eth1\nvrid = 3\nvirtual_ip = 192.0.2.201/24\n");
+	assert_int_equal(c->ngroups, 1);
+	assert_string_equal(c->groups[0].name, "lb");
+	assert_int_equal(c->groups[0].nmembers, 2);
+	assert_string_equal(c->groups[0].members[1], "back");
+	assert_string_equal(c->groups[0].notify[CONF_HOOK_NOTIFY], "/bin/true");
+	assert_int_equal(c->groups[0].notify_timeout_ms, 5000);
+	assert_string_equal(c->instances[0].group, "lb");
+	assert_string_equal(c->instances[1].group, "lb");
+	assert_string_equal(c->instances[2].group, "");
+	assert_non_null(conf_find_group(c, "lb"));
+	assert_null(conf_find_group(c, "x"));
+	conf_free(c);
+
+	expect_errors(GOOD_INSTANCE "[group g]\ninstances = ok nope ok\nvrid = 1\n"
+	                            "[group g]\ninstances = ok\n[group h]\n",
+	              "t.conf:6: instances: ok: listed twice\n"
+	              "t.conf:6: instances: nope: no [instance nope] section\n"
+	              "t.conf:7: vrid: unknown key in [group g]\n"
+	              "t.conf:8: [group g]: defined twice, first on line 5\n"
+	              "t.conf:9: instances: ok: already in [group g]; an instance is in one "
+	              "group at most\n"
+	              "t.conf:10: instances: missing\n");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_group),
 	    cmocka_unit_test(test_full_example),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_version),
