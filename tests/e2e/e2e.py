@@ -2,7 +2,8 @@
 """
 e2e.py - `make e2e`: the seeds' HA PostgreSQL clusters in network
 namespaces (seed 001: Patroni behind two HAProxy load balancers; seed 000:
-all-in-one database nodes), failures injected while a client writes through
+all-in-one database nodes; seed 002: a pair without Patroni; seed 004:
+Patroni with ZooKeeper behind HAProxy), failures injected while a client writes through
 the VIP, vipd next to keepalived. See tests/e2e/README.md.
 
     /usr/bin/python3 tests/e2e/e2e.py                       # every scenario, every column
@@ -208,9 +209,17 @@ class Seed002OldPrimaryBack(Seed002DbLinkCut):
         pass
 
 
+class Seed004LbLinkCut(LbLinkCut):
+    """Seed 004 (Patroni + ZooKeeper, HAProxy in front): the cable of the
+    load balancer holding the VIP (lb1) pulled; the VIP moves to lb2."""
+    name = "seed004-lb-link-cut"
+    what = "HAProxy node's link cut (the VIP's)"
+    cluster = C.Seed004
+
+
 SCENARIOS = (LbLinkCut, HaproxyKill, HaproxyHang, DbLinkCut, Switchover, VipdStop,
              Seed000DbLinkCut, Seed000Switchover, Seed003DbLinkCut, Seed003Switchover,
-             Seed002DbLinkCut, Seed002OldPrimaryBack)
+             Seed002DbLinkCut, Seed002OldPrimaryBack, Seed004LbLinkCut)
 BY_NAME = {s.name: s for s in SCENARIOS}
 
 
@@ -359,6 +368,7 @@ def run_seed(kind, scen, cols, results):
     Appends to results; returns 0, 1 (a write lost or taken by a
     non-primary) or 130 (interrupted)."""
     rc = 0
+    t_seed = time.monotonic()
     print("e2e: %s in network namespaces" % kind.TITLE)
     c = kind()
     try:
@@ -373,18 +383,20 @@ def run_seed(kind, scen, cols, results):
                 COLUMN_TITLE[col], " / ".join(h.name for h in c.vip_hosts), C.VIP,
                 c.vip_home().name), flush=True)
             for s in scen:
+                t_run = time.monotonic()
                 r = run_scenario(c, s, col)
+                r["seconds"] = time.monotonic() - t_run
                 results.append(r)
                 vr = ", VIP on a replica %.2f s (%.2f s in all%s)" % (
                     r["vip_on_replica"], r["vip_on_replica_total"],
                     "; still at the end" if r["vip_on_replica_still"] else "") \
                     if "vip_on_replica" in r else ""
                 print("  %-24s outage %6.2f s, lost %d, non-primary %d%s, %d commits, %d "
-                      "errors, VIP %s -> %s, primary now %s%s" % (
+                      "errors, VIP %s -> %s, primary now %s%s (%.0f s)" % (
                           s.name, r["outage"], r["lost"], r["non_primary"], vr, r["acks"],
                           r["errors"], ",".join(r["vip_before"]) or "-",
                           ",".join(r["vip_after_fault"]) or "-", r["primary_after"],
-                          "; " + r["note"] if r["note"] else ""), flush=True)
+                          "; " + r["note"] if r["note"] else "", r["seconds"]), flush=True)
                 if r["lost"] or r["non_primary"]:
                     rc = 1
     except KeyboardInterrupt:
@@ -397,6 +409,7 @@ def run_seed(kind, scen, cols, results):
         problems = c.cleanup()
         for p in problems:
             print("e2e: teardown: %s" % p, file=sys.stderr)
+        print("e2e: %s done in %.0f s" % (kind.SEED, time.monotonic() - t_seed), flush=True)
     return rc
 
 
@@ -431,11 +444,11 @@ def main(argv=None):
     if os.geteuid() != 0:
         print("e2e: needs root (network namespaces)", file=sys.stderr)
         return 2
-    missing = C.missing_tools()
+    scen = [BY_NAME[n] for n in names]
+    missing = C.missing_tools(zookeeper=any(s.cluster.DCS == "zookeeper" for s in scen))
     if missing:
         print("e2e: missing %s (make deps installs them)" % ", ".join(missing), file=sys.stderr)
         return 2
-    scen = [BY_NAME[n] for n in names]
 
     def _term(signum, frame):
         raise KeyboardInterrupt("signal %d" % signum)
@@ -446,7 +459,7 @@ def main(argv=None):
     t0 = time.monotonic()
     results, rc, done = [], 0, []
     # one cluster per seed, built, run through every column, removed
-    for kind in (C.Seed001, C.Seed000, C.Seed003, C.Seed002):
+    for kind in (C.Seed001, C.Seed000, C.Seed003, C.Seed002, C.Seed004):
         mine = [s for s in scen if s.cluster is kind]
         if not mine:
             continue
