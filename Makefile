@@ -7,11 +7,12 @@
 #   make bench      failover / CPU / memory table, vipd next to keepalived
 #   make e2e        the seeds' HA PostgreSQL clusters (001: Patroni behind two
 #                   HAProxy LBs; 000: all-in-one db nodes; 002: a pair without
-#                   Patroni) in namespaces, faults injected under a writing
-#                   client: outage / lost writes, vipd next to keepalived (root)
+#                   Patroni; 004: Patroni + ZooKeeper behind HAProxy) in
+#                   namespaces, faults injected under a writing client:
+#                   outage / lost writes, vipd next to keepalived (root)
 #   make e2e E2E=seed001-haproxy-kill   one scenario (comma-separated list;
 #                   E2E_COLUMNS=vipd,vipd-1s,keepalived; E2E=--list names them;
-#                   E2E=seed000 or seed001,seed002: every scenario of a seed;
+#                   E2E=seed000 or seed001,seed004: every scenario of a seed;
 #                   seed003 runs only when named)
 #   make soak       the fault tests' long versions (root; not in make check):
 #                   a 10-minute soak (SOAK_TIME=600, seconds), 60 s of 5 % and

@@ -2,7 +2,9 @@
 # Install the Debian packages vipd's build, tests, demo and benchmark need.
 # Only missing packages are installed; nothing happens when all are present.
 # patroni, etcd and psycopg2 are for the end-to-end runs (make e2e, and the
-# one short end-to-end test in make check, tests/net/test_e2e_smoke.py).
+# one short end-to-end test in make check, tests/net/test_e2e_smoke.py);
+# zookeeperd (with a headless JRE) and python3-kazoo, Patroni's ZooKeeper
+# client, for make e2e's seed 004 (Patroni with ZooKeeper as its DCS).
 # clang and libclang-rt-dev (libFuzzer's runtime) are for make fuzz.
 set -e
 PKGS="gcc make pkg-config libinih-dev libnl-3-dev libnl-route-3-dev libcap-ng-dev libcmocka-dev
@@ -10,6 +12,7 @@ PKGS="gcc make pkg-config libinih-dev libnl-3-dev libnl-route-3-dev libcap-ng-de
       python3 python3-pytest python3-scapy tshark tcpdump keepalived iproute2
       procps psmisc valgrind strace nftables haproxy postgresql
       patroni etcd-server etcd-client python3-psycopg2
+      zookeeperd default-jre-headless python3-kazoo
       clang libclang-rt-dev"
 missing=""
 for p in $PKGS; do
@@ -23,9 +26,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
-# keepalived, haproxy, postgresql, etcd, patroni and prometheus ship services
-# that Debian starts on install. The
-# tests start their own copies, in namespaces, and must never stop or touch
+# keepalived, haproxy, postgresql, etcd, patroni, zookeeperd and prometheus
+# ship services that Debian starts on install. The tests start their own copies, in namespaces, and must never stop or touch
 # the host's: so nothing is started during this install (policy-rc.d 101,
 # the Debian way), and nothing that runs on the host is stopped.
 policy=/usr/sbin/policy-rc.d

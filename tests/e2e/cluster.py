@@ -5,8 +5,11 @@ Debian's packages, on one bridge with a client:
            load balancers (HAProxy + vipd or keepalived);
   Seed000: three all-in-one database nodes (etcd + Patroni + PostgreSQL 15
            on :5433 + HAProxy on :5432 + vipd or keepalived), the VIP on
-           one of them (seeds 000 and 003).
-Both are a PatroniCluster; what differs is in class attributes and in
+           one of them (seeds 000 and 003);
+  Seed004: two database nodes (Patroni + PostgreSQL 15) whose DCS is one
+           ZooKeeper on a node of its own, behind two load balancers
+           (HAProxy + vipd).
+All are a PatroniCluster; what differs is in class attributes and in
 examples/ (the configurations, read at run time).
 
 Built on tests/net/lab.py (CheckLab: namespaces, services, clean-up and the
@@ -38,15 +41,29 @@ SUPERPASS = "e2e-super"
 PGBIN = "/usr/lib/postgresql/15/bin"
 NEEDED = ("/usr/bin/patroni", "/usr/bin/patronictl", "/usr/bin/etcd", "/usr/sbin/haproxy",
           "/usr/sbin/keepalived", PGBIN + "/postgres")
+# ZooKeeper (seed 004): Debian's zookeeper package, run by hand in the
+# foreground (its init script would run the host's service). The jar's
+# manifest names the libraries it needs; slf4j-simple makes it log to
+# stderr (without a binding it logs nothing).
+JAVA = "/usr/bin/java"
+ZK_JARS = ("/usr/share/java/zookeeper.jar", "/usr/share/java/slf4j-simple.jar")
+ZK_MAIN = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 
 
-def missing_tools():
-    """What the end-to-end runs need and this machine lacks (files, modules)."""
+def missing_tools(zookeeper=False):
+    """What the end-to-end runs need and this machine lacks (files, modules);
+    with zookeeper, also what seed 004 needs."""
     out = [p for p in NEEDED if not os.access(p, os.X_OK)]
-    try:
-        import psycopg2  # noqa: F401
-    except ImportError:
-        out.append("python3-psycopg2")
+    mods = [("psycopg2", "python3-psycopg2")]
+    if zookeeper:
+        out += [p for p in (JAVA,) if not os.access(p, os.X_OK)]
+        out += [p for p in ZK_JARS if not os.access(p, os.R_OK)]
+        mods.append(("kazoo", "python3-kazoo"))
+    for mod, pkg in mods:
+        try:
+            __import__(mod)
+        except ImportError:
+            out.append(pkg)
     return out
 
 
@@ -129,12 +146,18 @@ class PatroniCluster:
     KEEPALIVED_EXAMPLE = ""
     KA_SCRIPT = ""            # the seed's check command, replaced by kill -0 $(cat pidfile)
     VARIANTS = VIPD_VARIANTS
+    DCS = "etcd"              # Patroni's DCS: "etcd" (etcd on etcd_hosts) or "zookeeper"
+    SCOPE = "postgres"        # Patroni's scope (the cluster's name)
+    NAMESPACE = "/db/"        # Patroni's namespace (its keys' prefix in the DCS)
+    DCS_SETTINGS = {}         # the seed's bootstrap.dcs settings beyond seed 001's
 
     def __init__(self, name, log=print):
         self.log = log
         self.lab = L.CheckLab(name)
         self.lbs, self.dbs = [], []
         self.etcd_only = []   # nodes that run etcd and nothing else (seed 003)
+        self.zk_hosts = []    # nodes that run ZooKeeper (seed 004)
+        self.zookeeper = {}
         self.haproxy = {}
         self.etcd, self.patroni = {}, {}
         self.lb_daemon = None  # "vipd", "vipd-1s", "keepalived"
@@ -151,13 +174,24 @@ class PatroniCluster:
 
     @property
     def etcd_hosts(self):
-        return self.dbs + self.etcd_only
+        return self.dbs + self.etcd_only if self.DCS == "etcd" else []
 
     def dcs_conf(self, h):
         """Patroni's DCS section: the seed's "etcd:" (v2 API, python3-etcd)
-        with every member; E2E_ETCD=etcd3 for the v3 API."""
+        with every member; E2E_ETCD=etcd3 for the v3 API. Or "zookeeper:"
+        with every ZooKeeper server (python3-kazoo)."""
+        if self.DCS == "zookeeper":
+            return {"zookeeper": {"hosts": ["%s:2181" % z.ip4 for z in self.zk_hosts]}}
         return {os.environ.get("E2E_ETCD", "etcd"): {
             "hosts": ",".join("%s:2379" % d.ip4 for d in self.etcd_hosts)}}
+
+    def start_dcs(self):
+        """etcd or ZooKeeper, healthy; a line for the log."""
+        if self.DCS == "zookeeper":
+            self.start_zookeeper()
+            return "ZooKeeper: %d server(s) serving" % len(self.zk_hosts)
+        self.start_etcd()
+        return "etcd: %d members healthy" % len(self.etcd_hosts)
 
     # where HAProxy and the VIP daemons run; the host the VIP belongs on
     @property
@@ -206,6 +240,55 @@ class PatroniCluster:
             check=False, timeout=10)
         return p.returncode == 0
 
+    # ------------------------------------------------------------ ZooKeeper
+    def zookeeper_cfg(self, h, d):
+        """zoo.cfg for the server on h: the seed's tickTime 2000 and client
+        port 2181, bound to h's address only; no AdminServer (Jetty on
+        :8080), the four-letter words "ruok" and "srvr" for the health
+        check. More than one server: a quorum (server.N lines, myid)."""
+        lines = ["tickTime=2000", "initLimit=10", "syncLimit=5",
+                 "dataDir=%s" % os.path.join(d, "data"),
+                 "clientPort=2181", "clientPortAddress=%s" % h.ip4,
+                 "admin.enableServer=false", "4lw.commands.whitelist=ruok,srvr",
+                 "autopurge.purgeInterval=0"]
+        if len(self.zk_hosts) > 1:
+            lines += ["server.%d=%s:2888:3888" % (i + 1, z.ip4)
+                      for i, z in enumerate(self.zk_hosts)]
+        return "\n".join(lines) + "\n"
+
+    def start_zookeeper(self):
+        """ZooKeeper in the foreground (QuorumPeerMain, as Debian's init
+        script and zkServer.sh start-foreground run it), a small JVM: 64 MB
+        of heap, serial GC, no perf data file (it would go to
+        /tmp/hsperfdata_*), its temporary directory under the lab's."""
+        for i, h in enumerate(self.zk_hosts):
+            d = os.path.join(self.lab.hostdir(h), "zookeeper")
+            os.makedirs(os.path.join(d, "data"), exist_ok=True)
+            os.makedirs(os.path.join(d, "tmp"), exist_ok=True)
+            L.write_file(os.path.join(d, "data", "myid"), "%d\n" % (i + 1))
+            cfg = os.path.join(d, "zoo.cfg")
+            L.write_file(cfg, self.zookeeper_cfg(h, d))
+            argv = [JAVA, "-Xmx64m", "-Xms16m", "-Xss512k", "-XX:+UseSerialGC",
+                    "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+                    "-Djava.io.tmpdir=" + os.path.join(d, "tmp"),
+                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                    "-Dorg.slf4j.simpleLogger.showDateTime=true",
+                    "-Dzookeeper.log.dir=" + d,
+                    "-cp", ":".join((d,) + ZK_JARS), ZK_MAIN, cfg]
+            svc = L.Service(h, "zookeeper", argv, cwd=d)
+            self.zookeeper[h.name] = self.lab.add(svc.start())
+        for h in self.zk_hosts:
+            L.wait_until(lambda h=h: self._zk_serving(h), 90, interval=0.5,
+                         what="ZooKeeper on %s serving" % h.name)
+
+    def _zk_serving(self, h):
+        """ZooKeeper on h answers "srvr" with a mode (standalone, leader or
+        follower): it serves clients."""
+        p = h.run([L.PYTHON, "-c", "import socket,sys;s=socket.create_connection((sys.argv[1],"
+                   "2181),2);s.sendall(b'srvr');print(b''.join(iter(lambda:s.recv(4096),b''))"
+                   ".decode())", h.ip4], check=False, timeout=10)
+        return p.returncode == 0 and "Mode:" in p.stdout
+
     # ------------------------------------------------------------ Patroni
     def patroni_conf(self, h, base):
         """The seed's Patroni configuration (seed 001, section 6-6; seed 000's
@@ -218,7 +301,7 @@ class PatroniCluster:
         hba += ["host all all 0.0.0.0/0 scram-sha-256"]
         rest = "0.0.0.0" if self.RESTAPI_ANY else h.ip4
         conf = {
-            "scope": "postgres", "namespace": "/db/", "name": h.name,
+            "scope": self.SCOPE, "namespace": self.NAMESPACE, "name": h.name,
             "restapi": {"listen": "%s:8008" % rest, "connect_address": "%s:8008" % h.ip4},
             "bootstrap": {
                 "dcs": {
@@ -265,8 +348,13 @@ class PatroniCluster:
             "tags": {"nofailover": False, "noloadbalance": False, "clonefrom": False,
                      "nosync": False},
         }
+        conf["bootstrap"]["dcs"].update(self.DCS_SETTINGS)
         conf.update(self.dcs_conf(h))
+        self.patroni_adapt(h, base, conf)
         return json.dumps(conf, indent=1)  # JSON is YAML
+
+    def patroni_adapt(self, h, base, conf):
+        """A seed's changes to the configuration above (in place)."""
 
     def patroni_cfg_path(self, h):
         return os.path.join(self.lab.hostdir(h), "pg", "patroni.yml")
@@ -344,7 +432,7 @@ class PatroniCluster:
         for d in self.dbs:
             if d is leader:
                 continue
-            cmd = ["/usr/bin/patronictl", "-c", self.patroni_cfg_path(h), "reinit", "postgres",
+            cmd = ["/usr/bin/patronictl", "-c", self.patroni_cfg_path(h), "reinit", self.SCOPE,
                    d.name, "--force"]
             h.run(L.ns_exec(h.ns, cmd, "postgres")[4:], timeout=120, check=False)
 
@@ -391,12 +479,16 @@ class PatroniCluster:
                 up.add(f[1])
         return up
 
+    def haproxy_server(self, db):
+        """The name HAProxy's file gives db's server ("db-1")."""
+        return host_tag(db.name)
+
     def routes_to_primary(self, h):
         """HAProxy on h has exactly the Patroni leader UP behind RW_PORT (at
         start HAProxy counts every server UP until its checks say otherwise)
         and a write through it reaches a primary."""
         leader = self.leader()
-        if leader is None or self.haproxy_up(h) != {host_tag(leader.name)}:
+        if leader is None or self.haproxy_up(h) != {self.haproxy_server(leader)}:
             return False
         return self.sql_via(h.ip4, "SELECT NOT pg_is_in_recovery()") == "True"
 
@@ -465,9 +557,8 @@ class PatroniCluster:
     # ------------------------------------------------------------ all of it
     def start(self):
         t0 = time.monotonic()
-        self.start_etcd()
-        self.log("  etcd: %d members healthy (%.1f s)" % (len(self.etcd_hosts),
-                                                          time.monotonic() - t0))
+        what = self.start_dcs()
+        self.log("  %s (%.1f s)" % (what, time.monotonic() - t0))
         self.start_patroni()
         leader = self.wait_healthy()
         self.log("  Patroni: leader %s, %d replica(s) streaming (%.1f s)" % (
@@ -626,6 +717,73 @@ class Seed003(Seed000):
         if self.lb_daemon == "keepalived":
             return self.host("db1")
         return super().vip_home()
+
+
+class Seed004(PatroniCluster):
+    """Seed 004: two database nodes (Patroni + PostgreSQL 15, synchronous
+    mode) whose DCS is one ZooKeeper on a node of its own (the seed's "zoo"
+    container), behind HAProxy (the seed's one, on :5432); vipd adds the
+    VIP in front of it, on two load balancers, which the seed does not have
+    (it runs one HAProxy, which is then the cluster's single point of
+    failure). The VIP belongs on lb1."""
+    SEED = "seed004"
+    TITLE = ("seed 004 (2 db nodes: Patroni + PostgreSQL 15; 1 ZooKeeper node; 2 LBs: "
+             "HAProxy + vipd; a client)")
+    RW_PORT = 5432
+    RW_PROXY = "postgres"
+    HAPROXY_EXAMPLE = "seed004-haproxy.cfg"
+    VIPD_EXAMPLE = "seed004-lb.conf"
+    KEEPALIVED_EXAMPLE = ""   # the seed has no VIP daemon, so no keepalived file to copy
+    DCS = "zookeeper"
+    SCOPE = "my_cluster"      # the seed's; its namespace is Patroni's default
+    NAMESPACE = "/service/"
+    # the seed's bootstrap.dcs beyond what seed 001 has (ttl 30, loop_wait
+    # 10, retry_timeout 10 are the same)
+    DCS_SETTINGS = {"maximum_lag_on_failover": 10485760, "synchronous_mode": True}
+    ZK = ("zoo", "192.0.2.31")
+    # the seed's server names in haproxy.cfg (pg-master, pg-slave)
+    SERVERS = {"db1": "postgresql_pg_master_5432", "db2": "postgresql_pg_slave_5432"}
+
+    def __init__(self, name="e2e-seed004", log=print):
+        super().__init__(name, log)
+
+    def add_hosts(self):
+        for n, ip in LBS:
+            self.lbs.append(self.lab.add_host(n, ip))
+        for n, ip in DBS[:2]:
+            self.dbs.append(self.lab.add_host(n, ip))
+        self.zk_hosts.append(self.lab.add_host(*self.ZK))
+
+    def patroni_adapt(self, h, base, conf):
+        # The seed's WAL archive is one volume that both containers mount:
+        # here one directory both nodes' PostgreSQL write to and restore
+        # from (seed 001's archive is per node). archive_timeout 60 as in
+        # the seed.
+        arch = os.path.join(self.lab.vardir, "wal_archive")
+        if not os.path.isdir(arch):
+            pw = L._pw("postgres")
+            os.makedirs(arch, exist_ok=True)
+            os.chown(arch, pw.pw_uid, pw.pw_gid)
+            os.chmod(arch, 0o700)
+        pg = conf["bootstrap"]["dcs"]["postgresql"]
+        pg["parameters"].update({
+            "archive_timeout": 60,
+            "archive_command": "test ! -f %s/%%f && cp %%p %s/%%f" % (arch, arch)})
+        pg["recovery_conf"] = {"restore_command": "cp %s/%%f %%p" % arch}
+
+    def haproxy_server(self, db):
+        return self.SERVERS[db.name]
+
+    @property
+    def haproxy_hosts(self):
+        return self.lbs
+
+    @property
+    def vip_hosts(self):
+        return self.lbs
+
+    def vip_home(self):
+        return self.lbs[0]
 
 
 class Seed002(PatroniCluster):
