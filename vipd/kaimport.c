@@ -571,6 +571,59 @@ instance_key(struct ka *k, FILE *out, const struct ka_node *c, const char *ifnam
 	}
 }
 
+/* vrrp_sync_group NAME { group { A B } notify_* ... }: a [group NAME]. */
+static void
+sync_group(struct ka *k, FILE *out, const struct ka_node *n)
+{
+	const struct ka_node *members = find(n, "group");
+	char line[LINE_MAX_VIPD + 1];
+	size_t len;
+
+	if (n->nargs != 1 || !name_ok(n->args[0])) {
+		report(k, out, n, "a group name is 1 to 63 of A-Z a-z 0-9 _ . -");
+		return;
+	}
+	if (!members || !members->block || members->nchild == 0) {
+		report(k, out, n, "no group { } block naming its instances");
+		return;
+	}
+	fprintf(out, "\n[group %s]\n", n->args[0]);
+	len = (size_t)snprintf(line, sizeof(line), "instances =");
+	for (size_t i = 0; i < members->nchild; i++) {
+		const struct ka_node *m = &members->child[i];
+
+		if (m->nargs || !name_ok(m->kw) || len + 1 + strlen(m->kw) > LINE_MAX_VIPD)
+			report(k, out, m, "not an instance name vipd.conf can hold");
+		else
+			len += (size_t)snprintf(line + len, sizeof(line) - len, " %s", m->kw);
+	}
+	fprintf(out, "%s\n", line);
+	for (size_t i = 0; i < n->nchild; i++) {
+		const struct ka_node *c = &n->child[i];
+		const char *kw = c->kw;
+
+		if (c == members)
+			continue;
+		if ((strcmp(kw, "notify") == 0 || strcmp(kw, "notify_master") == 0 ||
+		     strcmp(kw, "notify_backup") == 0 || strcmp(kw, "notify_fault") == 0 ||
+		     strcmp(kw, "notify_stop") == 0) &&
+		    c->nargs == 1 && value_ok(c->args[0]))
+			fprintf(out, "%s = %s\n", kw, c->args[0]);
+		else if (strncmp(kw, "notify", 6) == 0)
+			report(k, out, c,
+			       "vipd has the notify, notify_master, notify_backup, notify_fault "
+			       "and notify_stop hooks, of one command vipd.conf can hold");
+		else if (strncmp(kw, "track_", 6) == 0)
+			report(k, out, c,
+			       "a group tracks nothing itself in vipd: put the track lines in its "
+			       "instances (one in FAULT takes the whole group out)");
+		else if (strcmp(kw, "smtp_alert") == 0)
+			report(k, out, c, "vipd sends no mail; a notify hook can");
+		else
+			report(k, out, c, "no vipd equivalent in a sync group");
+	}
+}
+
 /* A global garp default, unless the instance sets its own. */
 static void
 garp_default(FILE *out, const struct ka_node *n, const char *kakw, const char *val, const char *key)
@@ -647,7 +700,7 @@ top_level(struct ka *k, FILE *out, const struct ka_node *n)
 	else if (strcmp(n->kw, "vrrp_track_process") == 0)
 		vrrp_track_process(k, out, n);
 	else if (strcmp(n->kw, "vrrp_sync_group") == 0)
-		report(k, out, n, "vipd has no sync groups yet: the instances move independently");
+		sync_group(k, out, n);
 	else if (strcmp(n->kw, "virtual_server") == 0 || strcmp(n->kw, "virtual_server_group") == 0)
 		report(k, out, n, "vipd does VRRP only, no IPVS load balancing");
 	else

@@ -358,7 +358,7 @@ group_report(struct vrrp *v)
 	struct vgroup_report r = {
 	    .state = v->fsm.state,
 	    .wants_master = fsm_wants_master(&v->fsm),
-	    .own_fault = v->own_fault,
+	    .own_fault = v->own_fault && v->fsm.state != ST_INIT, /* not started, or stopped */
 	};
 
 	if (!vgroup_report(g, v->sync_idx, &r) || !vgroup_sync_begin(g))
@@ -874,7 +874,7 @@ vrrp_set_group(struct vrrp *v, struct vgroup *g)
 	struct vgroup_report r = {
 	    .state = v->fsm.state,
 	    .wants_master = fsm_wants_master(&v->fsm),
-	    .own_fault = v->own_fault,
+	    .own_fault = v->own_fault && v->fsm.state != ST_INIT, /* not started, or stopped */
 	};
 	int idx;
 

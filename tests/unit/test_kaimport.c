@@ -392,8 +392,6 @@ test_reported(void **state)
 	    "in keepalived's mail and SNMP, which vipd does not send\n"
 	    "t.conf:4: virtual_server: not translated: vipd does VRRP only, no IPVS load "
 	    "balancing\n"
-	    "t.conf:7: vrrp_sync_group: not translated: vipd has no sync groups yet: the "
-	    "instances move independently\n"
 	    "t.conf:15: authentication: not translated: no auth_pass vipd.conf can carry\n"
 	    "t.conf:18: use_vmac: not translated: vipd has no virtual MAC: the VIPs use the "
 	    "interface's MAC and the gratuitous ARP bursts move them\n"
@@ -412,10 +410,50 @@ test_reported(void **state)
 	free(errs);
 }
 
+/* vrrp_sync_group: a [group], with its hooks; what vipd has not is reported. */
+static void
+test_sync_group(void **state)
+{
+	char *out, *errs;
+
+	(void)state;
+	assert_int_equal(translate("vrrp_sync_group VG_1 {\n"
+	                           "  group {\n"
+	                           "    front\n"
+	                           "    back\n"
+	                           "  }\n"
+	                           "  notify_master \"/etc/keepalived/master.sh\"\n"
+	                           "  notify /etc/keepalived/notify.sh\n"
+	                           "  global_tracking\n"
+	                           "  track_interface {\n"
+	                           "    eth2\n"
+	                           "  }\n"
+	                           "}\n"
+	                           "vrrp_sync_group {\n"
+	                           "}\n",
+	                           &out, &errs),
+	                 KA_REPORTED);
+	assert_non_null(strstr(out, "\n[group VG_1]\n"
+	                            "instances = front back\n"
+	                            "notify_master = /etc/keepalived/master.sh\n"
+	                            "notify = /etc/keepalived/notify.sh\n"));
+	assert_string_equal(errs,
+	                    "t.conf:8: global_tracking: not translated: no vipd equivalent in a "
+	                    "sync group\n"
+	                    "t.conf:9: track_interface: not translated: a group tracks nothing "
+	                    "itself in vipd: put the track lines in its instances (one in FAULT "
+	                    "takes the whole group out)\n"
+	                    "t.conf:13: vrrp_sync_group: not translated: a group name is 1 to 63 "
+	                    "of A-Z a-z 0-9 _ . -\n");
+	free(out);
+	free(errs);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sync_group),
 	    cmocka_unit_test(test_tokens),    cmocka_unit_test(test_parse_errors),
 	    cmocka_unit_test(test_includes),  cmocka_unit_test(test_recognise),
 	    cmocka_unit_test(test_translate), cmocka_unit_test(test_translate_v2),
