@@ -181,3 +181,25 @@ def test_group_reload_and_stop(lab, hookdir):
     lines = read_lines(log1)
     assert lines[-1] == "GROUP lb STOP 0 lb MASTER", lines
     assert not any(" BACKUP 0 lb MASTER" in ln for ln in lines), lines
+
+
+def test_group_never_splits_on_one_better_member(lab, hookdir):
+    """h2 would win the front (priority 200) but not the back (100 < 150):
+    its group holds the front Backup ("wants MASTER"), so both VIPs stay on
+    h1; h1's back cable cut then moves both."""
+    h1, h2 = lab.add_hosts(2)
+    back_net(lab, [h1, h2])
+    s1, _ = notify_script(hookdir, "h1")
+    s2, _ = notify_script(hookdir, "h2")
+    h1.start_vipd(conf(150, s1))
+    wait_until(lambda: holds_both(h1), 5, what="h1 Master of both")
+    h2.start_vipd(conf(100, s2).replace("vrid = 51\npriority = 100", "vrid = 51\npriority = 200"))
+    wait_until(lambda: h2.inst("front")["state"] == "BACKUP", 5, what="h2 running")
+    # h2's front wants MASTER (it would preempt h1's 150) but is held.
+    wait_until(lambda: "wants MASTER" in h2.vipctl("status").stdout, 3,
+               what="h2's front held by its group")
+    assert holds_both(h1) and holds_none(h2)
+    assert group_of(h2)["held"] is True and group_of(h2)["state"] == "BACKUP"
+    lab.switch.ip("link", "set", h1.back_port, "down")
+    wait_until(lambda: holds_both(h2) and holds_none(h1), 3, what="both VIPs on h2")
+    assert longest_split([h1, h2], h1.log_time("[group lb] BACKUP -> MASTER")) <= INTERVAL
