@@ -164,7 +164,8 @@ bench: deps
 	@VIPD_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
 
 E2E_COLUMNS ?= vipd,vipd-1s,keepalived
-e2e: deps
+e2e:
+	@sh tests/deps.sh --e2e
 	@$(MAKE) --no-print-directory all
 	@VIPD_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/e2e/e2e.py --columns $(E2E_COLUMNS) $(E2E)
 

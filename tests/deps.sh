@@ -4,16 +4,19 @@
 # patroni, etcd and psycopg2 are for the end-to-end runs (make e2e, and the
 # one short end-to-end test in make check, tests/net/test_e2e_smoke.py);
 # zookeeperd (with a headless JRE) and python3-kazoo, Patroni's ZooKeeper
-# client, for make e2e's seed 004 (Patroni with ZooKeeper as its DCS).
+# client, are for make e2e's seed 004 (Patroni with ZooKeeper as its DCS)
+# only: `deps.sh --e2e` (make e2e) adds them, so make check does not
+# install a Java runtime.
 # clang and libclang-rt-dev (libFuzzer's runtime) are for make fuzz.
 set -e
+E2E_PKGS=""
+[ "${1:-}" = --e2e ] && E2E_PKGS="zookeeperd default-jre-headless python3-kazoo"
 PKGS="gcc make pkg-config libinih-dev libnl-3-dev libnl-route-3-dev libcap-ng-dev libcmocka-dev
       libcurl4-openssl-dev libpq-dev libmicrohttpd-dev prometheus
       python3 python3-pytest python3-scapy tshark tcpdump keepalived iproute2
       procps psmisc valgrind strace nftables haproxy postgresql
       patroni etcd-server etcd-client python3-psycopg2
-      zookeeperd default-jre-headless python3-kazoo
-      clang libclang-rt-dev"
+      clang libclang-rt-dev $E2E_PKGS"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
