@@ -67,6 +67,10 @@ daemon_groups_build(struct vipd *d, const struct conf *c)
 	free(d->groups);
 	d->groups = ng;
 	d->ngroups = c->ngroups;
+	if (!c->ngroups) { /* the common case: nothing kept */
+		free(ng);
+		d->groups = NULL;
+	}
 	for (size_t i = 0; i < d->nvrrps; i++) {
 		const char *g = c->instances[i].group;
 

@@ -85,6 +85,9 @@ daemon_down(struct vipd *d)
 	}
 	reload_reap_retired(d, true);
 	free(d->vrrps);
+	for (size_t i = 0; i < d->ngroups; i++)
+		vgroup_free(d->groups[i]);
+	free(d->groups);
 	free(d->retiring);
 	timer_free(d->retire_timer);
 	for (size_t i = 0; i < d->nchecks; i++)
