@@ -86,4 +86,20 @@ int vaddr_del(int ifindex, const struct vip *v);
  */
 int vaddr_present(int ifindex, const struct vip *v);
 
+/*
+ * Virtual MAC links (vmac.c, use_vmac): a macvlan per instance, RFC 5798
+ * §7.3's MAC. vmac_mac() fills 00:00:5e:00:01:VRID (IPv4) or
+ * 00:00:5e:00:02:VRID (IPv6); vmac_default_name() "vipd.VRID" /
+ * "vipd6.VRID". vmac_add() makes the link (mode private) on parent, or
+ * adopts one of that name that is a macvlan on parent with that MAC (left
+ * by a crash), and brings it up: its ifindex, or -1 (errno EEXIST: the
+ * name is someone else's link). vmac_del() removes it only if it is such a
+ * link; absent = 0.
+ */
+void vmac_mac(int family, uint8_t vrid, uint8_t mac[6]);
+bool vmac_is_virtual(const uint8_t mac[6]);
+void vmac_default_name(int family, uint8_t vrid, char name[IF_NAMESIZE]);
+int vmac_add(int parent, const char *name, const uint8_t mac[6]);
+int vmac_del(const char *name, int parent, const uint8_t mac[6]);
+
 #endif
