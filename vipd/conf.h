@@ -107,6 +107,10 @@ struct conf_instance {
 	char promote_pgsql[CONF_STR];
 
 	char group[CONF_NAME_MAX]; /* its [group NAME], "" = none (filled after parsing) */
+
+	/* use_vmac: the VIPs on a macvlan link with the virtual MAC (netlink.h vmac_*). */
+	bool use_vmac;
+	char vmac_name[IF_NAMESIZE]; /* "" until the section ends: then the default */
 };
 
 /*

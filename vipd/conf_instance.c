@@ -48,6 +48,7 @@ enum {
 	IK_NOTIFY_TIMEOUT,
 	IK_NOTIFY_SHELL,
 	IK_PROMOTE_PGSQL,
+	IK_USE_VMAC,
 	IK_MAX
 };
 
@@ -91,6 +92,30 @@ set_interface(struct parser *p, const char *key, const char *val)
 		return;
 	}
 	strcpy(cur(p)->ifname, val);
+}
+
+/* use_vmac = yes | no | NAME (the link's name; yes: vipd.VRID / vipd6.VRID). */
+static void
+set_use_vmac(struct parser *p, const char *key, const char *val)
+{
+	struct conf_instance *ci = cur(p);
+	bool b;
+
+	if (strcasecmp(val, "yes") == 0 || strcasecmp(val, "no") == 0 ||
+	    strcasecmp(val, "true") == 0 || strcasecmp(val, "false") == 0 ||
+	    strcmp(val, "1") == 0 || strcmp(val, "0") == 0) {
+		if (conf_get_bool(p, key, val, &b) == 0)
+			ci->use_vmac = b;
+		return;
+	}
+	if (!ifname_ok(val)) {
+		conf_perr(p, p->lineno, key,
+		          "must be yes, no, or the link's name (1..%d characters), got \"%s\"",
+		          IF_NAMESIZE - 1, val);
+		return;
+	}
+	ci->use_vmac = true;
+	snprintf(ci->vmac_name, sizeof(ci->vmac_name), "%s", val);
 }
 
 static void
@@ -458,6 +483,7 @@ static const struct conf_key instance_keys[IK_MAX] = {
     [IK_NOTIFY_TIMEOUT] = {"notify_timeout", false, set_notify_timeout},
     [IK_NOTIFY_SHELL] = {"notify_shell", false, set_notify_shell},
     [IK_PROMOTE_PGSQL] = {"promote_pgsql", false, set_promote_pgsql},
+    [IK_USE_VMAC] = {"use_vmac", false, set_use_vmac},
 };
 
 /* Keys are set at once, in the order given. */
@@ -613,6 +639,40 @@ instance_check_unique(struct parser *p, const struct conf_instance *ci)
 	}
 }
 
+/*
+ * use_vmac: the link's name (default vipd.VRID / vipd6.VRID, as
+ * netlink.h's vmac_default_name()), not the instance's interface, and no
+ * other instance's.
+ */
+static void
+instance_check_vmac(struct parser *p, struct conf_instance *ci)
+{
+	const struct conf *c = p->conf;
+
+	if (!ci->use_vmac || !ci->vrid || !ci->family || !ci->ifname[0])
+		return;
+	if (!ci->vmac_name[0])
+		snprintf(ci->vmac_name, sizeof(ci->vmac_name), "%s.%u",
+		         ci->family == AF_INET6 ? "vipd6" : "vipd", ci->vrid);
+	if (strcmp(ci->vmac_name, ci->ifname) == 0) {
+		conf_perr(p, p->iseen[IK_USE_VMAC], "use_vmac",
+		          "%s is the instance's interface; the virtual MAC link needs a name of its own",
+		          ci->vmac_name);
+		return;
+	}
+	for (size_t i = 0; i + 1 < c->ninstances; i++) {
+		const struct conf_instance *o = &c->instances[i];
+
+		if (o->use_vmac && strcmp(o->vmac_name, ci->vmac_name) == 0) {
+			conf_perr(p, p->iseen[IK_USE_VMAC], "use_vmac",
+			          "the link %s is already instance %s's (line %d); name this one: "
+			          "use_vmac = NAME",
+			          ci->vmac_name, o->name, o->line);
+			return;
+		}
+	}
+}
+
 void
 conf_hook_validate(struct parser *p, const char *key, const char *cmd, bool shell)
 {
@@ -648,6 +708,7 @@ conf_instance_end(struct parser *p)
 	instance_check_unicast(p, ci);
 	instance_check_unique(p, ci);
 	instance_check_version(p, ci);
+	instance_check_vmac(p, ci);
 
 	/* Hooks: checked like script checks, at their own lines. */
 	int saved = p->lineno;

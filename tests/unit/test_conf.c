@@ -1781,10 +1781,48 @@ test_group(void **state)
 	              "t.conf:10: instances: missing\n");
 }
 
+/* use_vmac = yes | no | NAME: the default names, and one link per name. */
+static void
+test_use_vmac(void **state)
+{
+	struct conf *c;
+
+	(void)state;
+	c = load_ok("[instance a]\ninterface = eth0\nvrid = 5\nvirtual_ip = 192.0.2.1/24\n"
+	            "use_vmac = yes\n"
+	            "[instance b]\ninterface = eth0\nvrid = 5\nvirtual_ip = 2001:db8::1/64\n"
+	            "use_vmac = true\n"
+	            "[instance c]\ninterface = eth1\nvrid = 5\nvirtual_ip = 192.0.2.2/24\n"
+	            "use_vmac = vmac-c\n"
+	            "[instance d]\ninterface = eth1\nvrid = 6\nvirtual_ip = 192.0.2.3/24\n"
+	            "use_vmac = no\n");
+	assert_true(c->instances[0].use_vmac);
+	assert_string_equal(c->instances[0].vmac_name, "vipd.5");
+	assert_string_equal(c->instances[1].vmac_name, "vipd6.5");
+	assert_string_equal(c->instances[2].vmac_name, "vmac-c");
+	assert_false(c->instances[3].use_vmac);
+	conf_free(c);
+	expect_errors("[instance a]\ninterface = eth0\nvrid = 5\nvirtual_ip = 192.0.2.1/24\n"
+	              "use_vmac = yes\n"
+	              "[instance b]\ninterface = eth1\nvrid = 5\nvirtual_ip = 192.0.2.2/24\n"
+	              "use_vmac = yes\n"
+	              "[instance c]\ninterface = eth1\nvrid = 6\nvirtual_ip = 192.0.2.3/24\n"
+	              "use_vmac = eth1\n"
+	              "[instance d]\ninterface = eth1\nvrid = 7\nvirtual_ip = 192.0.2.4/24\n"
+	              "use_vmac = a:b\n",
+	              "t.conf:10: use_vmac: the link vipd.5 is already instance a's (line 1); "
+	              "name this one: use_vmac = NAME\n"
+	              "t.conf:15: use_vmac: eth1 is the instance's interface; the virtual MAC "
+	              "link needs a name of its own\n"
+	              "t.conf:20: use_vmac: must be yes, no, or the link's name (1..15 "
+	              "characters), got \"a:b\"\n");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_use_vmac),
 	    cmocka_unit_test(test_group),
 	    cmocka_unit_test(test_full_example),
 	    cmocka_unit_test(test_defaults),

@@ -435,10 +435,34 @@ test_replace_nothing_changed(void **state)
 	assert_int_equal(nlcache_naddrs(), 3);
 }
 
+/* RFC 5798 section 7.3: 00-00-5E-00-01-{VRID} (IPv4), 00-00-5E-00-02-{VRID} (IPv6). */
+static void
+test_vmac_mac_and_name(void **state)
+{
+	static const uint8_t v4[6] = {0x00, 0x00, 0x5e, 0x00, 0x01, 0x33};
+	static const uint8_t v6[6] = {0x00, 0x00, 0x5e, 0x00, 0x02, 0xff};
+	static const uint8_t other[6] = {0x00, 0x00, 0x5e, 0x00, 0x03, 0x01};
+	uint8_t mac[6];
+	char name[IF_NAMESIZE];
+
+	(void)state;
+	vmac_mac(AF_INET, 51, mac);
+	assert_memory_equal(mac, v4, 6);
+	assert_true(vmac_is_virtual(mac));
+	vmac_mac(AF_INET6, 255, mac);
+	assert_memory_equal(mac, v6, 6);
+	assert_false(vmac_is_virtual(other));
+	vmac_default_name(AF_INET, 51, name);
+	assert_string_equal(name, "vipd.51");
+	vmac_default_name(AF_INET6, 255, name);
+	assert_string_equal(name, "vipd6.255");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_vmac_mac_and_name),
 	    cmocka_unit_test_setup_teardown(test_primary_skips_excluded_vip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_update_keeps_kernel_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_primaries_before_secondaries_and_by_scope, setup,
