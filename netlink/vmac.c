@@ -10,6 +10,7 @@
 #include "nlpriv.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +62,35 @@ is_ours(struct rtnl_link *link, int parent, const uint8_t mac[6])
 
 	return rtnl_link_is_macvlan(link) && rtnl_link_get_link(link) == parent && a &&
 	       nl_addr_get_len(a) == 6 && memcmp(nl_addr_get_binary_addr(a), mac, 6) == 0;
+}
+
+/*
+ * An IPv4 VIP on the link must be answered for by the link only, with the
+ * virtual MAC: arp_ignore=1 (answer only for addresses of the interface
+ * the request came in on) on the link and on its parent, whose own MAC
+ * would otherwise answer for the VIP too; and arp_announce=2 on the
+ * parent, so that its own ARP requests (for traffic from the VIP, which
+ * leaves through the parent) give the parent's address, not the VIP with
+ * the parent's MAC. 0, or -1 (logged).
+ */
+static int
+arp_sysctl(const char *ifname, const char *key, const char *val)
+{
+	char path[96];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", ifname, key);
+	if (!(f = fopen(path, "we"))) {
+		log_warn("netlink: %s", path);
+		return -1;
+	}
+	rc = fputs(val, f) < 0 ? -1 : 0;
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc < 0)
+		log_warn("netlink: writing %s", path);
+	return rc;
 }
 
 int
@@ -136,6 +166,15 @@ vmac_add(int parent, const char *name, const uint8_t mac[6])
 		log_warnx("netlink: cannot bring %s up: %s", name, nl_geterror(err));
 		errno = EPERM;
 		return -1;
+	}
+	if (mac[4] == 0x01) {
+		char pname[IF_NAMESIZE];
+
+		if (!if_indextoname((unsigned)parent, pname) ||
+		    arp_sysctl(name, "arp_ignore", "1") < 0 ||
+		    arp_sysctl(pname, "arp_ignore", "1") < 0 ||
+		    arp_sysctl(pname, "arp_announce", "2") < 0)
+			log_warnx("netlink: %s: the parent's MAC may answer ARP for the VIPs", name);
 	}
 	return ifindex;
 }

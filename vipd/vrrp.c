@@ -155,6 +155,7 @@ static const struct {
     [VF_NO_SRC] = {"no source address", "no_address"},
     [VF_SOCKET] = {"socket error", "socket error"},
     [VF_VIP_ADD] = {NULL, "vip_add_failed"},
+    [VF_VMAC] = {"no virtual MAC link", "vmac_failed"},
     [VF_TRACK] = {NULL, NULL},
     [VF_GROUP] = {NULL, "group"},
 };
@@ -266,6 +267,8 @@ fault_cause(const struct vrrp *v, const struct vrrp_verdict *tv)
 		return VF_SOCKET;
 	if (v->vip_add_failed)
 		return VF_VIP_ADD;
+	if (v->cfg.use_vmac && v->vmac.ifindex == 0)
+		return VF_VMAC;
 	if (tv->fault)
 		return VF_TRACK;
 	if (v->sync && vgroup_fault_by(v->sync, v->sync_idx))
@@ -340,6 +343,7 @@ note_late(struct vrrp *v, uint64_t now)
 		v->advert_late_max_ns = now - v->last_advert_ns - iv;
 }
 
+static void vmac_ensure(struct vrrp *v);
 static void event(struct vrrp *v, const struct vrrp_ev *e);
 
 /* A re-sync of a group stops after this many rounds (it settles in two or three). */
@@ -586,6 +590,15 @@ vrrp_link_event(struct vrrp *v, const struct iface *ifc)
 
 	bool tracked = vrrp_tracks_link_event(v, ifc);
 
+	if (v->vmac.ifindex && ifc->ifindex == v->vmac.ifindex && !ifc->present) {
+		/* Our virtual MAC link was deleted (its VIPs with it): FAULT until remade. */
+		log_warnx("%s virtual MAC link %s was deleted", v->tag, v->vmac.name);
+		memset(&v->vmac, 0, sizeof(v->vmac));
+		v->vips_ifindex = 0;
+		vmac_ensure(v);
+		vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
+		return;
+	}
 	if (!ours) {
 		if (tracked)
 			vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
@@ -601,6 +614,7 @@ vrrp_link_event(struct vrrp *v, const struct iface *ifc)
 		if (!ifc->present) {
 			vrrp_sock_close(v);
 			v->vips_ifindex = 0;
+			memset(&v->vmac, 0, sizeof(v->vmac)); /* gone with its parent */
 		}
 		memset(&v->ifc, 0, sizeof(v->ifc));
 		vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
@@ -611,6 +625,7 @@ vrrp_link_event(struct vrrp *v, const struct iface *ifc)
 	if (ifc->ifindex != v->ifc.ifindex)
 		vrrp_sock_close(v);
 	v->ifc = *ifc;
+	vmac_ensure(v);
 	if (v->ifc.running && vrrp_sock_open(v) < 0)
 		log_warn("%s cannot open socket on %s", v->tag, v->cfg.ifname);
 	vrrp_refresh_src(v);
@@ -748,6 +763,39 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	return v;
 }
 
+/*
+ * use_vmac: make (or adopt) the instance's macvlan link on its interface,
+ * once the interface exists. Without it the instance is in FAULT (VF_VMAC).
+ */
+static void
+vmac_ensure(struct vrrp *v)
+{
+	int ifindex;
+
+	if (!v->cfg.use_vmac || v->vmac.ifindex || v->ifc.ifindex == 0)
+		return;
+	vmac_mac(v->cfg.family, v->cfg.vrid, v->vmac.mac);
+	snprintf(v->vmac.name, sizeof(v->vmac.name), "%s", v->cfg.vmac_name);
+	ifindex = v->io->vmac_add(v->ifc.ifindex, v->cfg.vmac_name, v->vmac.mac);
+	if (ifindex <= 0) {
+		log_warnx("%s cannot make the virtual MAC link %s", v->tag, v->cfg.vmac_name);
+		return;
+	}
+	v->vmac.ifindex = ifindex;
+	v->vmac.present = v->vmac.admin_up = v->vmac.running = true;
+	log_info("%s virtual MAC link %s (ifindex %d)", v->tag, v->cfg.vmac_name, ifindex);
+}
+
+/* use_vmac: remove the link at a stop (it is vipd's: vmac_del checks). */
+static void
+vmac_remove(struct vrrp *v)
+{
+	if (!v->cfg.use_vmac || !v->vmac.ifindex)
+		return;
+	v->io->vmac_del(v->vmac.name, v->ifc.ifindex, v->vmac.mac);
+	memset(&v->vmac, 0, sizeof(v->vmac));
+}
+
 int
 vrrp_start(struct vrrp *v)
 {
@@ -755,6 +803,7 @@ vrrp_start(struct vrrp *v)
 		memset(&v->ifc, 0, sizeof(v->ifc));
 		log_warnx("%s interface %s not found; waiting for it", v->tag, v->cfg.ifname);
 	}
+	vmac_ensure(v);
 	vrrp_vips_remove_leftovers(v);
 	vrrp_refresh_src(v);
 	if (v->ifc.ifindex > 0 && vrrp_sock_open(v) < 0) {
@@ -777,6 +826,7 @@ vrrp_stop(struct vrrp *v)
 	pace_cancel(&v->garp_job);
 	pace_cancel(&v->guard_job);
 	vrrp_sock_close(v);
+	vmac_remove(v);
 }
 
 void

@@ -39,6 +39,8 @@ const struct vrrp_io vrrp_io_real = {
     .addr_del = vaddr_del,
     .addr_present = vaddr_present,
     .announce = announce,
+    .vmac_add = vmac_add,
+    .vmac_del = vmac_del,
 };
 
 static const struct vrrp_io *current = &vrrp_io_real;

@@ -49,6 +49,10 @@ struct vrrp_io {
 
 	/* One gratuitous ARP / unsolicited NA for vip on ifc. 0 or -1. */
 	int (*announce)(const struct iface *ifc, const struct vip *vip);
+
+	/* Virtual MAC links (use_vmac), as netlink.h's vmac_add / vmac_del. */
+	int (*vmac_add)(int parent, const char *name, const uint8_t mac[6]);
+	int (*vmac_del)(const char *name, int parent, const uint8_t mac[6]);
 };
 
 extern const struct vrrp_io vrrp_io_real;

@@ -38,6 +38,7 @@ enum vrrp_fault {
 	VF_NO_SRC,     /* no address to advertise from */
 	VF_SOCKET,     /* the port's socket could not be opened */
 	VF_VIP_ADD,    /* the kernel refused a VIP (fault_why names it) */
+	VF_VMAC,       /* use_vmac: the virtual MAC link could not be made */
 	VF_TRACK,      /* a weight-0 tracked item is down (fault_why names it) */
 	VF_GROUP,      /* another instance of its sync group is in FAULT (vgroup.h) */
 	VF_MAX
@@ -74,6 +75,7 @@ struct vrrp {
 
 	/* Interface, as last seen through netlink. */
 	struct iface ifc; /* ifc.ifindex 0 = absent */
+	struct iface vmac; /* use_vmac: its link (ifindex 0 until made), the VIPs' home */
 	bool have_src;
 	union inaddr src;      /* source of our adverts (unicast_src or primary) */
 	union inaddr group;    /* 224.0.0.18 or ff02::12 */

@@ -15,6 +15,13 @@
 #include "vrrp_io.h"
 #include "vrrp_priv.h"
 
+/* Where the VIPs live: the virtual MAC link with use_vmac, else the interface. */
+static const struct iface *
+vip_iface(const struct vrrp *v)
+{
+	return v->cfg.use_vmac ? &v->vmac : &v->ifc;
+}
+
 #define VIP_RETRY_MIN_MS 1000
 #define VIP_RETRY_MAX_MS 60000
 
@@ -46,14 +53,14 @@ vrrp_vip_add(struct vrrp *v, size_t k)
 	char s[ADDR_STRLEN + 4];
 
 	/* An owner's VIP may be the interface's own address: leave that alone. */
-	if (fsm_is_owner(&v->fsm) && v->io->addr_present(v->ifc.ifindex, vip) == 1)
+	if (fsm_is_owner(&v->fsm) && v->io->addr_present(vip_iface(v)->ifindex, vip) == 1)
 		return false;
-	if (v->io->addr_add(v->ifc.ifindex, vip) < 0) {
+	if (v->io->addr_add(vip_iface(v)->ifindex, vip) < 0) {
 		vip_refused(v, vip);
 		return false;
 	}
 	v->vip_ours[k] = true;
-	v->vips_ifindex = v->ifc.ifindex;
+	v->vips_ifindex = vip_iface(v)->ifindex;
 	log_info("%s added %s", v->tag, vip_ntop(vip, s));
 	return true;
 }
@@ -101,9 +108,9 @@ vrrp_announce_vip(struct vrrp *v, const struct vip *vip)
 {
 	char s[ADDR_STRLEN + 4];
 
-	if (v->io->addr_present(v->ifc.ifindex, vip) != 1)
+	if (v->io->addr_present(vip_iface(v)->ifindex, vip) != 1)
 		return;
-	if (v->io->announce(&v->ifc, vip) == 0) {
+	if (v->io->announce(vip_iface(v), vip) == 0) {
 		v->announced++;
 		return;
 	}
@@ -202,10 +209,10 @@ vrrp_vip_guard(struct vrrp *v, const union inaddr *a)
 
 		if (!v->vip_ours[i] || addr_cmp(v->cfg.family, &vip->addr, a) != 0)
 			continue;
-		if (v->io->addr_present(v->ifc.ifindex, vip) == 1)
+		if (v->io->addr_present(vip_iface(v)->ifindex, vip) == 1)
 			continue;
 		log_info("%s %s was deleted by someone else, re-adding", v->tag, vip_ntop(vip, s));
-		if (v->io->addr_add(v->ifc.ifindex, vip) < 0) {
+		if (v->io->addr_add(vip_iface(v)->ifindex, vip) < 0) {
 			vip_refused(v, vip);
 			return false;
 		}
@@ -232,14 +239,14 @@ vrrp_vips_remove_leftovers(struct vrrp *v)
 {
 	char s[ADDR_STRLEN + 4];
 
-	if (fsm_is_owner(&v->fsm) || v->ifc.ifindex == 0)
+	if (fsm_is_owner(&v->fsm) || vip_iface(v)->ifindex == 0)
 		return;
 	for (size_t i = 0; i < v->cfg.nvips; i++) {
 		const struct vip *vip = &v->cfg.vips[i];
 
-		if (v->io->addr_present(v->ifc.ifindex, vip) != 1)
+		if (v->io->addr_present(vip_iface(v)->ifindex, vip) != 1)
 			continue;
-		if (v->io->addr_del(v->ifc.ifindex, vip) < 0)
+		if (v->io->addr_del(vip_iface(v)->ifindex, vip) < 0)
 			log_warnx("%s cannot remove leftover %s", v->tag, vip_ntop(vip, s));
 		else
 			log_info("%s removed leftover %s at start", v->tag, vip_ntop(vip, s));

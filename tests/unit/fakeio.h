@@ -220,6 +220,20 @@ fake_announce(const struct iface *ifc, const struct vip *vip)
 	return 0;
 }
 
+static int
+fake_vmac_add(int parent, const char *name, const uint8_t mac[6])
+{
+	(void)parent, (void)name;
+	return 1000 + mac[5]; /* an ifindex of its own */
+}
+
+static int
+fake_vmac_del(const char *name, int parent, const uint8_t mac[6])
+{
+	(void)name, (void)parent, (void)mac;
+	return 0;
+}
+
 static const struct vrrp_io fake_io = {
     .now = fake_now,
     .port_ref = fake_port_ref,
@@ -236,6 +250,8 @@ static const struct vrrp_io fake_io = {
     .addr_del = fake_addr_del,
     .addr_present = fake_addr_present,
     .announce = fake_announce,
+    .vmac_add = fake_vmac_add,
+    .vmac_del = fake_vmac_del,
 };
 
 static inline union inaddr

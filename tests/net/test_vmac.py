@@ -1,0 +1,52 @@
+"""use_vmac: the VIP on a macvlan link with RFC 5798's virtual MAC
+00:00:5e:00:01:VRID, so a neighbour's ARP entry for the VIP does not change
+when the VIP moves (and does without use_vmac)."""
+import json
+import time
+
+import pytest
+
+from lab import vipd_instance, wait_converged, wait_until
+
+VIP = "192.0.2.100"
+VMAC = "00:00:5e:00:01:33"  # VRID 51
+pytestmark = pytest.mark.root
+
+
+def neigh_mac(h, ip):
+    """The MAC host h's neighbour table has for ip, after a TCP connect to it
+    (answered by a reset: the ARP exchange is what matters)."""
+    h.run(["/usr/bin/python3", "-c", "import socket; s = socket.socket(); s.settimeout(1); "
+           "s.connect_ex(('%s', 9))" % ip], check=False)
+    for n in json.loads(h.ip("-j", "neigh", "show", ip).stdout or "[]"):
+        if n.get("lladdr"):
+            return n["lladdr"]
+    return None
+
+
+def vip_on(h, vmac):
+    dev = "vipd.51" if vmac else "eth0"
+    try:
+        return h.has_addr(VIP, dev=dev)
+    except Exception:
+        return False
+
+
+@pytest.mark.parametrize("vmac", [True, False], ids=["vmac", "no-vmac"])
+def test_neighbour_arp_entry_across_failover(lab, vmac):
+    h1, h2, h3 = lab.add_hosts(3)
+    opts = {"use_vmac": "yes"} if vmac else {}
+    h1.start_vipd(vipd_instance(priority=150, **opts))
+    wait_until(lambda: vip_on(h1, vmac), 5, what="VIP on h1")
+    h2.start_vipd(vipd_instance(priority=100, **opts))
+    time.sleep(0.5)
+    before = neigh_mac(h3, VIP)
+    lab.cut_link(h1)
+    wait_until(lambda: vip_on(h2, vmac), 5, what="VIP on h2")
+    time.sleep(0.3)
+    after = neigh_mac(h3, VIP)
+    if vmac:
+        assert before == VMAC and after == VMAC, (before, after)
+    else:
+        assert before == h1.mac and after == h2.mac, (before, after)
+    lab.restore_link(h1)
