@@ -50,3 +50,22 @@ def test_neighbour_arp_entry_across_failover(lab, vmac):
     else:
         assert before == h1.mac and after == h2.mac, (before, after)
     lab.restore_link(h1)
+
+
+def link_names(h):
+    return [l["ifname"] for l in json.loads(h.ip("-j", "link", "show").stdout)]
+
+
+def test_vmac_link_adopted_after_kill9_removed_at_stop(lab):
+    h1, = lab.add_hosts(1)
+    conf = vipd_instance(priority=150, use_vmac="yes")
+    h1.start_vipd(conf)
+    wait_until(lambda: vip_on(h1, True), 5, what="VIP on vipd.51")
+    h1.kill9()
+    assert "vipd.51" in link_names(h1)  # a crash leaves it
+    h1.start_vipd(conf)
+    wait_until(lambda: vip_on(h1, True), 5, what="VIP on vipd.51 again")
+    assert link_names(h1).count("vipd.51") == 1
+    h1.stop_vipd()
+    assert "vipd.51" not in link_names(h1)
+    assert not h1.has_addr(VIP)
