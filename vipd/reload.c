@@ -11,7 +11,7 @@
 #include <string.h>
 
 const char *const reload_diff_names[RD_MAX_BIT] = {
-    "name", "priority", "timing", "vips", "unicast", "wire", "tracks", "hooks",
+    "name", "priority", "timing", "vips", "unicast", "wire", "tracks", "hooks", "vmac",
 };
 
 static bool
@@ -91,6 +91,8 @@ reload_instance_diff(const struct conf_instance *a, const struct conf_instance *
 		d |= RD_TRACKS;
 	if (!hooks_same(a, b))
 		d |= RD_HOOKS;
+	if (a->use_vmac != b->use_vmac || strcmp(a->vmac_name, b->vmac_name) != 0)
+		d |= RD_VMAC;
 	return d;
 }
 

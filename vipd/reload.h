@@ -26,7 +26,8 @@ enum {
 	RD_WIRE = 1 << 5,     /* checksum, version, auth_*, garp_repeat, garp_delay, garp_refresh */
 	RD_TRACKS = 1 << 6,   /* track, track_interface, or a tracked check replaced */
 	RD_HOOKS = 1 << 7, /* notify*, notify_timeout, notify_shell, script_user, promote_pgsql */
-	RD_MAX_BIT = 8
+	RD_VMAC = 1 << 8,  /* use_vmac (on, off, or the link's name) */
+	RD_MAX_BIT = 9
 };
 
 /* "name", "priority", "timing", "vips", "unicast", "wire", "tracks", "hooks" */

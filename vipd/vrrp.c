@@ -343,7 +343,6 @@ note_late(struct vrrp *v, uint64_t now)
 		v->advert_late_max_ns = now - v->last_advert_ns - iv;
 }
 
-static void vmac_ensure(struct vrrp *v);
 static void event(struct vrrp *v, const struct vrrp_ev *e);
 
 /* A re-sync of a group stops after this many rounds (it settles in two or three). */
@@ -595,7 +594,7 @@ vrrp_link_event(struct vrrp *v, const struct iface *ifc)
 		log_warnx("%s virtual MAC link %s was deleted", v->tag, v->vmac.name);
 		memset(&v->vmac, 0, sizeof(v->vmac));
 		v->vips_ifindex = 0;
-		vmac_ensure(v);
+		vrrp_vmac_ensure(v);
 		vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
 		return;
 	}
@@ -625,7 +624,7 @@ vrrp_link_event(struct vrrp *v, const struct iface *ifc)
 	if (ifc->ifindex != v->ifc.ifindex)
 		vrrp_sock_close(v);
 	v->ifc = *ifc;
-	vmac_ensure(v);
+	vrrp_vmac_ensure(v);
 	if (v->ifc.running && vrrp_sock_open(v) < 0)
 		log_warn("%s cannot open socket on %s", v->tag, v->cfg.ifname);
 	vrrp_refresh_src(v);
@@ -767,8 +766,8 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
  * use_vmac: make (or adopt) the instance's macvlan link on its interface,
  * once the interface exists. Without it the instance is in FAULT (VF_VMAC).
  */
-static void
-vmac_ensure(struct vrrp *v)
+void
+vrrp_vmac_ensure(struct vrrp *v)
 {
 	int ifindex;
 
@@ -787,8 +786,8 @@ vmac_ensure(struct vrrp *v)
 }
 
 /* use_vmac: remove the link at a stop (it is vipd's: vmac_del checks). */
-static void
-vmac_remove(struct vrrp *v)
+void
+vrrp_vmac_remove(struct vrrp *v)
 {
 	if (!v->cfg.use_vmac || !v->vmac.ifindex)
 		return;
@@ -803,7 +802,7 @@ vrrp_start(struct vrrp *v)
 		memset(&v->ifc, 0, sizeof(v->ifc));
 		log_warnx("%s interface %s not found; waiting for it", v->tag, v->cfg.ifname);
 	}
-	vmac_ensure(v);
+	vrrp_vmac_ensure(v);
 	vrrp_vips_remove_leftovers(v);
 	vrrp_refresh_src(v);
 	if (v->ifc.ifindex > 0 && vrrp_sock_open(v) < 0) {
@@ -826,7 +825,7 @@ vrrp_stop(struct vrrp *v)
 	pace_cancel(&v->garp_job);
 	pace_cancel(&v->guard_job);
 	vrrp_sock_close(v);
-	vmac_remove(v);
+	vrrp_vmac_remove(v);
 }
 
 void

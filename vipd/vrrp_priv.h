@@ -171,6 +171,9 @@ bool vrrp_vip_guard(struct vrrp *v, const union inaddr *a);
 void vrrp_announce_init(struct vrrp *v);
 /* A garp_repeat burst now, another after garp_delay, then every garp_refresh. */
 void vrrp_announce_start(struct vrrp *v);
+/* use_vmac: make (or adopt) the instance's link; remove the one it has (vrrp.c). */
+void vrrp_vmac_ensure(struct vrrp *v);
+void vrrp_vmac_remove(struct vrrp *v);
 void vrrp_garp_timer_fired(struct loop *l, struct timer *t, void *arg);
 /*
  * The one way into an instance's state machine: feed it the event and

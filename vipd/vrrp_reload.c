@@ -122,6 +122,19 @@ vrrp_reconfigure(struct vrrp *v, const struct conf_instance *ci, unsigned diff,
 	vrrp_hookq_cfg(v, &hc);
 	hookq_reconfigure(v->hooks, &hc);
 	port_update(v);
+	if (diff & RD_VMAC) {
+		/* The VIPs move to their new home: off the old one, then on the new. */
+		bool master = v->fsm.state == ST_MASTER;
+
+		if (master)
+			vrrp_vips_del(v);
+		v->cfg = *old;
+		vrrp_vmac_remove(v);
+		v->cfg = *ci;
+		vrrp_vmac_ensure(v);
+		if (master && vrrp_vips_add(v))
+			vrrp_announce_start(v);
+	}
 	vips_drop_old(v, old);
 	vips_add_new(v, old);
 	vrrp_refresh_src(v);

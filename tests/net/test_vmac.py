@@ -69,3 +69,18 @@ def test_vmac_link_adopted_after_kill9_removed_at_stop(lab):
     h1.stop_vipd()
     assert "vipd.51" not in link_names(h1)
     assert not h1.has_addr(VIP)
+
+
+def test_reload_turns_vmac_on_and_off_under_a_master(lab):
+    h1, = lab.add_hosts(1)
+    plain = vipd_instance(priority=150)
+    h1.start_vipd(plain)
+    wait_until(lambda: vip_on(h1, False), 5, what="VIP on eth0")
+    t0 = h1.inst()["transitions"]
+    h1.write_conf(vipd_instance(priority=150, use_vmac="yes"))
+    h1.vipctl("reload")
+    assert vip_on(h1, True) and not vip_on(h1, False)
+    h1.write_conf(plain)
+    h1.vipctl("reload")
+    assert vip_on(h1, False) and "vipd.51" not in link_names(h1)
+    assert h1.inst()["state"] == "MASTER" and h1.inst()["transitions"] == t0

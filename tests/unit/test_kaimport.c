@@ -393,8 +393,6 @@ test_reported(void **state)
 	    "t.conf:4: virtual_server: not translated: vipd does VRRP only, no IPVS load "
 	    "balancing\n"
 	    "t.conf:15: authentication: not translated: no auth_pass vipd.conf can carry\n"
-	    "t.conf:18: use_vmac: not translated: vipd has no virtual MAC: the VIPs use the "
-	    "interface's MAC and the gratuitous ARP bursts move them\n"
 	    "t.conf:20: 192.0.2.100: not translated: label eth0:1: vipd adds the VIP without a "
 	    "label\n"
 	    "t.conf:21: 2001:db8::1: not translated: an instance's VIPs are of one family in "
@@ -405,6 +403,7 @@ test_reported(void **state)
 	assert_non_null(strstr(out, "\n; t.conf:15: authentication: not translated:"));
 	assert_non_null(strstr(out, "; nopreempt: ignored by keepalived with state MASTER"));
 	assert_null(strstr(out, "preempt = no"));
+	assert_non_null(strstr(out, "use_vmac = yes\n"));
 	assert_non_null(strstr(out, "virtual_ip = 192.0.2.100\n"));
 	free(out);
 	free(errs);
