@@ -74,18 +74,19 @@ is_ours(struct rtnl_link *link, int parent, const uint8_t mac[6])
  * the parent's MAC. 0, or -1 (logged).
  */
 static int
-arp_sysctl(const char *ifname, const char *key, const char *val)
+proc_sys(const char *ifname, const char *key, const char *val, int family)
 {
 	char path[96];
 	FILE *f;
 	int rc;
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", ifname, key);
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s",
+	         family == AF_INET6 ? "ipv6" : "ipv4", ifname, key);
 	if (!(f = fopen(path, "we"))) {
 		log_warn("netlink: %s", path);
 		return -1;
 	}
-	rc = fputs(val, f) < 0 ? -1 : 0;
+	rc = fputs(val, f) < 0 ? -1 : 0; /* "1", "2": no newline needed */
 	if (fclose(f) != 0)
 		rc = -1;
 	if (rc < 0)
@@ -145,6 +146,28 @@ vmac_add(int parent, const char *name, const uint8_t mac[6])
 		ifindex = rtnl_link_get_ifindex(old);
 		rtnl_link_put(old);
 	}
+	if (mac[4] == 0x01) {
+		char pname[IF_NAMESIZE];
+
+		if (!if_indextoname((unsigned)parent, pname) ||
+		    proc_sys(name, "arp_ignore", "1", AF_INET) < 0 ||
+		    proc_sys(pname, "arp_ignore", "1", AF_INET) < 0 ||
+		    proc_sys(pname, "arp_announce", "2", AF_INET) < 0)
+			log_warnx("netlink: %s: the parent's MAC may answer ARP for the VIPs", name);
+		/*
+		 * No IPv6 on an IPv4 link: a Backup's link would otherwise send
+		 * DAD, MLD and router solicitations from the shared MAC, and
+		 * switches would send the VIP's traffic to the Backup.
+		 */
+		if (proc_sys(name, "disable_ipv6", "1", AF_INET6) < 0)
+			log_warnx("netlink: %s: IPv6 stays on, its packets carry the virtual MAC", name);
+	}
+	/*
+	 * IPv6: no address of its own (addr_gen_mode 1 = none), for the same
+	 * reason: every router's link would have the same link-local address.
+	 */
+	if (mac[4] == 0x02 && proc_sys(name, "addr_gen_mode", "1", AF_INET6) < 0)
+		log_warnx("netlink: %s: it makes a link-local address from the shared MAC", name);
 	/* Up: a Master's VIPs live here; a Backup's link is up without them. */
 	if (!(link = rtnl_link_alloc())) {
 		errno = ENOMEM;
@@ -166,15 +189,6 @@ vmac_add(int parent, const char *name, const uint8_t mac[6])
 		log_warnx("netlink: cannot bring %s up: %s", name, nl_geterror(err));
 		errno = EPERM;
 		return -1;
-	}
-	if (mac[4] == 0x01) {
-		char pname[IF_NAMESIZE];
-
-		if (!if_indextoname((unsigned)parent, pname) ||
-		    arp_sysctl(name, "arp_ignore", "1") < 0 ||
-		    arp_sysctl(pname, "arp_ignore", "1") < 0 ||
-		    arp_sysctl(pname, "arp_announce", "2") < 0)
-			log_warnx("netlink: %s: the parent's MAC may answer ARP for the VIPs", name);
 	}
 	return ifindex;
 }

@@ -84,3 +84,30 @@ def test_reload_turns_vmac_on_and_off_under_a_master(lab):
     h1.vipctl("reload")
     assert vip_on(h1, False) and "vipd.51" not in link_names(h1)
     assert h1.inst()["state"] == "MASTER" and h1.inst()["transitions"] == t0
+
+
+def test_backup_link_sends_nothing(lab):
+    """The Backup's link holds no IPv6 address and sends nothing with the
+    shared MAC (no DAD, MLD or router solicitation a switch would learn)."""
+    h1, h2 = lab.add_hosts(2)
+    h1.start_vipd(vipd_instance(priority=150, use_vmac="yes"))
+    wait_until(lambda: vip_on(h1, True), 5, what="VIP on h1")
+    with lab.switch.capture("ether src %s" % VMAC, iface=h2.port) as cap:
+        h2.start_vipd(vipd_instance(priority=100, use_vmac="yes"))
+        time.sleep(1.5)
+        assert h2.inst()["state"] == "BACKUP"
+        assert h2.addrs(dev="vipd.51") == [], h2.addrs(dev="vipd.51")
+    assert not cap.records(["frame.number"]), "frames from the virtual MAC left h2"
+
+
+def test_ipv6_vip_on_the_link(lab):
+    h1, h2 = lab.add_hosts(2)
+    v6 = dict(vrid=51, vips=("2001:db8::100/64",), use_vmac="yes")
+    h1.start_vipd(vipd_instance(priority=150, **v6))
+    wait_until(lambda: h1.has_addr("2001:db8::100", dev="vipd6.51"), 5, what="IPv6 VIP on h1")
+    h2.start_vipd(vipd_instance(priority=100, **v6))
+    time.sleep(0.5)
+    # the Backup's link: no address at all, not even a link-local one
+    assert h2.addrs(dev="vipd6.51") == [], h2.addrs(dev="vipd6.51")
+    lab.cut_link(h1)
+    wait_until(lambda: h2.has_addr("2001:db8::100", dev="vipd6.51"), 5, what="IPv6 VIP on h2")
