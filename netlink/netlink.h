@@ -93,8 +93,10 @@ int vaddr_present(int ifindex, const struct vip *v);
  * "vipd6.VRID". vmac_add() makes the link (mode private) on parent, or
  * adopts one of that name that is a macvlan on parent with that MAC (left
  * by a crash), and brings it up: its ifindex, or -1 (errno EEXIST: the
- * name is someone else's link). vmac_del() removes it only if it is such a
- * link; absent = 0.
+ * name is someone else's link). On an IPv4 link's parent, arp_ignore and
+ * arp_announce are raised (to 1 and 2) while it has links. vmac_del(), once
+ * for each vmac_add() that succeeded, removes the link only if it is such a
+ * link (absent = 0), and puts the parent's settings back with its last link.
  */
 void vmac_mac(int family, uint8_t vrid, uint8_t mac[6]);
 bool vmac_is_virtual(const uint8_t mac[6]);

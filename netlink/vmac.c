@@ -12,9 +12,13 @@
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/if_link.h>
+#include <linux/ip.h>
+#include <netlink/route/link/inet.h>
+#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/macvlan.h>
 
 #include "../vipd/log.h"
@@ -65,33 +69,115 @@ is_ours(struct rtnl_link *link, int parent, const uint8_t mac[6])
 }
 
 /*
- * An IPv4 VIP on the link must be answered for by the link only, with the
- * virtual MAC: arp_ignore=1 (answer only for addresses of the interface
- * the request came in on) on the link and on its parent, whose own MAC
- * would otherwise answer for the VIP too; and arp_announce=2 on the
- * parent, so that its own ARP requests (for traffic from the VIP, which
- * leaves through the parent) give the parent's address, not the VIP with
- * the parent's MAC. 0, or -1 (logged).
+ * The parents whose ARP settings vipd changed, with what they were, so
+ * that the last link removed from a parent puts them back.
+ */
+struct parent {
+	int ifindex;
+	unsigned links;
+	uint32_t arp_ignore, arp_announce; /* as they were */
+	struct parent *next;
+};
+
+static struct parent *parents;
+
+static struct parent *
+parent_find(int ifindex)
+{
+	for (struct parent *p = parents; p; p = p->next)
+		if (p->ifindex == ifindex)
+			return p;
+	return NULL;
+}
+
+/*
+ * Settings go through netlink (IFLA_AF_SPEC), not /proc/sys: that needs
+ * only CAP_NET_ADMIN, and works under systemd's ProtectKernelTunables=
+ * and after vipd dropped root. 0, or -1 (logged).
  */
 static int
-proc_sys(const char *ifname, const char *key, const char *val, int family)
+link_set(struct nl_sock *sk, int ifindex, struct rtnl_link *change, const char *what)
 {
-	char path[96];
-	FILE *f;
-	int rc;
+	struct rtnl_link *orig = rtnl_link_alloc();
+	int err;
 
-	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s",
-	         family == AF_INET6 ? "ipv6" : "ipv4", ifname, key);
-	if (!(f = fopen(path, "we"))) {
-		log_warn("netlink: %s", path);
+	if (!orig)
+		return -1;
+	rtnl_link_set_ifindex(orig, ifindex);
+	err = rtnl_link_change(sk, orig, change, 0);
+	rtnl_link_put(orig);
+	if (err < 0) {
+		log_warnx("netlink: ifindex %d: cannot set %s: %s", ifindex, what, nl_geterror(err));
 		return -1;
 	}
-	rc = fputs(val, f) < 0 ? -1 : 0; /* "1", "2": no newline needed */
-	if (fclose(f) != 0)
-		rc = -1;
-	if (rc < 0)
-		log_warn("netlink: writing %s", path);
-	return rc;
+	return 0;
+}
+
+/*
+ * An IPv4 VIP on the link must be answered for by the link only, with the
+ * virtual MAC: arp_ignore=1 (answer only for addresses of the interface
+ * the request came in on) on the parent, whose own MAC would otherwise
+ * answer for the VIP too; and arp_announce=2 on the parent, so that its
+ * own ARP requests (for traffic from the VIP, which leaves through the
+ * parent) give the parent's address, not the VIP with the parent's MAC.
+ * A stricter value the operator set is kept. The first link on a parent
+ * remembers what was there; vmac_del() puts it back with the last.
+ */
+static void
+parent_hold(struct nl_sock *sk, int ifindex)
+{
+	struct rtnl_link *cur = NULL, *change;
+	struct parent *p = parent_find(ifindex);
+	uint32_t ign = 0, ann = 0;
+
+	if (p) {
+		p->links++;
+		return;
+	}
+	if (rtnl_link_get_kernel(sk, ifindex, NULL, &cur) < 0 ||
+	    rtnl_link_inet_get_conf(cur, IPV4_DEVCONF_ARP_IGNORE, &ign) < 0 ||
+	    rtnl_link_inet_get_conf(cur, IPV4_DEVCONF_ARP_ANNOUNCE, &ann) < 0) {
+		rtnl_link_put(cur);
+		log_warnx("netlink: ifindex %d: cannot read arp_ignore / arp_announce", ifindex);
+		return;
+	}
+	rtnl_link_put(cur);
+	if (!(p = calloc(1, sizeof(*p))))
+		return;
+	*p = (struct parent){.ifindex = ifindex, .links = 1, .arp_ignore = ign, .arp_announce = ann,
+	                     .next = parents};
+	parents = p;
+	if (ign != 0 && ann >= 2)
+		return;
+	if (!(change = rtnl_link_alloc()))
+		return;
+	if (ign == 0)
+		rtnl_link_inet_set_conf(change, IPV4_DEVCONF_ARP_IGNORE, 1);
+	if (ann < 2)
+		rtnl_link_inet_set_conf(change, IPV4_DEVCONF_ARP_ANNOUNCE, 2);
+	if (link_set(sk, ifindex, change, "arp_ignore / arp_announce") < 0)
+		log_warnx("netlink: ifindex %d: the parent's MAC may answer ARP for the VIPs", ifindex);
+	rtnl_link_put(change);
+}
+
+static void
+parent_release(struct nl_sock *sk, int ifindex)
+{
+	struct parent **pp, *p;
+	struct rtnl_link *change;
+
+	for (pp = &parents; (p = *pp) && p->ifindex != ifindex; pp = &p->next)
+		;
+	if (!p || --p->links > 0)
+		return;
+	*pp = p->next;
+	if ((change = rtnl_link_alloc())) {
+		rtnl_link_inet_set_conf(change, IPV4_DEVCONF_ARP_IGNORE, p->arp_ignore);
+		rtnl_link_inet_set_conf(change, IPV4_DEVCONF_ARP_ANNOUNCE, p->arp_announce);
+		link_set(sk, ifindex, change, "arp_ignore / arp_announce back");
+		rtnl_link_put(change);
+	}
+	free(p);
 }
 
 int
@@ -146,50 +232,37 @@ vmac_add(int parent, const char *name, const uint8_t mac[6])
 		ifindex = rtnl_link_get_ifindex(old);
 		rtnl_link_put(old);
 	}
-	if (mac[4] == 0x01) {
-		char pname[IF_NAMESIZE];
-
-		if (!if_indextoname((unsigned)parent, pname) ||
-		    proc_sys(name, "arp_ignore", "1", AF_INET) < 0 ||
-		    proc_sys(pname, "arp_ignore", "1", AF_INET) < 0 ||
-		    proc_sys(pname, "arp_announce", "2", AF_INET) < 0)
-			log_warnx("netlink: %s: the parent's MAC may answer ARP for the VIPs", name);
-		/*
-		 * No IPv6 on an IPv4 link: a Backup's link would otherwise send
-		 * DAD, MLD and router solicitations from the shared MAC, and
-		 * switches would send the VIP's traffic to the Backup.
-		 */
-		if (proc_sys(name, "disable_ipv6", "1", AF_INET6) < 0)
-			log_warnx("netlink: %s: IPv6 stays on, its packets carry the virtual MAC", name);
-	}
 	/*
-	 * IPv6: no address of its own (addr_gen_mode 1 = none), for the same
-	 * reason: every router's link would have the same link-local address.
+	 * Before the link comes up: no IPv6 address of its own (addr_gen_mode
+	 * none), so a Backup's link sends no DAD, MLD or router solicitation
+	 * from the shared MAC (switches would send the VIP's traffic to the
+	 * Backup), and every router's link has no link-local address in
+	 * common; arp_ignore=1, so the link answers ARP only for its own VIPs.
 	 */
-	if (mac[4] == 0x02 && proc_sys(name, "addr_gen_mode", "1", AF_INET6) < 0)
-		log_warnx("netlink: %s: it makes a link-local address from the shared MAC", name);
+	if (!(link = rtnl_link_alloc())) {
+		errno = ENOMEM;
+		return -1;
+	}
+	rtnl_link_inet6_set_addr_gen_mode(link, IN6_ADDR_GEN_MODE_NONE);
+	if (mac[4] == 0x01)
+		rtnl_link_inet_set_conf(link, IPV4_DEVCONF_ARP_IGNORE, 1);
+	if (link_set(sk, ifindex, link, "addr_gen_mode / arp_ignore") < 0)
+		log_warnx("netlink: %s: its own packets may carry the virtual MAC", name);
+	rtnl_link_put(link);
 	/* Up: a Master's VIPs live here; a Backup's link is up without them. */
 	if (!(link = rtnl_link_alloc())) {
 		errno = ENOMEM;
 		return -1;
 	}
-	rtnl_link_set_ifindex(link, ifindex);
 	rtnl_link_set_flags(link, IFF_UP);
-	struct rtnl_link *orig = rtnl_link_alloc();
-	if (!orig) {
-		rtnl_link_put(link);
-		errno = ENOMEM;
-		return -1;
-	}
-	rtnl_link_set_ifindex(orig, ifindex);
-	err = rtnl_link_change(sk, orig, link, 0);
-	rtnl_link_put(orig);
+	err = link_set(sk, ifindex, link, "up");
 	rtnl_link_put(link);
 	if (err < 0) {
-		log_warnx("netlink: cannot bring %s up: %s", name, nl_geterror(err));
 		errno = EPERM;
 		return -1;
 	}
+	if (mac[4] == 0x01)
+		parent_hold(sk, parent);
 	return ifindex;
 }
 
@@ -198,17 +271,17 @@ vmac_del(const char *name, int parent, const uint8_t mac[6])
 {
 	struct nl_sock *sk = netlink_req_sock();
 	struct rtnl_link *link;
-	int err;
+	int err = 0;
 
 	if (!sk)
 		return -1;
+	/* One vmac_del() per vmac_add(): the parent's hold goes, link or not. */
+	if (mac[4] == 0x01)
+		parent_release(sk, parent);
 	if (!(link = link_by_name(sk, name)))
 		return 0;
-	if (!is_ours(link, parent, mac)) {
-		rtnl_link_put(link);
-		return 0; /* someone else's: never removed */
-	}
-	err = rtnl_link_delete(sk, link);
+	if (is_ours(link, parent, mac)) /* someone else's is never removed */
+		err = rtnl_link_delete(sk, link);
 	rtnl_link_put(link);
 	if (err < 0 && err != -NLE_OBJ_NOTFOUND && err != -NLE_NODEV) {
 		log_warnx("netlink: cannot remove %s: %s", name, nl_geterror(err));

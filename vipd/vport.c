@@ -35,11 +35,21 @@
 /* The socket's receive buffer: a burst of 255 adverts must fit. */
 #define RX_RCVBUF (1 << 20)
 
+struct linkrx;
+
 struct member {
 	void *arg;
 	const struct vport_ops *ops;
 	const struct vip *vips;
 	size_t nvips;
+	struct linkrx *lrx; /* use_vmac: its link's frames (vport_hear_link) */
+};
+
+/* A member's virtual MAC link, read for the adverts only it can hear there. */
+struct linkrx {
+	struct vport *p;
+	void *arg;
+	int fd;
 };
 
 struct vport {
@@ -221,7 +231,7 @@ vport_ref(struct loop *l, const char *ifname, int family, void *arg, const struc
 		p->members = m;
 		p->capmembers = cap;
 	}
-	p->members[p->nmembers++] = (struct member){arg, ops, vips, nvips};
+	p->members[p->nmembers++] = (struct member){arg, ops, vips, nvips, NULL};
 	p->excl_dirty = true;
 	return p;
 }
@@ -236,6 +246,7 @@ vport_unref(struct vport *p, void *arg)
 	for (unsigned vrid = 0; vrid < 256; vrid++)
 		if (demux_get(&p->dm, (uint8_t)vrid) == arg)
 			vport_unlisten(p, arg, (uint8_t)vrid);
+	vport_unhear_link(p, arg);
 	*m = p->members[--p->nmembers];
 	p->excl_dirty = true;
 	if (p->nmembers == 0)
@@ -395,6 +406,73 @@ vport_unlisten(struct vport *p, void *arg, uint8_t vrid)
 	demux_del(&p->dm, vrid, arg);
 	if (p->dm.n == 0)
 		sock_close(p);
+}
+
+static void
+link_readable(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct linkrx *lr = arg;
+	struct vport *p = lr->p;
+	uint8_t buf[VRRP_PKT_MAX + 128];
+	struct vsock_rx rx;
+
+	(void)l;
+	(void)events;
+	for (int n = 0; n < RX_BUDGET; n++) {
+		enum vrrp_drop why;
+		const struct demux_ent *e;
+		int rc = vsock_recv_frame(fd, p->family, buf, sizeof(buf), &rx);
+
+		if (rc <= 0) {
+			if (rc < 0 && errno != EAGAIN && errno != EINTR)
+				log_debug("vport %s: receive from a link: %s", p->ifname, strerror(errno));
+			return;
+		}
+		/* The kernel's filter passes this VRID only: to its listener. */
+		if ((e = demux_route(&p->dm, &rx, &why)) && e->arg == lr->arg)
+			((const struct vport_ops *)e->ctx)->rx(e->arg, &rx, why);
+	}
+}
+
+int
+vport_hear_link(struct vport *p, void *arg, int ifindex, uint8_t vrid)
+{
+	struct member *m;
+	struct linkrx *lr;
+
+	if (!p || !(m = member_find(p, arg))) {
+		errno = ENODEV;
+		return -1;
+	}
+	vport_unhear_link(p, arg);
+	if (!(lr = calloc(1, sizeof(*lr))))
+		return -1;
+	*lr = (struct linkrx){.p = p, .arg = arg};
+	if ((lr->fd = vsock_open_frames(p->family, ifindex, vrid)) < 0 ||
+	    loop_add_fd(p->loop, lr->fd, EPOLLIN, link_readable, lr) < 0) {
+		int e = errno;
+
+		if (lr->fd >= 0)
+			close(lr->fd);
+		free(lr);
+		errno = e;
+		return -1;
+	}
+	m->lrx = lr;
+	return 0;
+}
+
+void
+vport_unhear_link(struct vport *p, void *arg)
+{
+	struct member *m;
+
+	if (!p || !(m = member_find(p, arg)) || !m->lrx)
+		return;
+	loop_del_fd(p->loop, m->lrx->fd);
+	close(m->lrx->fd);
+	free(m->lrx);
+	m->lrx = NULL;
 }
 
 bool

@@ -68,6 +68,16 @@ int vport_listen(struct vport *p, void *arg, int ifindex, uint8_t vrid, const un
 void vport_unlisten(struct vport *p, void *arg, uint8_t vrid);
 bool vport_listening(const struct vport *p, const void *arg, uint8_t vrid);
 
+/*
+ * use_vmac: also hear vrid's adverts on the member's virtual MAC link
+ * (ifindex), where the kernel puts those sent from the same virtual MAC
+ * (vsock.h's vsock_open_frames). They go through the VRID table as the
+ * socket's do, to the member if it listens on vrid. 0, or -1 with errno.
+ * vport_unhear_link() stops (also done by vport_unref()).
+ */
+int vport_hear_link(struct vport *p, void *arg, int ifindex, uint8_t vrid);
+void vport_unhear_link(struct vport *p, void *arg);
+
 /* Send one VRRP message (sock.h's vsock_send on the shared socket). 0 or -1. */
 int vport_send(struct vport *p, const union inaddr *src, const union inaddr *dst,
                const uint8_t *buf, size_t len);

@@ -69,7 +69,14 @@ send_one(struct vrrp *v, uint8_t priority, const union inaddr *dst)
 		log_warnx("%s cannot encode advert", v->tag);
 		return;
 	}
-	if (v->io->port_send(v->port, &v->src, dst, pkt, (size_t)n) < 0) {
+	/*
+	 * With use_vmac the adverts leave from the link, with the virtual MAC
+	 * (RFC 5798 §7.3), so switches keep learning where it is; from the
+	 * interface if the link cannot send.
+	 */
+	if ((v->vmac_fd < 0 || v->io->xmit_send(v->vmac_fd, v->cfg.family, v->vmac.ifindex, &v->src,
+	                                        dst, pkt, (size_t)n) < 0) &&
+	    v->io->port_send(v->port, &v->src, dst, pkt, (size_t)n) < 0) {
 		if (log_ratelimit(&v->send_err_logged_ns, v->io->now()))
 			log_warn("%s cannot send advert (logged once a minute)", v->tag);
 		return;
@@ -592,7 +599,7 @@ vrrp_link_event(struct vrrp *v, const struct iface *ifc)
 	if (v->vmac.ifindex && ifc->ifindex == v->vmac.ifindex && !ifc->present) {
 		/* Our virtual MAC link was deleted (its VIPs with it): FAULT until remade. */
 		log_warnx("%s virtual MAC link %s was deleted", v->tag, v->vmac.name);
-		memset(&v->vmac, 0, sizeof(v->vmac));
+		vrrp_vmac_remove(v);
 		v->vips_ifindex = 0;
 		vrrp_vmac_ensure(v);
 		vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
@@ -613,7 +620,7 @@ vrrp_link_event(struct vrrp *v, const struct iface *ifc)
 		if (!ifc->present) {
 			vrrp_sock_close(v);
 			v->vips_ifindex = 0;
-			memset(&v->vmac, 0, sizeof(v->vmac)); /* gone with its parent */
+			vrrp_vmac_remove(v); /* gone with its parent */
 		}
 		memset(&v->ifc, 0, sizeof(v->ifc));
 		vrrp_event(v, &(struct vrrp_ev){.type = VE_INPUTS});
@@ -735,6 +742,7 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	if (!v)
 		return NULL;
 	v->cfg = *ci;
+	v->vmac_fd = -1;
 	v->loop = l;
 	v->io = vrrp_io_get();
 	vrrp_set_tag(v);
@@ -782,6 +790,11 @@ vrrp_vmac_ensure(struct vrrp *v)
 	}
 	v->vmac.ifindex = ifindex;
 	v->vmac.present = v->vmac.admin_up = v->vmac.running = true;
+	if ((v->vmac_fd = v->io->xmit_open(v->cfg.family, ifindex, v->cfg.vmac_name)) < 0)
+		log_warn("%s adverts leave from %s, not %s", v->tag, v->cfg.ifname, v->cfg.vmac_name);
+	/* Routers sending from the same virtual MAC are heard on the link only. */
+	if (v->io->port_hear_link(v->port, v, ifindex, v->cfg.vrid) < 0)
+		log_warn("%s cannot hear adverts on %s", v->tag, v->cfg.vmac_name);
 	log_info("%s virtual MAC link %s (ifindex %d)", v->tag, v->cfg.vmac_name, ifindex);
 }
 
@@ -791,6 +804,10 @@ vrrp_vmac_remove(struct vrrp *v)
 {
 	if (!v->cfg.use_vmac || !v->vmac.ifindex)
 		return;
+	if (v->vmac_fd >= 0)
+		v->io->xmit_close(v->vmac_fd);
+	v->vmac_fd = -1;
+	v->io->port_unhear_link(v->port, v);
 	v->io->vmac_del(v->vmac.name, v->ifc.ifindex, v->vmac.mac);
 	memset(&v->vmac, 0, sizeof(v->vmac));
 }
@@ -844,6 +861,8 @@ vrrp_free(struct vrrp *v)
 	if (!v)
 		return;
 	v->io->port_unref(v->port, v);
+	if (v->vmac_fd >= 0)
+		v->io->xmit_close(v->vmac_fd);
 	pace_cancel(&v->garp_job);
 	pace_cancel(&v->guard_job);
 	vrrp_tracks_free(v);

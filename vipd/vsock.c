@@ -17,6 +17,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <netinet/ip6.h>
+
 #include "log.h"
 #include "pkt.h"
 
@@ -108,6 +113,29 @@ fail:
 	close(fd);
 	errno = r;
 	return -1;
+}
+
+int
+vsock_open_xmit(int family, int ifindex, const char *ifname)
+{
+	/* Accept no packet at all: the shared socket of the parent receives. */
+	struct sock_filter drop[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+	struct sock_fprog prog = {.len = 1, .filter = drop};
+	int fd, e;
+
+	if ((fd = vsock_open(family, ifindex, ifname, false)) < 0)
+		return -1;
+	/* The source is the parent's address, which the link does not hold. */
+	if (sopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog), "SO_ATTACH_FILTER",
+	         ifname) < 0 ||
+	    (family == AF_INET ? SOPT_INT(fd, IPPROTO_IP, IP_FREEBIND, 1, ifname)
+	                       : SOPT_INT(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1, ifname)) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
 int
@@ -304,5 +332,113 @@ vsock_recv(int fd, int family, uint8_t *buf, size_t cap, struct vsock_rx *rx)
 		return 1;
 	}
 	/* Still more pending: the level-triggered loop will call again. */
+	return 0;
+}
+
+/*
+ * Frames from a virtual MAC (use_vmac). A router that sends its adverts
+ * from its virtual MAC link (keepalived's default, and vipd's) is heard
+ * by a router with a link of the same MAC on that link only: the macvlan
+ * driver takes a multicast frame whose source is one of its links' MAC
+ * for that link's own, looped back, and hands it to that link alone. The
+ * link holds no address and joins no group (a report would carry the
+ * shared MAC), so the IP layer drops the frame: it is read here with a
+ * packet socket, before the IP layer, filtered in the kernel to VRRP from
+ * that one MAC.
+ */
+int
+vsock_open_frames(int family, int ifindex, uint8_t vrid)
+{
+	bool v4 = family == AF_INET;
+	struct sock_filter code[] = {
+	    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12), /* ethertype */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v4 ? ETH_P_IP : ETH_P_IPV6, 0, 7),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 6), /* source MAC 00:00:5e:00: */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x00005e00, 0, 5),
+	    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 10), /* :01:VRID / :02:VRID */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (v4 ? 0x0100u : 0x0200u) | vrid, 0, 3),
+	    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, v4 ? 14 + 9 : 14 + 6), /* protocol */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, VRRP_PROTO, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	    BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+	uint16_t proto = htons(v4 ? ETH_P_IP : ETH_P_IPV6);
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = proto,
+	                          .sll_ifindex = ifindex};
+	char ifname[IF_NAMESIZE] = "?";
+	int fd, e;
+
+	if_indextoname((unsigned int)ifindex, ifname);
+	/* Created with protocol 0 (nothing queued) until the filter is on. */
+	if ((fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+		log_warn("vsock %s: packet socket", ifname);
+		return -1;
+	}
+	if (sopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog), "SO_ATTACH_FILTER",
+	         ifname) < 0 ||
+	    SOPT_INT(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, ifname) < 0)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		log_warn("vsock %s: bind", ifname);
+		goto fail;
+	}
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* The IPv6 header of a frame: no extension header (RFC 5798 has none). */
+static int
+parse_v6(uint8_t *buf, size_t n, struct vsock_rx *rx)
+{
+	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)buf;
+	size_t plen;
+
+	if (n < sizeof(*ip6) || (buf[0] >> 4) != 6 || ip6->ip6_nxt != VRRP_PROTO)
+		return -1;
+	plen = ntohs(ip6->ip6_plen);
+	if (plen > n - sizeof(*ip6))
+		return -1;
+	rx->ttl = ip6->ip6_hlim;
+	rx->src.v6 = ip6->ip6_src;
+	rx->dst.v6 = ip6->ip6_dst;
+	rx->payload = buf + sizeof(*ip6);
+	rx->len = plen;
+	return 0;
+}
+
+int
+vsock_recv_frame(int fd, int family, uint8_t *buf, size_t cap, struct vsock_rx *rx)
+{
+	for (int tries = 0; tries < RECV_TRIES; tries++) {
+		struct sockaddr_ll from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from,
+		                     &flen);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+		memset(rx, 0, sizeof(*rx));
+		rx->family = family;
+		rx->ttl = -1;
+		rx->ifindex = from.sll_ifindex;
+		if ((size_t)n > cap || n < ETH_HLEN || from.sll_pkttype == PACKET_OUTGOING)
+			continue;
+		if ((family == AF_INET ? parse_v4(buf + ETH_HLEN, (size_t)n - ETH_HLEN, rx)
+		                       : parse_v6(buf + ETH_HLEN, (size_t)n - ETH_HLEN, rx)) < 0) {
+			log_debug("vsock: dropped a malformed frame");
+			continue;
+		}
+		return 1;
+	}
 	return 0;
 }

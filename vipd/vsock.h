@@ -28,6 +28,18 @@ struct vsock_rx {
  * 224.0.0.18 / ff02::12 when `multicast`. Returns the fd, or -1.
  */
 int vsock_open(int family, int ifindex, const char *ifname, bool multicast);
+/*
+ * A socket that only sends, from a virtual MAC link (use_vmac), with a
+ * source address the link does not hold (the parent's). The fd, or -1.
+ */
+int vsock_open_xmit(int family, int ifindex, const char *ifname);
+/*
+ * use_vmac: a packet socket on a virtual MAC link that reads the VRRP
+ * frames sent from that link's MAC by other routers (vsock.c says why),
+ * and reads one into buf as vsock_recv() does. The fd, or -1.
+ */
+int vsock_open_frames(int family, int ifindex, uint8_t vrid);
+int vsock_recv_frame(int fd, int family, uint8_t *buf, size_t cap, struct vsock_rx *rx);
 /* Join (or leave) 224.0.0.18 / ff02::12 on ifindex. 0 or -1. */
 int vsock_group(int fd, int family, int ifindex, bool join);
 /* Send one VRRP message from src to dst via ifindex. 0 or -1. */

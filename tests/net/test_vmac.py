@@ -2,11 +2,12 @@
 00:00:5e:00:01:VRID, so a neighbour's ARP entry for the VIP does not change
 when the VIP moves (and does without use_vmac)."""
 import json
+import shutil
 import time
 
 import pytest
 
-from lab import vipd_instance, wait_converged, wait_until
+from lab import keepalived_conf, stays, vipd_instance, wait_converged, wait_until
 
 VIP = "192.0.2.100"
 VMAC = "00:00:5e:00:01:33"  # VRID 51
@@ -92,12 +93,23 @@ def test_backup_link_sends_nothing(lab):
     h1, h2 = lab.add_hosts(2)
     h1.start_vipd(vipd_instance(priority=150, use_vmac="yes"))
     wait_until(lambda: vip_on(h1, True), 5, what="VIP on h1")
-    with lab.switch.capture("ether src %s" % VMAC, iface=h2.port) as cap:
+    # h1's adverts carry the same MAC: only what h2 sends counts
+    with h2.capture("-Q out ether src %s" % VMAC, iface="eth0") as cap, \
+            lab.switch.capture("ether src %s and ip proto 112" % VMAC) as adverts:
         h2.start_vipd(vipd_instance(priority=100, use_vmac="yes"))
         time.sleep(1.5)
         assert h2.inst()["state"] == "BACKUP"
         assert h2.addrs(dev="vipd.51") == [], h2.addrs(dev="vipd.51")
     assert not cap.records(["frame.number"]), "frames from the virtual MAC left h2"
+    # RFC 5798 §7.3: the Master's adverts come from the virtual MAC
+    assert len(adverts.records(["frame.number"])) >= 10
+    # and the capture above does see h2's frames once it is the Master
+    with h2.capture("-Q out ether src %s" % VMAC, iface="eth0") as cap:
+        lab.cut_link(h1)
+        wait_until(lambda: vip_on(h2, True), 5, what="VIP on h2")
+        time.sleep(0.3)
+    assert cap.records(["frame.number"])
+    lab.restore_link(h1)
 
 
 def test_ipv6_vip_on_the_link(lab):
@@ -111,3 +123,79 @@ def test_ipv6_vip_on_the_link(lab):
     assert h2.addrs(dev="vipd6.51") == [], h2.addrs(dev="vipd6.51")
     lab.cut_link(h1)
     wait_until(lambda: h2.has_addr("2001:db8::100", dev="vipd6.51"), 5, what="IPv6 VIP on h2")
+
+
+KA_LINK = {"ipv4": "vrrp.51", "ipv6": "vrrp6.51"}
+VD_LINK = {"ipv4": "vipd.51", "ipv6": "vipd6.51"}
+VIP6 = "2001:db8::100"
+
+
+def neigh6_mac(h, ip):
+    """As neigh_mac, for an IPv6 address."""
+    h.run(["/usr/bin/python3", "-c", "import socket; s = socket.socket(socket.AF_INET6); "
+           "s.settimeout(1); s.connect_ex(('%s', 9))" % ip], check=False)
+    for n in json.loads(h.ip("-j", "-6", "neigh", "show", ip).stdout or "[]"):
+        if n.get("lladdr"):
+            return n["lladdr"]
+    return None
+
+
+@pytest.mark.skipif(shutil.which("keepalived") is None, reason="keepalived not installed")
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+@pytest.mark.parametrize("ka_role", ["ka-master", "ka-backup"])
+def test_keepalived_use_vmac_interop(lab, family, ka_role):
+    """keepalived 2.2.7 with its own use_vmac and vipd with use_vmac: each
+    hears the other's adverts (both send them from the shared virtual MAC,
+    which the macvlan driver hands to the same-MAC link only), one Master,
+    a failover each way, and while vipd holds the VIP a third host's
+    neighbour entry for it is the virtual MAC. (Not while keepalived holds
+    it: keepalived leaves arp_announce 0 on the parent, whose ARP requests
+    for traffic from the VIP then give the VIP with the parent's MAC.)"""
+    h1, h2, h3 = lab.add_hosts(3)  # h1 keepalived, h2 vipd, h3 a client
+    v6 = family == "ipv6"
+    vip, cidr = (VIP6, VIP6 + "/64") if v6 else (VIP, VIP + "/24")
+    vmac = "00:00:5e:00:02:33" if v6 else VMAC
+    ka_prio, vd_prio = (150, 100) if ka_role == "ka-master" else (100, 150)
+
+    def ka_holds():
+        return h1.has_addr(vip, dev=KA_LINK[family])
+
+    def vd_holds():
+        return h2.has_addr(vip, dev=VD_LINK[family])
+
+    def start_ka():
+        h1.start_keepalived(keepalived_conf(priority=ka_prio, vips=[cidr], router_id="h1",
+                                            extra="    use_vmac %s\n" % KA_LINK[family]))
+
+    def start_vd():
+        h2.start_vipd(vipd_instance(priority=vd_prio, vips=[cidr], use_vmac="yes"))
+
+    def neigh_ok():
+        if not vd_holds():
+            return True
+        return (neigh6_mac(h3, vip) if v6 else neigh_mac(h3, vip)) == vmac
+
+    master, backup = (ka_holds, vd_holds) if ka_role == "ka-master" else (vd_holds, ka_holds)
+    starts = (start_ka, start_vd) if ka_role == "ka-master" else (start_vd, start_ka)
+    starts[0]()
+    wait_until(master, 5, what="the first host to take the VIP")
+    starts[1]()
+    # both hear each other: one holder for longer than a Master_Down_Interval
+    stays(lambda: master() and not backup(), 1.5, what="one Master")
+    assert h2.state() == ("BACKUP" if ka_role == "ka-master" else "MASTER")
+    s = h2.inst()
+    assert s["adverts_received"] >= 5 or s["state"] == "MASTER", s
+    assert not any(s["dropped"].values()), s
+    assert neigh_ok()
+    m_host = h1 if ka_role == "ka-master" else h2
+    lab.cut_link(m_host)
+    wait_until(backup, 5, what="the Backup to take the VIP")
+    time.sleep(0.3)
+    assert neigh_ok()
+    lab.restore_link(m_host)
+    wait_until(lambda: master() and not backup(), 5, what="the VIP back (preempt)")
+    stays(lambda: master() and not backup(), 1.0, what="one Master after the return")
+    assert neigh_ok()
+    h1.stop_keepalived()
+    assert h2.stop_vipd() == 0
+    assert "vipd.51" not in link_names(h2) and "vipd6.51" not in link_names(h2)

@@ -47,6 +47,13 @@ static struct {
 	uint8_t last_pkt[64]; /* the first bytes of the last advert sent */
 	size_t last_len;
 
+	/* use_vmac: the link's advert socket */
+	int xmit_fd;       /* open (>= 0) or -1 */
+	int xmit_ifindex;  /* where the last one went */
+	unsigned xmit_sent;
+	bool xmit_fails;
+	int hear_ifindex; /* the link heard on, or 0 */
+
 	/* announcements, by the VIP's last byte */
 	unsigned announced[256];
 	unsigned announced_total;
@@ -212,7 +219,8 @@ fake_addr_present(int ifindex, const struct vip *v)
 static int
 fake_announce(const struct iface *ifc, const struct vip *vip)
 {
-	assert_int_equal(ifc->ifindex, w.ifc.ifindex);
+	/* The interface, or a virtual MAC link (fake_vmac_add's ifindexes). */
+	assert_true(ifc->ifindex == w.ifc.ifindex || ifc->ifindex > 1000);
 	if (w.announce_fails)
 		return -1;
 	w.announced[((const uint8_t *)&vip->addr.v4)[3]]++;
@@ -234,6 +242,48 @@ fake_vmac_del(const char *name, int parent, const uint8_t mac[6])
 	return 0;
 }
 
+static int
+fake_port_hear_link(struct vport *p, void *arg, int ifindex, uint8_t vrid)
+{
+	(void)p, (void)arg, (void)vrid;
+	w.hear_ifindex = ifindex;
+	return 0;
+}
+
+static void
+fake_port_unhear_link(struct vport *p, void *arg)
+{
+	(void)p, (void)arg;
+	w.hear_ifindex = 0;
+}
+
+static int
+fake_xmit_open(int family, int ifindex, const char *ifname)
+{
+	(void)family, (void)ifindex, (void)ifname;
+	return w.xmit_fd = 77;
+}
+
+static int
+fake_xmit_send(int fd, int family, int ifindex, const union inaddr *src, const union inaddr *dst,
+               const uint8_t *buf, size_t len)
+{
+	(void)family;
+	assert_int_equal(fd, w.xmit_fd);
+	if (w.xmit_fails)
+		return -1;
+	w.xmit_sent++;
+	w.xmit_ifindex = ifindex;
+	return fake_port_send(NULL, src, dst, buf, len);
+}
+
+static void
+fake_xmit_close(int fd)
+{
+	assert_int_equal(fd, w.xmit_fd);
+	w.xmit_fd = -1;
+}
+
 static const struct vrrp_io fake_io = {
     .now = fake_now,
     .port_ref = fake_port_ref,
@@ -244,6 +294,8 @@ static const struct vrrp_io fake_io = {
     .port_listening = fake_port_listening,
     .port_send = fake_port_send,
     .port_src = fake_port_src,
+    .port_hear_link = fake_port_hear_link,
+    .port_unhear_link = fake_port_unhear_link,
     .iface_get = fake_iface_get,
     .primary_addr = fake_primary_addr,
     .addr_add = fake_addr_add,
@@ -252,6 +304,9 @@ static const struct vrrp_io fake_io = {
     .announce = fake_announce,
     .vmac_add = fake_vmac_add,
     .vmac_del = fake_vmac_del,
+    .xmit_open = fake_xmit_open,
+    .xmit_send = fake_xmit_send,
+    .xmit_close = fake_xmit_close,
 };
 
 static inline union inaddr
@@ -277,6 +332,7 @@ static inline void
 world_reset(void)
 {
 	memset(&w, 0, sizeof(w));
+	w.xmit_fd = -1;
 	w.now = T0;
 	w.ifc =
 	    (struct iface){.ifindex = IFINDEX, .present = true, .admin_up = true, .running = true};

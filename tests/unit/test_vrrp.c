@@ -274,6 +274,35 @@ test_backup_to_master(void **state)
 	fx_free(f);
 }
 
+/*
+ * use_vmac: a Master's adverts leave from the link (its virtual MAC),
+ * from the interface when the link cannot send; the socket closes at stop.
+ */
+static void
+test_vmac_adverts_from_the_link(void **state)
+{
+	struct fx *f = fx_master(BASIC "use_vmac = yes\n");
+
+	(void)state;
+	assert_int_equal(w.xmit_fd, 77);
+	assert_int_equal(w.xmit_ifindex, f->v->vmac.ifindex);
+	assert_int_equal(w.hear_ifindex, f->v->vmac.ifindex);
+	assert_true(w.xmit_sent >= 1);
+	unsigned sent = w.sent, xs = w.xmit_sent;
+	fire(f);
+	assert_int_equal(w.xmit_sent, xs + 1);
+	assert_int_equal(w.sent, sent + 1);
+	w.xmit_fails = true;
+	fire(f);
+	assert_int_equal(w.xmit_sent, xs + 1);
+	assert_int_equal(w.sent, sent + 2); /* from the interface */
+	w.xmit_fails = false;
+	vrrp_stop(f->v);
+	assert_int_equal(w.xmit_fd, -1);
+	assert_int_equal(w.hear_ifindex, 0);
+	fx_free(f);
+}
+
 /* A higher-priority advert: a Master yields, removes its VIPs, names the winner. */
 static void
 test_master_yields(void **state)
@@ -729,6 +758,7 @@ main(void)
 	    cmocka_unit_test(test_drain),
 	    cmocka_unit_test(test_drained_at_start),
 	    cmocka_unit_test(test_stop),
+	    cmocka_unit_test(test_vmac_adverts_from_the_link),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
