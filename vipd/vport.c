@@ -50,6 +50,7 @@ struct linkrx {
 	struct vport *p;
 	void *arg;
 	int fd;
+	int ifindex; /* the link: its VIPs' deletions go to the member too */
 };
 
 struct vport {
@@ -76,6 +77,7 @@ struct vport {
 	struct timer *holdoff; /* while armed, the socket is not watched */
 	uint64_t rx_wakeups;   /* wake-ups that read adverts, for status */
 	size_t nmcast;         /* multicast listeners: the group is joined while > 0 */
+	size_t nlinks;         /* members hearing on a virtual MAC link */
 	struct demux dm;
 
 	struct vport *next;
@@ -447,7 +449,7 @@ vport_hear_link(struct vport *p, void *arg, int ifindex, uint8_t vrid)
 	vport_unhear_link(p, arg);
 	if (!(lr = calloc(1, sizeof(*lr))))
 		return -1;
-	*lr = (struct linkrx){.p = p, .arg = arg};
+	*lr = (struct linkrx){.p = p, .arg = arg, .ifindex = ifindex};
 	if ((lr->fd = vsock_open_frames(p->family, ifindex, vrid)) < 0 ||
 	    loop_add_fd(p->loop, lr->fd, EPOLLIN, link_readable, lr) < 0) {
 		int e = errno;
@@ -459,6 +461,7 @@ vport_hear_link(struct vport *p, void *arg, int ifindex, uint8_t vrid)
 		return -1;
 	}
 	m->lrx = lr;
+	p->nlinks++;
 	return 0;
 }
 
@@ -473,6 +476,7 @@ vport_unhear_link(struct vport *p, void *arg)
 	close(m->lrx->fd);
 	free(m->lrx);
 	m->lrx = NULL;
+	p->nlinks--;
 }
 
 bool
@@ -530,8 +534,15 @@ vport_addr_event(int ifindex, int family, const union inaddr *a, bool added)
 	for (struct vport *p = ports; p; p = p->next) {
 		struct member *m;
 
-		if (p->family != family || p->src_ifindex != ifindex || ifindex <= 0)
+		if (p->family != family || ifindex <= 0)
 			continue;
+		if (p->src_ifindex != ifindex) {
+			/* A member's virtual MAC link, where its VIPs live. */
+			if (!added && p->nlinks > 0 && (m = vip_owner(p, a)) && m->lrx &&
+			    m->lrx->ifindex == ifindex)
+				m->ops->vip_gone(m->arg, a);
+			continue;
+		}
 		src_refresh(p);
 		if (!added && (m = vip_owner(p, a)))
 			m->ops->vip_gone(m->arg, a);

@@ -1,6 +1,7 @@
 /*
  * vrrp_status.c - an instance's status for vipctl: JSON and text.
  */
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -30,6 +31,17 @@ master_ip(const struct vrrp *v, char *s)
 	return NULL;
 }
 
+/* The instance's virtual MAC (use_vmac), as text. */
+static const char *
+vmac_ntop(const struct vrrp *v, char s[18])
+{
+	uint8_t m[6];
+
+	vmac_mac(v->cfg.family, v->cfg.vrid, m);
+	snprintf(s, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return s;
+}
+
 /* One instances[] object of `vipctl status --json` (its keys: vipctl(8), doc/CONTRACT.md). */
 void
 vrrp_status_json(const struct vrrp *v, struct buf *b)
@@ -50,6 +62,19 @@ vrrp_status_json(const struct vrrp *v, struct buf *b)
 	json_key_str(&j, "interface", v->cfg.ifname);
 	json_key_str(&j, "family", v->cfg.family == AF_INET ? "ipv4" : "ipv6");
 	json_key_str(&j, "mode", vrrp_unicast(v) ? "unicast" : "multicast");
+	json_key(&j, "vmac");
+	if (v->cfg.use_vmac) {
+		char mac[18];
+
+		json_obj_begin(&j);
+		json_key_str(&j, "link", v->cfg.vmac_name);
+		json_key_str(&j, "mac", vmac_ntop(v, mac));
+		json_key_bool(&j, "present", v->vmac.ifindex > 0);
+		json_key_bool(&j, "sends", v->vmac_fd >= 0);
+		json_obj_end(&j);
+	} else {
+		json_val_null(&j);
+	}
 	json_key_uint(&j, "version", v->cfg.version);
 	json_key_uint(&j, "priority", v->cfg.priority);
 	json_key_uint(&j, "effective_priority", v->fsm.priority);
@@ -132,6 +157,12 @@ vrrp_status_text(const struct vrrp *v, struct buf *b)
 	if (v->sync)
 		buf_printf(b, "  group %s%s\n", vgroup_name(v->sync),
 		           fsm_wants_master(&v->fsm) ? ": wants MASTER, held until the group can" : "");
+	if (v->cfg.use_vmac) {
+		char mac[18];
+
+		buf_printf(b, "  virtual MAC %s on %s%s\n", vmac_ntop(v, mac),
+		           v->cfg.vmac_name, v->vmac.ifindex ? "" : " (missing)");
+	}
 	buf_puts(b, "  vips");
 	for (size_t i = 0; i < v->cfg.nvips; i++)
 		buf_printf(b, " %s", vip_ntop(&v->cfg.vips[i], s));

@@ -199,3 +199,54 @@ def test_keepalived_use_vmac_interop(lab, family, ka_role):
     h1.stop_keepalived()
     assert h2.stop_vipd() == 0
     assert "vipd.51" not in link_names(h2) and "vipd6.51" not in link_names(h2)
+
+
+def sysctl(h, dev, key, value=None, family="ipv4"):
+    path = "/proc/sys/net/%s/conf/%s/%s" % (family, dev, key)
+    if value is not None:
+        h.run(["sh", "-c", "echo %s > %s" % (value, path)])
+    return h.run(["cat", path]).stdout.strip()
+
+
+@pytest.mark.parametrize("before", [("0", "1"), ("2", "2")], ids=["raised", "kept"])
+def test_parent_sysctls_status_guard(lab, before):
+    """The parent's arp_ignore / arp_announce are raised while the link is
+    there (a stricter value stays) and put back at stop; status shows the
+    link; a VIP deleted from the link is put back."""
+    h1, = lab.add_hosts(1)
+    sysctl(h1, "eth0", "arp_ignore", before[0])
+    sysctl(h1, "eth0", "arp_announce", before[1])
+    h1.start_vipd(vipd_instance(priority=150, use_vmac="yes"))
+    wait_until(lambda: vip_on(h1, True), 5, what="VIP on h1")
+    assert sysctl(h1, "eth0", "arp_ignore") == max(before[0], "1")
+    assert sysctl(h1, "eth0", "arp_announce") == "2"
+    assert sysctl(h1, "vipd.51", "arp_ignore") == "1"
+    assert sysctl(h1, "vipd.51", "addr_gen_mode", family="ipv6") == "1"
+    assert h1.inst()["vmac"] == {"link": "vipd.51", "mac": VMAC, "present": True,
+                                 "sends": True}
+    assert "virtual MAC %s on vipd.51" % VMAC in h1.vipctl("status").stdout
+    h1.ip("addr", "del", VIP + "/24", "dev", "vipd.51")
+    wait_until(lambda: vip_on(h1, True), 3, what="the VIP put back on vipd.51")
+    assert "was deleted by someone else" in h1.log_text()
+    assert h1.stop_vipd() == 0
+    assert (sysctl(h1, "eth0", "arp_ignore"), sysctl(h1, "eth0", "arp_announce")) == before
+
+
+def test_unprivileged_vipd_remakes_a_deleted_link(lab):
+    """[global] user = nobody: the link deleted under a Master is made again,
+    with its settings (set through netlink, as nobody with CAP_NET_ADMIN)."""
+    from test_privs import allow_nobody
+    h1, = lab.add_hosts(1)
+    allow_nobody(lab, h1)
+    h1.start_vipd("[global]\nuser = nobody\n\n" + vipd_instance(priority=150, use_vmac="yes"))
+    wait_until(lambda: vip_on(h1, True), 5, what="VIP on h1")
+    assert "running as nobody" in h1.log_text()
+    h1.ip("link", "del", "vipd.51")
+    wait_until(lambda: vip_on(h1, True), 5, what="the link and the VIP back")
+    assert sysctl(h1, "vipd.51", "arp_ignore") == "1"
+    assert sysctl(h1, "vipd.51", "addr_gen_mode", family="ipv6") == "1"
+    assert sysctl(h1, "eth0", "arp_announce") == "2"
+    assert h1.state() == "MASTER"
+    assert h1.stop_vipd() == 0
+    assert "vipd.51" not in link_names(h1)
+    assert sysctl(h1, "eth0", "arp_announce") == "0"
