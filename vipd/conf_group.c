@@ -83,27 +83,13 @@ set_instances(struct parser *p, const char *key, const char *val)
 static void
 set_notify(struct parser *p, const char *key, const char *val)
 {
-	for (int h = 0; h < CONF_HOOK_MAX; h++) {
-		if (strcmp(key, conf_hook_names[h]) != 0)
-			continue;
-		if (!*val)
-			conf_perr(p, p->lineno, key, "empty command");
-		else if (strlen(val) >= CONF_STR)
-			conf_perr(p, p->lineno, key, "too long (at most %d bytes)", CONF_STR - 1);
-		else {
-			snprintf(cur(p)->notify[h], CONF_STR, "%s", val);
-			cur(p)->notify_line[h] = p->lineno;
-		}
-		return;
-	}
+	conf_set_hook(p, key, val, cur(p)->notify, cur(p)->notify_line);
 }
 
 static void
 set_notify_timeout(struct parser *p, const char *key, const char *val)
 {
-	static const struct dur_range r = {10, 3600 * 1000, 1, "10ms..3600s"};
-
-	conf_get_duration(p, key, val, &r, &cur(p)->notify_timeout_ms);
+	conf_get_duration(p, key, val, &conf_notify_timeout_range, &cur(p)->notify_timeout_ms);
 }
 
 static void

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "argv.h"
+#include "../netlink/netlink.h"
 
 /* Keys of [instance NAME], indexes of instance_keys[] and parser.iseen[]. */
 enum {
@@ -178,29 +179,13 @@ set_garp_refresh(struct parser *p, const char *key, const char *val)
 static void
 set_notify(struct parser *p, const char *key, const char *val)
 {
-	for (int h = 0; h < CONF_HOOK_MAX; h++) {
-		if (strcmp(key, conf_hook_names[h]) != 0)
-			continue;
-		if (!*val) {
-			conf_perr(p, p->lineno, key, "empty command");
-			return;
-		}
-		if (strlen(val) >= CONF_STR) {
-			conf_perr(p, p->lineno, key, "too long (at most %d bytes)", CONF_STR - 1);
-			return;
-		}
-		snprintf(cur(p)->notify[h], CONF_STR, "%s", val);
-		cur(p)->notify_line[h] = p->lineno;
-		return;
-	}
+	conf_set_hook(p, key, val, cur(p)->notify, cur(p)->notify_line);
 }
 
 static void
 set_notify_timeout(struct parser *p, const char *key, const char *val)
 {
-	static const struct dur_range r = {10, 3600 * 1000, 1, "10ms..3600s"};
-
-	conf_get_duration(p, key, val, &r, &cur(p)->notify_timeout_ms);
+	conf_get_duration(p, key, val, &conf_notify_timeout_range, &cur(p)->notify_timeout_ms);
 }
 
 static void
@@ -652,8 +637,7 @@ instance_check_vmac(struct parser *p, struct conf_instance *ci)
 	if (!ci->use_vmac || !ci->vrid || !ci->family || !ci->ifname[0])
 		return;
 	if (!ci->vmac_name[0])
-		snprintf(ci->vmac_name, sizeof(ci->vmac_name), "%s.%u",
-		         ci->family == AF_INET6 ? "vipd6" : "vipd", ci->vrid);
+		vmac_default_name(ci->family, ci->vrid, ci->vmac_name);
 	if (strcmp(ci->vmac_name, ci->ifname) == 0) {
 		conf_perr(p, p->iseen[IK_USE_VMAC], "use_vmac",
 		          "%s is the instance's interface; the virtual MAC link needs a name of its own",

@@ -401,3 +401,24 @@ conf_set_key(struct parser *p, const struct conf_key *keys, size_t nkeys, int *s
 	}
 	return -1;
 }
+
+const struct dur_range conf_notify_timeout_range = {10, 3600 * 1000, 1, "10ms..3600s"};
+
+void
+conf_set_hook(struct parser *p, const char *key, const char *val, char (*notify)[CONF_STR],
+              int *notify_line)
+{
+	for (int h = 0; h < CONF_HOOK_MAX; h++) {
+		if (strcmp(key, conf_hook_names[h]) != 0)
+			continue;
+		if (!*val)
+			conf_perr(p, p->lineno, key, "empty command");
+		else if (strlen(val) >= CONF_STR)
+			conf_perr(p, p->lineno, key, "too long (at most %d bytes)", CONF_STR - 1);
+		else {
+			snprintf(notify[h], CONF_STR, "%s", val);
+			notify_line[h] = p->lineno;
+		}
+		return;
+	}
+}

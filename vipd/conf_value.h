@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "conf.h"
 
 struct parser;
 struct conf_key;
@@ -45,6 +46,14 @@ int conf_get_int(struct parser *p, const char *key, const char *val, int min, in
 int conf_get_duration(struct parser *p, const char *key, const char *val, const struct dur_range *r,
                       uint32_t *out);
 int conf_get_bool(struct parser *p, const char *key, const char *val, bool *out);
+/*
+ * A hook key (conf_hook_names[]) of an [instance] or a [group]: the
+ * command into notify[h], its line into notify_line[h]; an empty or too
+ * long one is an error. And the range of their notify_timeout.
+ */
+void conf_set_hook(struct parser *p, const char *key, const char *val, char (*notify)[CONF_STR],
+                   int *notify_line);
+extern const struct dur_range conf_notify_timeout_range;
 /* An existing user name that fits in `size` bytes, copied to out. */
 int conf_get_user(struct parser *p, const char *key, const char *val, char *out, size_t size);
 /* A string that fits in `size` bytes, copied to out. */

@@ -274,7 +274,7 @@ static void
 port_readable(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	struct vport *p = arg;
-	uint8_t buf[VRRP_PKT_MAX + 128];
+	uint8_t buf[VRRP_PKT_MAX + 128] __attribute__((aligned(8))); /* IP headers are read in place */
 	struct vsock_rx rx;
 
 	(void)l;
@@ -415,7 +415,7 @@ link_readable(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	struct linkrx *lr = arg;
 	struct vport *p = lr->p;
-	uint8_t buf[VRRP_PKT_MAX + 128];
+	uint8_t buf[VRRP_PKT_MAX + 128] __attribute__((aligned(8))); /* IP headers are read in place */
 	struct vsock_rx rx;
 
 	(void)l;

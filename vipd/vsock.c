@@ -276,6 +276,23 @@ parse_cmsgs(struct msghdr *msg, struct vsock_rx *rx)
 	}
 }
 
+/* After a failed receive: try again (1), nothing pending (0), an error (-1). */
+static int
+recv_failed(void)
+{
+	if (errno == EINTR)
+		return 1;
+	return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+}
+
+static void
+rx_init(struct vsock_rx *rx, int family)
+{
+	memset(rx, 0, sizeof(*rx));
+	rx->family = family;
+	rx->ttl = -1;
+}
+
 int
 vsock_recv(int fd, int family, uint8_t *buf, size_t cap, struct vsock_rx *rx)
 {
@@ -300,15 +317,13 @@ vsock_recv(int fd, int family, uint8_t *buf, size_t cap, struct vsock_rx *rx)
 		ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
 
 		if (n < 0) {
-			if (errno == EINTR)
+			int r = recv_failed();
+
+			if (r > 0)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -1;
+			return r;
 		}
-		memset(rx, 0, sizeof(*rx));
-		rx->family = family;
-		rx->ttl = -1;
+		rx_init(rx, family);
 		/* What a remote host sends is never logged above debug. */
 		if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 			log_debug("vsock: dropped a truncated packet (%zd bytes)", n);
@@ -421,20 +436,21 @@ vsock_recv_frame(int fd, int family, uint8_t *buf, size_t cap, struct vsock_rx *
 		                     &flen);
 
 		if (n < 0) {
-			if (errno == EINTR)
+			int r = recv_failed();
+
+			if (r > 0)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -1;
+			return r;
 		}
-		memset(rx, 0, sizeof(*rx));
-		rx->family = family;
-		rx->ttl = -1;
+		rx_init(rx, family);
 		rx->ifindex = from.sll_ifindex;
 		if ((size_t)n > cap || n < ETH_HLEN || from.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		if ((family == AF_INET ? parse_v4(buf + ETH_HLEN, (size_t)n - ETH_HLEN, rx)
-		                       : parse_v6(buf + ETH_HLEN, (size_t)n - ETH_HLEN, rx)) < 0) {
+		/* The IP header where vsock_recv() puts it: at buf, aligned as buf is. */
+		n -= ETH_HLEN;
+		memmove(buf, buf + ETH_HLEN, (size_t)n);
+		if ((family == AF_INET ? parse_v4(buf, (size_t)n, rx) : parse_v6(buf, (size_t)n, rx)) <
+		    0) {
 			log_debug("vsock: dropped a malformed frame");
 			continue;
 		}

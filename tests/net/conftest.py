@@ -9,8 +9,10 @@ sanitizer report fails the test), namespaces deleted. A failing test gets
 every host's logs and state appended to its report.
 """
 import os
+import shutil
 import signal
 import sys
+import tempfile
 
 import pytest
 
@@ -106,3 +108,17 @@ def clab(request, binaries, _sweep_stale_vardirs):
         lb.remove_files()
     if problems:
         pytest.fail("teardown: " + "\n".join(problems) + "\n\n" + lb.describe(), pytrace=False)
+
+
+@pytest.fixture
+def hookdir():
+    """A directory for hook and check scripts that vipd's script security
+    accepts: root-owned, not writable by others, all the way up (under
+    /var/lib, as /tmp is world-writable). Removed after the test."""
+    d = tempfile.mkdtemp(prefix="vipd-hooks-", dir="/var/lib")
+    os.chown(d, 0, 0)
+    os.chmod(d, 0o755)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

@@ -6,7 +6,6 @@ Hook scripts live in a root-owned 0755 directory under /var/lib (vipd refuses
 programs under a world-writable /tmp).
 """
 import os
-import shutil
 import stat
 import subprocess
 import tempfile
@@ -23,17 +22,6 @@ pytestmark = pytest.mark.root
 
 # Largest advert gap allowed beyond the interval: 2 ms, more under ASan (slower everything).
 GAP_SLACK = 0.006 if vipd_sanitized() else 0.002
-
-
-@pytest.fixture
-def hookdir():
-    d = tempfile.mkdtemp(prefix="vipd-hooktest-", dir="/var/lib")
-    os.chown(d, 0, 0)
-    os.chmod(d, 0o755)
-    try:
-        yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def script(path, body):

@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import socket
-import tempfile
 import time
 
 import pytest
@@ -16,17 +15,6 @@ from lab import (VIPD, check_of, check_section, checks_conf, vipd_instance, wait
 
 VIP = "192.0.2.100"
 pytestmark = pytest.mark.root
-
-
-@pytest.fixture
-def hookdir():
-    d = tempfile.mkdtemp(prefix="vipd-sectest-", dir="/var/lib")
-    os.chown(d, 0, 0)
-    os.chmod(d, 0o755)
-    try:
-        yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def test_second_vipd_on_same_pidfile_refused(lab):

@@ -11,8 +11,6 @@ The timeline of both VIPs on both hosts is read from the vipd logs' own
 stamps ("added" / "removed" lines, one clock for every namespace).
 """
 import os
-import shutil
-import tempfile
 
 import pytest
 
@@ -22,17 +20,6 @@ from netns import bridge_add, plug
 FRONT, BACK = "192.0.2.100", "192.0.2.200"
 INTERVAL = 0.1
 pytestmark = pytest.mark.root
-
-
-@pytest.fixture
-def hookdir():
-    d = tempfile.mkdtemp(prefix="vipd-grouptest-", dir="/var/lib")
-    os.chown(d, 0, 0)
-    os.chmod(d, 0o755)
-    try:
-        yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def back_net(lab, hosts):
