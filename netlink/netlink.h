@@ -103,5 +103,13 @@ bool vmac_is_virtual(const uint8_t mac[6]);
 void vmac_default_name(int family, uint8_t vrid, char name[IF_NAMESIZE]);
 int vmac_add(int parent, const char *name, const uint8_t mac[6]);
 int vmac_del(const char *name, int parent, const uint8_t mac[6]);
+/*
+ * At start: remove the links a crashed vipd left under its default names
+ * (a macvlan vipd.VRID / vipd6.VRID with that VRID's virtual MAC) that are
+ * not in keep[] (the configured instances' links, adopted instead). A link
+ * with a name of the operator's choosing is never swept. How many were
+ * removed, or -1.
+ */
+int vmac_sweep(const char *const *keep, size_t nkeep);
 
 #endif

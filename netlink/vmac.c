@@ -289,3 +289,65 @@ vmac_del(const char *name, int parent, const uint8_t mac[6])
 	}
 	return 0;
 }
+
+/*
+ * Whether link looks like one vipd made under its default name: a
+ * macvlan named vipd.VRID / vipd6.VRID with that VRID's virtual MAC.
+ */
+static bool
+is_default_leftover(struct rtnl_link *link)
+{
+	const char *name = rtnl_link_get_name(link);
+	char want[IF_NAMESIZE];
+	uint8_t mac[6];
+	unsigned vrid;
+	int family, n = 0;
+
+	if (!name || !rtnl_link_is_macvlan(link))
+		return false;
+	if (sscanf(name, "vipd6.%u%n", &vrid, &n) == 1 && name[n] == '\0')
+		family = AF_INET6;
+	else if (sscanf(name, "vipd.%u%n", &vrid, &n) == 1 && name[n] == '\0')
+		family = AF_INET;
+	else
+		return false;
+	if (vrid < 1 || vrid > 255)
+		return false;
+	vmac_default_name(family, (uint8_t)vrid, want);
+	vmac_mac(family, (uint8_t)vrid, mac);
+	struct nl_addr *a = rtnl_link_get_addr(link);
+
+	return strcmp(want, name) == 0 && a && nl_addr_get_len(a) == 6 &&
+	       memcmp(nl_addr_get_binary_addr(a), mac, 6) == 0;
+}
+
+int
+vmac_sweep(const char *const *keep, size_t nkeep)
+{
+	struct nl_sock *sk = netlink_req_sock();
+	struct nl_cache *cache = NULL;
+	int removed = 0;
+
+	if (!sk || rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache) < 0)
+		return -1;
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_link *link = (struct rtnl_link *)o;
+		const char *name = rtnl_link_get_name(link);
+		bool kept = false;
+
+		if (!is_default_leftover(link))
+			continue;
+		for (size_t i = 0; i < nkeep && !kept; i++)
+			kept = strcmp(keep[i], name) == 0;
+		if (kept)
+			continue;
+		if (rtnl_link_delete(sk, link) < 0) {
+			log_warnx("netlink: cannot remove the leftover virtual MAC link %s", name);
+			continue;
+		}
+		log_info("removed the leftover virtual MAC link %s (no instance uses it)", name);
+		removed++;
+	}
+	nl_cache_free(cache);
+	return removed;
+}

@@ -363,6 +363,22 @@ drained_load(struct vipd *d)
 	}
 }
 
+/* Virtual MAC links a crash left that no instance will adopt (netlink.h). */
+static void
+vmac_sweep_leftovers(const struct conf *c)
+{
+	const char **keep = calloc(c->ninstances ? c->ninstances : 1, sizeof(*keep));
+	size_t n = 0;
+
+	if (!keep)
+		return;
+	for (size_t i = 0; i < c->ninstances; i++)
+		if (c->instances[i].use_vmac)
+			keep[n++] = c->instances[i].vmac_name;
+	vmac_sweep(keep, n);
+	free(keep);
+}
+
 static int
 instances_start(struct vipd *d)
 {
@@ -381,6 +397,7 @@ instances_start(struct vipd *d)
 	drained_load(d);
 	if (daemon_groups_build(d, d->conf) < 0)
 		return -1;
+	vmac_sweep_leftovers(d->conf);
 	for (size_t i = 0; i < d->nvrrps; i++)
 		if (vrrp_start(d->vrrps[i]) < 0)
 			return -1;

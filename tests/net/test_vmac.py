@@ -72,6 +72,26 @@ def test_vmac_link_adopted_after_kill9_removed_at_stop(lab):
     assert not h1.has_addr(VIP)
 
 
+def test_leftover_links_swept_at_start(lab):
+    """A crash leaves vipd.51; the next start, configured without it, removes
+    it. Links that are not vipd's default ones are never touched: a macvlan
+    vipd.52 with another MAC, and one of another name with a virtual MAC."""
+    h1, = lab.add_hosts(1)
+    h1.start_vipd(vipd_instance(priority=150, use_vmac="yes"))
+    wait_until(lambda: vip_on(h1, True), 5, what="VIP on vipd.51")
+    h1.kill9()
+    h1.ip("link", "add", "vipd.52", "link", "eth0", "address", "02:00:00:00:00:52", "type",
+          "macvlan", "mode", "private")
+    h1.ip("link", "add", "mine.53", "link", "eth0", "address", "00:00:5e:00:01:35", "type",
+          "macvlan", "mode", "private")
+    h1.start_vipd(vipd_instance(priority=150, vrid=54))
+    wait_until(lambda: h1.state() == "MASTER", 5, what="h1 MASTER")
+    names = link_names(h1)
+    assert "vipd.51" not in names and "vipd.52" in names and "mine.53" in names, names
+    assert "removed the leftover virtual MAC link vipd.51" in h1.log_text()
+    assert h1.stop_vipd() == 0
+
+
 def test_reload_turns_vmac_on_and_off_under_a_master(lab):
     h1, = lab.add_hosts(1)
     plain = vipd_instance(priority=150)
