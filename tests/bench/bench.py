@@ -1353,6 +1353,9 @@ class ScaleSpec:
     def __init__(self, token):
         self.token = token
         t = token.strip()
+        self.vmac = t.endswith("v")     # use_vmac on every instance
+        if self.vmac:
+            t = t[:-1]
         self.families, self.nif = (4,), 1
         if t.endswith("x2"):
             self.n_per = int(t[:-2])
@@ -1390,6 +1393,13 @@ class ScaleSpec:
         self.ifaces = ["eth%d" % k for k in range(self.nif)]
 
     def label(self):
+        return self._label() + (" vmac" if self.vmac else "")
+
+    def vmac_name(self, ifn, fam, vrid):
+        """The instance's link: unique across interfaces, at most 15 characters."""
+        return "vm%s%s.%d" % (ifn[3:], "6" if fam == 6 else "", vrid)
+
+    def _label(self):
         fams = sorted({f for _, f, _, _ in self.insts})
         if self.nif > 1:
             per = {}
@@ -1408,12 +1418,15 @@ class ScaleSpec:
 def scale_vipd_conf(spec, d, prio):
     return "[global]\n%s\n%s" % (vipd_global(d + "/vipd.pid", d + "/vipd.sock"), "\n".join(
         vipd_instance("%s_v%d_%d" % (ifn, fam, vrid), ifn, vrid, prio, "%dms" % SCALE_IV,
-                      (vip,), preempt=True) for ifn, fam, vrid, vip in spec.insts))
+                      (vip,), preempt=True,
+                      **({"use_vmac": spec.vmac_name(ifn, fam, vrid)} if spec.vmac else {}))
+        for ifn, fam, vrid, vip in spec.insts))
 
 
 def scale_keepalived_conf(spec, role, prio):
     return ka_global(role) + "\n" + "\n".join(
-        ka_instance("%s_v%d_%d" % (ifn, fam, vrid), ifn, vrid, role, prio, SCALE_IV, vip)
+        ka_instance("%s_v%d_%d" % (ifn, fam, vrid), ifn, vrid, role, prio, SCALE_IV, vip,
+                    "    use_vmac %s\n" % spec.vmac_name(ifn, fam, vrid) if spec.vmac else "")
         for ifn, fam, vrid, vip in spec.insts)
 
 
@@ -2156,7 +2169,8 @@ def parse_args():
     ap.add_argument("--scale-n", default=SCALE_DEFAULT,
                     help="scale rows (default %s): N = N IPv4 instances on one interface "
                     "(vipd and keepalived), Nx2 = N IPv4 + N IPv6 on the same VRIDs, "
-                    "N/K = N instances over K interfaces (vipd only)" % SCALE_DEFAULT)
+                    "N/K = N instances over K interfaces (vipd only); a trailing v (255v) "
+                    "gives every instance use_vmac" % SCALE_DEFAULT)
     ap.add_argument("--scale-window", type=float, default=10.0,
                     help="scale: measurement window in seconds (default 10)")
     a = ap.parse_args()
