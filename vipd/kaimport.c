@@ -563,9 +563,11 @@ instance_key(struct ka *k, FILE *out, const struct ka_node *c, const char *ifnam
 	} else if (strcmp(kw, "use_vmac") == 0 && c->nargs == 1 && value_ok(c->args[0]) &&
 	           strlen(c->args[0]) < 16 && !strpbrk(c->args[0], "/: \t")) {
 		fprintf(out, "use_vmac = %s\n", c->args[0]);
-	} else if (strcmp(kw, "vmac_xmit_base") == 0 && c->nargs == 0) {
-		fprintf(out, "; vmac_xmit_base: vipd's adverts always leave from the interface\n");
-	} else if (strcmp(kw, "use_vmac") == 0 || strcmp(kw, "vmac_xmit_base") == 0) {
+	} else if (strcmp(kw, "vmac_xmit_base") == 0) {
+		report(k, out, c,
+		       "vipd's adverts leave from the virtual MAC link (RFC 5798); it hears a "
+		       "peer's from the link or the interface, so peers with either interoperate");
+	} else if (strcmp(kw, "use_vmac") == 0) {
 		report(k, out, c, "use_vmac takes at most a link name of 1 to 15 characters");
 	} else if (strncmp(kw, "notify", 6) == 0) {
 		report(k, out, c,

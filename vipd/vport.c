@@ -78,6 +78,7 @@ struct vport {
 	uint64_t rx_wakeups;   /* wake-ups that read adverts, for status */
 	size_t nmcast;         /* multicast listeners: the group is joined while > 0 */
 	size_t nlinks;         /* members hearing on a virtual MAC link */
+	int xfd;               /* sends through those links (vport_send_link), or -1 */
 	struct demux dm;
 
 	struct vport *next;
@@ -183,6 +184,7 @@ port_new(struct loop *l, const char *ifname, int family)
 	p->family = family;
 	p->loop = l;
 	p->fd = -1;
+	p->xfd = -1;
 	p->holdoff = timer_new(l, holdoff_done, p);
 	demux_init(&p->dm, family);
 	p->next = ports;
@@ -203,6 +205,8 @@ port_free(struct vport *p)
 		loop_del_fd(p->loop, p->fd);
 		close(p->fd);
 	}
+	if (p->xfd >= 0)
+		close(p->xfd);
 	timer_free(p->holdoff);
 	free(p->members);
 	free(p->excl);
@@ -476,7 +480,10 @@ vport_unhear_link(struct vport *p, void *arg)
 	close(m->lrx->fd);
 	free(m->lrx);
 	m->lrx = NULL;
-	p->nlinks--;
+	if (--p->nlinks == 0 && p->xfd >= 0) {
+		close(p->xfd);
+		p->xfd = -1;
+	}
 }
 
 bool
@@ -494,6 +501,19 @@ vport_send(struct vport *p, const union inaddr *src, const union inaddr *dst, co
 		return -1;
 	}
 	return vsock_send(p->fd, p->family, p->fd_ifindex, src, dst, buf, len);
+}
+
+int
+vport_send_link(struct vport *p, int ifindex, const union inaddr *src, const union inaddr *dst,
+                const uint8_t *buf, size_t len)
+{
+	if (!p || p->nlinks == 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (p->xfd < 0 && (p->xfd = vsock_open_xmit(p->family, ifindex, p->ifname)) < 0)
+		return -1;
+	return vsock_send(p->xfd, p->family, ifindex, src, dst, buf, len);
 }
 
 /* --- netlink events --------------------------------------------------------- */

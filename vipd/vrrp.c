@@ -74,9 +74,18 @@ send_one(struct vrrp *v, uint8_t priority, const union inaddr *dst)
 	 * (RFC 5798 §7.3), so switches keep learning where it is; from the
 	 * interface if the link cannot send.
 	 */
-	if ((v->vmac_fd < 0 || v->io->xmit_send(v->vmac_fd, v->cfg.family, v->vmac.ifindex, &v->src,
-	                                        dst, pkt, (size_t)n) < 0) &&
-	    v->io->port_send(v->port, &v->src, dst, pkt, (size_t)n) < 0) {
+	if (v->vmac_hears) {
+		v->vmac_sends = v->io->port_send_link(v->port, v->vmac.ifindex, &v->src, dst, pkt,
+		                                      (size_t)n) == 0;
+		if (v->vmac_sends) {
+			v->adverts_sent++;
+			return;
+		}
+		if (log_ratelimit(&v->vmac_err_logged_ns, v->io->now()))
+			log_warn("%s cannot send from %s, sending from %s (logged once a minute)",
+			         v->tag, v->vmac.name, v->cfg.ifname);
+	}
+	if (v->io->port_send(v->port, &v->src, dst, pkt, (size_t)n) < 0) {
 		if (log_ratelimit(&v->send_err_logged_ns, v->io->now()))
 			log_warn("%s cannot send advert (logged once a minute)", v->tag);
 		return;
@@ -742,7 +751,6 @@ vrrp_new(struct loop *l, const struct conf_instance *ci, struct check *const *ch
 	if (!v)
 		return NULL;
 	v->cfg = *ci;
-	v->vmac_fd = -1;
 	v->loop = l;
 	v->io = vrrp_io_get();
 	vrrp_set_tag(v);
@@ -790,11 +798,13 @@ vrrp_vmac_ensure(struct vrrp *v)
 	}
 	v->vmac.ifindex = ifindex;
 	v->vmac.present = v->vmac.admin_up = v->vmac.running = true;
-	if ((v->vmac_fd = v->io->xmit_open(v->cfg.family, ifindex, v->cfg.vmac_name)) < 0)
-		log_warn("%s adverts leave from %s, not %s", v->tag, v->cfg.ifname, v->cfg.vmac_name);
-	/* Routers sending from the same virtual MAC are heard on the link only. */
-	if (v->io->port_hear_link(v->port, v, ifindex, v->cfg.vrid) < 0)
-		log_warn("%s cannot hear adverts on %s", v->tag, v->cfg.vmac_name);
+	/*
+	 * Routers sending from the same virtual MAC are heard on the link
+	 * only; the adverts leave from it while it is heard.
+	 */
+	v->vmac_hears = v->io->port_hear_link(v->port, v, ifindex, v->cfg.vrid) == 0;
+	if (!v->vmac_hears)
+		log_warn("%s cannot use %s for adverts", v->tag, v->cfg.vmac_name);
 	log_info("%s virtual MAC link %s (ifindex %d)", v->tag, v->cfg.vmac_name, ifindex);
 }
 
@@ -804,10 +814,8 @@ vrrp_vmac_remove(struct vrrp *v)
 {
 	if (!v->cfg.use_vmac || !v->vmac.ifindex)
 		return;
-	if (v->vmac_fd >= 0)
-		v->io->xmit_close(v->vmac_fd);
-	v->vmac_fd = -1;
 	v->io->port_unhear_link(v->port, v);
+	v->vmac_hears = v->vmac_sends = false;
 	v->io->vmac_del(v->vmac.name, v->ifc.ifindex, v->vmac.mac);
 	memset(&v->vmac, 0, sizeof(v->vmac));
 }
@@ -861,8 +869,6 @@ vrrp_free(struct vrrp *v)
 	if (!v)
 		return;
 	v->io->port_unref(v->port, v);
-	if (v->vmac_fd >= 0)
-		v->io->xmit_close(v->vmac_fd);
 	pace_cancel(&v->garp_job);
 	pace_cancel(&v->guard_job);
 	vrrp_tracks_free(v);

@@ -4,12 +4,10 @@
 #include "vrrp_io.h"
 
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "announce.h"
 #include "loop.h"
 #include "vport.h"
-#include "vsock.h"
 
 static int
 primary_addr(int ifindex, int family, union inaddr *out)
@@ -25,12 +23,6 @@ announce(const struct iface *ifc, const struct vip *vip)
 	return ndisc_send(ifc->ifindex, ifc->mac, &vip->addr.v6);
 }
 
-static void
-xmit_close(int fd)
-{
-	close(fd);
-}
-
 const struct vrrp_io vrrp_io_real = {
     .now = mono_now_ns,
     .port_ref = vport_ref,
@@ -43,6 +35,7 @@ const struct vrrp_io vrrp_io_real = {
     .port_src = vport_src,
     .port_hear_link = vport_hear_link,
     .port_unhear_link = vport_unhear_link,
+    .port_send_link = vport_send_link,
     .iface_get = iface_get,
     .primary_addr = primary_addr,
     .addr_add = vaddr_add,
@@ -51,9 +44,6 @@ const struct vrrp_io vrrp_io_real = {
     .announce = announce,
     .vmac_add = vmac_add,
     .vmac_del = vmac_del,
-    .xmit_open = vsock_open_xmit,
-    .xmit_send = vsock_send,
-    .xmit_close = xmit_close,
 };
 
 static const struct vrrp_io *current = &vrrp_io_real;

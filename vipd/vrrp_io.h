@@ -41,6 +41,8 @@ struct vrrp_io {
 	bool (*port_src)(struct vport *p, int ifindex, union inaddr *out);
 	int (*port_hear_link)(struct vport *p, void *arg, int ifindex, uint8_t vrid);
 	void (*port_unhear_link)(struct vport *p, void *arg);
+	int (*port_send_link)(struct vport *p, int ifindex, const union inaddr *src,
+	                      const union inaddr *dst, const uint8_t *buf, size_t len);
 
 	/* Interfaces and addresses, as in netlink.h. */
 	int (*iface_get)(const char *name, struct iface *out);
@@ -55,14 +57,6 @@ struct vrrp_io {
 	/* Virtual MAC links (use_vmac), as netlink.h's vmac_add / vmac_del. */
 	int (*vmac_add)(int parent, const char *name, const uint8_t mac[6]);
 	int (*vmac_del)(const char *name, int parent, const uint8_t mac[6]);
-	/*
-	 * The adverts' socket on such a link, as vsock.h's vsock_open_xmit /
-	 * vsock_send, and its close.
-	 */
-	int (*xmit_open)(int family, int ifindex, const char *ifname);
-	int (*xmit_send)(int fd, int family, int ifindex, const union inaddr *src,
-	                 const union inaddr *dst, const uint8_t *buf, size_t len);
-	void (*xmit_close)(int fd);
 };
 
 extern const struct vrrp_io vrrp_io_real;

@@ -76,7 +76,9 @@ struct vrrp {
 	/* Interface, as last seen through netlink. */
 	struct iface ifc; /* ifc.ifindex 0 = absent */
 	struct iface vmac; /* use_vmac: its link (ifindex 0 until made), the VIPs' home */
-	int vmac_fd;       /* use_vmac: the adverts' socket on the link, or -1 */
+	bool vmac_hears;   /* use_vmac: adverts heard on the link, and sent from it */
+	bool vmac_sends;   /* the last advert left from the link */
+	uint64_t vmac_err_logged_ns; /* the last "cannot send from the link" */
 	bool have_src;
 	union inaddr src;      /* source of our adverts (unicast_src or primary) */
 	union inaddr group;    /* 224.0.0.18 or ff02::12 */

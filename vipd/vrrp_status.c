@@ -70,7 +70,7 @@ vrrp_status_json(const struct vrrp *v, struct buf *b)
 		json_key_str(&j, "link", v->cfg.vmac_name);
 		json_key_str(&j, "mac", vmac_ntop(v, mac));
 		json_key_bool(&j, "present", v->vmac.ifindex > 0);
-		json_key_bool(&j, "sends", v->vmac_fd >= 0);
+		json_key_bool(&j, "sends", v->vmac_sends);
 		json_obj_end(&j);
 	} else {
 		json_val_null(&j);

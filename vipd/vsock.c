@@ -118,18 +118,27 @@ fail:
 int
 vsock_open_xmit(int family, int ifindex, const char *ifname)
 {
-	/* Accept no packet at all: the shared socket of the parent receives. */
+	/* Accept no packet at all: the interface's socket receives. */
 	struct sock_filter drop[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
 	struct sock_fprog prog = {.len = 1, .filter = drop};
-	int fd, e;
+	int fd, e, r;
 
-	if ((fd = vsock_open(family, ifindex, ifname, false)) < 0)
+	if ((fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, VRRP_PROTO)) < 0) {
+		log_warn("vsock %s: socket", ifname);
 		return -1;
-	/* The source is the parent's address, which the link does not hold. */
-	if (sopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog), "SO_ATTACH_FILTER",
-	         ifname) < 0 ||
-	    (family == AF_INET ? SOPT_INT(fd, IPPROTO_IP, IP_FREEBIND, 1, ifname)
-	                       : SOPT_INT(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1, ifname)) < 0) {
+	}
+	/*
+	 * Not bound to a device: each send names its link (IP_PKTINFO). The
+	 * source is the interface's address, which the links do not hold.
+	 */
+	r = sopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog), "SO_ATTACH_FILTER", ifname);
+	if (r == 0)
+		r = family == AF_INET ? setup_v4(fd, ifindex, ifname, false)
+		                      : setup_v6(fd, ifindex, ifname, false);
+	if (r == 0)
+		r = family == AF_INET ? SOPT_INT(fd, IPPROTO_IP, IP_FREEBIND, 1, ifname)
+		                      : SOPT_INT(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1, ifname);
+	if (r < 0) {
 		e = errno;
 		close(fd);
 		errno = e;

@@ -29,8 +29,10 @@ struct vsock_rx {
  */
 int vsock_open(int family, int ifindex, const char *ifname, bool multicast);
 /*
- * A socket that only sends, from a virtual MAC link (use_vmac), with a
- * source address the link does not hold (the parent's). The fd, or -1.
+ * A socket that only sends, through the virtual MAC links (use_vmac) of
+ * the interface (ifindex, ifname), each send naming its link (vsock_send's
+ * ifindex), with a source address the links do not hold (the
+ * interface's). The fd, or -1.
  */
 int vsock_open_xmit(int family, int ifindex, const char *ifname);
 /*

@@ -137,10 +137,15 @@ def test_ipv6_vip_on_the_link(lab):
     v6 = dict(vrid=51, vips=("2001:db8::100/64",), use_vmac="yes")
     h1.start_vipd(vipd_instance(priority=150, **v6))
     wait_until(lambda: h1.has_addr("2001:db8::100", dev="vipd6.51"), 5, what="IPv6 VIP on h1")
-    h2.start_vipd(vipd_instance(priority=100, **v6))
-    time.sleep(0.5)
+    with lab.switch.capture("ether src 00:00:5e:00:02:33 and ip6 proto 112") as adverts:
+        h2.start_vipd(vipd_instance(priority=100, **v6))
+        time.sleep(0.5)
     # the Backup's link: no address at all, not even a link-local one
     assert h2.addrs(dev="vipd6.51") == [], h2.addrs(dev="vipd6.51")
+    # the Master's adverts leave from the virtual MAC, from its link-local address
+    recs = adverts.records(["ipv6.src"])
+    assert len(recs) >= 3 and {r["ipv6.src"] for r in recs} == {h1.lladdr}, recs
+    assert h2.state() == "BACKUP" and h2.inst()["adverts_received"] >= 3
     lab.cut_link(h1)
     wait_until(lambda: h2.has_addr("2001:db8::100", dev="vipd6.51"), 5, what="IPv6 VIP on h2")
 

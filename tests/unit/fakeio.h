@@ -48,9 +48,7 @@ static struct {
 	size_t last_len;
 
 	/* use_vmac: the link's advert socket */
-	int xmit_fd;       /* open (>= 0) or -1 */
-	int xmit_ifindex;  /* where the last one went */
-	unsigned xmit_sent;
+	unsigned xmit_sent; /* adverts sent through the link */
 	bool xmit_fails;
 	int hear_ifindex; /* the link heard on, or 0 */
 
@@ -258,30 +256,14 @@ fake_port_unhear_link(struct vport *p, void *arg)
 }
 
 static int
-fake_xmit_open(int family, int ifindex, const char *ifname)
+fake_port_send_link(struct vport *p, int ifindex, const union inaddr *src,
+                    const union inaddr *dst, const uint8_t *buf, size_t len)
 {
-	(void)family, (void)ifindex, (void)ifname;
-	return w.xmit_fd = 77;
-}
-
-static int
-fake_xmit_send(int fd, int family, int ifindex, const union inaddr *src, const union inaddr *dst,
-               const uint8_t *buf, size_t len)
-{
-	(void)family;
-	assert_int_equal(fd, w.xmit_fd);
+	assert_int_equal(ifindex, w.hear_ifindex);
 	if (w.xmit_fails)
 		return -1;
 	w.xmit_sent++;
-	w.xmit_ifindex = ifindex;
-	return fake_port_send(NULL, src, dst, buf, len);
-}
-
-static void
-fake_xmit_close(int fd)
-{
-	assert_int_equal(fd, w.xmit_fd);
-	w.xmit_fd = -1;
+	return fake_port_send(p, src, dst, buf, len);
 }
 
 static const struct vrrp_io fake_io = {
@@ -296,6 +278,7 @@ static const struct vrrp_io fake_io = {
     .port_src = fake_port_src,
     .port_hear_link = fake_port_hear_link,
     .port_unhear_link = fake_port_unhear_link,
+    .port_send_link = fake_port_send_link,
     .iface_get = fake_iface_get,
     .primary_addr = fake_primary_addr,
     .addr_add = fake_addr_add,
@@ -304,9 +287,6 @@ static const struct vrrp_io fake_io = {
     .announce = fake_announce,
     .vmac_add = fake_vmac_add,
     .vmac_del = fake_vmac_del,
-    .xmit_open = fake_xmit_open,
-    .xmit_send = fake_xmit_send,
-    .xmit_close = fake_xmit_close,
 };
 
 static inline union inaddr
@@ -332,7 +312,6 @@ static inline void
 world_reset(void)
 {
 	memset(&w, 0, sizeof(w));
-	w.xmit_fd = -1;
 	w.now = T0;
 	w.ifc =
 	    (struct iface){.ifindex = IFINDEX, .present = true, .admin_up = true, .running = true};
