@@ -10,10 +10,12 @@
 #include "nlpriv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/if_link.h>
 #include <linux/ip.h>
@@ -180,6 +182,26 @@ parent_release(struct nl_sock *sk, int ifindex)
 	free(p);
 }
 
+/*
+ * An IPv4 link needs no IPv6 at all: with it, each link adds a multicast
+ * route the kernel scans on every IPv6 send of the host. Only /proc/sys
+ * can turn it off (netlink cannot), which systemd's ProtectKernelTunables=
+ * forbids: then the link keeps IPv6 without an address, harmless but for
+ * that route.
+ */
+static void
+ipv6_off(const char *name)
+{
+	char path[64 + IF_NAMESIZE];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 || write(fd, "1", 1) != 1)
+		log_debug("netlink: %s: IPv6 stays on: %s", name, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 int
 vmac_add(int parent, const char *name, const uint8_t mac[6])
 {
@@ -249,6 +271,8 @@ vmac_add(int parent, const char *name, const uint8_t mac[6])
 	if (link_set(sk, ifindex, link, "addr_gen_mode / arp_ignore") < 0)
 		log_warnx("netlink: %s: its own packets may carry the virtual MAC", name);
 	rtnl_link_put(link);
+	if (mac[4] == 0x01)
+		ipv6_off(name);
 	/* Up: a Master's VIPs live here; a Backup's link is up without them. */
 	if (!(link = rtnl_link_alloc())) {
 		errno = ENOMEM;

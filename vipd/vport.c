@@ -511,9 +511,9 @@ vport_send_link(struct vport *p, int ifindex, const union inaddr *src, const uni
 		errno = EBADF;
 		return -1;
 	}
-	if (p->xfd < 0 && (p->xfd = vsock_open_xmit(p->family, ifindex, p->ifname)) < 0)
+	if (p->xfd < 0 && (p->xfd = vsock_open_link_xmit()) < 0)
 		return -1;
-	return vsock_send(p->xfd, p->family, ifindex, src, dst, buf, len);
+	return vsock_send_frame(p->xfd, p->family, ifindex, src, dst, buf, len);
 }
 
 /* --- netlink events --------------------------------------------------------- */

@@ -78,9 +78,10 @@ bool vport_listening(const struct vport *p, const void *arg, uint8_t vrid);
 int vport_hear_link(struct vport *p, void *arg, int ifindex, uint8_t vrid);
 void vport_unhear_link(struct vport *p, void *arg);
 /*
- * Send one VRRP message through a member's virtual MAC link (ifindex),
- * with its MAC, from src: one send-only socket per port serves all its
- * links, open while one member hears on a link. 0 or -1.
+ * Send one multicast VRRP message through a member's virtual MAC link
+ * (ifindex), with its MAC, from src (vsock_send_frame): one send-only
+ * socket per port serves all its links, open while one member hears on
+ * a link. 0 or -1.
  */
 int vport_send_link(struct vport *p, int ifindex, const union inaddr *src, const union inaddr *dst,
                     const uint8_t *buf, size_t len);

@@ -70,11 +70,12 @@ send_one(struct vrrp *v, uint8_t priority, const union inaddr *dst)
 		return;
 	}
 	/*
-	 * With use_vmac the adverts leave from the link, with the virtual MAC
-	 * (RFC 5798 §7.3), so switches keep learning where it is; from the
-	 * interface if the link cannot send.
+	 * With use_vmac multicast adverts leave from the link, with the
+	 * virtual MAC (RFC 5798 §7.3), so switches keep learning where it is;
+	 * from the interface if the link cannot send. Unicast ones go to a
+	 * peer's own MAC from the interface: the link resolves no neighbour.
 	 */
-	if (v->vmac_hears) {
+	if (v->vmac_hears && !vrrp_unicast(v)) {
 		v->vmac_sends = v->io->port_send_link(v->port, v->vmac.ifindex, &v->src, dst, pkt,
 		                                      (size_t)n) == 0;
 		if (v->vmac_sends) {

@@ -116,35 +116,78 @@ fail:
 }
 
 int
-vsock_open_xmit(int family, int ifindex, const char *ifname)
+vsock_open_link_xmit(void)
 {
-	/* Accept no packet at all: the interface's socket receives. */
-	struct sock_filter drop[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
-	struct sock_fprog prog = {.len = 1, .filter = drop};
-	int fd, e, r;
+	/* Protocol 0: it sends, and receives nothing. */
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	if ((fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, VRRP_PROTO)) < 0) {
-		log_warn("vsock %s: socket", ifname);
-		return -1;
-	}
-	/*
-	 * Not bound to a device: each send names its link (IP_PKTINFO). The
-	 * source is the interface's address, which the links do not hold.
-	 */
-	r = sopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog), "SO_ATTACH_FILTER", ifname);
-	if (r == 0)
-		r = family == AF_INET ? setup_v4(fd, ifindex, ifname, false)
-		                      : setup_v6(fd, ifindex, ifname, false);
-	if (r == 0)
-		r = family == AF_INET ? SOPT_INT(fd, IPPROTO_IP, IP_FREEBIND, 1, ifname)
-		                      : SOPT_INT(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1, ifname);
-	if (r < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	if (fd < 0)
+		log_warn("vsock: packet socket");
 	return fd;
+}
+
+/* The IPv4 header checksum (RFC 791). */
+static uint16_t
+ip_cksum(const uint8_t *h, size_t len)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(h[i] << 8 | h[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+int
+vsock_send_frame(int fd, int family, int ifindex, const union inaddr *src,
+                 const union inaddr *dst, const uint8_t *buf, size_t len)
+{
+	uint8_t f[40 + VRRP_PKT_MAX];
+	struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_ifindex = ifindex, .sll_halen = 6};
+	size_t hlen = family == AF_INET ? 20 : 40;
+
+	if (len > VRRP_PKT_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	memset(f, 0, hlen);
+	if (family == AF_INET) {
+		uint16_t tot = (uint16_t)(hlen + len), ck;
+
+		f[0] = 0x45;
+		f[2] = (uint8_t)(tot >> 8);
+		f[3] = (uint8_t)tot;
+		f[6] = 0x40; /* DF */
+		f[8] = VRRP_TTL;
+		f[9] = VRRP_PROTO;
+		memcpy(f + 12, &src->v4, 4);
+		memcpy(f + 16, &dst->v4, 4);
+		ck = ip_cksum(f, hlen);
+		f[10] = (uint8_t)(ck >> 8);
+		f[11] = (uint8_t)ck;
+		to.sll_protocol = htons(ETH_P_IP);
+		/* 01:00:5e + the group's low 23 bits */
+		memcpy(to.sll_addr, (const uint8_t[]){0x01, 0x00, 0x5e, 0, 0, 0}, 6);
+		memcpy(to.sll_addr + 3, (const uint8_t *)&dst->v4 + 1, 3);
+		to.sll_addr[3] &= 0x7f;
+	} else {
+		f[0] = 0x60;
+		f[4] = (uint8_t)(len >> 8);
+		f[5] = (uint8_t)len;
+		f[6] = VRRP_PROTO;
+		f[7] = VRRP_TTL;
+		memcpy(f + 8, &src->v6, 16);
+		memcpy(f + 24, &dst->v6, 16);
+		to.sll_protocol = htons(ETH_P_IPV6);
+		/* 33:33 + the group's low 32 bits */
+		to.sll_addr[0] = to.sll_addr[1] = 0x33;
+		memcpy(to.sll_addr + 2, dst->v6.s6_addr + 12, 4);
+	}
+	memcpy(f + hlen, buf, len);
+	if (sendto(fd, f, hlen + len, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) < 0)
+		return -1;
+	return 0;
 }
 
 int

@@ -29,12 +29,15 @@ struct vsock_rx {
  */
 int vsock_open(int family, int ifindex, const char *ifname, bool multicast);
 /*
- * A socket that only sends, through the virtual MAC links (use_vmac) of
- * the interface (ifindex, ifname), each send naming its link (vsock_send's
- * ifindex), with a source address the links do not hold (the
- * interface's). The fd, or -1.
+ * use_vmac: a packet socket that only sends, and one multicast advert
+ * through it: the IP header built here (TTL / hop limit 255), the frame
+ * through the virtual MAC link ifindex, which puts its MAC as the source.
+ * No route lookup: the kernel's is linear in the links that have IPv6 on
+ * them. The fd, or -1; 0 or -1.
  */
-int vsock_open_xmit(int family, int ifindex, const char *ifname);
+int vsock_open_link_xmit(void);
+int vsock_send_frame(int fd, int family, int ifindex, const union inaddr *src,
+                     const union inaddr *dst, const uint8_t *buf, size_t len);
 /*
  * use_vmac: a packet socket on a virtual MAC link that reads the VRRP
  * frames sent from that link's MAC by other routers (vsock.c says why),

@@ -121,8 +121,15 @@ def test_backup_link_sends_nothing(lab):
         assert h2.inst()["state"] == "BACKUP"
         assert h2.addrs(dev="vipd.51") == [], h2.addrs(dev="vipd.51")
     assert not cap.records(["frame.number"]), "frames from the virtual MAC left h2"
-    # RFC 5798 §7.3: the Master's adverts come from the virtual MAC
-    assert len(adverts.records(["frame.number"])) >= 10
+    # RFC 5798 §7.3: the Master's adverts come from the virtual MAC, whole
+    # (the IP header is vipd's own on the link: TTL, checksums, addresses)
+    pkts = adverts.vrrp()
+    assert len(pkts) >= 10
+    for p in pkts:
+        assert (p["eth_dst"], p["src"], p["dst"], p["ttl"], p["cksum"], p["prio"]) == \
+            ("01:00:5e:00:00:12", h1.ip4, "224.0.0.18", 255, "good", 150), p
+    ipck = adverts.records(["ip.checksum.status"], prefs=("ip.check_checksum:TRUE",))
+    assert {r["ip.checksum.status"] for r in ipck} == {"1"}, ipck  # 1: good
     # and the capture above does see h2's frames once it is the Master
     with h2.capture("-Q out ether src %s" % VMAC, iface="eth0") as cap:
         lab.cut_link(h1)
@@ -143,8 +150,11 @@ def test_ipv6_vip_on_the_link(lab):
     # the Backup's link: no address at all, not even a link-local one
     assert h2.addrs(dev="vipd6.51") == [], h2.addrs(dev="vipd6.51")
     # the Master's adverts leave from the virtual MAC, from its link-local address
-    recs = adverts.records(["ipv6.src"])
-    assert len(recs) >= 3 and {r["ipv6.src"] for r in recs} == {h1.lladdr}, recs
+    pkts = adverts.vrrp()
+    assert len(pkts) >= 3
+    for p in pkts:
+        assert (p["eth_dst"], p["src"], p["dst"], p["ttl"], p["cksum"]) == \
+            ("33:33:00:00:00:12", h1.lladdr, "ff02::12", 255, "good"), p
     assert h2.state() == "BACKUP" and h2.inst()["adverts_received"] >= 3
     lab.cut_link(h1)
     wait_until(lambda: h2.has_addr("2001:db8::100", dev="vipd6.51"), 5, what="IPv6 VIP on h2")
