@@ -7,7 +7,6 @@
 #include <netinet/in.h>
 
 /* Offset of the VRID in a VRRP message (v2 and v3 alike, RFC 5798 §5.1). */
-#define VRID_OFF 1
 
 void
 demux_init(struct demux *d, int family)

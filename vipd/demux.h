@@ -26,6 +26,9 @@
 #include "vsock.h"
 
 /* One instance in the table. */
+/* Where the VRID is in a VRRP message (v2 and v3). */
+#define VRID_OFF 1
+
 struct demux_ent {
 	void *arg;                 /* the instance; NULL = VRID free */
 	const void *ctx;           /* the caller's, handed back with arg */

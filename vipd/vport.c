@@ -35,22 +35,13 @@
 /* The socket's receive buffer: a burst of 255 adverts must fit. */
 #define RX_RCVBUF (1 << 20)
 
-struct linkrx;
-
 struct member {
 	void *arg;
 	const struct vport_ops *ops;
 	const struct vip *vips;
 	size_t nvips;
-	struct linkrx *lrx; /* use_vmac: its link's frames (vport_hear_link) */
-};
-
-/* A member's virtual MAC link, read for the adverts only it can hear there. */
-struct linkrx {
-	struct vport *p;
-	void *arg;
-	int fd;
-	int ifindex; /* the link: its VIPs' deletions go to the member too */
+	int link;      /* use_vmac: its link's ifindex (vport_hear_link), or 0 */
+	uint8_t vrid;  /* and the VRID it hears there */
 };
 
 struct vport {
@@ -79,6 +70,9 @@ struct vport {
 	size_t nmcast;         /* multicast listeners: the group is joined while > 0 */
 	size_t nlinks;         /* members hearing on a virtual MAC link */
 	int xfd;               /* sends through those links (vport_send_link), or -1 */
+	int lfd;               /* their frames, read on the interface (link_readable), or -1 */
+	int lfd_ifindex;
+	bool hears[256];       /* VRIDs whose listener has a link */
 	struct demux dm;
 
 	struct vport *next;
@@ -185,6 +179,7 @@ port_new(struct loop *l, const char *ifname, int family)
 	p->loop = l;
 	p->fd = -1;
 	p->xfd = -1;
+	p->lfd = -1;
 	p->holdoff = timer_new(l, holdoff_done, p);
 	demux_init(&p->dm, family);
 	p->next = ports;
@@ -207,6 +202,10 @@ port_free(struct vport *p)
 	}
 	if (p->xfd >= 0)
 		close(p->xfd);
+	if (p->lfd >= 0) {
+		loop_del_fd(p->loop, p->lfd);
+		close(p->lfd);
+	}
 	timer_free(p->holdoff);
 	free(p->members);
 	free(p->excl);
@@ -237,7 +236,7 @@ vport_ref(struct loop *l, const char *ifname, int family, void *arg, const struc
 		p->members = m;
 		p->capmembers = cap;
 	}
-	p->members[p->nmembers++] = (struct member){arg, ops, vips, nvips, NULL};
+	p->members[p->nmembers++] = (struct member){arg, ops, vips, nvips, 0, 0};
 	p->excl_dirty = true;
 	return p;
 }
@@ -312,8 +311,13 @@ rx_coalesce(struct vport *p)
 
 	p->last_rx_ns = now;
 	p->rx_wakeups++;
-	if (busy && loop_mod_fd(p->loop, p->fd, 0) == 0)
-		timer_arm_in(p->holdoff, RX_HOLDOFF_NS);
+	if (!busy)
+		return;
+	if (p->fd >= 0)
+		loop_mod_fd(p->loop, p->fd, 0);
+	if (p->lfd >= 0)
+		loop_mod_fd(p->loop, p->lfd, 0);
+	timer_arm_in(p->holdoff, RX_HOLDOFF_NS);
 }
 
 static void
@@ -323,7 +327,8 @@ holdoff_done(struct loop *l, struct timer *t, void *arg)
 
 	(void)t;
 	/* Level-triggered: what arrived meanwhile wakes us at once. */
-	if (p->fd >= 0 && loop_mod_fd(l, p->fd, EPOLLIN) < 0)
+	if ((p->fd >= 0 && loop_mod_fd(l, p->fd, EPOLLIN) < 0) ||
+	    (p->lfd >= 0 && loop_mod_fd(l, p->lfd, EPOLLIN) < 0))
 		log_warn("vport %s: cannot watch the socket again", p->ifname);
 }
 
@@ -417,54 +422,79 @@ vport_unlisten(struct vport *p, void *arg, uint8_t vrid)
 static void
 link_readable(struct loop *l, int fd, uint32_t events, void *arg)
 {
-	struct linkrx *lr = arg;
-	struct vport *p = lr->p;
-	uint8_t buf[VRRP_PKT_MAX + 128] __attribute__((aligned(8))); /* IP headers are read in place */
+	struct vport *p = arg;
+	uint8_t buf[VRRP_PKT_MAX + 128] __attribute__((aligned(8)));
 	struct vsock_rx rx;
+	int n = 0;
 
 	(void)l;
 	(void)events;
-	for (int n = 0; n < RX_BUDGET; n++) {
+	for (; n < RX_BUDGET && p->lfd == fd; n++) {
 		enum vrrp_drop why;
 		const struct demux_ent *e;
 		int rc = vsock_recv_frame(fd, p->family, buf, sizeof(buf), &rx);
 
 		if (rc <= 0) {
 			if (rc < 0 && errno != EAGAIN && errno != EINTR)
-				log_debug("vport %s: receive from a link: %s", p->ifname, strerror(errno));
-			return;
+				log_debug("vport %s: receive frames: %s", p->ifname, strerror(errno));
+			break;
 		}
-		/* The kernel's filter passes this VRID only: to its listener. */
-		if ((e = demux_route(&p->dm, &rx, &why)) && e->arg == lr->arg)
+		/*
+		 * Only a VRID whose listener has its link: the kernel hands the
+		 * others' frames to the interface, and its socket reads them.
+		 */
+		if (rx.len > VRID_OFF && p->hears[rx.payload[VRID_OFF]] &&
+		    (e = demux_route(&p->dm, &rx, &why)))
 			((const struct vport_ops *)e->ctx)->rx(e->arg, &rx, why);
 	}
+	if (n > 0 && p->lfd == fd)
+		rx_coalesce(p);
+}
+
+static void
+frames_close(struct vport *p)
+{
+	if (p->lfd >= 0) {
+		loop_del_fd(p->loop, p->lfd);
+		close(p->lfd);
+	}
+	if (p->xfd >= 0)
+		close(p->xfd);
+	p->lfd = p->xfd = -1;
+	p->lfd_ifindex = 0;
 }
 
 int
-vport_hear_link(struct vport *p, void *arg, int ifindex, uint8_t vrid)
+vport_hear_link(struct vport *p, void *arg, int parent, int link, uint8_t vrid)
 {
 	struct member *m;
-	struct linkrx *lr;
 
 	if (!p || !(m = member_find(p, arg))) {
 		errno = ENODEV;
 		return -1;
 	}
 	vport_unhear_link(p, arg);
-	if (!(lr = calloc(1, sizeof(*lr))))
-		return -1;
-	*lr = (struct linkrx){.p = p, .arg = arg, .ifindex = ifindex};
-	if ((lr->fd = vsock_open_frames(p->family, ifindex, vrid)) < 0 ||
-	    loop_add_fd(p->loop, lr->fd, EPOLLIN, link_readable, lr) < 0) {
-		int e = errno;
+	/* The interface came back with another index: follow it. */
+	if (p->lfd >= 0 && p->lfd_ifindex != parent)
+		frames_close(p);
+	if (p->lfd < 0) {
+		int fd = vsock_open_frames(p->family, parent);
 
-		if (lr->fd >= 0)
-			close(lr->fd);
-		free(lr);
-		errno = e;
-		return -1;
+		if (fd < 0)
+			return -1;
+		if (loop_add_fd(p->loop, fd, EPOLLIN, link_readable, p) < 0) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		p->lfd = fd;
+		p->lfd_ifindex = parent;
 	}
-	m->lrx = lr;
+	m->link = link;
+	m->vrid = vrid;
+	p->hears[vrid] = true;
 	p->nlinks++;
 	return 0;
 }
@@ -474,16 +504,12 @@ vport_unhear_link(struct vport *p, void *arg)
 {
 	struct member *m;
 
-	if (!p || !(m = member_find(p, arg)) || !m->lrx)
+	if (!p || !(m = member_find(p, arg)) || !m->link)
 		return;
-	loop_del_fd(p->loop, m->lrx->fd);
-	close(m->lrx->fd);
-	free(m->lrx);
-	m->lrx = NULL;
-	if (--p->nlinks == 0 && p->xfd >= 0) {
-		close(p->xfd);
-		p->xfd = -1;
-	}
+	p->hears[m->vrid] = false;
+	m->link = 0;
+	if (--p->nlinks == 0)
+		frames_close(p);
 }
 
 bool
@@ -558,8 +584,7 @@ vport_addr_event(int ifindex, int family, const union inaddr *a, bool added)
 			continue;
 		if (p->src_ifindex != ifindex) {
 			/* A member's virtual MAC link, where its VIPs live. */
-			if (!added && p->nlinks > 0 && (m = vip_owner(p, a)) && m->lrx &&
-			    m->lrx->ifindex == ifindex)
+			if (!added && p->nlinks > 0 && (m = vip_owner(p, a)) && m->link == ifindex)
 				m->ops->vip_gone(m->arg, a);
 			continue;
 		}

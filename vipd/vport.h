@@ -69,13 +69,14 @@ void vport_unlisten(struct vport *p, void *arg, uint8_t vrid);
 bool vport_listening(const struct vport *p, const void *arg, uint8_t vrid);
 
 /*
- * use_vmac: also hear vrid's adverts on the member's virtual MAC link
- * (ifindex), where the kernel puts those sent from the same virtual MAC
- * (vsock.h's vsock_open_frames). They go through the VRID table as the
- * socket's do, to the member if it listens on vrid. 0, or -1 with errno.
- * vport_unhear_link() stops (also done by vport_unref()).
+ * use_vmac: also hear vrid's adverts sent from its virtual MAC, which the
+ * kernel hands to the member's link (ifindex link) only: one packet
+ * socket per port reads them on the interface (parent) before that
+ * (vsock.h's vsock_open_frames), and they go through the VRID table as
+ * the socket's do. A VIP deleted from the link is the member's vip_gone.
+ * 0, or -1 with errno. vport_unhear_link() stops (also vport_unref()).
  */
-int vport_hear_link(struct vport *p, void *arg, int ifindex, uint8_t vrid);
+int vport_hear_link(struct vport *p, void *arg, int parent, int link, uint8_t vrid);
 void vport_unhear_link(struct vport *p, void *arg);
 /*
  * Send one multicast VRRP message through a member's virtual MAC link

@@ -803,7 +803,8 @@ vrrp_vmac_ensure(struct vrrp *v)
 	 * Routers sending from the same virtual MAC are heard on the link
 	 * only; the adverts leave from it while it is heard.
 	 */
-	v->vmac_hears = v->io->port_hear_link(v->port, v, ifindex, v->cfg.vrid) == 0;
+	v->vmac_hears =
+	    v->io->port_hear_link(v->port, v, v->ifc.ifindex, ifindex, v->cfg.vrid) == 0;
 	if (!v->vmac_hears)
 		log_warn("%s cannot use %s for adverts", v->tag, v->cfg.vmac_name);
 	log_info("%s virtual MAC link %s (ifindex %d)", v->tag, v->cfg.vmac_name, ifindex);

@@ -39,7 +39,7 @@ struct vrrp_io {
 	int (*port_send)(struct vport *p, const union inaddr *src, const union inaddr *dst,
 	                 const uint8_t *buf, size_t len);
 	bool (*port_src)(struct vport *p, int ifindex, union inaddr *out);
-	int (*port_hear_link)(struct vport *p, void *arg, int ifindex, uint8_t vrid);
+	int (*port_hear_link)(struct vport *p, void *arg, int parent, int link, uint8_t vrid);
 	void (*port_unhear_link)(struct vport *p, void *arg);
 	int (*port_send_link)(struct vport *p, int ifindex, const union inaddr *src,
 	                      const union inaddr *dst, const uint8_t *buf, size_t len);

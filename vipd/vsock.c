@@ -409,12 +409,12 @@ vsock_recv(int fd, int family, uint8_t *buf, size_t cap, struct vsock_rx *rx)
  * driver takes a multicast frame whose source is one of its links' MAC
  * for that link's own, looped back, and hands it to that link alone. The
  * link holds no address and joins no group (a report would carry the
- * shared MAC), so the IP layer drops the frame: it is read here with a
- * packet socket, before the IP layer, filtered in the kernel to VRRP from
- * that one MAC.
+ * shared MAC), so the IP layer drops the frame. A packet socket for every
+ * protocol on the interface sees the frame before the macvlan driver
+ * takes it; the kernel filters it to VRRP from a virtual MAC of the family.
  */
 int
-vsock_open_frames(int family, int ifindex, uint8_t vrid)
+vsock_open_frames(int family, int ifindex)
 {
 	bool v4 = family == AF_INET;
 	struct sock_filter code[] = {
@@ -422,16 +422,15 @@ vsock_open_frames(int family, int ifindex, uint8_t vrid)
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v4 ? ETH_P_IP : ETH_P_IPV6, 0, 7),
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 6), /* source MAC 00:00:5e:00: */
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x00005e00, 0, 5),
-	    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 10), /* :01:VRID / :02:VRID */
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (v4 ? 0x0100u : 0x0200u) | vrid, 0, 3),
+	    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 10), /* :01: (IPv4) / :02: (IPv6) */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, v4 ? 0x01 : 0x02, 0, 3),
 	    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, v4 ? 14 + 9 : 14 + 6), /* protocol */
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, VRRP_PROTO, 0, 1),
 	    BPF_STMT(BPF_RET | BPF_K, 0xffff),
 	    BPF_STMT(BPF_RET | BPF_K, 0),
 	};
 	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
-	uint16_t proto = htons(v4 ? ETH_P_IP : ETH_P_IPV6);
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = proto,
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
 	                          .sll_ifindex = ifindex};
 	char ifname[IF_NAMESIZE] = "?";
 	int fd, e;

@@ -39,11 +39,12 @@ int vsock_open_link_xmit(void);
 int vsock_send_frame(int fd, int family, int ifindex, const union inaddr *src,
                      const union inaddr *dst, const uint8_t *buf, size_t len);
 /*
- * use_vmac: a packet socket on a virtual MAC link that reads the VRRP
- * frames sent from that link's MAC by other routers (vsock.c says why),
- * and reads one into buf as vsock_recv() does. The fd, or -1.
+ * use_vmac: a packet socket on the interface that reads the VRRP frames
+ * sent from the family's virtual MACs, before the macvlan driver hands
+ * them to a link of the same MAC (vsock.c says why), and reads one into
+ * buf as vsock_recv() does. The fd, or -1.
  */
-int vsock_open_frames(int family, int ifindex, uint8_t vrid);
+int vsock_open_frames(int family, int ifindex);
 int vsock_recv_frame(int fd, int family, uint8_t *buf, size_t cap, struct vsock_rx *rx);
 /* Join (or leave) 224.0.0.18 / ff02::12 on ifindex. 0 or -1. */
 int vsock_group(int fd, int family, int ifindex, bool join);

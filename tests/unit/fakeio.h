@@ -241,10 +241,11 @@ fake_vmac_del(const char *name, int parent, const uint8_t mac[6])
 }
 
 static int
-fake_port_hear_link(struct vport *p, void *arg, int ifindex, uint8_t vrid)
+fake_port_hear_link(struct vport *p, void *arg, int parent, int link, uint8_t vrid)
 {
 	(void)p, (void)arg, (void)vrid;
-	w.hear_ifindex = ifindex;
+	assert_int_equal(parent, w.ifc.ifindex);
+	w.hear_ifindex = link;
 	return 0;
 }
 
