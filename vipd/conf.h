@@ -107,6 +107,7 @@ struct conf_instance {
 	char promote_pgsql[CONF_STR];
 
 	char group[CONF_NAME_MAX]; /* its [group NAME], "" = none (filled after parsing) */
+	size_t group_idx;          /* and its index in conf.groups[] when group[0] */
 
 	/* use_vmac: the VIPs on a macvlan link with the virtual MAC (netlink.h vmac_*). */
 	bool use_vmac;

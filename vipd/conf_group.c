@@ -184,8 +184,10 @@ conf_groups_resolve(struct parser *p)
 				conf_perr(p, g->members_line, "instances",
 				          "%s: already in [group %s]; an instance is in one group at most",
 				          ci->name, ci->group);
-			else
+			else {
 				snprintf(ci->group, sizeof(ci->group), "%s", g->name);
+				ci->group_idx = i;
+			}
 		}
 	}
 }

@@ -72,11 +72,10 @@ daemon_groups_build(struct vipd *d, const struct conf *c)
 		d->groups = NULL;
 	}
 	for (size_t i = 0; i < d->nvrrps; i++) {
-		const char *g = c->instances[i].group;
+		const struct conf_instance *ci = &c->instances[i];
 
-		for (size_t k = 0; g[0] && k < c->ngroups; k++)
-			if (strcmp(c->groups[k].name, g) == 0)
-				vrrp_set_group(d->vrrps[i], ng[k]);
+		if (ci->group[0] && ci->group_idx < c->ngroups)
+			vrrp_set_group(d->vrrps[i], ng[ci->group_idx]);
 		synced[i] |= vrrp_group(d->vrrps[i]) != NULL;
 	}
 	/* At start-up they are not started yet: vrrp_start() reports to the group. */

@@ -1765,6 +1765,7 @@ test_group(void **state)
 	assert_int_equal(c->groups[0].notify_timeout_ms, 5000);
 	assert_string_equal(c->instances[0].group, "lb");
 	assert_string_equal(c->instances[1].group, "lb");
+	assert_int_equal(c->instances[1].group_idx, 0);
 	assert_string_equal(c->instances[2].group, "");
 	assert_non_null(conf_find_group(c, "lb"));
 	assert_null(conf_find_group(c, "x"));
