@@ -55,9 +55,10 @@ EOC
 	ip -n "$ns" addr show dev eth0 | grep -q 192.0.2.100 && became_master=1
 	ip netns exec "$ns" "$VIPD_BUILD/vipctl" -S "$dir/vipd.sock" status >/dev/null 2>&1 || true
 
-	# Reloads: an instance and a check added, a VIP added, a priority
-	# changed; then the check changed and the instance removed (its
-	# notify_stop runs from the retiring list); then a bad file refused;
+	# Reloads: an instance (on a virtual MAC link) with a sync group and a
+	# check added, a VIP added, a priority changed; then the check changed
+	# and the instance and group removed (its notify_stop runs from the
+	# retiring list); then a bad file refused;
 	# then a drain and an undrain.
 	reload_failed=0
 	vgctl() { ip netns exec "$ns" "$VIPD_BUILD/vipctl" -S "$dir/vipd.sock" "$@"; }
@@ -86,6 +87,9 @@ advert_interval = 100ms
 virtual_ip = 192.0.2.102/24
 track = ok weight 10
 notify_stop = /bin/true
+use_vmac = yes
+[group G]
+instances = VG VG2
 EOC
 	vgctl reload >/dev/null || reload_failed=1
 	sleep 1
@@ -106,7 +110,8 @@ EOC
 	rc=$?
 	rm -f "$dir/vg.pid"
 	if [ $rc -ne 0 ] || [ $became_master -ne 1 ] || [ $reload_failed -ne 0 ] ||
-		ip -n "$ns" addr show dev eth0 | grep -q "192.0.2.10[012]"; then
+		ip -n "$ns" addr show dev eth0 | grep -q "192.0.2.10[012]" ||
+		ip -n "$ns" link show vipd.8 >/dev/null 2>&1; then
 		echo "valgrind: vipd life cycle FAILED (exit $rc, became master: $became_master," \
 		    "reloads failed: $reload_failed)"
 		cat "$dir/vipd.log"

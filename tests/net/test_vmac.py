@@ -25,6 +25,16 @@ def neigh_mac(h, ip):
     return None
 
 
+def neigh6_mac(h, ip):
+    """As neigh_mac, for an IPv6 address."""
+    h.run(["/usr/bin/python3", "-c", "import socket; s = socket.socket(socket.AF_INET6); "
+           "s.settimeout(1); s.connect_ex(('%s', 9))" % ip], check=False)
+    for n in json.loads(h.ip("-j", "-6", "neigh", "show", ip).stdout or "[]"):
+        if n.get("lladdr"):
+            return n["lladdr"]
+    return None
+
+
 def vip_on(h, vmac):
     dev = "vipd.51" if vmac else "eth0"
     try:
@@ -33,21 +43,38 @@ def vip_on(h, vmac):
         return False
 
 
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
 @pytest.mark.parametrize("vmac", [True, False], ids=["vmac", "no-vmac"])
-def test_neighbour_arp_entry_across_failover(lab, vmac):
+def test_neighbour_entry_across_failover(lab, vmac, family):
+    """A third host's ARP (IPv4) or neighbour cache (IPv6) entry for the VIP
+    stays the virtual MAC across a failover with use_vmac; without, it goes
+    from h1's MAC to h2's."""
     h1, h2, h3 = lab.add_hosts(3)
+    v6 = family == "ipv6"
     opts = {"use_vmac": "yes"} if vmac else {}
+    if v6:
+        opts["vips"] = ("2001:db8::100/64",)
+    vip, link = ("2001:db8::100", "vipd6.51") if v6 else (VIP, "vipd.51")
+    dev = link if vmac else "eth0"
+
+    def on(h):
+        return h.has_addr(vip, dev=dev)
+
+    def neigh():
+        return neigh6_mac(h3, vip) if v6 else neigh_mac(h3, vip)
+
     h1.start_vipd(vipd_instance(priority=150, **opts))
-    wait_until(lambda: vip_on(h1, vmac), 5, what="VIP on h1")
+    wait_until(lambda: on(h1), 5, what="VIP on h1")
     h2.start_vipd(vipd_instance(priority=100, **opts))
     time.sleep(0.5)
-    before = neigh_mac(h3, VIP)
+    before = neigh()
     lab.cut_link(h1)
-    wait_until(lambda: vip_on(h2, vmac), 5, what="VIP on h2")
+    wait_until(lambda: on(h2), 5, what="VIP on h2")
     time.sleep(0.3)
-    after = neigh_mac(h3, VIP)
+    after = neigh()
     if vmac:
-        assert before == VMAC and after == VMAC, (before, after)
+        want = "00:00:5e:00:02:33" if v6 else VMAC
+        assert before == want and after == want, (before, after)
     else:
         assert before == h1.mac and after == h2.mac, (before, after)
     lab.restore_link(h1)
@@ -163,16 +190,6 @@ def test_ipv6_vip_on_the_link(lab):
 KA_LINK = {"ipv4": "vrrp.51", "ipv6": "vrrp6.51"}
 VD_LINK = {"ipv4": "vipd.51", "ipv6": "vipd6.51"}
 VIP6 = "2001:db8::100"
-
-
-def neigh6_mac(h, ip):
-    """As neigh_mac, for an IPv6 address."""
-    h.run(["/usr/bin/python3", "-c", "import socket; s = socket.socket(socket.AF_INET6); "
-           "s.settimeout(1); s.connect_ex(('%s', 9))" % ip], check=False)
-    for n in json.loads(h.ip("-j", "-6", "neigh", "show", ip).stdout or "[]"):
-        if n.get("lladdr"):
-            return n["lladdr"]
-    return None
 
 
 @pytest.mark.skipif(shutil.which("keepalived") is None, reason="keepalived not installed")
