@@ -345,21 +345,30 @@ sock_close(struct vport *p)
 	timer_disarm(p->holdoff);
 }
 
+/*
+ * Watch a receiving socket, with a buffer a burst of adverts fits in: as
+ * root past net.core.rmem_max, otherwise as much as allowed. 0 or -1.
+ */
+static int
+sock_watch(struct vport *p, int fd, loop_io_fn readable)
+{
+	int size = RX_RCVBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	return loop_add_fd(p->loop, fd, EPOLLIN, readable, p);
+}
+
 /* Open the socket on ifindex (joined to the group if a listener is multicast). */
 static int
 sock_open(struct vport *p, int ifindex)
 {
 	int fd = vsock_open(p->family, ifindex, p->ifname, false);
 
-	int size = RX_RCVBUF;
-
 	if (fd < 0)
 		return -1;
-	/* As root, past net.core.rmem_max; otherwise as much as allowed. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	if ((p->nmcast > 0 && vsock_group(fd, p->family, ifindex, true) < 0) ||
-	    loop_add_fd(p->loop, fd, EPOLLIN, port_readable, p) < 0) {
+	    sock_watch(p, fd, port_readable) < 0) {
 		int e = errno;
 
 		close(fd);
@@ -482,7 +491,7 @@ vport_hear_link(struct vport *p, void *arg, int parent, int link, uint8_t vrid)
 
 		if (fd < 0)
 			return -1;
-		if (loop_add_fd(p->loop, fd, EPOLLIN, link_readable, p) < 0) {
+		if (sock_watch(p, fd, link_readable) < 0) {
 			int e = errno;
 
 			close(fd);
