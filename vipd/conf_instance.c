@@ -102,11 +102,9 @@ set_use_vmac(struct parser *p, const char *key, const char *val)
 	struct conf_instance *ci = cur(p);
 	bool b;
 
-	if (strcasecmp(val, "yes") == 0 || strcasecmp(val, "no") == 0 ||
-	    strcasecmp(val, "true") == 0 || strcasecmp(val, "false") == 0 ||
-	    strcmp(val, "1") == 0 || strcmp(val, "0") == 0) {
-		if (conf_get_bool(p, key, val, &b) == 0)
-			ci->use_vmac = b;
+	/* Every spelling of a boolean key (on / off too) is one, never a link name. */
+	if (conf_bool_word(val, &b)) {
+		ci->use_vmac = b;
 		return;
 	}
 	if (!ifname_ok(val)) {

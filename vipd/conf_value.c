@@ -165,8 +165,8 @@ conf_get_duration(struct parser *p, const char *key, const char *val, const stru
 
 /* ---- words ---- */
 
-int
-conf_get_bool(struct parser *p, const char *key, const char *val, bool *out)
+bool
+conf_bool_word(const char *val, bool *out)
 {
 	static const char *const yes[] = {"yes", "true", "on", "1"};
 	static const char *const no[] = {"no", "false", "off", "0"};
@@ -174,9 +174,17 @@ conf_get_bool(struct parser *p, const char *key, const char *val, bool *out)
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		if (strcasecmp(val, yes[i]) == 0 || strcasecmp(val, no[i]) == 0) {
 			*out = strcasecmp(val, yes[i]) == 0;
-			return 0;
+			return true;
 		}
 	}
+	return false;
+}
+
+int
+conf_get_bool(struct parser *p, const char *key, const char *val, bool *out)
+{
+	if (conf_bool_word(val, out))
+		return 0;
 	conf_perr(p, p->lineno, key, "must be yes or no (or true/false, on/off, 1/0), got \"%s\"",
 	          val);
 	return -1;

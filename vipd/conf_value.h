@@ -46,6 +46,8 @@ int conf_get_int(struct parser *p, const char *key, const char *val, int min, in
 int conf_get_duration(struct parser *p, const char *key, const char *val, const struct dur_range *r,
                       uint32_t *out);
 int conf_get_bool(struct parser *p, const char *key, const char *val, bool *out);
+/* Whether val is one of conf_get_bool()'s words (and *out its value); no error. */
+bool conf_bool_word(const char *val, bool *out);
 /*
  * A hook key (conf_hook_names[]) of an [instance] or a [group]: the
  * command into notify[h], its line into notify_line[h]; an empty or too

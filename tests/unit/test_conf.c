@@ -1796,12 +1796,16 @@ test_use_vmac(void **state)
 	            "[instance c]\ninterface = eth1\nvrid = 5\nvirtual_ip = 192.0.2.2/24\n"
 	            "use_vmac = vmac-c\n"
 	            "[instance d]\ninterface = eth1\nvrid = 6\nvirtual_ip = 192.0.2.3/24\n"
-	            "use_vmac = no\n");
+	            "use_vmac = no\n"
+	            "[instance e]\ninterface = eth1\nvrid = 7\nvirtual_ip = 192.0.2.4/24\n"
+	            "use_vmac = off\n");
 	assert_true(c->instances[0].use_vmac);
 	assert_string_equal(c->instances[0].vmac_name, "vipd.5");
 	assert_string_equal(c->instances[1].vmac_name, "vipd6.5");
 	assert_string_equal(c->instances[2].vmac_name, "vmac-c");
 	assert_false(c->instances[3].use_vmac);
+	/* "off" is a boolean, as for every yes/no key, not a link named "off" */
+	assert_false(c->instances[4].use_vmac);
 	conf_free(c);
 	expect_errors("[instance a]\ninterface = eth0\nvrid = 5\nvirtual_ip = 192.0.2.1/24\n"
 	              "use_vmac = yes\n"
